@@ -1,0 +1,2 @@
+DROP TABLE organizations;
+DROP FUNCTION names_search_text(text, jsonb);

@@ -1,0 +1,66 @@
+//! Liveness and readiness probes.
+
+use crate::{
+    db::{self, PgPool},
+    error::{Error, Problem},
+};
+use actix_web::{
+    http::header::{CacheControl, CacheDirective},
+    web, HttpResponse,
+};
+use diesel::RunQueryDsl;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Result of a health probe.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthStatus {
+    #[schema(example = "ok")]
+    pub status: String,
+}
+
+fn ok() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .json(HealthStatus {
+            status: "ok".into(),
+        })
+}
+
+/// Whether the process is up (no database access).
+#[utoipa::path(
+    get,
+    path = "/health/live",
+    tag = "health",
+    operation_id = "getLiveness",
+    responses((status = 200, description = "The process is up", body = HealthStatus))
+)]
+pub async fn live() -> HttpResponse {
+    ok()
+}
+
+/// Whether the service can serve requests: one database round trip.
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    tag = "health",
+    operation_id = "getReadiness",
+    responses(
+        (status = 200, description = "The database answers", body = HealthStatus),
+        (status = 503, description = "The database is unreachable or no connection is free",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
+    )
+)]
+pub async fn ready(pool: web::Data<PgPool>) -> Result<HttpResponse, Error> {
+    db::run(&pool, |conn| {
+        diesel::sql_query("SELECT 1").execute(conn)?;
+        Ok(())
+    })
+    .await
+    .map_err(|err| match err {
+        Error::Internal(cause) => Error::Unavailable(cause),
+        other => other,
+    })?;
+    Ok(ok())
+}

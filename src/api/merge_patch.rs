@@ -1,0 +1,48 @@
+//! JSON merge patch (RFC 7396) request bodies.
+
+use crate::{
+    api::extract::{from_json_value, parse_json, read_body},
+    error::Error,
+};
+use actix_web::{dev::Payload, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::{Map, Value};
+
+/// Media type of merge patch bodies.
+pub const MERGE_PATCH_JSON: &str = "application/merge-patch+json";
+
+/// A merge patch body: a JSON object sent as `application/merge-patch+json`
+/// (or plain `application/json`).
+#[derive(Debug)]
+pub struct MergePatch(Map<String, Value>);
+
+impl MergePatch {
+    /// Applies the patch to `current`: members set to `null` are removed
+    /// (optional fields become empty), other members replace the current
+    /// value (objects merge recursively, arrays are replaced whole). The
+    /// result must still be a valid `T`, or the patch is a 422.
+    pub fn apply<T: Serialize + DeserializeOwned>(&self, current: &T) -> Result<T, Error> {
+        let mut document = serde_json::to_value(current).map_err(Error::internal)?;
+        json_patch::merge(&mut document, &Value::Object(self.0.clone()));
+        from_json_value(document)
+    }
+}
+
+impl FromRequest for MergePatch {
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_body(req, payload, &[MERGE_PATCH_JSON, "application/json"]);
+        Box::pin(async move {
+            match parse_json::<Value>(&body.await?)? {
+                Value::Object(members) => Ok(MergePatch(members)),
+                _ => Err(Error::invalid(
+                    "body",
+                    "a merge patch must be a JSON object of the fields to change",
+                )),
+            }
+        })
+    }
+}

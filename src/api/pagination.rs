@@ -1,0 +1,161 @@
+//! Keyset pagination: `limit` and an opaque `cursor` in, a page of items,
+//! `next_cursor` and a `Link: <…>; rel="next"` header out. The cursor
+//! encodes the sort order and the last row's sort value and id, so the next
+//! page is an index range scan, never an OFFSET.
+
+use crate::{
+    error::Error,
+    store::{After, SortValue},
+};
+use actix_web::{http::header, HttpRequest, HttpResponse};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 500;
+
+/// The page size for a requested `limit`.
+pub fn limit(requested: Option<i64>) -> Result<i64, Error> {
+    match requested {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(_) => Err(Error::bad_parameter(
+            "limit",
+            format!("must be from 1 to {MAX_LIMIT}"),
+        )),
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct CursorData {
+    /// The sort order the cursor belongs to.
+    s: String,
+    v: SortValue,
+    id: Uuid,
+}
+
+/// Encodes the position after `after` in the order named `sort`.
+pub fn encode_cursor(sort: &str, after: &After) -> String {
+    let data = CursorData {
+        s: sort.to_owned(),
+        v: after.value.clone(),
+        id: after.id,
+    };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&data).unwrap_or_default())
+}
+
+/// Decodes a cursor given for the order named `sort`; `accepts` tells
+/// whether its sort value fits that order.
+pub fn decode_cursor(
+    cursor: &str,
+    sort: &str,
+    accepts: impl Fn(&SortValue) -> bool,
+) -> Result<After, Error> {
+    let invalid = || {
+        Error::bad_parameter(
+            "cursor",
+            "not a cursor this API issued; use next_cursor from the previous page",
+        )
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let data: CursorData = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    if data.s != sort || !accepts(&data.v) {
+        return Err(Error::bad_parameter(
+            "cursor",
+            format!("the cursor belongs to sort={}, not sort={sort}", data.s),
+        ));
+    }
+    Ok(After {
+        value: data.v,
+        id: data.id,
+    })
+}
+
+/// Turns rows fetched with `limit + 1` into a page of at most `limit` rows
+/// and the cursor of the next page, if there is one.
+pub fn split_page<R>(
+    mut rows: Vec<R>,
+    limit: i64,
+    sort: &str,
+    key: impl Fn(&R) -> After,
+) -> (Vec<R>, Option<String>) {
+    let limit = limit as usize;
+    if rows.len() <= limit {
+        return (rows, None);
+    }
+    rows.truncate(limit);
+    let next = rows.last().map(|last| encode_cursor(sort, &key(last)));
+    (rows, next)
+}
+
+/// A 200 response with `page` as body and, when there is a next page, a
+/// `Link` header pointing at it (same path and parameters, new cursor).
+pub fn page_response(
+    req: &HttpRequest,
+    page: &impl Serialize,
+    next_cursor: Option<&str>,
+) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    if let Some(cursor) = next_cursor {
+        response.insert_header((
+            header::LINK,
+            format!("<{}>; rel=\"next\"", next_page_url(req, cursor)),
+        ));
+    }
+    response.json(page)
+}
+
+fn next_page_url(req: &HttpRequest, cursor: &str) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
+        if name != "cursor" {
+            query.append_pair(&name, &value);
+        }
+    }
+    query.append_pair("cursor", cursor);
+    format!("{}?{}", req.path(), query.finish())
+}
+
+/// Defines the response type of a paginated listing of `$item`s.
+#[macro_export]
+macro_rules! page_type {
+    ($(#[$meta:meta])* $name:ident, $item:ty) => {
+        $(#[$meta])*
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        pub struct $name {
+            /// The records of this page, in the requested order.
+            pub items: Vec<$item>,
+            /// Cursor of the next page, to pass as `cursor`; `null` on the
+            /// last page.
+            #[schema(required = true)]
+            pub next_cursor: Option<String>,
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_are_bound_to_their_order() {
+        let after = After {
+            value: SortValue::Text("Bilibili 哔哩哔哩".into()),
+            id: Uuid::now_v7(),
+        };
+        let cursor = encode_cursor("name", &after);
+        assert_eq!(decode_cursor(&cursor, "name", |_| true).unwrap(), after);
+        assert!(decode_cursor(&cursor, "-name", |_| true).is_err());
+        assert!(decode_cursor(&cursor, "name", |_| false).is_err());
+        assert!(decode_cursor("garbage!", "name", |_| true).is_err());
+    }
+
+    #[test]
+    fn limits_are_bounded() {
+        assert_eq!(limit(None).unwrap(), DEFAULT_LIMIT);
+        assert_eq!(limit(Some(500)).unwrap(), 500);
+        assert!(limit(Some(0)).is_err());
+        assert!(limit(Some(501)).is_err());
+    }
+}

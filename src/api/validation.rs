@@ -1,0 +1,124 @@
+//! Field validation at the edge: every invalid field of a request is
+//! collected, then reported together as one 422.
+
+use crate::error::{Error, FieldError};
+
+/// Collects field errors while normalizing input.
+#[derive(Debug, Default)]
+pub struct Validator {
+    errors: Vec<FieldError>,
+}
+
+impl Validator {
+    pub fn error(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    /// A required text: trimmed, non-empty, at most `max` characters.
+    pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
+        let trimmed = value.trim();
+        if trimmed.is_empty() {
+            self.error(field, "must not be empty");
+        } else {
+            self.max_chars(field, trimmed, max);
+        }
+        trimmed.to_owned()
+    }
+
+    /// An optional text: trimmed, blank becomes absent, at most `max`
+    /// characters.
+    pub fn optional_text(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        max: usize,
+    ) -> Option<String> {
+        let trimmed = value.map(str::trim).filter(|v| !v.is_empty())?;
+        self.max_chars(field, trimmed, max);
+        Some(trimmed.to_owned())
+    }
+
+    fn max_chars(&mut self, field: &str, value: &str, max: usize) {
+        if value.chars().count() > max {
+            self.error(field, format!("must be at most {max} characters"));
+        }
+    }
+
+    /// A list of at most `max` entries.
+    pub fn max_items(&mut self, field: &str, len: usize, max: usize) {
+        if len > max {
+            self.error(field, format!("must have at most {max} entries"));
+        }
+    }
+
+    /// An absolute http(s) URL, trimmed.
+    pub fn http_url(&mut self, field: &str, value: &str) -> String {
+        let trimmed = value.trim();
+        match url::Url::parse(trimmed) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
+                self.max_chars(field, trimmed, 2_000);
+            }
+            _ => self.error(field, "must be an absolute http or https URL"),
+        }
+        trimmed.to_owned()
+    }
+
+    /// A BCP 47 language tag such as `zh`, `zh-Hans` or `en-GB`.
+    pub fn language_tag(&mut self, field: &str, value: &str) -> String {
+        let trimmed = value.trim();
+        let mut subtags = trimmed.split('-');
+        let primary_ok = subtags.next().is_some_and(|p| {
+            (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic())
+        });
+        let rest_ok = subtags
+            .all(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()));
+        if !(primary_ok && rest_ok) {
+            self.error(field, "must be a BCP 47 language tag such as zh or en-GB");
+        }
+        trimmed.to_owned()
+    }
+
+    /// `Ok` when nothing was wrong, else a 422 listing every field at fault.
+    pub fn finish(self) -> Result<(), Error> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(self.errors))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_are_trimmed_and_bounded() {
+        let mut v = Validator::default();
+        assert_eq!(v.text("name", "  杨浦区  ", 10), "杨浦区");
+        assert_eq!(v.optional_text("note", Some("   "), 10), None);
+        v.text("empty", " ", 10);
+        v.text("long", &"字".repeat(11), 10);
+        let Err(Error::Validation(errors)) = v.finish() else {
+            panic!("expected validation errors")
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["empty", "long"]);
+    }
+
+    #[test]
+    fn urls_and_language_tags() {
+        let mut v = Validator::default();
+        v.http_url("ok", "https://example.org/a");
+        v.language_tag("ok", "zh-Hans");
+        assert!(v.finish().is_ok());
+        let mut v = Validator::default();
+        v.http_url("a", "ftp://example.org");
+        v.http_url("b", "not a url");
+        v.language_tag("c", "chinese language");
+        let Err(Error::Validation(errors)) = v.finish() else {
+            panic!("expected validation errors")
+        };
+        assert_eq!(errors.len(), 3);
+    }
+}

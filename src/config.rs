@@ -1,0 +1,161 @@
+//! Settings, read from the environment (a `.env` file is loaded first by the
+//! binary when present).
+
+use std::{net::SocketAddr, time::Duration};
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// PostgreSQL connection URL of the registry database.
+    pub database_url: String,
+    /// Address the HTTP server listens on; port 0 picks a free port.
+    pub bind_addr: SocketAddr,
+    /// Largest number of pooled database connections.
+    pub db_pool_size: u32,
+    /// How long a request waits for a pooled connection before it gets a 503.
+    pub db_connect_timeout: Duration,
+    /// Largest accepted request body, in bytes; larger bodies get a 413.
+    pub max_body_bytes: usize,
+    /// Number of HTTP worker threads.
+    pub http_workers: usize,
+}
+
+/// A setting that is present but unusable.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {name}={value:?}: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+impl Settings {
+    pub const DEFAULT_DATABASE_URL: &'static str =
+        "postgres://postgres@127.0.0.1:5432/alliance_registry";
+    pub const DEFAULT_BIND_ADDR: &'static str = "0.0.0.0:8080";
+    pub const DEFAULT_POOL_SIZE: u32 = 10;
+    pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 2_000;
+    pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup`, which returns a variable's value
+    /// or `None` when it is unset. Unset variables take their defaults.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let database_url =
+            lookup("DATABASE_URL").unwrap_or_else(|| Self::DEFAULT_DATABASE_URL.to_owned());
+        validate_database_url(&database_url)?;
+        let bind_addr = parse(&lookup, "BIND_ADDR", Self::DEFAULT_BIND_ADDR, |v| {
+            v.parse::<SocketAddr>()
+                .map_err(|_| "expected IP:PORT, e.g. 0.0.0.0:8080".to_owned())
+        })?;
+        let db_pool_size = parse(&lookup, "DB_POOL_SIZE", "10", |v| {
+            int_in_range(v, 1, 1_000).map(|n| n as u32)
+        })?;
+        let db_connect_timeout = parse(&lookup, "DB_CONNECT_TIMEOUT_MS", "2000", |v| {
+            int_in_range(v, 1, 600_000).map(Duration::from_millis)
+        })?;
+        let max_body_bytes = parse(&lookup, "MAX_BODY_BYTES", "1048576", |v| {
+            int_in_range(v, 1_024, 1 << 30).map(|n| n as usize)
+        })?;
+        let default_workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .to_string();
+        let http_workers = parse(&lookup, "HTTP_WORKERS", &default_workers, |v| {
+            int_in_range(v, 1, 1_024).map(|n| n as usize)
+        })?;
+        Ok(Self {
+            database_url,
+            bind_addr,
+            db_pool_size,
+            db_connect_timeout,
+            max_body_bytes,
+            http_workers,
+        })
+    }
+}
+
+fn parse<T>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: &str,
+    convert: impl Fn(&str) -> Result<T, String>,
+) -> Result<T, ConfigError> {
+    let value = lookup(name).unwrap_or_else(|| default.to_owned());
+    convert(value.trim()).map_err(|reason| ConfigError {
+        name,
+        value,
+        reason,
+    })
+}
+
+fn int_in_range(value: &str, min: u64, max: u64) -> Result<u64, String> {
+    match value.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("expected a whole number from {min} to {max}")),
+    }
+}
+
+fn validate_database_url(value: &str) -> Result<(), ConfigError> {
+    let invalid = |reason: &str| ConfigError {
+        name: "DATABASE_URL",
+        value: value.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let url = url::Url::parse(value).map_err(|_| invalid("not a URL"))?;
+    if !matches!(url.scheme(), "postgres" | "postgresql") {
+        return Err(invalid("expected a postgres:// URL"));
+    }
+    if url.path().trim_start_matches('/').is_empty() {
+        return Err(invalid("the URL names no database"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| vars.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.database_url, Settings::DEFAULT_DATABASE_URL);
+        assert_eq!(s.bind_addr.to_string(), Settings::DEFAULT_BIND_ADDR);
+        assert_eq!(s.db_pool_size, Settings::DEFAULT_POOL_SIZE);
+        assert_eq!(
+            s.db_connect_timeout,
+            Duration::from_millis(Settings::DEFAULT_CONNECT_TIMEOUT_MS)
+        );
+        assert_eq!(s.max_body_bytes, Settings::DEFAULT_MAX_BODY_BYTES);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (name, value) in [
+            ("DB_POOL_SIZE", "zero"),
+            ("DB_POOL_SIZE", "0"),
+            ("DB_CONNECT_TIMEOUT_MS", "-5"),
+            ("BIND_ADDR", "localhost"),
+            ("DATABASE_URL", "mysql://x/y"),
+            ("DATABASE_URL", "postgres://host"),
+            ("MAX_BODY_BYTES", "12"),
+        ] {
+            let err = settings(&[(name, value)]).unwrap_err();
+            assert_eq!(err.name, name);
+            assert!(err.to_string().contains(value), "{err}");
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! Database access: the connection pool, the bridge that runs blocking
+//! diesel work off the async workers, migrations and the schema.
+
+pub mod migrate;
+pub mod schema;
+
+use crate::{config::Settings, error::Error};
+use actix_web::web;
+use diesel::{
+    pg::PgConnection,
+    r2d2::{ConnectionManager, Pool},
+    Connection,
+};
+
+/// The r2d2 pool of PostgreSQL connections.
+pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+
+/// Builds the pool without connecting: connections are made on demand, so
+/// the server starts (and reports not-ready) while the database is down.
+pub fn build_pool(settings: &Settings) -> PgPool {
+    Pool::builder()
+        .max_size(settings.db_pool_size)
+        .min_idle(Some(0))
+        .connection_timeout(settings.db_connect_timeout)
+        .test_on_check_out(true)
+        .build_unchecked(ConnectionManager::new(&settings.database_url))
+}
+
+/// Runs `work` with a pooled connection on the blocking thread pool. Both the
+/// checkout (which may wait up to the pool's timeout, then yields a 503) and
+/// the queries happen there, never on an actix worker.
+pub async fn run<T, F>(pool: &PgPool, work: F) -> Result<T, Error>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, Error> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    web::block(move || {
+        let mut conn = pool.get()?;
+        work(&mut conn)
+    })
+    .await?
+}
+
+/// Like [`run`], inside one transaction: everything `work` writes commits
+/// together or not at all.
+pub async fn transaction<T, F>(pool: &PgPool, work: F) -> Result<T, Error>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, Error> + Send + 'static,
+    T: Send + 'static,
+{
+    run(pool, move |conn| conn.transaction(work)).await
+}
+
+/// Defines a Rust enum stored as `text` (the database constrains the values
+/// with a CHECK) and exchanged as a JSON string, with its OpenAPI schema.
+#[macro_export]
+macro_rules! text_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident => $text:literal ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash,
+            serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+            diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        pub enum $name {
+            $( $(#[$vmeta])* #[serde(rename = $text)] $variant ),+
+        }
+
+        impl $name {
+            /// The value as stored and as exchanged in JSON.
+            pub fn as_str(self) -> &'static str {
+                match self { $( Self::$variant => $text ),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+            ) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg>>::to_sql(
+                    self.as_str(),
+                    out,
+                )
+            }
+        }
+
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn from_sql(
+                bytes: <diesel::pg::Pg as diesel::backend::Backend>::RawValue<'_>,
+            ) -> diesel::deserialize::Result<Self> {
+                let text = <String as diesel::deserialize::FromSql<
+                    diesel::sql_types::Text,
+                    diesel::pg::Pg,
+                >>::from_sql(bytes)?;
+                match text.as_str() {
+                    $( $text => Ok(Self::$variant), )+
+                    other => Err(format!("unknown {} {other:?}", stringify!($name)).into()),
+                }
+            }
+        }
+    };
+}

@@ -1,0 +1,16 @@
+//! Alliance registry: a JSON REST API keeping the register of an alliance of
+//! organizations — its member units, the people in them, the posts they hold
+//! and the events the alliance runs.
+//!
+//! Layout: [`config`] reads settings, [`db`] owns the pool, migrations and
+//! schema, [`store`] holds plain synchronous diesel functions, [`api`] holds
+//! the HTTP handlers and their OpenAPI description, and [`app`] wires them
+//! into a server.
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod request_id;
+pub mod store;
