@@ -18,6 +18,11 @@ pub const MERGE_PATCH_JSON: &str = "application/merge-patch+json";
 pub struct MergePatch(Map<String, Value>);
 
 impl MergePatch {
+    /// Whether the patch sets `member` to a value (not `null`).
+    pub fn sets(&self, member: &str) -> bool {
+        self.0.get(member).is_some_and(|value| !value.is_null())
+    }
+
     /// Applies the patch to `current`: members set to `null` are removed
     /// (optional fields become empty), other members replace the current
     /// value (objects merge recursively, arrays are replaced whole). The

@@ -37,7 +37,12 @@ its ETag enables conditional reads (`If-None-Match`) and optimistic concurrency 
         organizations::delete,
         organizations::list_children,
     ),
-    components(schemas(Problem, FieldError, ConflictingRecord)),
+    components(schemas(
+        Problem,
+        FieldError,
+        ConflictingRecord,
+        organizations::OrganizationOrder
+    )),
     tags(
         (name = "organizations", description = "The alliance, its member units, their party organizations and the bodies around them"),
         (name = "health", description = "Liveness and readiness probes"),

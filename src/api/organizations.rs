@@ -492,8 +492,9 @@ pub async fn replace(
     let check = version_check(&req)?;
     let data = body.0.validate()?;
     let id = *id;
+    let may_reparent = data.parent_id.is_some();
     let record = db::transaction(&pool, move |conn| {
-        store::update(conn, id, &check, |_| Ok(data))
+        store::update(conn, id, &check, may_reparent, |_| Ok(data))
     })
     .await?;
     Ok(with_etag(
@@ -533,8 +534,9 @@ pub async fn update(
 ) -> Result<HttpResponse, Error> {
     let check = version_check(&req)?;
     let id = *id;
+    let may_reparent = patch.sets("parent_id");
     let record = db::transaction(&pool, move |conn| {
-        store::update(conn, id, &check, |current| {
+        store::update(conn, id, &check, may_reparent, |current| {
             patch
                 .apply(&OrganizationInput::from_record(current)?)?
                 .validate()

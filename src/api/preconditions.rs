@@ -21,6 +21,7 @@ pub fn version_check(req: &HttpRequest) -> Result<VersionCheck, Error> {
     }
     match IfMatch::parse(req).map_err(|_| bad_header("If-Match"))? {
         IfMatch::Any => Ok(VersionCheck::Any),
+        IfMatch::Items(tags) if tags.is_empty() => Err(bad_header("If-Match")),
         IfMatch::Items(tags) => Ok(VersionCheck::OneOf(
             tags.iter()
                 .filter(|tag| !tag.weak)
@@ -40,6 +41,7 @@ pub fn not_modified(req: &HttpRequest, version: i64) -> Result<bool, Error> {
     Ok(
         match IfNoneMatch::parse(req).map_err(|_| bad_header("If-None-Match"))? {
             IfNoneMatch::Any => true,
+            IfNoneMatch::Items(tags) if tags.is_empty() => return Err(bad_header("If-None-Match")),
             IfNoneMatch::Items(tags) => tags.iter().any(|tag| tag.weak_eq(&current)),
         },
     )

@@ -54,6 +54,8 @@ where
 
 /// Defines a Rust enum stored as `text` (the database constrains the values
 /// with a CHECK) and exchanged as a JSON string, with its OpenAPI schema.
+/// The text of each variant must be its name in snake_case, which is what
+/// serde and the OpenAPI schema use.
 #[macro_export]
 macro_rules! text_enum {
     (
@@ -69,8 +71,9 @@ macro_rules! text_enum {
             diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
         )]
         #[diesel(sql_type = diesel::sql_types::Text)]
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $( $(#[$vmeta])* #[serde(rename = $text)] $variant ),+
+            $( $(#[$vmeta])* $variant ),+
         }
 
         impl $name {

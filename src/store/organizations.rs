@@ -191,12 +191,21 @@ pub fn create(
 
 /// Replaces the content of organization `id` with what `change` makes of
 /// the current record. A change that alters nothing keeps the version.
+///
+/// `may_reparent` says whether the change may give the organization a new
+/// parent. Such changes take the hierarchy lock before any row lock, so two
+/// concurrent moves are serialized (and cannot together close a cycle)
+/// without deadlocking on each other's rows.
 pub fn update(
     conn: &mut PgConnection,
     id: Uuid,
     check: &VersionCheck,
+    may_reparent: bool,
     change: impl FnOnce(&OrganizationRecord) -> Result<OrganizationData, Error>,
 ) -> Result<OrganizationRecord, Error> {
+    if may_reparent {
+        lock_hierarchy(conn)?;
+    }
     let current = lock_live(conn, id)?;
     check.verify(current.version)?;
     let data = change(&current)?;
@@ -205,6 +214,9 @@ pub fn update(
     }
     if data.parent_id != current.parent_id {
         if let Some(parent) = data.parent_id {
+            if !may_reparent {
+                return Err(Error::internal("parent change without the hierarchy lock"));
+            }
             check_parent(conn, Some(id), parent)?;
         }
     }
@@ -306,9 +318,18 @@ pub fn list(
     Ok(query.limit(limit).load(conn)?)
 }
 
+/// Takes the transaction-scoped lock that serializes parent changes.
+fn lock_hierarchy(conn: &mut PgConnection) -> Result<(), Error> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+        .bind::<BigInt, _>(HIERARCHY_LOCK_KEY)
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Checks that `parent` can be the parent of `child` (`None` for a new
-/// organization): it must be live, and the move must not close a cycle.
-/// Locks the parent row against deletion until the transaction ends.
+/// organization): it must be live, and the move must not close a cycle (the
+/// caller holds the hierarchy lock when `child` is given). Locks the parent
+/// row against deletion until the transaction ends.
 fn check_parent(conn: &mut PgConnection, child: Option<Uuid>, parent: Uuid) -> Result<(), Error> {
     let parent_state: Option<Option<DateTime<Utc>>> = dsl::organizations
         .find(parent)
@@ -331,9 +352,6 @@ fn check_parent(conn: &mut PgConnection, child: Option<Uuid>, parent: Uuid) -> R
             "an organization cannot be its own parent",
         ));
     }
-    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-        .bind::<BigInt, _>(HIERARCHY_LOCK_KEY)
-        .execute(conn)?;
     if is_ancestor(conn, child, parent)? {
         return Err(Error::invalid(
             "parent_id",
@@ -362,4 +380,29 @@ fn is_ancestor(conn: &mut PgConnection, ancestor: Uuid, of: Uuid) -> Result<bool
     .bind::<SqlUuid, _>(ancestor)
     .get_result(conn)?;
     Ok(row.exists)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OrganizationKind::{self, *};
+
+    #[test]
+    fn kinds_serialize_as_their_stored_text() {
+        let all: [OrganizationKind; 11] = [
+            Alliance,
+            PartyCommittee,
+            PartyGeneralBranch,
+            PartyBranch,
+            PartyWorkingCommittee,
+            Enterprise,
+            SciencePark,
+            GovernmentDepartment,
+            School,
+            StreetOffice,
+            Other,
+        ];
+        for kind in all {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+    }
 }

@@ -1,0 +1,89 @@
+use crate::helpers::{spawn_app, spawn_app_with};
+use awc::http::Method;
+use std::time::{Duration, Instant};
+
+#[actix_web::test]
+async fn liveness_and_readiness_answer_ok() {
+    let app = spawn_app().await;
+    for path in ["/health/live", "/health/ready"] {
+        let reply = app.get(path).await.expect(200);
+        assert_eq!(reply.json()["status"], "ok");
+        assert_eq!(reply.header("cache-control").as_deref(), Some("no-store"));
+    }
+}
+
+#[actix_web::test]
+async fn readiness_fails_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    app.get("/health/ready").await.expect(200);
+    app.db.drop_now();
+    let started = Instant::now();
+    let problem = app.get("/health/ready").await.problem(503);
+    assert_eq!(problem["type"], "/problems/unavailable");
+    // Within the configured pool timeout (1 s in tests), plus slack.
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // The process itself is still live.
+    app.get("/health/live").await.expect(200);
+}
+
+#[actix_web::test]
+async fn an_exhausted_pool_yields_503_with_retry_after() {
+    let app = spawn_app_with(|s| {
+        s.db_pool_size = 1;
+        s.db_connect_timeout = Duration::from_millis(300);
+    })
+    .await;
+    let held = app.pool.get().expect("the only connection");
+    let reply = app.get("/v1/organizations").await;
+    assert_eq!(reply.header("retry-after").as_deref(), Some("1"));
+    reply.problem(503);
+    drop(held);
+    app.get("/v1/organizations").await.expect(200);
+}
+
+#[actix_web::test]
+async fn request_ids_are_echoed_or_generated() {
+    let app = spawn_app().await;
+    let reply = app
+        .send(
+            app.request(Method::GET, "/health/live")
+                .insert_header(("X-Request-Id", "sync-job-42")),
+            None,
+        )
+        .await;
+    assert_eq!(reply.header("x-request-id").as_deref(), Some("sync-job-42"));
+
+    let first = app
+        .get("/health/live")
+        .await
+        .header("x-request-id")
+        .unwrap();
+    let second = app
+        .get("/health/live")
+        .await
+        .header("x-request-id")
+        .unwrap();
+    assert_ne!(first, second);
+    assert!(uuid::Uuid::parse_str(&first).is_ok());
+
+    // Unusable ids (here: too long) are replaced, not echoed.
+    let reply = app
+        .send(
+            app.request(Method::GET, "/health/live")
+                .insert_header(("X-Request-Id", "x".repeat(300))),
+            None,
+        )
+        .await;
+    assert!(uuid::Uuid::parse_str(&reply.header("x-request-id").unwrap()).is_ok());
+}
+
+#[actix_web::test]
+async fn responses_carry_nosniff_and_no_server_banner() {
+    let app = spawn_app().await;
+    let reply = app.get("/v1/organizations").await.expect(200);
+    assert_eq!(
+        reply.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+    assert!(reply.header("server").is_none());
+}

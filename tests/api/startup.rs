@@ -1,0 +1,152 @@
+//! The binary: configuration errors, concurrent start-up against an empty
+//! database, the openapi command, and graceful shutdown on SIGTERM.
+
+use crate::helpers::TestDatabase;
+use alliance_registry::db::migrate::MIGRATIONS;
+use diesel::{migration::MigrationSource, pg::Pg, sql_types::BigInt, QueryableByName, RunQueryDsl};
+use std::{
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_alliance-registry");
+
+fn command(database_url: &str) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .current_dir(std::env::temp_dir());
+    cmd
+}
+
+#[test]
+fn invalid_configuration_is_one_line_on_stderr_and_a_nonzero_exit() {
+    let db = TestDatabase::not_created();
+    for (name, value) in [
+        ("DB_POOL_SIZE", "lots"),
+        ("BIND_ADDR", "nowhere"),
+        ("DATABASE_URL", "mysql://x/y"),
+    ] {
+        let output = command(&db.url).env(name, value).output().unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with(&format!("error: invalid configuration: {name}=")),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"));
+    }
+}
+
+#[test]
+fn concurrent_instances_create_and_migrate_the_database_exactly_once() {
+    let db = TestDatabase::not_created();
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            command(&db.url)
+                .arg("migrate")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut applied = Vec::new();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let n: usize = stdout
+            .split('(')
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        applied.push(n);
+    }
+    let total = MigrationSource::<Pg>::migrations(&MIGRATIONS)
+        .unwrap()
+        .len();
+    applied.sort();
+    assert_eq!(applied.iter().sum::<usize>(), total, "{applied:?}");
+    assert_eq!(
+        *applied.last().unwrap(),
+        total,
+        "one instance applied them all: {applied:?}"
+    );
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let rows: Count = diesel::sql_query("SELECT count(*) AS n FROM __diesel_schema_migrations")
+        .get_result(&mut db.connect())
+        .unwrap();
+    assert_eq!(rows.n as usize, total);
+}
+
+#[test]
+fn openapi_command_prints_the_committed_document() {
+    let output = Command::new(BIN).arg("openapi").output().unwrap();
+    assert!(output.status.success());
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+            .unwrap();
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), committed);
+}
+
+#[actix_web::test]
+async fn serve_creates_the_database_and_exits_0_on_sigterm() {
+    let db = TestDatabase::not_created();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = command(&db.url)
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = awc::Client::default();
+    let url = format!("http://127.0.0.1:{port}/health/ready");
+    let started = Instant::now();
+    loop {
+        if let Ok(response) = client.get(&url).send().await {
+            if response.status() == 200 {
+                break;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "server did not come up"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status:?}");
+}
