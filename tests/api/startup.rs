@@ -106,8 +106,37 @@ fn openapi_command_prints_the_committed_document() {
     assert_eq!(String::from_utf8(output.stdout).unwrap(), committed);
 }
 
+/// Waits until the server on `port` answers readiness with 200.
+async fn wait_until_ready(client: &awc::Client, port: u16) {
+    let url = format!("http://127.0.0.1:{port}/health/ready");
+    let started = Instant::now();
+    loop {
+        if let Ok(response) = client.get(&url).send().await {
+            if response.status() == 200 {
+                return;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "server did not come up"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn wait_for_exit(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[actix_web::test]
-async fn serve_creates_the_database_and_exits_0_on_sigterm() {
+async fn serve_creates_the_database_and_drains_requests_on_sigterm() {
     let db = TestDatabase::not_created();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -120,33 +149,43 @@ async fn serve_creates_the_database_and_exits_0_on_sigterm() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let client = awc::Client::default();
-    let url = format!("http://127.0.0.1:{port}/health/ready");
-    let started = Instant::now();
-    loop {
-        if let Ok(response) = client.get(&url).send().await {
-            if response.status() == 200 {
-                break;
-            }
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    wait_until_ready(&client, port).await;
+
+    // Hold a lock so that a list request stays in flight.
+    let mut blocker = db.connect();
+    diesel::sql_query("BEGIN").execute(&mut blocker).unwrap();
+    diesel::sql_query("LOCK TABLE organizations IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut blocker)
+        .unwrap();
+    let in_flight = actix_web::rt::spawn({
+        let client = client.clone();
+        async move {
+            let url = format!("http://127.0.0.1:{port}/v1/organizations");
+            client.get(url).send().await.map(|r| r.status().as_u16())
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "server did not come up"
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    }
+    });
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "exit status {status:?}");
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the server waits for the request in flight"
+    );
+
+    diesel::sql_query("COMMIT").execute(&mut blocker).unwrap();
+    let status = in_flight
+        .await
+        .unwrap()
+        .expect("the in-flight request is answered");
+    assert_eq!(status, 200);
+    let exit = wait_for_exit(&mut child);
+    assert!(exit.success(), "exit status {exit:?}");
 }
