@@ -19,11 +19,18 @@ pub const MAX_LIST_ITEMS: usize = 100;
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "杨浦区数字经济产业集群党建联盟", "lang": "zh"}))]
 pub struct OtherName {
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+    )]
     pub name: String,
     /// BCP 47 language tag, e.g. `zh` or `en`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, pattern = r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")]
     pub lang: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, max_length = 2000, pattern = r"^[^\x00]*$")]
     pub note: Option<String>,
 }
 
@@ -34,9 +41,20 @@ pub struct OtherName {
 pub struct ContactDetail {
     /// Medium, e.g. `phone`, `email`, `address`, `website`, `wechat`.
     #[serde(rename = "type")]
+    #[schema(
+        min_length = 1,
+        max_length = 50,
+        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+    )]
     pub contact_type: String,
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+    )]
     pub value: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, max_length = 500, pattern = r"^[^\x00]*$")]
     pub label: Option<String>,
 }
 
@@ -45,9 +63,15 @@ pub struct ContactDetail {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"url": "http://sh.people.com.cn/n2/2023/0524/c134768-40428371.html", "note": "People's Daily Online, 2023-05-23"}))]
 pub struct Source {
-    /// Absolute http(s) URL.
+    /// Absolute http(s) URL. (The schema's pattern admits ASCII URLs; the
+    /// server also takes internationalized ones.)
+    #[schema(
+        max_length = 2000,
+        pattern = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#][!-~]*)?$"
+    )]
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, max_length = 2000, pattern = r"^[^\x00]*$")]
     pub note: Option<String>,
 }
 

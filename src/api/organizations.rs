@@ -101,12 +101,18 @@ impl TryFrom<OrganizationRecord> for Organization {
 }))]
 pub struct OrganizationInput {
     /// 1–500 characters after trimming.
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+    )]
     pub name: String,
     pub kind: OrganizationKind,
     /// A live organization; the tree must stay free of cycles.
     #[serde(default)]
     pub parent_id: Option<Uuid>,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub other_names: Vec<OtherName>,
     #[serde(default)]
     pub founding_date: Option<NaiveDate>,
@@ -114,30 +120,43 @@ pub struct OrganizationInput {
     #[serde(default)]
     pub dissolution_date: Option<NaiveDate>,
     #[serde(default)]
+    #[schema(max_length = 20000, pattern = r"^[^\x00]*$")]
     pub description: Option<String>,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub contact_details: Vec<ContactDetail>,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub sources: Vec<Source>,
 }
 
 /// A JSON merge patch (RFC 7396) of an organization: members present are
-/// set, members set to `null` are cleared, absent members stay. (Only
-/// describes the body in the OpenAPI document; handlers apply the patch
-/// as JSON.)
-#[derive(Debug, ToSchema)]
+/// set, members set to `null` are cleared, absent members stay. (Describes
+/// the body in the OpenAPI document; handlers apply the patch as JSON and
+/// validate the patched whole as an [`OrganizationInput`].)
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"description": "Convened by the Organization Department.", "dissolution_date": null}))]
 pub struct OrganizationPatch {
-    #[schema(nullable = false)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+    )]
     pub name: Option<String>,
     #[schema(nullable = false)]
     pub kind: Option<OrganizationKind>,
     pub parent_id: Option<Uuid>,
+    #[schema(max_items = 100)]
     pub other_names: Option<Vec<OtherName>>,
     pub founding_date: Option<NaiveDate>,
     pub dissolution_date: Option<NaiveDate>,
+    #[schema(max_length = 20000, pattern = r"^[^\x00]*$")]
     pub description: Option<String>,
+    #[schema(max_items = 100)]
     pub contact_details: Option<Vec<ContactDetail>>,
+    #[schema(max_items = 100)]
     pub sources: Option<Vec<Source>>,
 }
 
@@ -246,7 +265,7 @@ pub struct ListOrganizationsParams {
     parent_id: Option<Uuid>,
     /// Case-insensitive substring of the name or of any other name (any
     /// script, e.g. `bilibili` or `哔哩`).
-    #[param(max_length = 200)]
+    #[param(max_length = 200, pattern = r"^[^\x00]*$")]
     q: Option<String>,
     /// Only organizations changed at or after this instant (RFC 3339;
     /// percent-encode a `+` offset as `%2B`).
@@ -256,7 +275,8 @@ pub struct ListOrganizationsParams {
     /// Page size, 1–500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (empty: the first page).
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     cursor: Option<String>,
 }
 
@@ -270,7 +290,8 @@ pub struct ListChildrenParams {
     /// Page size, 1–500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (empty: the first page).
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     cursor: Option<String>,
 }
 
@@ -302,8 +323,11 @@ pub async fn list(
 ) -> Result<HttpResponse, Error> {
     let p = params.0;
     let q = p.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    if q.is_some_and(|q| q.chars().count() > 200) {
-        return Err(Error::bad_parameter("q", "must be at most 200 characters"));
+    if q.is_some_and(|q| q.chars().count() > 200 || q.contains('\0')) {
+        return Err(Error::bad_parameter(
+            "q",
+            "must be at most 200 characters, without NUL",
+        ));
     }
     let filter = OrganizationFilter {
         kind: p.kind,
@@ -374,6 +398,7 @@ async fn fetch_page(
     let limit = pagination::limit(limit)?;
     let sort = order.store();
     let after = cursor
+        .filter(|c| !c.is_empty())
         .map(|c| decode_cursor(&c, order.tag(), |v| sort.accepts(v)))
         .transpose()?;
     let rows = db::run(pool, move |conn| {
@@ -429,7 +454,8 @@ pub async fn create(
     operation_id = "getOrganization",
     params(
         ("id" = Uuid, Path, description = "Organization id"),
-        ("If-None-Match" = Option<String>, Header, description = "ETag of the copy the client holds"),
+        ("If-None-Match" = Option<String>, Header, nullable = false, pattern = r#"^\s*(\*|(W/)?"[!#-~]*"(\s*,\s*(W/)?"[!#-~]*")*)\s*$"#,
+            description = "ETags of the copies the client holds, or `*`"),
     ),
     responses(
         (status = 200, description = "The organization", body = Organization,
@@ -468,7 +494,8 @@ pub async fn get(
     operation_id = "replaceOrganization",
     params(
         ("id" = Uuid, Path, description = "Organization id"),
-        ("If-Match" = Option<String>, Header, description = "Write only if the current ETag is one of these"),
+        ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^\s*(\*|(W/)?"[!#-~]*"(\s*,\s*(W/)?"[!#-~]*")*)\s*$"#,
+            description = "Write only if the current ETag is one of these (or `*`)"),
     ),
     request_body(content = OrganizationInput, content_type = "application/json"),
     responses(
@@ -511,7 +538,8 @@ pub async fn replace(
     operation_id = "updateOrganization",
     params(
         ("id" = Uuid, Path, description = "Organization id"),
-        ("If-Match" = Option<String>, Header, description = "Write only if the current ETag is one of these"),
+        ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^\s*(\*|(W/)?"[!#-~]*"(\s*,\s*(W/)?"[!#-~]*")*)\s*$"#,
+            description = "Write only if the current ETag is one of these (or `*`)"),
     ),
     request_body(content = OrganizationPatch, content_type = "application/merge-patch+json"),
     responses(
@@ -558,7 +586,8 @@ pub async fn update(
     operation_id = "deleteOrganization",
     params(
         ("id" = Uuid, Path, description = "Organization id"),
-        ("If-Match" = Option<String>, Header, description = "Delete only if the current ETag is one of these"),
+        ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^\s*(\*|(W/)?"[!#-~]*"(\s*,\s*(W/)?"[!#-~]*")*)\s*$"#,
+            description = "Delete only if the current ETag is one of these (or `*`)"),
     ),
     responses(
         (status = 204, description = "Deleted"),

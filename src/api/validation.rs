@@ -39,7 +39,10 @@ impl Validator {
     }
 
     fn max_chars(&mut self, field: &str, value: &str, max: usize) {
-        if value.chars().count() > max {
+        // PostgreSQL cannot store NUL in text or jsonb.
+        if value.contains('\0') {
+            self.error(field, "must not contain NUL characters");
+        } else if value.chars().count() > max {
             self.error(field, format!("must be at most {max} characters"));
         }
     }
