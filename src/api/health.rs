@@ -1,8 +1,9 @@
 //! Liveness and readiness probes.
 
 use crate::{
+    api::problems::ProbeErrors,
     db::{self, PgPool},
-    error::{Error, Problem},
+    error::Error,
 };
 use actix_web::{
     http::header::{CacheControl, CacheDirective},
@@ -47,9 +48,7 @@ pub async fn live() -> HttpResponse {
     operation_id = "getReadiness",
     responses(
         (status = 200, description = "The database answers", body = HealthStatus),
-        (status = 503, description = "The database is unreachable or no connection is free",
-            body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
+        ProbeErrors,
     )
 )]
 pub async fn ready(pool: web::Data<PgPool>) -> Result<HttpResponse, Error> {

@@ -8,6 +8,7 @@ pub mod merge_patch;
 pub mod organizations;
 pub mod pagination;
 pub mod preconditions;
+pub mod problems;
 pub mod validation;
 
 use crate::error::{ConflictingRecord, Error, FieldError, Problem};

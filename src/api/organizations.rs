@@ -7,11 +7,12 @@ use crate::{
         extract::{JsonBody, Query},
         merge_patch::MergePatch,
         pagination::{self, decode_cursor, page_response, split_page},
-        preconditions::{etag, not_modified, version_check},
+        preconditions::{etag, IfMatch, IfNoneMatch},
+        problems::{CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors},
         validation::Validator,
     },
     db::{self, PgPool},
-    error::{Error, Problem},
+    error::Error,
     page_type,
     store::organizations::{
         self as store, OrganizationData, OrganizationFilter, OrganizationKind, OrganizationRecord,
@@ -312,8 +313,7 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, org: &Organization) -
     responses(
         (status = 200, description = "One page of live organizations", body = OrganizationPage,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
-        (status = 400, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        ListErrors,
     )
 )]
 pub async fn list(
@@ -357,9 +357,7 @@ pub async fn list(
     responses(
         (status = 200, description = "One page of child organizations", body = OrganizationPage,
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
-        (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No live organization has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
     )
 )]
 pub async fn list_children(
@@ -427,11 +425,7 @@ async fn fetch_page(
         (status = 201, description = "Created", body = Organization, headers(
             ("Location" = String, description = "URL of the new organization"),
             ("ETag" = String, description = "Entity tag of the new version"))),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body larger than the configured limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid (e.g. the parent does not exist)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        CreateErrors,
     )
 )]
 pub async fn create(
@@ -454,27 +448,24 @@ pub async fn create(
     operation_id = "getOrganization",
     params(
         ("id" = Uuid, Path, description = "Organization id"),
-        ("If-None-Match" = Option<String>, Header, nullable = false, pattern = r#"^\s*(\*|(W/)?"[!#-~]*"(\s*,\s*(W/)?"[!#-~]*")*)\s*$"#,
-            description = "ETags of the copies the client holds, or `*`"),
+        IfNoneMatch,
     ),
     responses(
         (status = 200, description = "The organization", body = Organization,
             headers(("ETag" = String, description = "Entity tag of this version"))),
         (status = 304, description = "The client's copy (If-None-Match) is current",
             headers(("ETag" = String, description = "Entity tag of this version"))),
-        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No live organization has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
     )
 )]
 pub async fn get(
-    req: HttpRequest,
     pool: web::Data<PgPool>,
     id: web::Path<Uuid>,
+    if_none_match: IfNoneMatch,
 ) -> Result<HttpResponse, Error> {
     let id = *id;
     let record = db::run(&pool, move |conn| store::find(conn, id)).await?;
-    if not_modified(&req, record.version)? {
+    if if_none_match.matches(record.version) {
         return Ok(HttpResponse::NotModified()
             .insert_header(ETag(etag(record.version)))
             .finish());
@@ -494,29 +485,21 @@ pub async fn get(
     operation_id = "replaceOrganization",
     params(
         ("id" = Uuid, Path, description = "Organization id"),
-        ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^\s*(\*|(W/)?"[!#-~]*"(\s*,\s*(W/)?"[!#-~]*")*)\s*$"#,
-            description = "Write only if the current ETag is one of these (or `*`)"),
+        IfMatch,
     ),
     request_body(content = OrganizationInput, content_type = "application/json"),
     responses(
         (status = 200, description = "Replaced", body = Organization,
             headers(("ETag" = String, description = "Entity tag of the new version"))),
-        (status = 400, description = "Malformed JSON or header", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No live organization has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not match the current version", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body larger than the configured limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid (e.g. the new parent would create a cycle)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        UpdateErrors,
     )
 )]
 pub async fn replace(
-    req: HttpRequest,
     pool: web::Data<PgPool>,
     id: web::Path<Uuid>,
+    IfMatch(check): IfMatch,
     body: JsonBody<OrganizationInput>,
 ) -> Result<HttpResponse, Error> {
-    let check = version_check(&req)?;
     let data = body.0.validate()?;
     let id = *id;
     let may_reparent = data.parent_id.is_some();
@@ -538,29 +521,21 @@ pub async fn replace(
     operation_id = "updateOrganization",
     params(
         ("id" = Uuid, Path, description = "Organization id"),
-        ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^\s*(\*|(W/)?"[!#-~]*"(\s*,\s*(W/)?"[!#-~]*")*)\s*$"#,
-            description = "Write only if the current ETag is one of these (or `*`)"),
+        IfMatch,
     ),
     request_body(content = OrganizationPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Updated (a patch that changes nothing keeps the version)", body = Organization,
             headers(("ETag" = String, description = "Entity tag of the new version"))),
-        (status = 400, description = "Malformed JSON or header", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No live organization has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not match the current version", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body larger than the configured limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not a merge patch", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The patched organization is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        UpdateErrors,
     )
 )]
 pub async fn update(
-    req: HttpRequest,
     pool: web::Data<PgPool>,
     id: web::Path<Uuid>,
+    IfMatch(check): IfMatch,
     patch: MergePatch,
 ) -> Result<HttpResponse, Error> {
-    let check = version_check(&req)?;
     let id = *id;
     let may_reparent = patch.sets("parent_id");
     let record = db::transaction(&pool, move |conn| {
@@ -586,24 +561,18 @@ pub async fn update(
     operation_id = "deleteOrganization",
     params(
         ("id" = Uuid, Path, description = "Organization id"),
-        ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^\s*(\*|(W/)?"[!#-~]*"(\s*,\s*(W/)?"[!#-~]*")*)\s*$"#,
-            description = "Delete only if the current ETag is one of these (or `*`)"),
+        IfMatch,
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "The id or a header is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No live organization has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Live child organizations still belong to it; `conflicts` lists them", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not match the current version", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        DeleteErrors,
     )
 )]
 pub async fn delete(
-    req: HttpRequest,
     pool: web::Data<PgPool>,
     id: web::Path<Uuid>,
+    IfMatch(check): IfMatch,
 ) -> Result<HttpResponse, Error> {
-    let check = version_check(&req)?;
     let id = *id;
     db::transaction(&pool, move |conn| store::delete(conn, id, &check)).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -1,0 +1,112 @@
+//! The error responses of the OpenAPI document: every 4xx and 5xx is a
+//! problem document. Each type below is a set of them that operations list
+//! in `responses(...)`, so a kind of operation documents the same statuses
+//! everywhere.
+
+use std::collections::BTreeMap;
+use utoipa::{
+    openapi::{
+        header::HeaderBuilder, Content, ObjectBuilder, Ref, RefOr, Response, ResponseBuilder, Type,
+    },
+    IntoResponses,
+};
+
+use crate::error::PROBLEM_JSON;
+
+fn problem(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_JSON,
+            Content::new(Some(Ref::from_schema_name("Problem"))),
+        )
+        .build()
+}
+
+fn unavailable() -> Response {
+    let mut response = problem("The database is unreachable or busy; retry later");
+    response.headers.insert(
+        "Retry-After".to_owned(),
+        HeaderBuilder::new()
+            .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+            .description(Some("Seconds to wait before retrying"))
+            .build()
+            .into(),
+    );
+    response
+}
+
+const BAD_REQUEST: (&str, &str) = (
+    "400",
+    "Malformed JSON, or an invalid path segment, query parameter or header; `errors` names it",
+);
+const NOT_FOUND: (&str, &str) = ("404", "No live record has this id");
+const CONFLICT: (&str, &str) = (
+    "409",
+    "The change conflicts with other records; `conflicts` names them",
+);
+const PRECONDITION_FAILED: (&str, &str) = (
+    "412",
+    "`If-Match` does not match the current version (its ETag is in the `ETag` header)",
+);
+const TOO_LARGE: (&str, &str) = ("413", "The body is larger than the configured limit");
+const MEDIA_TYPE: (&str, &str) = ("415", "The body is not of the documented media type");
+const INVALID: (&str, &str) = ("422", "A field is invalid; `errors` names every one");
+const INTERNAL: (&str, &str) = ("500", "Unexpected error; the cause is logged, not shown");
+
+fn responses(list: &[(&str, &str)]) -> BTreeMap<String, RefOr<Response>> {
+    let mut map: BTreeMap<String, RefOr<Response>> = list
+        .iter()
+        .map(|(status, description)| (status.to_string(), problem(description).into()))
+        .collect();
+    map.insert("503".to_owned(), unavailable().into());
+    map
+}
+
+/// Defines a set of error responses, for `responses(...)` of operations.
+macro_rules! error_set {
+    ($(#[$meta:meta])* $name:ident: [$($status:ident),* $(,)?]) => {
+        $(#[$meta])*
+        pub struct $name;
+
+        impl IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                responses(&[$($status),*])
+            }
+        }
+    };
+}
+
+error_set!(
+    /// Errors of a list operation.
+    ListErrors: [BAD_REQUEST, INTERNAL]
+);
+error_set!(
+    /// Errors of reading one record or what belongs to it.
+    ReadErrors: [BAD_REQUEST, NOT_FOUND, INTERNAL]
+);
+error_set!(
+    /// Errors of creating a record.
+    CreateErrors: [BAD_REQUEST, CONFLICT, TOO_LARGE, MEDIA_TYPE, INVALID, INTERNAL]
+);
+error_set!(
+    /// Errors of changing a record (PUT, PATCH).
+    UpdateErrors: [
+        BAD_REQUEST,
+        NOT_FOUND,
+        CONFLICT,
+        PRECONDITION_FAILED,
+        TOO_LARGE,
+        MEDIA_TYPE,
+        INVALID,
+        INTERNAL,
+    ]
+);
+error_set!(
+    /// Errors of deleting a record.
+    DeleteErrors: [BAD_REQUEST, NOT_FOUND, CONFLICT, PRECONDITION_FAILED, INTERNAL]
+);
+error_set!(
+    /// Errors of a probe that needs the database.
+    ProbeErrors: [INTERNAL]
+);
