@@ -75,6 +75,18 @@ pub struct Source {
     pub note: Option<String>,
 }
 
+/// A list of value objects as the JSON stored in a jsonb column.
+pub fn to_json<T: Serialize>(list: Vec<T>) -> Result<serde_json::Value, crate::error::Error> {
+    serde_json::to_value(list).map_err(crate::error::Error::internal)
+}
+
+/// The list of value objects stored as JSON in a jsonb column.
+pub fn from_json<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+) -> Result<Vec<T>, crate::error::Error> {
+    serde_json::from_value(value).map_err(crate::error::Error::internal)
+}
+
 /// Validates and normalizes a list of other names under `field`.
 pub fn other_names(v: &mut Validator, field: &str, list: &[OtherName]) -> Vec<OtherName> {
     v.max_items(field, list.len(), MAX_LIST_ITEMS);

@@ -9,6 +9,7 @@ pub mod organizations;
 pub mod pagination;
 pub mod preconditions;
 pub mod problems;
+pub mod resource;
 pub mod validation;
 
 use crate::error::{ConflictingRecord, Error, FieldError, Problem};
@@ -42,7 +43,7 @@ its ETag enables conditional reads (`If-None-Match`) and optimistic concurrency 
         Problem,
         FieldError,
         ConflictingRecord,
-        organizations::OrganizationOrder
+        crate::store::NameSort
     )),
     tags(
         (name = "organizations", description = "The alliance, its member units, their party organizations and the bodies around them"),

@@ -6,24 +6,26 @@ use crate::{
         common::{self, ContactDetail, OtherName, Source},
         extract::{JsonBody, Query},
         merge_patch::MergePatch,
-        pagination::{self, decode_cursor, page_response, split_page},
-        preconditions::{etag, IfMatch, IfNoneMatch},
+        pagination::{fetch_page, page_response},
+        preconditions::{IfMatch, IfNoneMatch},
         problems::{CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors},
-        validation::Validator,
+        resource::{self, Resource},
+        validation::{search_param, Validator},
     },
-    db::{self, PgPool},
+    db::PgPool,
     error::Error,
     page_type,
-    store::organizations::{
-        self as store, OrganizationData, OrganizationFilter, OrganizationKind, OrganizationRecord,
-        OrganizationSort,
+    store::{
+        organizations::{
+            self as store, OrganizationData, OrganizationFilter, OrganizationKind,
+            OrganizationRecord,
+        },
+        NameSort, VersionCheck,
     },
 };
-use actix_web::{
-    http::header::{self, CacheControl, CacheDirective, ETag},
-    web, HttpRequest, HttpResponse,
-};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::pg::PgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -77,12 +79,12 @@ impl TryFrom<OrganizationRecord> for Organization {
             name: r.name,
             kind: r.kind,
             parent_id: r.parent_id,
-            other_names: serde_json::from_value(r.other_names).map_err(Error::internal)?,
+            other_names: common::from_json(r.other_names)?,
             founding_date: r.founding_date,
             dissolution_date: r.dissolution_date,
             description: r.description,
-            contact_details: serde_json::from_value(r.contact_details).map_err(Error::internal)?,
-            sources: serde_json::from_value(r.sources).map_err(Error::internal)?,
+            contact_details: common::from_json(r.contact_details)?,
+            sources: common::from_json(r.sources)?,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -161,99 +163,11 @@ pub struct OrganizationPatch {
     pub sources: Option<Vec<Source>>,
 }
 
-impl OrganizationInput {
-    /// The input as it would recreate `record`.
-    fn from_record(record: &OrganizationRecord) -> Result<Self, Error> {
-        let o = Organization::try_from(record.clone())?;
-        Ok(Self {
-            name: o.name,
-            kind: o.kind,
-            parent_id: o.parent_id,
-            other_names: o.other_names,
-            founding_date: o.founding_date,
-            dissolution_date: o.dissolution_date,
-            description: o.description,
-            contact_details: o.contact_details,
-            sources: o.sources,
-        })
-    }
-
-    /// Validates and normalizes the input into storable data.
-    fn validate(self) -> Result<OrganizationData, Error> {
-        let mut v = Validator::default();
-        let name = v.text("name", &self.name, common::MAX_NAME_CHARS);
-        let other_names = common::other_names(&mut v, "other_names", &self.other_names);
-        let description = v.optional_text(
-            "description",
-            self.description.as_deref(),
-            common::MAX_DESCRIPTION_CHARS,
-        );
-        let contact_details =
-            common::contact_details(&mut v, "contact_details", &self.contact_details);
-        let sources = common::sources(&mut v, "sources", &self.sources);
-        if let (Some(founded), Some(dissolved)) = (self.founding_date, self.dissolution_date) {
-            if dissolved < founded {
-                v.error("dissolution_date", "must not be before founding_date");
-            }
-        }
-        v.finish()?;
-        Ok(OrganizationData {
-            name,
-            kind: self.kind,
-            parent_id: self.parent_id,
-            other_names: serde_json::to_value(other_names).map_err(Error::internal)?,
-            founding_date: self.founding_date,
-            dissolution_date: self.dissolution_date,
-            description,
-            contact_details: serde_json::to_value(contact_details).map_err(Error::internal)?,
-            sources: serde_json::to_value(sources).map_err(Error::internal)?,
-        })
-    }
-}
-
 page_type!(
     /// One page of organizations.
     OrganizationPage,
     Organization
 );
-
-/// Orders of an organization listing; ties are broken by id.
-#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
-pub enum OrganizationOrder {
-    /// By name, A to Z (the default).
-    #[default]
-    #[serde(rename = "name")]
-    Name,
-    /// By name, Z to A.
-    #[serde(rename = "-name")]
-    NameDesc,
-    /// Oldest first.
-    #[serde(rename = "created_at")]
-    CreatedAt,
-    /// Newest first.
-    #[serde(rename = "-created_at")]
-    CreatedAtDesc,
-}
-
-impl OrganizationOrder {
-    fn tag(self) -> &'static str {
-        match self {
-            Self::Name => "name",
-            Self::NameDesc => "-name",
-            Self::CreatedAt => "created_at",
-            Self::CreatedAtDesc => "-created_at",
-        }
-    }
-
-    fn store(self) -> OrganizationSort {
-        match self {
-            Self::Name => OrganizationSort::Name,
-            Self::NameDesc => OrganizationSort::NameDesc,
-            Self::CreatedAt => OrganizationSort::CreatedAt,
-            Self::CreatedAtDesc => OrganizationSort::CreatedAtDesc,
-        }
-    }
-}
 
 /// Filters and paging of `GET /v1/organizations`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -272,7 +186,7 @@ pub struct ListOrganizationsParams {
     /// percent-encode a `+` offset as `%2B`).
     updated_since: Option<DateTime<Utc>>,
     /// Order of the listing.
-    sort: Option<OrganizationOrder>,
+    sort: Option<NameSort>,
     /// Page size, 1–500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
@@ -287,7 +201,7 @@ pub struct ListOrganizationsParams {
 #[into_params(parameter_in = Query)]
 pub struct ListChildrenParams {
     /// Order of the listing.
-    sort: Option<OrganizationOrder>,
+    sort: Option<NameSort>,
     /// Page size, 1–500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
@@ -296,11 +210,111 @@ pub struct ListChildrenParams {
     cursor: Option<String>,
 }
 
-fn with_etag(mut response: actix_web::HttpResponseBuilder, org: &Organization) -> HttpResponse {
-    response
-        .insert_header(ETag(etag(org.version)))
-        .insert_header(CacheControl(vec![CacheDirective::NoCache]))
-        .json(org)
+/// Organizations as a [`Resource`].
+pub struct Organizations;
+
+impl Resource for Organizations {
+    type Scope = ();
+    type Record = OrganizationRecord;
+    type Input = OrganizationInput;
+    type Data = OrganizationData;
+    type Output = Organization;
+
+    const PARENT_FIELD: Option<&'static str> = Some("parent_id");
+
+    fn version(record: &OrganizationRecord) -> i64 {
+        record.version
+    }
+
+    fn location(record: &OrganizationRecord) -> String {
+        format!("/v1/organizations/{}", record.id)
+    }
+
+    fn input_of(record: &OrganizationRecord) -> Result<OrganizationInput, Error> {
+        let o = Organization::try_from(record.clone())?;
+        Ok(OrganizationInput {
+            name: o.name,
+            kind: o.kind,
+            parent_id: o.parent_id,
+            other_names: o.other_names,
+            founding_date: o.founding_date,
+            dissolution_date: o.dissolution_date,
+            description: o.description,
+            contact_details: o.contact_details,
+            sources: o.sources,
+        })
+    }
+
+    fn validate((): (), input: OrganizationInput) -> Result<OrganizationData, Error> {
+        let mut v = Validator::default();
+        let name = v.text("name", &input.name, common::MAX_NAME_CHARS);
+        let other_names = common::other_names(&mut v, "other_names", &input.other_names);
+        let description = v.optional_text(
+            "description",
+            input.description.as_deref(),
+            common::MAX_DESCRIPTION_CHARS,
+        );
+        let contact_details =
+            common::contact_details(&mut v, "contact_details", &input.contact_details);
+        let sources = common::sources(&mut v, "sources", &input.sources);
+        v.not_before(
+            "dissolution_date",
+            input.dissolution_date,
+            "founding_date",
+            input.founding_date,
+        );
+        v.finish()?;
+        Ok(OrganizationData {
+            name,
+            kind: input.kind,
+            parent_id: input.parent_id,
+            other_names: common::to_json(other_names)?,
+            founding_date: input.founding_date,
+            dissolution_date: input.dissolution_date,
+            description,
+            contact_details: common::to_json(contact_details)?,
+            sources: common::to_json(sources)?,
+        })
+    }
+
+    fn reparents(data: &OrganizationData) -> bool {
+        data.parent_id.is_some()
+    }
+
+    fn present(record: OrganizationRecord) -> Result<Organization, Error> {
+        Organization::try_from(record)
+    }
+
+    fn find(conn: &mut PgConnection, (): (), id: Uuid) -> Result<OrganizationRecord, Error> {
+        store::find(conn, id)
+    }
+
+    fn create(
+        conn: &mut PgConnection,
+        data: &OrganizationData,
+    ) -> Result<OrganizationRecord, Error> {
+        store::create(conn, data)
+    }
+
+    fn update(
+        conn: &mut PgConnection,
+        (): (),
+        id: Uuid,
+        check: &VersionCheck,
+        may_reparent: bool,
+        change: impl FnOnce(&OrganizationRecord) -> Result<OrganizationData, Error>,
+    ) -> Result<OrganizationRecord, Error> {
+        store::update(conn, id, check, may_reparent, change)
+    }
+
+    fn delete(
+        conn: &mut PgConnection,
+        (): (),
+        id: Uuid,
+        check: &VersionCheck,
+    ) -> Result<(), Error> {
+        store::delete(conn, id, check)
+    }
 }
 
 /// Lists organizations.
@@ -309,10 +323,13 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, org: &Organization) -
     path = "/v1/organizations",
     tag = "organizations",
     operation_id = "listOrganizations",
-    params(ListOrganizationsParams),
+    params(ListOrganizationsParams, IfNoneMatch),
     responses(
         (status = 200, description = "One page of live organizations", body = OrganizationPage,
-            headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
+            headers(
+                ("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
+                ("ETag" = String, description = "Weak entity tag of this page"))),
+        (status = 304, description = "The client's copy of this page (If-None-Match) is current"),
         ListErrors,
     )
 )]
@@ -320,31 +337,27 @@ pub async fn list(
     req: HttpRequest,
     pool: web::Data<PgPool>,
     params: Query<ListOrganizationsParams>,
+    if_none_match: IfNoneMatch,
 ) -> Result<HttpResponse, Error> {
     let p = params.0;
-    let q = p.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    if q.is_some_and(|q| q.chars().count() > 200 || q.contains('\0')) {
-        return Err(Error::bad_parameter(
-            "q",
-            "must be at most 200 characters, without NUL",
-        ));
-    }
     let filter = OrganizationFilter {
         kind: p.kind,
         parent_id: p.parent_id,
-        q: q.map(str::to_owned),
+        q: search_param("q", p.q)?,
         updated_since: p.updated_since,
     };
-    let order = p.sort.unwrap_or_default();
-    let (items, next) = fetch_page(&pool, filter, order, p.limit, p.cursor, None).await?;
-    Ok(page_response(
-        &req,
-        &OrganizationPage {
-            items,
-            next_cursor: next.clone(),
-        },
-        next.as_deref(),
-    ))
+    let sort = p.sort.unwrap_or_default();
+    let (items, next_cursor) = fetch_page(
+        &pool,
+        sort,
+        p.limit,
+        p.cursor,
+        move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
+        Organization::try_from,
+    )
+    .await?;
+    let page = OrganizationPage { items, next_cursor };
+    page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
 }
 
 /// Lists the live direct children of an organization.
@@ -353,10 +366,13 @@ pub async fn list(
     path = "/v1/organizations/{id}/children",
     tag = "organizations",
     operation_id = "listOrganizationChildren",
-    params(("id" = Uuid, Path, description = "Organization id"), ListChildrenParams),
+    params(("id" = Uuid, Path, description = "Organization id"), ListChildrenParams, IfNoneMatch),
     responses(
         (status = 200, description = "One page of child organizations", body = OrganizationPage,
-            headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
+            headers(
+                ("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
+                ("ETag" = String, description = "Weak entity tag of this page"))),
+        (status = 304, description = "The client's copy of this page (If-None-Match) is current"),
         ReadErrors,
     )
 )]
@@ -365,53 +381,29 @@ pub async fn list_children(
     pool: web::Data<PgPool>,
     id: web::Path<Uuid>,
     params: Query<ListChildrenParams>,
+    if_none_match: IfNoneMatch,
 ) -> Result<HttpResponse, Error> {
     let p = params.0;
+    let id = *id;
     let filter = OrganizationFilter {
-        parent_id: Some(*id),
+        parent_id: Some(id),
         ..Default::default()
     };
-    let order = p.sort.unwrap_or_default();
-    let (items, next) = fetch_page(&pool, filter, order, p.limit, p.cursor, Some(*id)).await?;
-    Ok(page_response(
-        &req,
-        &OrganizationPage {
-            items,
-            next_cursor: next.clone(),
-        },
-        next.as_deref(),
-    ))
-}
-
-/// One page of organizations; when `must_exist` is given, that organization
-/// must be live (checked in the same database call).
-async fn fetch_page(
-    pool: &PgPool,
-    filter: OrganizationFilter,
-    order: OrganizationOrder,
-    limit: Option<i64>,
-    cursor: Option<String>,
-    must_exist: Option<Uuid>,
-) -> Result<(Vec<Organization>, Option<String>), Error> {
-    let limit = pagination::limit(limit)?;
-    let sort = order.store();
-    let after = cursor
-        .filter(|c| !c.is_empty())
-        .map(|c| decode_cursor(&c, order.tag(), |v| sort.accepts(v)))
-        .transpose()?;
-    let rows = db::run(pool, move |conn| {
-        if let Some(id) = must_exist {
+    let sort = p.sort.unwrap_or_default();
+    let (items, next_cursor) = fetch_page(
+        &pool,
+        sort,
+        p.limit,
+        p.cursor,
+        move |conn, after, limit| {
             store::find(conn, id)?;
-        }
-        store::list(conn, &filter, sort, after.as_ref(), limit + 1)
-    })
+            store::list(conn, &filter, sort, after, limit)
+        },
+        Organization::try_from,
+    )
     .await?;
-    let (rows, next) = split_page(rows, limit, order.tag(), |r| sort.key(r));
-    let items = rows
-        .into_iter()
-        .map(Organization::try_from)
-        .collect::<Result<_, _>>()?;
-    Ok((items, next))
+    let page = OrganizationPage { items, next_cursor };
+    page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
 }
 
 /// Creates an organization.
@@ -432,12 +424,7 @@ pub async fn create(
     pool: web::Data<PgPool>,
     body: JsonBody<OrganizationInput>,
 ) -> Result<HttpResponse, Error> {
-    let data = body.0.validate()?;
-    let record = db::transaction(&pool, move |conn| store::create(conn, &data)).await?;
-    let org = Organization::try_from(record)?;
-    let mut response = HttpResponse::Created();
-    response.insert_header((header::LOCATION, format!("/v1/organizations/{}", org.id)));
-    Ok(with_etag(response, &org))
+    resource::create::<Organizations>(&pool, (), body.0).await
 }
 
 /// Gets an organization.
@@ -446,10 +433,7 @@ pub async fn create(
     path = "/v1/organizations/{id}",
     tag = "organizations",
     operation_id = "getOrganization",
-    params(
-        ("id" = Uuid, Path, description = "Organization id"),
-        IfNoneMatch,
-    ),
+    params(("id" = Uuid, Path, description = "Organization id"), IfNoneMatch),
     responses(
         (status = 200, description = "The organization", body = Organization,
             headers(("ETag" = String, description = "Entity tag of this version"))),
@@ -463,17 +447,7 @@ pub async fn get(
     id: web::Path<Uuid>,
     if_none_match: IfNoneMatch,
 ) -> Result<HttpResponse, Error> {
-    let id = *id;
-    let record = db::run(&pool, move |conn| store::find(conn, id)).await?;
-    if if_none_match.matches(record.version) {
-        return Ok(HttpResponse::NotModified()
-            .insert_header(ETag(etag(record.version)))
-            .finish());
-    }
-    Ok(with_etag(
-        HttpResponse::Ok(),
-        &Organization::try_from(record)?,
-    ))
+    resource::get::<Organizations>(&pool, (), *id, if_none_match).await
 }
 
 /// Replaces an organization (every writable field; omitted optional fields
@@ -483,10 +457,7 @@ pub async fn get(
     path = "/v1/organizations/{id}",
     tag = "organizations",
     operation_id = "replaceOrganization",
-    params(
-        ("id" = Uuid, Path, description = "Organization id"),
-        IfMatch,
-    ),
+    params(("id" = Uuid, Path, description = "Organization id"), IfMatch),
     request_body(content = OrganizationInput, content_type = "application/json"),
     responses(
         (status = 200, description = "Replaced", body = Organization,
@@ -500,17 +471,7 @@ pub async fn replace(
     IfMatch(check): IfMatch,
     body: JsonBody<OrganizationInput>,
 ) -> Result<HttpResponse, Error> {
-    let data = body.0.validate()?;
-    let id = *id;
-    let may_reparent = data.parent_id.is_some();
-    let record = db::transaction(&pool, move |conn| {
-        store::update(conn, id, &check, may_reparent, |_| Ok(data))
-    })
-    .await?;
-    Ok(with_etag(
-        HttpResponse::Ok(),
-        &Organization::try_from(record)?,
-    ))
+    resource::replace::<Organizations>(&pool, (), *id, check, body.0).await
 }
 
 /// Changes some fields of an organization (JSON merge patch).
@@ -519,10 +480,7 @@ pub async fn replace(
     path = "/v1/organizations/{id}",
     tag = "organizations",
     operation_id = "updateOrganization",
-    params(
-        ("id" = Uuid, Path, description = "Organization id"),
-        IfMatch,
-    ),
+    params(("id" = Uuid, Path, description = "Organization id"), IfMatch),
     request_body(content = OrganizationPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Updated (a patch that changes nothing keeps the version)", body = Organization,
@@ -536,33 +494,18 @@ pub async fn update(
     IfMatch(check): IfMatch,
     patch: MergePatch,
 ) -> Result<HttpResponse, Error> {
-    let id = *id;
-    let may_reparent = patch.sets("parent_id");
-    let record = db::transaction(&pool, move |conn| {
-        store::update(conn, id, &check, may_reparent, |current| {
-            patch
-                .apply(&OrganizationInput::from_record(current)?)?
-                .validate()
-        })
-    })
-    .await?;
-    Ok(with_etag(
-        HttpResponse::Ok(),
-        &Organization::try_from(record)?,
-    ))
+    resource::patch::<Organizations>(&pool, (), *id, check, patch).await
 }
 
 /// Deletes an organization. The record is kept as a tombstone for syncing
-/// systems; it is gone from every read.
+/// systems; it is gone from every read. Refused while live child
+/// organizations, roles or event participants refer to it.
 #[utoipa::path(
     delete,
     path = "/v1/organizations/{id}",
     tag = "organizations",
     operation_id = "deleteOrganization",
-    params(
-        ("id" = Uuid, Path, description = "Organization id"),
-        IfMatch,
-    ),
+    params(("id" = Uuid, Path, description = "Organization id"), IfMatch),
     responses(
         (status = 204, description = "Deleted"),
         DeleteErrors,
@@ -573,7 +516,5 @@ pub async fn delete(
     id: web::Path<Uuid>,
     IfMatch(check): IfMatch,
 ) -> Result<HttpResponse, Error> {
-    let id = *id;
-    db::transaction(&pool, move |conn| store::delete(conn, id, &check)).await?;
-    Ok(HttpResponse::NoContent().finish())
+    resource::delete::<Organizations>(&pool, (), *id, check).await
 }

@@ -4,11 +4,14 @@
 //! page is an index range scan, never an OFFSET.
 
 use crate::{
+    api::preconditions::{computed_response, IfNoneMatch},
+    db::{self, PgPool},
     error::Error,
-    store::{After, SortValue},
+    store::{After, SortKey, SortValue},
 };
 use actix_web::{http::header, HttpRequest, HttpResponse};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use diesel::pg::PgConnection;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -72,38 +75,58 @@ pub fn decode_cursor(
     })
 }
 
-/// Turns rows fetched with `limit + 1` into a page of at most `limit` rows
-/// and the cursor of the next page, if there is one.
-pub fn split_page<R>(
-    mut rows: Vec<R>,
-    limit: i64,
-    sort: &str,
-    key: impl Fn(&R) -> After,
-) -> (Vec<R>, Option<String>) {
-    let limit = limit as usize;
-    if rows.len() <= limit {
-        return (rows, None);
+/// One page of a listing: decodes the cursor for `sort`, runs `query` for
+/// `limit + 1` rows after it on a pooled connection (off the async
+/// workers), and presents the page's rows. Returns the items and the
+/// cursor of the next page, if there is one.
+pub async fn fetch_page<R, S, O>(
+    pool: &PgPool,
+    sort: S,
+    limit: Option<i64>,
+    cursor: Option<String>,
+    query: impl FnOnce(&mut PgConnection, Option<&After>, i64) -> Result<Vec<R>, Error> + Send + 'static,
+    present: impl Fn(R) -> Result<O, Error>,
+) -> Result<(Vec<O>, Option<String>), Error>
+where
+    R: Send + 'static,
+    S: SortKey<R>,
+{
+    let limit = self::limit(limit)?;
+    let after = cursor
+        .filter(|c| !c.is_empty())
+        .map(|c| decode_cursor(&c, sort.tag(), |v| sort.accepts(v)))
+        .transpose()?;
+    let mut rows = db::run(pool, move |conn| query(conn, after.as_ref(), limit + 1)).await?;
+    let mut next = None;
+    if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        next = rows
+            .last()
+            .map(|last| encode_cursor(sort.tag(), &sort.key(last)));
     }
-    rows.truncate(limit);
-    let next = rows.last().map(|last| encode_cursor(sort, &key(last)));
-    (rows, next)
+    let items = rows.into_iter().map(present).collect::<Result<_, _>>()?;
+    Ok((items, next))
 }
 
-/// A 200 response with `page` as body and, when there is a next page, a
-/// `Link` header pointing at it (same path and parameters, new cursor).
+/// A 200 response with `page` as body (weak ETag; 304 when `If-None-Match`
+/// holds it) and, when there is a next page, a `Link` header pointing at it
+/// (same path and parameters, new cursor).
 pub fn page_response(
     req: &HttpRequest,
+    if_none_match: &IfNoneMatch,
     page: &impl Serialize,
     next_cursor: Option<&str>,
-) -> HttpResponse {
-    let mut response = HttpResponse::Ok();
-    if let Some(cursor) = next_cursor {
-        response.insert_header((
-            header::LINK,
-            format!("<{}>; rel=\"next\"", next_page_url(req, cursor)),
-        ));
-    }
-    response.json(page)
+) -> Result<HttpResponse, Error> {
+    let link = next_cursor
+        .map(|cursor| {
+            (
+                header::LINK,
+                format!("<{}>; rel=\"next\"", next_page_url(req, cursor)),
+            )
+        })
+        .into_iter()
+        .collect();
+    computed_response(if_none_match, page, link)
 }
 
 fn next_page_url(req: &HttpRequest, cursor: &str) -> String {

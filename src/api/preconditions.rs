@@ -94,16 +94,52 @@ impl IntoParams for IfMatch {
 pub struct IfNoneMatch(Option<header::IfNoneMatch>);
 
 impl IfNoneMatch {
-    /// Whether the client's copy of the record at `version` is current
-    /// (weak comparison), so that a 304 is due.
-    pub fn matches(&self, version: i64) -> bool {
-        let current = etag(version);
+    /// Whether the client's copy, whose entity tag is now `current`, is
+    /// up to date (weak comparison), so that a 304 is due.
+    pub fn matches(&self, current: &EntityTag) -> bool {
         match &self.0 {
             None => false,
             Some(header::IfNoneMatch::Any) => true,
-            Some(header::IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(&current)),
+            Some(header::IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(current)),
         }
     }
+}
+
+/// A weak entity tag of a computed representation (lists, views, embeds),
+/// from a hash of its JSON body: it changes whenever the body does.
+pub fn body_etag(body: &[u8]) -> EntityTag {
+    use std::hash::{DefaultHasher, Hasher};
+    let mut hasher = DefaultHasher::new();
+    hasher.write(body);
+    EntityTag::new_weak(format!("{:016x}", hasher.finish()))
+}
+
+/// A 200 response with `body` as JSON and a weak ETag of it, or a 304 when
+/// `If-None-Match` holds that ETag. `headers` are added to either.
+pub fn computed_response(
+    if_none_match: &IfNoneMatch,
+    body: &impl serde::Serialize,
+    headers: Vec<(header::HeaderName, String)>,
+) -> Result<actix_web::HttpResponse, Error> {
+    let bytes = serde_json::to_vec(body).map_err(Error::internal)?;
+    let tag = body_etag(&bytes);
+    let mut response = if if_none_match.matches(&tag) {
+        actix_web::HttpResponse::NotModified()
+    } else {
+        actix_web::HttpResponse::Ok()
+    };
+    response
+        .insert_header(header::ETag(tag.clone()))
+        .insert_header(header::CacheControl(vec![header::CacheDirective::NoCache]));
+    for (name, value) in headers {
+        response.insert_header((name, value));
+    }
+    if if_none_match.matches(&tag) {
+        return Ok(response.finish());
+    }
+    Ok(response
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(bytes))
 }
 
 impl FromRequest for IfNoneMatch {

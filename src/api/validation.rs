@@ -81,6 +81,21 @@ impl Validator {
         trimmed.to_owned()
     }
 
+    /// `later` (named `later_field`) must not be before `earlier`.
+    pub fn not_before<T: PartialOrd>(
+        &mut self,
+        later_field: &str,
+        later: Option<T>,
+        earlier_field: &str,
+        earlier: Option<T>,
+    ) {
+        if let (Some(later), Some(earlier)) = (later, earlier) {
+            if later < earlier {
+                self.error(later_field, format!("must not be before {earlier_field}"));
+            }
+        }
+    }
+
     /// `Ok` when nothing was wrong, else a 422 listing every field at fault.
     pub fn finish(self) -> Result<(), Error> {
         if self.errors.is_empty() {
@@ -89,6 +104,21 @@ impl Validator {
             Err(Error::Validation(self.errors))
         }
     }
+}
+
+/// A free-text search parameter: trimmed, blank means absent, at most 200
+/// characters and no NUL (400 otherwise).
+pub fn search_param(name: &str, value: Option<String>) -> Result<Option<String>, Error> {
+    let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if value.chars().count() > 200 || value.contains('\0') {
+        return Err(Error::bad_parameter(
+            name,
+            "must be at most 200 characters, without NUL",
+        ));
+    }
+    Ok(Some(value))
 }
 
 #[cfg(test)]

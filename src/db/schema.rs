@@ -19,3 +19,93 @@ diesel::table! {
         deleted_at -> Nullable<Timestamptz>,
     }
 }
+
+diesel::table! {
+    people (id) {
+        id -> Uuid,
+        name -> Text,
+        given_name -> Nullable<Text>,
+        family_name -> Nullable<Text>,
+        other_names -> Jsonb,
+        gender -> Nullable<Text>,
+        birth_date -> Nullable<Date>,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        biography -> Nullable<Text>,
+        image_url -> Nullable<Text>,
+        contact_details -> Jsonb,
+        sources -> Jsonb,
+        search_text -> Text,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        person_id -> Nullable<Uuid>,
+        member_organization_id -> Nullable<Uuid>,
+        title -> Text,
+        start_date -> Nullable<Date>,
+        end_date -> Nullable<Date>,
+        note -> Nullable<Text>,
+        sources -> Jsonb,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Uuid,
+        title -> Text,
+        kind -> Text,
+        status -> Text,
+        starts_at -> Timestamptz,
+        ends_at -> Nullable<Timestamptz>,
+        location -> Nullable<Text>,
+        description -> Nullable<Text>,
+        parent_event_id -> Nullable<Uuid>,
+        topics -> Array<Text>,
+        sources -> Jsonb,
+        search_text -> Text,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    event_participants (id) {
+        id -> Uuid,
+        event_id -> Uuid,
+        person_id -> Nullable<Uuid>,
+        organization_id -> Nullable<Uuid>,
+        role -> Text,
+        on_behalf_of_id -> Nullable<Uuid>,
+        note -> Nullable<Text>,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(event_participants -> events (event_id));
+diesel::joinable!(event_participants -> people (person_id));
+diesel::joinable!(roles -> people (person_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    people,
+    roles,
+    events,
+    event_participants
+);

@@ -1,13 +1,19 @@
 //! Plain synchronous diesel functions over `&mut PgConnection`: the register's
 //! reads and writes, free of HTTP types. Callers wrap writes in a transaction.
 
+pub mod events;
 pub mod organizations;
+pub mod participants;
+pub mod people;
+pub mod refs;
+pub mod roles;
 
 use crate::error::Error;
 use chrono::{DateTime, Utc};
 use diesel::{
     dsl::sql,
     expression::BoxableExpression,
+    expression::SqlLiteral,
     pg::Pg,
     sql_types::{Bool, Text, Timestamptz, Uuid as SqlUuid},
 };
@@ -38,6 +44,132 @@ impl VersionCheck {
     }
 }
 
+/// An order a listing can take, with what keyset pagination needs.
+pub trait SortOrder: Copy + Send + 'static {
+    /// Name of the order in the `sort` parameter and in cursors.
+    fn tag(self) -> &'static str;
+    /// The (unqualified) sort column and whether the order is descending.
+    fn column(self) -> (&'static str, bool);
+    /// Whether `value` can be a position in this order.
+    fn accepts(self, value: &SortValue) -> bool;
+}
+
+/// A [`SortOrder`] of listings of `R`.
+pub trait SortKey<R>: SortOrder {
+    /// The sort value of `record`, from which the next page starts.
+    fn key(self, record: &R) -> After;
+}
+
+/// A record with a name, listed by name or by creation time.
+pub trait Named {
+    fn id(&self) -> Uuid;
+    fn name(&self) -> &str;
+    fn created_at(&self) -> DateTime<Utc>;
+}
+
+/// Orders of a listing of named records; ties are broken by id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+pub enum NameSort {
+    /// By name, A to Z (the default).
+    #[default]
+    #[serde(rename = "name")]
+    Name,
+    /// By name, Z to A.
+    #[serde(rename = "-name")]
+    NameDesc,
+    /// Oldest first.
+    #[serde(rename = "created_at")]
+    CreatedAt,
+    /// Newest first.
+    #[serde(rename = "-created_at")]
+    CreatedAtDesc,
+}
+
+impl SortOrder for NameSort {
+    fn tag(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::NameDesc => "-name",
+            Self::CreatedAt => "created_at",
+            Self::CreatedAtDesc => "-created_at",
+        }
+    }
+
+    fn column(self) -> (&'static str, bool) {
+        match self {
+            Self::Name => ("name", false),
+            Self::NameDesc => ("name", true),
+            Self::CreatedAt => ("created_at", false),
+            Self::CreatedAtDesc => ("created_at", true),
+        }
+    }
+
+    fn accepts(self, value: &SortValue) -> bool {
+        matches!(
+            (self, value),
+            (Self::Name | Self::NameDesc, SortValue::Text(_))
+                | (Self::CreatedAt | Self::CreatedAtDesc, SortValue::Time(_))
+        )
+    }
+}
+
+impl<R: Named> SortKey<R> for NameSort {
+    fn key(self, record: &R) -> After {
+        let value = match self {
+            Self::Name | Self::NameDesc => SortValue::Text(record.name().to_owned()),
+            Self::CreatedAt | Self::CreatedAtDesc => SortValue::Time(record.created_at()),
+        };
+        After {
+            value,
+            id: record.id(),
+        }
+    }
+}
+
+/// Orders of a listing by creation time; ties are broken by id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+pub enum CreatedSort {
+    /// Oldest first (the default).
+    #[default]
+    #[serde(rename = "created_at")]
+    CreatedAt,
+    /// Newest first.
+    #[serde(rename = "-created_at")]
+    CreatedAtDesc,
+}
+
+/// A record listed by creation time.
+pub trait Created {
+    fn id(&self) -> Uuid;
+    fn created_at(&self) -> DateTime<Utc>;
+}
+
+impl SortOrder for CreatedSort {
+    fn tag(self) -> &'static str {
+        match self {
+            Self::CreatedAt => "created_at",
+            Self::CreatedAtDesc => "-created_at",
+        }
+    }
+
+    fn column(self) -> (&'static str, bool) {
+        ("created_at", self == Self::CreatedAtDesc)
+    }
+
+    fn accepts(self, value: &SortValue) -> bool {
+        matches!(value, SortValue::Time(_))
+    }
+}
+
+impl<R: Created> SortKey<R> for CreatedSort {
+    fn key(self, record: &R) -> After {
+        After {
+            value: SortValue::Time(record.created_at()),
+            id: record.id(),
+        }
+    }
+}
+
 /// The sort-column value of the last row of a keyset page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SortValue {
@@ -54,23 +186,21 @@ pub struct After {
     pub id: Uuid,
 }
 
-/// The condition "row comes after `after`" for a listing ordered by
-/// `(column, id)`, ascending or descending. A row-value comparison, so
-/// PostgreSQL walks the `(column, id)` index from that point: page 1,000
-/// costs what page 1 costs.
-///
-/// `column` and `id_column` are trusted SQL (qualified column names).
-pub fn keyset_condition<QS>(
-    column: &'static str,
-    id_column: &'static str,
-    descending: bool,
+/// The condition "row comes after `after`" for a listing of `table` in
+/// `sort` order (ties broken by id). A row-value comparison, so PostgreSQL
+/// walks the `(column, id)` index from that point: page 1,000 costs what
+/// page 1 costs.
+pub fn keyset_after<QS, S: SortOrder>(
+    table: &str,
+    sort: S,
     after: &After,
 ) -> Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>>
 where
     QS: 'static,
 {
+    let (column, descending) = sort.column();
     let op = if descending { "<" } else { ">" };
-    let head = sql::<Bool>(&format!("({column}, {id_column}) {op} ("));
+    let head = sql::<Bool>(&format!("({table}.{column}, {table}.id) {op} ("));
     match &after.value {
         SortValue::Text(text) => Box::new(
             head.bind::<Text, _>(text.clone())
@@ -85,6 +215,100 @@ where
                 .sql(")"),
         ),
     }
+}
+
+/// The ORDER BY of a listing of `table` in `sort` order, ties broken by id.
+/// (The expression type is immaterial to ORDER BY; it is typed `Bool` only
+/// because diesel wants a type.)
+pub fn keyset_order<S: SortOrder>(table: &str, sort: S) -> SqlLiteral<Bool> {
+    let (column, descending) = sort.column();
+    let direction = if descending { "DESC" } else { "ASC" };
+    sql::<Bool>(&format!(
+        "{table}.{column} {direction}, {table}.id {direction}"
+    ))
+}
+
+/// Generates the row operations every soft-deletable table shares, inside
+/// the module of that table: `find` (the live record, or 404), `lock_live`
+/// (the same, locked for update), `insert` (with a new time-ordered id),
+/// `update_live` (the optimistic-concurrency update: lock, check the
+/// version, apply the change, keep the version when nothing changes, else
+/// increment it) and `mark_deleted` (the soft delete). `$Record` must have
+/// `data()` returning the `$Data` it was written from.
+#[macro_export]
+macro_rules! live_rows {
+    ($table:ident, $Record:ty, $Data:ty, $entity:expr) => {
+        /// The live record `id`, or 404.
+        pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<$Record, Error> {
+            $table::table
+                .find(id)
+                .filter($table::deleted_at.is_null())
+                .select(<$Record>::as_select())
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| Error::not_found($entity, id))
+        }
+
+        /// The live record `id`, locked for update until the transaction ends.
+        fn lock_live(conn: &mut PgConnection, id: Uuid) -> Result<$Record, Error> {
+            $table::table
+                .find(id)
+                .filter($table::deleted_at.is_null())
+                .select(<$Record>::as_select())
+                .for_update()
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| Error::not_found($entity, id))
+        }
+
+        /// Inserts `data` under a new time-ordered (v7) id.
+        fn insert(conn: &mut PgConnection, data: &$Data) -> Result<$Record, Error> {
+            Ok(diesel::insert_into($table::table)
+                .values(($table::id.eq(Uuid::now_v7()), data))
+                .returning(<$Record>::as_returning())
+                .get_result(conn)?)
+        }
+
+        /// Replaces the content of record `id` with what `change` makes of
+        /// it, after `check` holds for its version. `verify` checks the new
+        /// data against the database (references) before it is written. A
+        /// change that alters nothing keeps the version.
+        fn update_live(
+            conn: &mut PgConnection,
+            id: Uuid,
+            check: &$crate::store::VersionCheck,
+            change: impl FnOnce(&$Record) -> Result<$Data, Error>,
+            verify: impl FnOnce(&mut PgConnection, &$Record, &$Data) -> Result<(), Error>,
+        ) -> Result<$Record, Error> {
+            let current = lock_live(conn, id)?;
+            check.verify(current.version)?;
+            let data = change(&current)?;
+            if data == current.data() {
+                return Ok(current);
+            }
+            verify(conn, &current, &data)?;
+            Ok(diesel::update($table::table.find(id))
+                .set((
+                    &data,
+                    $table::version.eq($table::version + 1),
+                    $table::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning(<$Record>::as_returning())
+                .get_result(conn)?)
+        }
+
+        /// Marks record `id` deleted, keeping the row as a tombstone.
+        fn mark_deleted(conn: &mut PgConnection, id: Uuid) -> Result<(), Error> {
+            diesel::update($table::table.find(id))
+                .set((
+                    $table::deleted_at.eq(diesel::dsl::now),
+                    $table::version.eq($table::version + 1),
+                    $table::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn)?;
+            Ok(())
+        }
+    };
 }
 
 /// Escapes `%`, `_` and `\` so `text` matches literally inside a LIKE pattern.

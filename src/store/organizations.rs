@@ -3,28 +3,30 @@
 
 use crate::{
     db::schema::organizations::{self, dsl},
-    error::{ConflictingRecord, Error},
-    store::{keyset_condition, like_escape, After, SortValue, VersionCheck},
+    error::Error,
+    live_rows,
+    store::{
+        keyset_after, keyset_order, like_escape,
+        refs::{self, Tree, ORGANIZATIONS},
+        After, NameSort, Named, VersionCheck,
+    },
     text_enum,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{
-    dsl::now,
     pg::{Pg, PgConnection},
     prelude::*,
-    sql_types::{BigInt, Bool, Uuid as SqlUuid},
 };
 use serde_json::Value;
 use uuid::Uuid;
 
-const ENTITY: &str = "organization";
-
-/// Advisory lock key serializing changes of `parent_id`, so two concurrent
-/// moves cannot together create a cycle.
-const HIERARCHY_LOCK_KEY: i64 = 0x6f72_675f_7472_6565;
-
-/// How many blocking records a conflict names at most.
-const MAX_CONFLICTS_LISTED: i64 = 20;
+/// The organization tree, through `parent_id`.
+const TREE: Tree = Tree {
+    table: ORGANIZATIONS,
+    parent_column: "parent_id",
+    field: "parent_id",
+    lock_key: 0x6f72_675f_7472_6565,
+};
 
 text_enum! {
     /// What kind of unit an organization is.
@@ -109,6 +111,13 @@ impl OrganizationRecord {
     }
 }
 
+live_rows!(
+    organizations,
+    OrganizationRecord,
+    OrganizationData,
+    "organization"
+);
+
 /// List filters; all given ones must hold.
 #[derive(Debug, Clone, Default)]
 pub struct OrganizationFilter {
@@ -119,83 +128,32 @@ pub struct OrganizationFilter {
     pub updated_since: Option<DateTime<Utc>>,
 }
 
-/// Orders a listing can take; ties are broken by id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrganizationSort {
-    Name,
-    NameDesc,
-    CreatedAt,
-    CreatedAtDesc,
-}
-
-impl OrganizationSort {
-    /// The sort value of `record`, from which the next page starts.
-    pub fn key(self, record: &OrganizationRecord) -> After {
-        let value = match self {
-            Self::Name | Self::NameDesc => SortValue::Text(record.name.clone()),
-            Self::CreatedAt | Self::CreatedAtDesc => SortValue::Time(record.created_at),
-        };
-        After {
-            value,
-            id: record.id,
-        }
+impl Named for OrganizationRecord {
+    fn id(&self) -> Uuid {
+        self.id
     }
-
-    /// Whether `value` can be a position in this order.
-    pub fn accepts(self, value: &SortValue) -> bool {
-        matches!(
-            (self, value),
-            (Self::Name | Self::NameDesc, SortValue::Text(_))
-                | (Self::CreatedAt | Self::CreatedAtDesc, SortValue::Time(_))
-        )
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
     }
 }
 
-/// The live organization `id`, or 404.
-pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<OrganizationRecord, Error> {
-    dsl::organizations
-        .find(id)
-        .filter(dsl::deleted_at.is_null())
-        .select(OrganizationRecord::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| Error::not_found(ENTITY, id))
-}
-
-/// The live organization `id`, locked for update until the transaction ends.
-fn lock_live(conn: &mut PgConnection, id: Uuid) -> Result<OrganizationRecord, Error> {
-    dsl::organizations
-        .find(id)
-        .filter(dsl::deleted_at.is_null())
-        .select(OrganizationRecord::as_select())
-        .for_update()
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| Error::not_found(ENTITY, id))
-}
-
-/// Creates an organization with a new time-ordered (v7) id.
+/// Creates an organization; its parent must be live.
 pub fn create(
     conn: &mut PgConnection,
     data: &OrganizationData,
 ) -> Result<OrganizationRecord, Error> {
-    if let Some(parent) = data.parent_id {
-        check_parent(conn, None, parent)?;
-    }
-    let record = diesel::insert_into(dsl::organizations)
-        .values((dsl::id.eq(Uuid::now_v7()), data))
-        .returning(OrganizationRecord::as_returning())
-        .get_result(conn)?;
-    Ok(record)
+    refs::require_live(conn, &[(ORGANIZATIONS, data.parent_id, "parent_id")])?;
+    insert(conn, data)
 }
 
 /// Replaces the content of organization `id` with what `change` makes of
 /// the current record. A change that alters nothing keeps the version.
 ///
 /// `may_reparent` says whether the change may give the organization a new
-/// parent. Such changes take the hierarchy lock before any row lock, so two
-/// concurrent moves are serialized (and cannot together close a cycle)
-/// without deadlocking on each other's rows.
+/// parent; such changes take the tree lock first (see [`refs`]).
 pub fn update(
     conn: &mut PgConnection,
     id: Uuid,
@@ -204,78 +162,49 @@ pub fn update(
     change: impl FnOnce(&OrganizationRecord) -> Result<OrganizationData, Error>,
 ) -> Result<OrganizationRecord, Error> {
     if may_reparent {
-        lock_hierarchy(conn)?;
+        refs::lock_tree(conn, TREE)?;
     }
-    let current = lock_live(conn, id)?;
-    check.verify(current.version)?;
-    let data = change(&current)?;
-    if data == current.data() {
-        return Ok(current);
-    }
-    if data.parent_id != current.parent_id {
-        if let Some(parent) = data.parent_id {
-            if !may_reparent {
-                return Err(Error::internal("parent change without the hierarchy lock"));
-            }
-            check_parent(conn, Some(id), parent)?;
+    update_live(conn, id, check, change, |conn, current, data| {
+        if data.parent_id == current.parent_id {
+            return Ok(());
         }
-    }
-    let record = diesel::update(dsl::organizations.find(id))
-        .set((
-            &data,
-            dsl::version.eq(dsl::version + 1),
-            dsl::updated_at.eq(now),
-        ))
-        .returning(OrganizationRecord::as_returning())
-        .get_result(conn)?;
-    Ok(record)
+        refs::require_live(conn, &[(ORGANIZATIONS, data.parent_id, "parent_id")])?;
+        match data.parent_id {
+            Some(_) if !may_reparent => Err(Error::internal("move without the tree lock")),
+            Some(parent) => refs::check_no_cycle(conn, TREE, id, parent),
+            None => Ok(()),
+        }
+    })
 }
 
 /// Soft-deletes organization `id`: the row stays as a tombstone. Refused
-/// with 409 while live organizations still have it as their parent.
+/// with 409 while live organizations, roles or event participants still
+/// refer to it.
 pub fn delete(conn: &mut PgConnection, id: Uuid, check: &VersionCheck) -> Result<(), Error> {
     let current = lock_live(conn, id)?;
     check.verify(current.version)?;
-    let children: Vec<(Uuid, String)> = dsl::organizations
-        .filter(dsl::parent_id.eq(id))
-        .filter(dsl::deleted_at.is_null())
-        .select((dsl::id, dsl::name))
-        .order((dsl::name, dsl::id))
-        .limit(MAX_CONFLICTS_LISTED)
-        .load(conn)?;
-    if !children.is_empty() {
-        let names: Vec<&str> = children.iter().map(|(_, name)| name.as_str()).collect();
-        return Err(Error::Conflict {
-            detail: format!(
-                "organization {id} still has live child organizations ({}); \
-                 delete them or move them to another parent first",
-                names.join(", ")
-            ),
-            conflicts: children
-                .into_iter()
-                .map(|(id, name)| ConflictingRecord {
-                    entity_type: ENTITY.to_owned(),
-                    id,
-                    name,
-                })
-                .collect(),
-        });
-    }
-    diesel::update(dsl::organizations.find(id))
-        .set((
-            dsl::deleted_at.eq(now),
-            dsl::version.eq(dsl::version + 1),
-            dsl::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(())
+    refs::refuse_if_referenced(
+        conn,
+        ORGANIZATIONS,
+        id,
+        "SELECT 'organization' AS entity_type, id, name FROM organizations \
+           WHERE parent_id = $1 AND deleted_at IS NULL \
+         UNION ALL \
+         SELECT 'role', id, title FROM roles \
+           WHERE (organization_id = $1 OR member_organization_id = $1) AND deleted_at IS NULL \
+         UNION ALL \
+         SELECT 'participant', p.id, p.role || ' at ' || e.title \
+           FROM event_participants p JOIN events e ON e.id = p.event_id \
+           WHERE (p.organization_id = $1 OR p.on_behalf_of_id = $1) AND p.deleted_at IS NULL",
+    )?;
+    mark_deleted(conn, id)
 }
 
 /// One keyset page of live organizations: at most `limit` rows after `after`.
 pub fn list(
     conn: &mut PgConnection,
     filter: &OrganizationFilter,
-    sort: OrganizationSort,
+    sort: NameSort,
     after: Option<&After>,
     limit: i64,
 ) -> Result<Vec<OrganizationRecord>, Error> {
@@ -295,91 +224,11 @@ pub fn list(
     if let Some(since) = filter.updated_since {
         query = query.filter(dsl::updated_at.ge(since));
     }
-    let (column, descending) = match sort {
-        OrganizationSort::Name => ("organizations.name", false),
-        OrganizationSort::NameDesc => ("organizations.name", true),
-        OrganizationSort::CreatedAt => ("organizations.created_at", false),
-        OrganizationSort::CreatedAtDesc => ("organizations.created_at", true),
-    };
     if let Some(after) = after {
-        query = query.filter(keyset_condition(
-            column,
-            "organizations.id",
-            descending,
-            after,
-        ));
+        query = query.filter(keyset_after("organizations", sort, after));
     }
-    query = match sort {
-        OrganizationSort::Name => query.order((dsl::name.asc(), dsl::id.asc())),
-        OrganizationSort::NameDesc => query.order((dsl::name.desc(), dsl::id.desc())),
-        OrganizationSort::CreatedAt => query.order((dsl::created_at.asc(), dsl::id.asc())),
-        OrganizationSort::CreatedAtDesc => query.order((dsl::created_at.desc(), dsl::id.desc())),
-    };
+    query = query.order(keyset_order("organizations", sort));
     Ok(query.limit(limit).load(conn)?)
-}
-
-/// Takes the transaction-scoped lock that serializes parent changes.
-fn lock_hierarchy(conn: &mut PgConnection) -> Result<(), Error> {
-    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-        .bind::<BigInt, _>(HIERARCHY_LOCK_KEY)
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Checks that `parent` can be the parent of `child` (`None` for a new
-/// organization): it must be live, and the move must not close a cycle (the
-/// caller holds the hierarchy lock when `child` is given). Locks the parent
-/// row against deletion until the transaction ends.
-fn check_parent(conn: &mut PgConnection, child: Option<Uuid>, parent: Uuid) -> Result<(), Error> {
-    let parent_state: Option<Option<DateTime<Utc>>> = dsl::organizations
-        .find(parent)
-        .select(dsl::deleted_at)
-        .for_share()
-        .first(conn)
-        .optional()?;
-    if !matches!(parent_state, Some(None)) {
-        return Err(Error::invalid(
-            "parent_id",
-            format!("no organization has id {parent}"),
-        ));
-    }
-    let Some(child) = child else {
-        return Ok(());
-    };
-    if child == parent {
-        return Err(Error::invalid(
-            "parent_id",
-            "an organization cannot be its own parent",
-        ));
-    }
-    if is_ancestor(conn, child, parent)? {
-        return Err(Error::invalid(
-            "parent_id",
-            format!("organization {parent} is inside organization {child}; the move would create a cycle"),
-        ));
-    }
-    Ok(())
-}
-
-#[derive(QueryableByName)]
-struct Exists {
-    #[diesel(sql_type = Bool)]
-    exists: bool,
-}
-
-/// Whether `ancestor` is `of` or one of its ancestors.
-fn is_ancestor(conn: &mut PgConnection, ancestor: Uuid, of: Uuid) -> Result<bool, Error> {
-    let row: Exists = diesel::sql_query(
-        "WITH RECURSIVE chain (id, parent_id) AS ( \
-             SELECT id, parent_id FROM organizations WHERE id = $1 \
-           UNION \
-             SELECT o.id, o.parent_id FROM organizations o JOIN chain c ON o.id = c.parent_id \
-         ) SELECT EXISTS (SELECT 1 FROM chain WHERE id = $2) AS exists",
-    )
-    .bind::<SqlUuid, _>(of)
-    .bind::<SqlUuid, _>(ancestor)
-    .get_result(conn)?;
-    Ok(row.exists)
 }
 
 #[cfg(test)]

@@ -1,0 +1,348 @@
+//! Events the alliance runs: seminars, their sessions (child events through
+//! `parent_event_id`), joint meetings, themed activities.
+
+use crate::{
+    db::schema::{
+        event_participants,
+        events::{self, dsl},
+    },
+    error::Error,
+    live_rows,
+    store::{
+        keyset_after, keyset_order, like_escape,
+        refs::{self, Tree, EVENTS},
+        After, SortKey, SortOrder, SortValue, VersionCheck,
+    },
+    text_enum,
+};
+use chrono::{DateTime, Utc};
+use diesel::{
+    dsl::{now, sql},
+    pg::{Pg, PgConnection},
+    prelude::*,
+    sql_types::{Bool, Timestamptz, Uuid as SqlUuid},
+};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// The event tree, through `parent_event_id`.
+const TREE: Tree = Tree {
+    table: EVENTS,
+    parent_column: "parent_event_id",
+    field: "parent_event_id",
+    lock_key: 0x6576_745f_7472_6565,
+};
+
+text_enum! {
+    /// What kind of event.
+    pub enum EventKind {
+        /// A seminar, e.g. the founding seminar of the alliance.
+        Seminar => "seminar",
+        /// A joint meeting of all members.
+        JointMeeting => "joint_meeting",
+        /// A rotating themed activity.
+        ThemedActivity => "themed_activity",
+        /// A discussion session, usually inside a seminar.
+        DiscussionSession => "discussion_session",
+        /// Any other meeting.
+        Meeting => "meeting",
+        /// Anything else.
+        Other => "other",
+    }
+}
+
+text_enum! {
+    /// Where an event stands.
+    pub enum EventStatus {
+        Planned => "planned",
+        Held => "held",
+        Cancelled => "cancelled",
+        Postponed => "postponed",
+    }
+}
+
+/// An event row, tombstones included.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = events, check_for_backend(Pg))]
+pub struct EventRecord {
+    pub id: Uuid,
+    pub title: String,
+    pub kind: EventKind,
+    pub status: EventStatus,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub location: Option<String>,
+    pub description: Option<String>,
+    pub parent_event_id: Option<Uuid>,
+    pub topics: Vec<String>,
+    pub sources: Value,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// The writable content of an event, already validated.
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+#[diesel(table_name = events, treat_none_as_null = true)]
+pub struct EventData {
+    pub title: String,
+    pub kind: EventKind,
+    pub status: EventStatus,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub location: Option<String>,
+    pub description: Option<String>,
+    pub parent_event_id: Option<Uuid>,
+    pub topics: Vec<String>,
+    /// JSON array of `{url, note?}`.
+    pub sources: Value,
+}
+
+impl EventRecord {
+    /// The writable content of this record.
+    pub fn data(&self) -> EventData {
+        EventData {
+            title: self.title.clone(),
+            kind: self.kind,
+            status: self.status,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            location: self.location.clone(),
+            description: self.description.clone(),
+            parent_event_id: self.parent_event_id,
+            topics: self.topics.clone(),
+            sources: self.sources.clone(),
+        }
+    }
+}
+
+live_rows!(events, EventRecord, EventData, "event");
+
+/// Orders of an event listing; ties are broken by id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+pub enum EventSort {
+    /// Earliest start first (the default).
+    #[default]
+    #[serde(rename = "starts_at")]
+    StartsAt,
+    /// Latest start first.
+    #[serde(rename = "-starts_at")]
+    StartsAtDesc,
+    /// Oldest record first.
+    #[serde(rename = "created_at")]
+    CreatedAt,
+    /// Newest record first.
+    #[serde(rename = "-created_at")]
+    CreatedAtDesc,
+}
+
+impl SortOrder for EventSort {
+    fn tag(self) -> &'static str {
+        match self {
+            Self::StartsAt => "starts_at",
+            Self::StartsAtDesc => "-starts_at",
+            Self::CreatedAt => "created_at",
+            Self::CreatedAtDesc => "-created_at",
+        }
+    }
+
+    fn column(self) -> (&'static str, bool) {
+        match self {
+            Self::StartsAt => ("starts_at", false),
+            Self::StartsAtDesc => ("starts_at", true),
+            Self::CreatedAt => ("created_at", false),
+            Self::CreatedAtDesc => ("created_at", true),
+        }
+    }
+
+    fn accepts(self, value: &SortValue) -> bool {
+        matches!(value, SortValue::Time(_))
+    }
+}
+
+impl SortKey<EventRecord> for EventSort {
+    fn key(self, record: &EventRecord) -> After {
+        let time = match self {
+            Self::StartsAt | Self::StartsAtDesc => record.starts_at,
+            Self::CreatedAt | Self::CreatedAtDesc => record.created_at,
+        };
+        After {
+            value: SortValue::Time(time),
+            id: record.id,
+        }
+    }
+}
+
+/// Locks live event `id` against deletion until the transaction ends, or 404.
+pub fn lock_shared(conn: &mut PgConnection, id: Uuid) -> Result<(), Error> {
+    dsl::events
+        .find(id)
+        .filter(dsl::deleted_at.is_null())
+        .select(dsl::id)
+        .for_share()
+        .first::<Uuid>(conn)
+        .optional()?
+        .map(|_| ())
+        .ok_or_else(|| Error::not_found("event", id))
+}
+
+/// Creates an event; its parent event must be live.
+pub fn create(conn: &mut PgConnection, data: &EventData) -> Result<EventRecord, Error> {
+    refs::require_live(conn, &[(EVENTS, data.parent_event_id, "parent_event_id")])?;
+    insert(conn, data)
+}
+
+/// Replaces the content of event `id` with what `change` makes of it.
+/// `may_reparent` as for organizations: moves take the tree lock first.
+pub fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    check: &VersionCheck,
+    may_reparent: bool,
+    change: impl FnOnce(&EventRecord) -> Result<EventData, Error>,
+) -> Result<EventRecord, Error> {
+    if may_reparent {
+        refs::lock_tree(conn, TREE)?;
+    }
+    update_live(conn, id, check, change, |conn, current, data| {
+        if data.parent_event_id == current.parent_event_id {
+            return Ok(());
+        }
+        refs::require_live(conn, &[(EVENTS, data.parent_event_id, "parent_event_id")])?;
+        match data.parent_event_id {
+            Some(_) if !may_reparent => Err(Error::internal("move without the tree lock")),
+            Some(parent) => refs::check_no_cycle(conn, TREE, id, parent),
+            None => Ok(()),
+        }
+    })
+}
+
+/// Soft-deletes event `id` together with its participants. Refused with
+/// 409 while live sessions (child events) belong to it.
+pub fn delete(conn: &mut PgConnection, id: Uuid, check: &VersionCheck) -> Result<(), Error> {
+    let current = lock_live(conn, id)?;
+    check.verify(current.version)?;
+    refs::refuse_if_referenced(
+        conn,
+        EVENTS,
+        id,
+        "SELECT 'event' AS entity_type, id, title AS name FROM events \
+           WHERE parent_event_id = $1 AND deleted_at IS NULL",
+    )?;
+    diesel::update(
+        event_participants::table
+            .filter(event_participants::event_id.eq(id))
+            .filter(event_participants::deleted_at.is_null()),
+    )
+    .set((
+        event_participants::deleted_at.eq(now),
+        event_participants::version.eq(event_participants::version + 1),
+        event_participants::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    mark_deleted(conn, id)
+}
+
+/// List filters; all given ones must hold.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// Only events not over before this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Only events started by this instant.
+    pub to: Option<DateTime<Utc>>,
+    pub kind: Option<EventKind>,
+    pub status: Option<EventStatus>,
+    /// Only events with this topic (exact).
+    pub topic: Option<String>,
+    /// Only events this organization takes part in (or someone on its behalf).
+    pub organization_id: Option<Uuid>,
+    /// Only events this person takes part in.
+    pub person_id: Option<Uuid>,
+    pub parent_event_id: Option<Uuid>,
+    /// Case-insensitive substring of the title or description.
+    pub q: Option<String>,
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+/// One keyset page of live events.
+pub fn list(
+    conn: &mut PgConnection,
+    filter: &EventFilter,
+    sort: EventSort,
+    after: Option<&After>,
+    limit: i64,
+) -> Result<Vec<EventRecord>, Error> {
+    let mut query = dsl::events
+        .filter(dsl::deleted_at.is_null())
+        .select(EventRecord::as_select())
+        .into_boxed();
+    if let Some(from) = filter.from {
+        query = query.filter(
+            sql::<Bool>("coalesce(events.ends_at, events.starts_at) >= ")
+                .bind::<Timestamptz, _>(from),
+        );
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(dsl::starts_at.le(to));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(dsl::kind.eq(kind));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(dsl::status.eq(status));
+    }
+    if let Some(topic) = &filter.topic {
+        query = query.filter(dsl::topics.contains(vec![topic.clone()]));
+    }
+    if let Some(organization) = filter.organization_id {
+        query = query.filter(
+            sql::<Bool>(
+                "EXISTS (SELECT 1 FROM event_participants p WHERE p.event_id = events.id \
+                 AND p.deleted_at IS NULL AND (p.organization_id = ",
+            )
+            .bind::<SqlUuid, _>(organization)
+            .sql(" OR p.on_behalf_of_id = ")
+            .bind::<SqlUuid, _>(organization)
+            .sql("))"),
+        );
+    }
+    if let Some(person) = filter.person_id {
+        query = query.filter(
+            sql::<Bool>(
+                "EXISTS (SELECT 1 FROM event_participants p WHERE p.event_id = events.id \
+                 AND p.deleted_at IS NULL AND p.person_id = ",
+            )
+            .bind::<SqlUuid, _>(person)
+            .sql(")"),
+        );
+    }
+    if let Some(parent) = filter.parent_event_id {
+        query = query.filter(dsl::parent_event_id.eq(parent));
+    }
+    if let Some(q) = &filter.q {
+        query = query.filter(dsl::search_text.ilike(format!("%{}%", like_escape(q))));
+    }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(dsl::updated_at.ge(since));
+    }
+    if let Some(after) = after {
+        query = query.filter(keyset_after("events", sort, after));
+    }
+    Ok(query
+        .order(keyset_order("events", sort))
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// The live sessions (child events) of event `id`, earliest first.
+pub fn sessions(conn: &mut PgConnection, id: Uuid) -> Result<Vec<EventRecord>, Error> {
+    Ok(dsl::events
+        .filter(dsl::parent_event_id.eq(id))
+        .filter(dsl::deleted_at.is_null())
+        .select(EventRecord::as_select())
+        .order((dsl::starts_at.asc(), dsl::id.asc()))
+        .load(conn)?)
+}

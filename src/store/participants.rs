@@ -1,0 +1,286 @@
+//! Event participants: who took part in an event (a person or an
+//! organization), in which capacity, and on whose behalf.
+
+use crate::{
+    db::schema::event_participants::{self, dsl},
+    error::{ConflictingRecord, Error},
+    live_rows,
+    store::{
+        events, keyset_after, keyset_order,
+        refs::{self, ORGANIZATIONS, PEOPLE},
+        After, Created, CreatedSort, VersionCheck,
+    },
+    text_enum,
+};
+use chrono::{DateTime, Utc};
+use diesel::{
+    dsl::sql,
+    expression::SqlLiteral,
+    pg::{Pg, PgConnection},
+    prelude::*,
+    sql_types::{Nullable, Text},
+};
+use uuid::Uuid;
+
+text_enum! {
+    /// In which capacity a member takes part in an event.
+    pub enum ParticipantRole {
+        Organizer => "organizer",
+        Host => "host",
+        Speaker => "speaker",
+        Attendee => "attendee",
+        /// Gives comments, e.g. the experts commenting on a discussion.
+        Commenter => "commenter",
+    }
+}
+
+/// A participant row, tombstones included.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = event_participants, check_for_backend(Pg))]
+pub struct ParticipantRecord {
+    pub id: Uuid,
+    pub event_id: Uuid,
+    pub person_id: Option<Uuid>,
+    pub organization_id: Option<Uuid>,
+    pub role: ParticipantRole,
+    pub on_behalf_of_id: Option<Uuid>,
+    pub note: Option<String>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// The writable content of a participant, already validated (exactly one
+/// member).
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+#[diesel(table_name = event_participants, treat_none_as_null = true)]
+pub struct ParticipantData {
+    pub event_id: Uuid,
+    pub person_id: Option<Uuid>,
+    pub organization_id: Option<Uuid>,
+    pub role: ParticipantRole,
+    pub on_behalf_of_id: Option<Uuid>,
+    pub note: Option<String>,
+}
+
+impl ParticipantRecord {
+    /// The writable content of this record.
+    pub fn data(&self) -> ParticipantData {
+        ParticipantData {
+            event_id: self.event_id,
+            person_id: self.person_id,
+            organization_id: self.organization_id,
+            role: self.role,
+            on_behalf_of_id: self.on_behalf_of_id,
+            note: self.note.clone(),
+        }
+    }
+}
+
+impl Created for ParticipantRecord {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+}
+
+live_rows!(
+    event_participants,
+    ParticipantRecord,
+    ParticipantData,
+    "participant"
+);
+
+/// A participant with the names of the records it refers to.
+#[derive(Debug, Clone)]
+pub struct ParticipantRow {
+    pub record: ParticipantRecord,
+    pub person_name: Option<String>,
+    pub organization_name: Option<String>,
+    pub on_behalf_of_name: Option<String>,
+}
+
+type Named = (
+    ParticipantRecord,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+impl From<Named> for ParticipantRow {
+    fn from((record, person_name, organization_name, on_behalf_of_name): Named) -> Self {
+        Self {
+            record,
+            person_name,
+            organization_name,
+            on_behalf_of_name,
+        }
+    }
+}
+
+type NameColumn = SqlLiteral<Nullable<Text>>;
+
+/// The names of the person, organization and on-behalf-of organization a
+/// participant refers to: scalar subqueries by primary key, evaluated
+/// inside the one query that selects the participants.
+fn names() -> (NameColumn, NameColumn, NameColumn) {
+    (
+        sql("(SELECT name FROM people WHERE people.id = event_participants.person_id)"),
+        sql("(SELECT name FROM organizations \
+              WHERE organizations.id = event_participants.organization_id)"),
+        sql("(SELECT name FROM organizations \
+              WHERE organizations.id = event_participants.on_behalf_of_id)"),
+    )
+}
+
+/// The live participant `id` of event `event`, or 404.
+pub fn find_in(conn: &mut PgConnection, event: Uuid, id: Uuid) -> Result<ParticipantRow, Error> {
+    let (person, organization, on_behalf_of) = names();
+    dsl::event_participants
+        .filter(dsl::id.eq(id))
+        .filter(dsl::event_id.eq(event))
+        .filter(dsl::deleted_at.is_null())
+        .select((
+            ParticipantRecord::as_select(),
+            person,
+            organization,
+            on_behalf_of,
+        ))
+        .first::<Named>(conn)
+        .optional()?
+        .map(ParticipantRow::from)
+        .ok_or_else(|| Error::not_found("participant", id))
+}
+
+/// Checks the references of `data` (its event must be live, else 404), and
+/// that the member does not already hold this role in the event (409).
+fn check(
+    conn: &mut PgConnection,
+    data: &ParticipantData,
+    except: Option<Uuid>,
+) -> Result<(), Error> {
+    events::lock_shared(conn, data.event_id)?;
+    refs::require_live(
+        conn,
+        &[
+            (PEOPLE, data.person_id, "person_id"),
+            (ORGANIZATIONS, data.organization_id, "organization_id"),
+            (ORGANIZATIONS, data.on_behalf_of_id, "on_behalf_of_id"),
+        ],
+    )?;
+    let mut same = dsl::event_participants
+        .filter(dsl::event_id.eq(data.event_id))
+        .filter(dsl::role.eq(data.role))
+        .filter(dsl::deleted_at.is_null())
+        .into_boxed();
+    same = match (data.person_id, data.organization_id) {
+        (Some(person), _) => same.filter(dsl::person_id.eq(person)),
+        (None, Some(organization)) => same.filter(dsl::organization_id.eq(organization)),
+        (None, None) => return Err(Error::internal("participant without a member")),
+    };
+    if let Some(except) = except {
+        same = same.filter(dsl::id.ne(except));
+    }
+    if let Some(existing) = same.select(dsl::id).first::<Uuid>(conn).optional()? {
+        return Err(Error::Conflict {
+            detail: format!(
+                "this member already takes part in event {} as {}",
+                data.event_id, data.role
+            ),
+            conflicts: vec![ConflictingRecord {
+                entity_type: "participant".into(),
+                id: existing,
+                name: data.role.to_string(),
+            }],
+        });
+    }
+    Ok(())
+}
+
+/// Adds a participant to an event.
+pub fn create(conn: &mut PgConnection, data: &ParticipantData) -> Result<ParticipantRow, Error> {
+    check(conn, data, None)?;
+    let record = insert(conn, data)?;
+    find_in(conn, record.event_id, record.id)
+}
+
+/// Replaces the content of participant `id` of event `event`.
+pub fn update(
+    conn: &mut PgConnection,
+    event: Uuid,
+    id: Uuid,
+    version_check: &VersionCheck,
+    change: impl FnOnce(&ParticipantRecord) -> Result<ParticipantData, Error>,
+) -> Result<ParticipantRow, Error> {
+    find_in(conn, event, id)?;
+    update_live(conn, id, version_check, change, |conn, _, data| {
+        check(conn, data, Some(id))
+    })?;
+    find_in(conn, event, id)
+}
+
+/// Removes participant `id` from event `event` (soft delete).
+pub fn delete(
+    conn: &mut PgConnection,
+    event: Uuid,
+    id: Uuid,
+    version_check: &VersionCheck,
+) -> Result<(), Error> {
+    find_in(conn, event, id)?;
+    let current = lock_live(conn, id)?;
+    version_check.verify(current.version)?;
+    mark_deleted(conn, id)
+}
+
+/// One keyset page of the live participants of event `event`, oldest first.
+pub fn list(
+    conn: &mut PgConnection,
+    event: Uuid,
+    role: Option<ParticipantRole>,
+    after: Option<&After>,
+    limit: i64,
+) -> Result<Vec<ParticipantRow>, Error> {
+    let sort = CreatedSort::CreatedAt;
+    let (person, organization, on_behalf_of) = names();
+    let mut query = dsl::event_participants
+        .filter(dsl::event_id.eq(event))
+        .filter(dsl::deleted_at.is_null())
+        .select((
+            ParticipantRecord::as_select(),
+            person,
+            organization,
+            on_behalf_of,
+        ))
+        .into_boxed();
+    if let Some(role) = role {
+        query = query.filter(dsl::role.eq(role));
+    }
+    if let Some(after) = after {
+        query = query.filter(keyset_after("event_participants", sort, after));
+    }
+    let rows: Vec<Named> = query
+        .order(keyset_order("event_participants", sort))
+        .limit(limit)
+        .load(conn)?;
+    Ok(rows.into_iter().map(ParticipantRow::from).collect())
+}
+
+/// Every live participant of event `event` (for embedding), in one query.
+pub fn all_of(conn: &mut PgConnection, event: Uuid) -> Result<Vec<ParticipantRow>, Error> {
+    let (person, organization, on_behalf_of) = names();
+    let rows: Vec<Named> = dsl::event_participants
+        .filter(dsl::event_id.eq(event))
+        .filter(dsl::deleted_at.is_null())
+        .select((
+            ParticipantRecord::as_select(),
+            person,
+            organization,
+            on_behalf_of,
+        ))
+        .order((dsl::created_at.asc(), dsl::id.asc()))
+        .load(conn)?;
+    Ok(rows.into_iter().map(ParticipantRow::from).collect())
+}

@@ -1,0 +1,176 @@
+//! People: officials and members of the register's organizations.
+
+use crate::{
+    db::schema::people::{self, dsl},
+    error::Error,
+    live_rows,
+    store::{
+        keyset_after, keyset_order, like_escape,
+        refs::{self, PEOPLE},
+        roles, After, NameSort, Named, VersionCheck,
+    },
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::{
+    pg::{Pg, PgConnection},
+    prelude::*,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// A person row, tombstones included.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = people, check_for_backend(Pg))]
+pub struct PersonRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub other_names: Value,
+    pub gender: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub biography: Option<String>,
+    pub image_url: Option<String>,
+    pub contact_details: Value,
+    pub sources: Value,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// The writable content of a person, already validated.
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+#[diesel(table_name = people, treat_none_as_null = true)]
+pub struct PersonData {
+    pub name: String,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    /// JSON array of `{name, lang?, note?}`.
+    pub other_names: Value,
+    pub gender: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub biography: Option<String>,
+    pub image_url: Option<String>,
+    /// JSON array of `{type, value, label?}`.
+    pub contact_details: Value,
+    /// JSON array of `{url, note?}`.
+    pub sources: Value,
+}
+
+impl PersonRecord {
+    /// The writable content of this record.
+    pub fn data(&self) -> PersonData {
+        PersonData {
+            name: self.name.clone(),
+            given_name: self.given_name.clone(),
+            family_name: self.family_name.clone(),
+            other_names: self.other_names.clone(),
+            gender: self.gender.clone(),
+            birth_date: self.birth_date,
+            email: self.email.clone(),
+            phone: self.phone.clone(),
+            biography: self.biography.clone(),
+            image_url: self.image_url.clone(),
+            contact_details: self.contact_details.clone(),
+            sources: self.sources.clone(),
+        }
+    }
+}
+
+live_rows!(people, PersonRecord, PersonData, "person");
+
+/// List filters; all given ones must hold.
+#[derive(Debug, Clone, Default)]
+pub struct PersonFilter {
+    /// Case-insensitive substring of the name or any other name.
+    pub q: Option<String>,
+    /// Only people holding a live role in this organization.
+    pub organization_id: Option<Uuid>,
+    /// Only people holding a live role active on this date (in
+    /// `organization_id` when given).
+    pub active_on: Option<NaiveDate>,
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+impl Named for PersonRecord {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+}
+
+/// Creates a person.
+pub fn create(conn: &mut PgConnection, data: &PersonData) -> Result<PersonRecord, Error> {
+    insert(conn, data)
+}
+
+/// Replaces the content of person `id` with what `change` makes of it.
+pub fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    check: &VersionCheck,
+    change: impl FnOnce(&PersonRecord) -> Result<PersonData, Error>,
+) -> Result<PersonRecord, Error> {
+    update_live(conn, id, check, change, |_, _, _| Ok(()))
+}
+
+/// Soft-deletes person `id`. Refused with 409 while live roles or event
+/// participants still refer to them.
+pub fn delete(conn: &mut PgConnection, id: Uuid, check: &VersionCheck) -> Result<(), Error> {
+    let current = lock_live(conn, id)?;
+    check.verify(current.version)?;
+    refs::refuse_if_referenced(
+        conn,
+        PEOPLE,
+        id,
+        "SELECT 'role' AS entity_type, r.id, r.title || ' of ' || o.name AS name \
+           FROM roles r JOIN organizations o ON o.id = r.organization_id \
+           WHERE r.person_id = $1 AND r.deleted_at IS NULL \
+         UNION ALL \
+         SELECT 'participant', p.id, p.role || ' at ' || e.title \
+           FROM event_participants p JOIN events e ON e.id = p.event_id \
+           WHERE p.person_id = $1 AND p.deleted_at IS NULL",
+    )?;
+    mark_deleted(conn, id)
+}
+
+/// One keyset page of live people: at most `limit` rows after `after`.
+pub fn list(
+    conn: &mut PgConnection,
+    filter: &PersonFilter,
+    sort: NameSort,
+    after: Option<&After>,
+    limit: i64,
+) -> Result<Vec<PersonRecord>, Error> {
+    let mut query = dsl::people
+        .filter(dsl::deleted_at.is_null())
+        .select(PersonRecord::as_select())
+        .into_boxed();
+    if let Some(q) = &filter.q {
+        query = query.filter(dsl::search_text.ilike(format!("%{}%", like_escape(q))));
+    }
+    if filter.organization_id.is_some() || filter.active_on.is_some() {
+        query = query.filter(roles::person_holds_role(
+            filter.organization_id,
+            filter.active_on,
+        ));
+    }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(dsl::updated_at.ge(since));
+    }
+    if let Some(after) = after {
+        query = query.filter(keyset_after("people", sort, after));
+    }
+    query = query.order(keyset_order("people", sort));
+    Ok(query.limit(limit).load(conn)?)
+}

@@ -1,0 +1,192 @@
+//! Referential rules between records: references must point at live
+//! records, records that others still reference cannot be deleted, and
+//! trees (organizations, events) stay free of cycles.
+//!
+//! Locking: a write that references a record takes a share lock on it; a
+//! delete takes an update lock on the record before looking for live
+//! references. The two conflict, so a reference and a delete cannot both
+//! succeed. Moves within a tree take a transaction-scoped advisory lock per
+//! tree *before* any row lock, so concurrent moves are serialized (and
+//! cannot together close a cycle) without deadlocking.
+
+use crate::error::{ConflictingRecord, Error, FieldError};
+use diesel::{
+    pg::PgConnection,
+    sql_types::{BigInt, Bool, Text, Uuid as SqlUuid},
+    QueryableByName, RunQueryDsl,
+};
+use uuid::Uuid;
+
+/// A table of soft-deletable records.
+#[derive(Debug, Clone, Copy)]
+pub struct Table {
+    /// SQL name (trusted).
+    pub name: &'static str,
+    /// Singular name of its records in messages, e.g. `organization`.
+    pub entity: &'static str,
+}
+
+pub const ORGANIZATIONS: Table = Table {
+    name: "organizations",
+    entity: "organization",
+};
+pub const PEOPLE: Table = Table {
+    name: "people",
+    entity: "person",
+};
+pub const EVENTS: Table = Table {
+    name: "events",
+    entity: "event",
+};
+
+/// How many blocking records a conflict names at most.
+pub const MAX_CONFLICTS_LISTED: i64 = 20;
+
+#[derive(QueryableByName)]
+struct Live {
+    #[diesel(sql_type = Bool)]
+    live: bool,
+}
+
+/// Checks that every `(table, id, field)` names a live record, share-locking
+/// each until the transaction ends. Every dangling reference is reported
+/// (422, naming its field).
+pub fn require_live(
+    conn: &mut PgConnection,
+    references: &[(Table, Option<Uuid>, &str)],
+) -> Result<(), Error> {
+    let mut errors = Vec::new();
+    for (table, id, field) in references {
+        let Some(id) = id else { continue };
+        let rows: Vec<Live> = diesel::sql_query(format!(
+            "SELECT deleted_at IS NULL AS live FROM {} WHERE id = $1 FOR SHARE",
+            table.name
+        ))
+        .bind::<SqlUuid, _>(*id)
+        .load(conn)?;
+        if !matches!(rows.first(), Some(Live { live: true })) {
+            errors.push(FieldError::new(
+                *field,
+                format!("no {} has id {id}", table.entity),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
+#[derive(QueryableByName)]
+struct Dependent {
+    #[diesel(sql_type = Text)]
+    entity_type: String,
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+/// Fails with 409 naming the live records found by `query` — an SQL query
+/// with one parameter (`$1`, the id of the record to delete) returning
+/// `entity_type`, `id` and `name` of each record that still refers to it.
+pub fn refuse_if_referenced(
+    conn: &mut PgConnection,
+    table: Table,
+    id: Uuid,
+    query: &str,
+) -> Result<(), Error> {
+    let dependents: Vec<Dependent> = diesel::sql_query(format!(
+        "SELECT * FROM ({query}) AS d ORDER BY entity_type, name, id LIMIT {MAX_CONFLICTS_LISTED}"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .load(conn)?;
+    if dependents.is_empty() {
+        return Ok(());
+    }
+    let listed: Vec<String> = dependents
+        .iter()
+        .map(|d| format!("{} {} ({})", d.entity_type, d.name, d.id))
+        .collect();
+    Err(Error::Conflict {
+        detail: format!(
+            "{} {id} is still referenced by live records: {}; delete or change them first",
+            table.entity,
+            listed.join(", ")
+        ),
+        conflicts: dependents
+            .into_iter()
+            .map(|d| ConflictingRecord {
+                entity_type: d.entity_type,
+                id: d.id,
+                name: d.name,
+            })
+            .collect(),
+    })
+}
+
+/// A tree of records through a parent column.
+#[derive(Debug, Clone, Copy)]
+pub struct Tree {
+    pub table: Table,
+    /// SQL name of the parent column (trusted).
+    pub parent_column: &'static str,
+    /// API field of the parent reference, for error messages.
+    pub field: &'static str,
+    /// Advisory lock key serializing moves within this tree.
+    pub lock_key: i64,
+}
+
+/// Takes the transaction-scoped lock that serializes moves within `tree`.
+/// Take it before locking any row.
+pub fn lock_tree(conn: &mut PgConnection, tree: Tree) -> Result<(), Error> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+        .bind::<BigInt, _>(tree.lock_key)
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct Exists {
+    #[diesel(sql_type = Bool)]
+    exists: bool,
+}
+
+/// Checks that making `parent` the parent of `child` keeps `tree` free of
+/// cycles. The caller holds [`lock_tree`].
+pub fn check_no_cycle(
+    conn: &mut PgConnection,
+    tree: Tree,
+    child: Uuid,
+    parent: Uuid,
+) -> Result<(), Error> {
+    if child == parent {
+        return Err(Error::invalid(
+            tree.field,
+            format!("a {} cannot be its own parent", tree.table.entity),
+        ));
+    }
+    let row: Exists = diesel::sql_query(format!(
+        "WITH RECURSIVE chain (id, parent) AS ( \
+             SELECT id, {parent_column} FROM {table} WHERE id = $1 \
+           UNION \
+             SELECT t.id, t.{parent_column} FROM {table} t JOIN chain c ON t.id = c.parent \
+         ) SELECT EXISTS (SELECT 1 FROM chain WHERE id = $2) AS exists",
+        parent_column = tree.parent_column,
+        table = tree.table.name,
+    ))
+    .bind::<SqlUuid, _>(parent)
+    .bind::<SqlUuid, _>(child)
+    .get_result(conn)?;
+    if row.exists {
+        return Err(Error::invalid(
+            tree.field,
+            format!(
+                "{} {parent} is inside {} {child}; the move would create a cycle",
+                tree.table.entity, tree.table.entity
+            ),
+        ));
+    }
+    Ok(())
+}

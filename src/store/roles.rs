@@ -1,0 +1,301 @@
+//! Roles: who holds which post in which organization, from when to when;
+//! and which organizations are members of another (e.g. of the alliance).
+//! The member is exactly one of a person or an organization.
+
+use crate::{
+    db::schema::{
+        organizations, people,
+        roles::{self, dsl},
+    },
+    error::Error,
+    live_rows,
+    store::{
+        keyset_after, keyset_order, like_escape,
+        organizations::OrganizationRecord,
+        people::PersonRecord,
+        refs::{self, ORGANIZATIONS, PEOPLE},
+        After, Created, CreatedSort, VersionCheck,
+    },
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::{
+    dsl::sql,
+    expression::BoxableExpression,
+    pg::{Pg, PgConnection},
+    prelude::*,
+    sql_types::{Bool, Date, Uuid as SqlUuid},
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// A role row, tombstones included.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = roles, check_for_backend(Pg))]
+pub struct RoleRecord {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub person_id: Option<Uuid>,
+    pub member_organization_id: Option<Uuid>,
+    pub title: String,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub note: Option<String>,
+    pub sources: Value,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// The writable content of a role, already validated (exactly one member).
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+#[diesel(table_name = roles, treat_none_as_null = true)]
+pub struct RoleData {
+    pub organization_id: Uuid,
+    pub person_id: Option<Uuid>,
+    pub member_organization_id: Option<Uuid>,
+    pub title: String,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub note: Option<String>,
+    /// JSON array of `{url, note?}`.
+    pub sources: Value,
+}
+
+impl RoleRecord {
+    /// The writable content of this record.
+    pub fn data(&self) -> RoleData {
+        RoleData {
+            organization_id: self.organization_id,
+            person_id: self.person_id,
+            member_organization_id: self.member_organization_id,
+            title: self.title.clone(),
+            start_date: self.start_date,
+            end_date: self.end_date,
+            note: self.note.clone(),
+            sources: self.sources.clone(),
+        }
+    }
+}
+
+impl Created for RoleRecord {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+}
+
+live_rows!(roles, RoleRecord, RoleData, "role");
+
+/// Roles active on `day`: started on or before it (or with no start) and
+/// not ended before it (or with no end). Both boundary days count.
+pub fn active_on<QS: 'static>(
+    day: NaiveDate,
+) -> Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>> {
+    Box::new(
+        sql::<Bool>("(roles.start_date IS NULL OR roles.start_date <= ")
+            .bind::<Date, _>(day)
+            .sql(") AND (roles.end_date IS NULL OR roles.end_date >= ")
+            .bind::<Date, _>(day)
+            .sql(")"),
+    )
+}
+
+/// People (rows of `people`) holding a live role — in `organization` when
+/// given, active on `day` when given.
+pub fn person_holds_role<QS: 'static>(
+    organization: Option<Uuid>,
+    day: Option<NaiveDate>,
+) -> Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>> {
+    const HELD: &str = "EXISTS (SELECT 1 FROM roles \
+        WHERE roles.person_id = people.id AND roles.deleted_at IS NULL";
+    const STARTED: &str = " AND (roles.start_date IS NULL OR roles.start_date <= ";
+    const NOT_ENDED: &str = ") AND (roles.end_date IS NULL OR roles.end_date >= ";
+    match (organization, day) {
+        (Some(organization), Some(day)) => Box::new(
+            sql::<Bool>(&format!("{HELD} AND roles.organization_id = "))
+                .bind::<SqlUuid, _>(organization)
+                .sql(STARTED)
+                .bind::<Date, _>(day)
+                .sql(NOT_ENDED)
+                .bind::<Date, _>(day)
+                .sql("))"),
+        ),
+        (Some(organization), None) => Box::new(
+            sql::<Bool>(&format!("{HELD} AND roles.organization_id = "))
+                .bind::<SqlUuid, _>(organization)
+                .sql(")"),
+        ),
+        (None, Some(day)) => Box::new(
+            sql::<Bool>(&format!("{HELD}{STARTED}"))
+                .bind::<Date, _>(day)
+                .sql(NOT_ENDED)
+                .bind::<Date, _>(day)
+                .sql("))"),
+        ),
+        (None, None) => Box::new(sql::<Bool>(&format!("{HELD})"))),
+    }
+}
+
+fn check_references(conn: &mut PgConnection, data: &RoleData) -> Result<(), Error> {
+    refs::require_live(
+        conn,
+        &[
+            (ORGANIZATIONS, Some(data.organization_id), "organization_id"),
+            (PEOPLE, data.person_id, "person_id"),
+            (
+                ORGANIZATIONS,
+                data.member_organization_id,
+                "member_organization_id",
+            ),
+        ],
+    )
+}
+
+/// Creates a role; the organization and the member must be live.
+pub fn create(conn: &mut PgConnection, data: &RoleData) -> Result<RoleRecord, Error> {
+    check_references(conn, data)?;
+    insert(conn, data)
+}
+
+/// Replaces the content of role `id` with what `change` makes of it.
+pub fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    check: &VersionCheck,
+    change: impl FnOnce(&RoleRecord) -> Result<RoleData, Error>,
+) -> Result<RoleRecord, Error> {
+    update_live(conn, id, check, change, |conn, _, data| {
+        check_references(conn, data)
+    })
+}
+
+/// Soft-deletes role `id`. (Ending a role is setting its `end_date`;
+/// deleting is for roles entered by mistake.)
+pub fn delete(conn: &mut PgConnection, id: Uuid, check: &VersionCheck) -> Result<(), Error> {
+    let current = lock_live(conn, id)?;
+    check.verify(current.version)?;
+    mark_deleted(conn, id)
+}
+
+/// List filters; all given ones must hold.
+#[derive(Debug, Clone, Default)]
+pub struct RoleFilter {
+    pub organization_id: Option<Uuid>,
+    pub person_id: Option<Uuid>,
+    pub member_organization_id: Option<Uuid>,
+    pub active_on: Option<NaiveDate>,
+    /// Case-insensitive substring of the title.
+    pub title: Option<String>,
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+/// One keyset page of live roles.
+pub fn list(
+    conn: &mut PgConnection,
+    filter: &RoleFilter,
+    sort: CreatedSort,
+    after: Option<&After>,
+    limit: i64,
+) -> Result<Vec<RoleRecord>, Error> {
+    let mut query = dsl::roles
+        .filter(dsl::deleted_at.is_null())
+        .select(RoleRecord::as_select())
+        .into_boxed();
+    if let Some(organization) = filter.organization_id {
+        query = query.filter(dsl::organization_id.eq(organization));
+    }
+    if let Some(person) = filter.person_id {
+        query = query.filter(dsl::person_id.eq(person));
+    }
+    if let Some(member) = filter.member_organization_id {
+        query = query.filter(dsl::member_organization_id.eq(member));
+    }
+    if let Some(day) = filter.active_on {
+        query = query.filter(active_on(day));
+    }
+    if let Some(title) = &filter.title {
+        query = query.filter(dsl::title.ilike(format!("%{}%", like_escape(title))));
+    }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(dsl::updated_at.ge(since));
+    }
+    if let Some(after) = after {
+        query = query.filter(keyset_after("roles", sort, after));
+    }
+    Ok(query
+        .order(keyset_order("roles", sort))
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// A role in an organization with its member: a person or an organization.
+pub type MemberRow = (RoleRecord, Option<PersonRecord>, Option<OrganizationRecord>);
+
+/// One keyset page of the live roles in organization `id` (optionally only
+/// those active on `day`), each with its member — in one query.
+pub fn members(
+    conn: &mut PgConnection,
+    id: Uuid,
+    day: Option<NaiveDate>,
+    sort: CreatedSort,
+    after: Option<&After>,
+    limit: i64,
+) -> Result<Vec<MemberRow>, Error> {
+    let mut query = dsl::roles
+        .left_join(people::table.on(dsl::person_id.eq(people::id.nullable())))
+        .left_join(
+            organizations::table.on(dsl::member_organization_id.eq(organizations::id.nullable())),
+        )
+        .filter(dsl::organization_id.eq(id))
+        .filter(dsl::deleted_at.is_null())
+        .select((
+            RoleRecord::as_select(),
+            Option::<PersonRecord>::as_select(),
+            Option::<OrganizationRecord>::as_select(),
+        ))
+        .into_boxed();
+    if let Some(day) = day {
+        query = query.filter(active_on(day));
+    }
+    if let Some(after) = after {
+        query = query.filter(keyset_after("roles", sort, after));
+    }
+    Ok(query
+        .order(keyset_order("roles", sort))
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// A role of a person with the organization it is held in.
+pub type HeldRole = (RoleRecord, OrganizationRecord);
+
+/// One keyset page of the live roles person `id` holds (optionally only
+/// those active on `day`), each with its organization — in one query.
+pub fn held_by(
+    conn: &mut PgConnection,
+    id: Uuid,
+    day: Option<NaiveDate>,
+    sort: CreatedSort,
+    after: Option<&After>,
+    limit: i64,
+) -> Result<Vec<HeldRole>, Error> {
+    let mut query = dsl::roles
+        .inner_join(organizations::table.on(dsl::organization_id.eq(organizations::id)))
+        .filter(dsl::person_id.eq(id))
+        .filter(dsl::deleted_at.is_null())
+        .select((RoleRecord::as_select(), OrganizationRecord::as_select()))
+        .into_boxed();
+    if let Some(day) = day {
+        query = query.filter(active_on(day));
+    }
+    if let Some(after) = after {
+        query = query.filter(keyset_after("roles", sort, after));
+    }
+    Ok(query
+        .order(keyset_order("roles", sort))
+        .limit(limit)
+        .load(conn)?)
+}
