@@ -2,14 +2,18 @@
 //! the OpenAPI document generated from them.
 
 pub mod common;
+pub mod events;
 pub mod extract;
 pub mod health;
 pub mod merge_patch;
 pub mod organizations;
 pub mod pagination;
+pub mod participants;
+pub mod people;
 pub mod preconditions;
 pub mod problems;
 pub mod resource;
+pub mod roles;
 pub mod validation;
 
 use crate::error::{ConflictingRecord, Error, FieldError, Problem};
@@ -38,15 +42,49 @@ its ETag enables conditional reads (`If-None-Match`) and optimistic concurrency 
         organizations::update,
         organizations::delete,
         organizations::list_children,
+        roles::members,
+        people::list,
+        people::create,
+        people::get,
+        people::replace,
+        people::update,
+        people::delete,
+        roles::held_by,
+        roles::list,
+        roles::create,
+        roles::get,
+        roles::replace,
+        roles::update,
+        roles::delete,
+        events::list,
+        events::create,
+        events::get,
+        events::replace,
+        events::update,
+        events::delete,
+        participants::list,
+        participants::create,
+        participants::get,
+        participants::replace,
+        participants::update,
+        participants::delete,
     ),
     components(schemas(
         Problem,
         FieldError,
         ConflictingRecord,
-        crate::store::NameSort
+        crate::store::NameSort,
+        crate::store::CreatedSort,
+        crate::store::events::EventSort,
+        crate::store::participants::ParticipantRole,
+        crate::store::events::EventKind,
+        crate::store::events::EventStatus,
     )),
     tags(
         (name = "organizations", description = "The alliance, its member units, their party organizations and the bodies around them"),
+        (name = "people", description = "Officials and members"),
+        (name = "roles", description = "Who holds which post in which organization, and which organizations are members of another"),
+        (name = "events", description = "Seminars, their sessions, joint meetings and themed activities, with their participants"),
         (name = "health", description = "Liveness and readiness probes"),
     )
 )]
@@ -83,6 +121,72 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/v1/organizations/{id}/children")
                 .route(web::get().to(organizations::list_children))
                 .default_service(web::to(|| method_not_allowed("GET"))),
+        )
+        .service(
+            web::resource("/v1/organizations/{id}/members")
+                .route(web::get().to(roles::members))
+                .default_service(web::to(|| method_not_allowed("GET"))),
+        )
+        .service(
+            web::resource("/v1/people")
+                .route(web::get().to(people::list))
+                .route(web::post().to(people::create))
+                .default_service(web::to(|| method_not_allowed("GET, POST"))),
+        )
+        .service(
+            web::resource("/v1/people/{id}")
+                .route(web::get().to(people::get))
+                .route(web::put().to(people::replace))
+                .route(web::patch().to(people::update))
+                .route(web::delete().to(people::delete))
+                .default_service(web::to(|| method_not_allowed("GET, PUT, PATCH, DELETE"))),
+        )
+        .service(
+            web::resource("/v1/people/{id}/roles")
+                .route(web::get().to(roles::held_by))
+                .default_service(web::to(|| method_not_allowed("GET"))),
+        )
+        .service(
+            web::resource("/v1/roles")
+                .route(web::get().to(roles::list))
+                .route(web::post().to(roles::create))
+                .default_service(web::to(|| method_not_allowed("GET, POST"))),
+        )
+        .service(
+            web::resource("/v1/roles/{id}")
+                .route(web::get().to(roles::get))
+                .route(web::put().to(roles::replace))
+                .route(web::patch().to(roles::update))
+                .route(web::delete().to(roles::delete))
+                .default_service(web::to(|| method_not_allowed("GET, PUT, PATCH, DELETE"))),
+        )
+        .service(
+            web::resource("/v1/events")
+                .route(web::get().to(events::list))
+                .route(web::post().to(events::create))
+                .default_service(web::to(|| method_not_allowed("GET, POST"))),
+        )
+        .service(
+            web::resource("/v1/events/{id}")
+                .route(web::get().to(events::get))
+                .route(web::put().to(events::replace))
+                .route(web::patch().to(events::update))
+                .route(web::delete().to(events::delete))
+                .default_service(web::to(|| method_not_allowed("GET, PUT, PATCH, DELETE"))),
+        )
+        .service(
+            web::resource("/v1/events/{id}/participants")
+                .route(web::get().to(participants::list))
+                .route(web::post().to(participants::create))
+                .default_service(web::to(|| method_not_allowed("GET, POST"))),
+        )
+        .service(
+            web::resource("/v1/events/{id}/participants/{participant_id}")
+                .route(web::get().to(participants::get))
+                .route(web::put().to(participants::replace))
+                .route(web::patch().to(participants::update))
+                .route(web::delete().to(participants::delete))
+                .default_service(web::to(|| method_not_allowed("GET, PUT, PATCH, DELETE"))),
         );
 }
 

@@ -66,6 +66,28 @@ impl Validator {
         trimmed.to_owned()
     }
 
+    /// An e-mail address, trimmed: one `@`, a non-empty local part and a
+    /// dotted domain, no spaces, at most 254 characters.
+    pub fn email(&mut self, field: &str, value: &str) -> String {
+        let trimmed = value.trim();
+        let valid = trimmed.len() <= 254
+            && !trimmed.chars().any(|c| c.is_whitespace() || c.is_control())
+            && match trimmed.split_once('@') {
+                Some((local, domain)) => {
+                    !local.is_empty()
+                        && local.len() <= 64
+                        && !domain.contains('@')
+                        && domain.split('.').count() >= 2
+                        && domain.split('.').all(|label| !label.is_empty())
+                }
+                None => false,
+            };
+        if !valid {
+            self.error(field, "must be an e-mail address such as name@example.org");
+        }
+        trimmed.to_owned()
+    }
+
     /// A BCP 47 language tag such as `zh`, `zh-Hans` or `en-GB`.
     pub fn language_tag(&mut self, field: &str, value: &str) -> String {
         let trimmed = value.trim();
@@ -92,6 +114,18 @@ impl Validator {
         if let (Some(later), Some(earlier)) = (later, earlier) {
             if later < earlier {
                 self.error(later_field, format!("must not be before {earlier_field}"));
+            }
+        }
+    }
+
+    /// Exactly one of the named fields must be set; otherwise each of them
+    /// is reported.
+    pub fn exactly_one(&mut self, fields: &[(&str, bool)]) {
+        if fields.iter().filter(|(_, set)| *set).count() != 1 {
+            let names: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
+            let message = format!("exactly one of {} must be given", names.join(" and "));
+            for name in names {
+                self.error(name, message.clone());
             }
         }
     }
@@ -153,5 +187,27 @@ mod tests {
             panic!("expected validation errors")
         };
         assert_eq!(errors.len(), 3);
+    }
+
+    #[test]
+    fn emails() {
+        let mut v = Validator::default();
+        assert_eq!(
+            v.email("ok", " xu.shujie@example.gov.cn "),
+            "xu.shujie@example.gov.cn"
+        );
+        assert!(v.finish().is_ok());
+        for bad in [
+            "plain",
+            "a@b",
+            "@example.org",
+            "a@@example.org",
+            "a b@example.org",
+            "a@example..org",
+        ] {
+            let mut v = Validator::default();
+            v.email("email", bad);
+            assert!(v.finish().is_err(), "{bad}");
+        }
     }
 }

@@ -144,6 +144,26 @@ pub trait Created {
     fn created_at(&self) -> DateTime<Utc>;
 }
 
+/// A joined row is ordered by the record it starts with.
+impl<A: Created, B> Created for (A, B) {
+    fn id(&self) -> Uuid {
+        self.0.id()
+    }
+    fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at()
+    }
+}
+
+/// A joined row is ordered by the record it starts with.
+impl<A: Created, B, C> Created for (A, B, C) {
+    fn id(&self) -> Uuid {
+        self.0.id()
+    }
+    fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at()
+    }
+}
+
 impl SortOrder for CreatedSort {
     fn tag(self) -> &'static str {
         match self {

@@ -78,15 +78,6 @@ impl ParticipantRecord {
     }
 }
 
-impl Created for ParticipantRecord {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn created_at(&self) -> DateTime<Utc> {
-        self.created_at
-    }
-}
-
 live_rows!(
     event_participants,
     ParticipantRecord,
@@ -101,6 +92,15 @@ pub struct ParticipantRow {
     pub person_name: Option<String>,
     pub organization_name: Option<String>,
     pub on_behalf_of_name: Option<String>,
+}
+
+impl Created for ParticipantRow {
+    fn id(&self) -> Uuid {
+        self.record.id
+    }
+    fn created_at(&self) -> DateTime<Utc> {
+        self.record.created_at
+    }
 }
 
 type Named = (

@@ -1,0 +1,578 @@
+//! `/v1/events`: the founding seminar, its discussion session, joint
+//! meetings of all members, rotating themed activities.
+
+use crate::{
+    api::{
+        common::{self, Source},
+        extract::{JsonBody, Query},
+        merge_patch::MergePatch,
+        pagination::{fetch_page, page_response},
+        participants::Participant,
+        preconditions::{computed_response, IfMatch, IfNoneMatch},
+        problems::{CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors},
+        resource::{self, Resource},
+        validation::{search_param, Validator},
+    },
+    db::{self, PgPool},
+    error::Error,
+    page_type,
+    store::{
+        events::{
+            self as store, EventData, EventFilter, EventKind, EventRecord, EventSort, EventStatus,
+        },
+        participants, VersionCheck,
+    },
+};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::pg::PgConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// Most topics an event may have.
+const MAX_TOPICS: usize = 50;
+/// Longest topic.
+const MAX_TOPIC_CHARS: usize = 100;
+
+/// An event of the register.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a95",
+    "title": "Seminar on the theory of party building leading digital economy and industrial development",
+    "kind": "seminar",
+    "status": "held",
+    "starts_at": "2023-05-23T01:30:00Z",
+    "ends_at": null,
+    "location": "Yangpu District, Shanghai",
+    "description": "The Yangpu District Digital Economy Industry Cluster Party Building Alliance was established.",
+    "parent_event_id": null,
+    "topics": ["party building", "digital economy"],
+    "sources": [{"url": "http://sh.people.com.cn/n2/2023/0524/c134768-40428371.html"}],
+    "version": 1,
+    "created_at": "2026-11-26T08:00:00Z",
+    "updated_at": "2026-11-26T08:00:00Z"
+}))]
+pub struct Event {
+    /// Server-assigned, time-ordered (UUID v7).
+    pub id: Uuid,
+    pub title: String,
+    pub kind: EventKind,
+    pub status: EventStatus,
+    pub starts_at: DateTime<Utc>,
+    #[schema(required = true)]
+    pub ends_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
+    pub location: Option<String>,
+    #[schema(required = true)]
+    pub description: Option<String>,
+    /// The event this one is a session of.
+    #[schema(required = true)]
+    pub parent_event_id: Option<Uuid>,
+    pub topics: Vec<String>,
+    pub sources: Vec<Source>,
+    /// Incremented by every change; the ETag is this number in quotes.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The participants, oldest first; only with `embed=participants`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub participants: Option<Vec<Participant>>,
+    /// The sessions (child events), earliest first; only with
+    /// `embed=sessions`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, no_recursion)]
+    pub sessions: Option<Vec<Event>>,
+}
+
+impl TryFrom<EventRecord> for Event {
+    type Error = Error;
+
+    fn try_from(r: EventRecord) -> Result<Self, Error> {
+        Ok(Self {
+            id: r.id,
+            title: r.title,
+            kind: r.kind,
+            status: r.status,
+            starts_at: r.starts_at,
+            ends_at: r.ends_at,
+            location: r.location,
+            description: r.description,
+            parent_event_id: r.parent_event_id,
+            topics: r.topics,
+            sources: common::from_json(r.sources)?,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            participants: None,
+            sessions: None,
+        })
+    }
+}
+
+fn default_kind() -> EventKind {
+    EventKind::Other
+}
+
+fn default_status() -> EventStatus {
+    EventStatus::Planned
+}
+
+/// The writable fields of an event, for create (POST) and full replace
+/// (PUT). Optional fields left out are empty; `kind` defaults to `other`
+/// and `status` to `planned`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "title": "Theoretical discussion session",
+    "kind": "discussion_session",
+    "status": "held",
+    "starts_at": "2023-05-23T10:30:00+08:00",
+    "parent_event_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a95",
+    "topics": ["cloud computing", "digital design", "digital sports"]
+}))]
+pub struct EventInput {
+    /// 1–500 characters after trimming.
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+    )]
+    pub title: String,
+    #[serde(default = "default_kind")]
+    #[schema(default = "other")]
+    pub kind: EventKind,
+    #[serde(default = "default_status")]
+    #[schema(default = "planned")]
+    pub status: EventStatus,
+    /// RFC 3339 with an offset; stored and returned in UTC.
+    pub starts_at: DateTime<Utc>,
+    /// Not before `starts_at`.
+    #[serde(default)]
+    pub ends_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
+    pub location: Option<String>,
+    #[serde(default)]
+    #[schema(max_length = 20000, pattern = r"^[^\x00]*$")]
+    pub description: Option<String>,
+    /// A live event this one is a session of; no cycles.
+    #[serde(default)]
+    pub parent_event_id: Option<Uuid>,
+    /// Topics, e.g. "cloud computing"; trimmed, duplicates dropped.
+    #[serde(default)]
+    #[schema(max_items = 50, inline)]
+    pub topics: Vec<Topic>,
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub sources: Vec<Source>,
+}
+
+/// One topic of an event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(transparent)]
+#[schema(
+    min_length = 1,
+    max_length = 100,
+    pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+)]
+pub struct Topic(pub String);
+
+/// A JSON merge patch (RFC 7396) of an event. (Describes the body in the
+/// OpenAPI document; the patched whole is validated as an [`EventInput`].)
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "held", "ends_at": "2023-05-23T12:00:00+08:00"}))]
+pub struct EventPatch {
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+    )]
+    pub title: Option<String>,
+    pub kind: Option<EventKind>,
+    pub status: Option<EventStatus>,
+    #[schema(nullable = false)]
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
+    pub location: Option<String>,
+    #[schema(max_length = 20000, pattern = r"^[^\x00]*$")]
+    pub description: Option<String>,
+    pub parent_event_id: Option<Uuid>,
+    #[schema(max_items = 50, inline)]
+    pub topics: Option<Vec<Topic>>,
+    #[schema(max_items = 100)]
+    pub sources: Option<Vec<Source>>,
+}
+
+page_type!(
+    /// One page of events.
+    EventPage,
+    Event
+);
+
+/// Filters and paging of `GET /v1/events`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListEventsParams {
+    /// Only events not over before this instant (their end, or their start
+    /// when they have no end, is at or after it). RFC 3339.
+    from: Option<DateTime<Utc>>,
+    /// Only events started at or before this instant. RFC 3339.
+    to: Option<DateTime<Utc>>,
+    /// Only events of this kind.
+    kind: Option<EventKind>,
+    /// Only events in this status.
+    status: Option<EventStatus>,
+    /// Only events with this topic (exact match).
+    #[param(max_length = 100, pattern = r"^[^\x00]*$")]
+    topic: Option<String>,
+    /// Only events this organization takes part in, in any role, or that
+    /// someone takes part in on its behalf.
+    organization_id: Option<Uuid>,
+    /// Only events this person takes part in, in any role.
+    person_id: Option<Uuid>,
+    /// Only sessions of this event.
+    parent_event_id: Option<Uuid>,
+    /// Case-insensitive substring of the title or description.
+    #[param(max_length = 200, pattern = r"^[^\x00]*$")]
+    q: Option<String>,
+    /// Only events changed at or after this instant (RFC 3339).
+    updated_since: Option<DateTime<Utc>>,
+    /// Order of the listing.
+    sort: Option<EventSort>,
+    /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page (empty: the first page).
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
+    cursor: Option<String>,
+}
+
+/// What `GET /v1/events/{id}` embeds.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct GetEventParams {
+    /// Comma-separated: `participants` (with names, one extra query) and/or
+    /// `sessions` (the child events, one extra query). An embedded
+    /// response's ETag is weak and covers the embedded records too.
+    #[param(pattern = r"^(participants|sessions)(,(participants|sessions))*$")]
+    embed: Option<String>,
+}
+
+/// Events as a [`Resource`].
+pub struct Events;
+
+impl Resource for Events {
+    type Scope = ();
+    type Record = EventRecord;
+    type Input = EventInput;
+    type Data = EventData;
+    type Output = Event;
+
+    const PARENT_FIELD: Option<&'static str> = Some("parent_event_id");
+
+    fn version(record: &EventRecord) -> i64 {
+        record.version
+    }
+
+    fn location(record: &EventRecord) -> String {
+        format!("/v1/events/{}", record.id)
+    }
+
+    fn input_of(record: &EventRecord) -> Result<EventInput, Error> {
+        let e = Event::try_from(record.clone())?;
+        Ok(EventInput {
+            title: e.title,
+            kind: e.kind,
+            status: e.status,
+            starts_at: e.starts_at,
+            ends_at: e.ends_at,
+            location: e.location,
+            description: e.description,
+            parent_event_id: e.parent_event_id,
+            topics: e.topics.into_iter().map(Topic).collect(),
+            sources: e.sources,
+        })
+    }
+
+    fn validate((): (), input: EventInput) -> Result<EventData, Error> {
+        let mut v = Validator::default();
+        let title = v.text("title", &input.title, common::MAX_NAME_CHARS);
+        v.not_before("ends_at", input.ends_at, "starts_at", Some(input.starts_at));
+        let location = v.optional_text(
+            "location",
+            input.location.as_deref(),
+            common::MAX_NAME_CHARS,
+        );
+        let description = v.optional_text(
+            "description",
+            input.description.as_deref(),
+            common::MAX_DESCRIPTION_CHARS,
+        );
+        v.max_items("topics", input.topics.len(), MAX_TOPICS);
+        let mut topics: Vec<String> = Vec::new();
+        for (i, Topic(topic)) in input.topics.iter().enumerate() {
+            let topic = v.text(&format!("topics[{i}]"), topic, MAX_TOPIC_CHARS);
+            if !topics.contains(&topic) {
+                topics.push(topic);
+            }
+        }
+        let sources = common::sources(&mut v, "sources", &input.sources);
+        v.finish()?;
+        Ok(EventData {
+            title,
+            kind: input.kind,
+            status: input.status,
+            starts_at: input.starts_at,
+            ends_at: input.ends_at,
+            location,
+            description,
+            parent_event_id: input.parent_event_id,
+            topics,
+            sources: common::to_json(sources)?,
+        })
+    }
+
+    fn reparents(data: &EventData) -> bool {
+        data.parent_event_id.is_some()
+    }
+
+    fn present(record: EventRecord) -> Result<Event, Error> {
+        Event::try_from(record)
+    }
+
+    fn find(conn: &mut PgConnection, (): (), id: Uuid) -> Result<EventRecord, Error> {
+        store::find(conn, id)
+    }
+
+    fn create(conn: &mut PgConnection, data: &EventData) -> Result<EventRecord, Error> {
+        store::create(conn, data)
+    }
+
+    fn update(
+        conn: &mut PgConnection,
+        (): (),
+        id: Uuid,
+        check: &VersionCheck,
+        may_reparent: bool,
+        change: impl FnOnce(&EventRecord) -> Result<EventData, Error>,
+    ) -> Result<EventRecord, Error> {
+        store::update(conn, id, check, may_reparent, change)
+    }
+
+    fn delete(
+        conn: &mut PgConnection,
+        (): (),
+        id: Uuid,
+        check: &VersionCheck,
+    ) -> Result<(), Error> {
+        store::delete(conn, id, check)
+    }
+}
+
+/// Lists events.
+#[utoipa::path(
+    get,
+    path = "/v1/events",
+    tag = "events",
+    operation_id = "listEvents",
+    params(ListEventsParams, IfNoneMatch),
+    responses(
+        (status = 200, description = "One page of live events", body = EventPage,
+            headers(
+                ("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
+                ("ETag" = String, description = "Weak entity tag of this page"))),
+        (status = 304, description = "The client's copy of this page (If-None-Match) is current"),
+        ListErrors,
+    )
+)]
+pub async fn list(
+    req: HttpRequest,
+    pool: web::Data<PgPool>,
+    params: Query<ListEventsParams>,
+    if_none_match: IfNoneMatch,
+) -> Result<HttpResponse, Error> {
+    let p = params.0;
+    if let (Some(from), Some(to)) = (p.from, p.to) {
+        if from > to {
+            return Err(Error::bad_parameter("to", "must not be before from"));
+        }
+    }
+    let filter = EventFilter {
+        from: p.from,
+        to: p.to,
+        kind: p.kind,
+        status: p.status,
+        topic: search_param("topic", p.topic)?,
+        organization_id: p.organization_id,
+        person_id: p.person_id,
+        parent_event_id: p.parent_event_id,
+        q: search_param("q", p.q)?,
+        updated_since: p.updated_since,
+    };
+    let sort = p.sort.unwrap_or_default();
+    let (items, next_cursor) = fetch_page(
+        &pool,
+        sort,
+        p.limit,
+        p.cursor,
+        move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
+        Event::try_from,
+    )
+    .await?;
+    let page = EventPage { items, next_cursor };
+    page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
+}
+
+/// Creates an event.
+#[utoipa::path(
+    post,
+    path = "/v1/events",
+    tag = "events",
+    operation_id = "createEvent",
+    request_body(content = EventInput, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = Event, headers(
+            ("Location" = String, description = "URL of the new event"),
+            ("ETag" = String, description = "Entity tag of the new version"))),
+        CreateErrors,
+    )
+)]
+pub async fn create(
+    pool: web::Data<PgPool>,
+    body: JsonBody<EventInput>,
+) -> Result<HttpResponse, Error> {
+    resource::create::<Events>(&pool, (), body.0).await
+}
+
+/// Gets an event, optionally with its participants and sessions embedded.
+#[utoipa::path(
+    get,
+    path = "/v1/events/{id}",
+    tag = "events",
+    operation_id = "getEvent",
+    params(("id" = Uuid, Path, description = "Event id"), GetEventParams, IfNoneMatch),
+    responses(
+        (status = 200, description = "The event", body = Event,
+            headers(("ETag" = String, description = "Entity tag: the version, or a weak tag of the whole response when something is embedded"))),
+        (status = 304, description = "The client's copy (If-None-Match) is current",
+            headers(("ETag" = String, description = "Entity tag of this version"))),
+        ReadErrors,
+    )
+)]
+pub async fn get(
+    pool: web::Data<PgPool>,
+    id: web::Path<Uuid>,
+    params: Query<GetEventParams>,
+    if_none_match: IfNoneMatch,
+) -> Result<HttpResponse, Error> {
+    let id = *id;
+    let (mut with_participants, mut with_sessions) = (false, false);
+    for part in params.0.embed.iter().flat_map(|e| e.split(',')) {
+        match part.trim() {
+            "participants" => with_participants = true,
+            "sessions" => with_sessions = true,
+            other => {
+                return Err(Error::bad_parameter(
+                    "embed",
+                    format!("unknown embed {other:?}; use participants and/or sessions"),
+                ))
+            }
+        }
+    }
+    if !with_participants && !with_sessions {
+        return resource::get::<Events>(&pool, (), id, if_none_match).await;
+    }
+    let (record, participant_rows, session_rows) = db::run(&pool, move |conn| {
+        let record = store::find(conn, id)?;
+        let participants = with_participants
+            .then(|| participants::all_of(conn, id))
+            .transpose()?;
+        let sessions = with_sessions
+            .then(|| store::sessions(conn, id))
+            .transpose()?;
+        Ok((record, participants, sessions))
+    })
+    .await?;
+    let mut event = Event::try_from(record)?;
+    event.participants =
+        participant_rows.map(|rows| rows.into_iter().map(Participant::from).collect());
+    event.sessions = session_rows
+        .map(|rows| rows.into_iter().map(Event::try_from).collect())
+        .transpose()?;
+    computed_response(&if_none_match, &event, Vec::new())
+}
+
+/// Replaces an event (every writable field; omitted optional fields are
+/// cleared).
+#[utoipa::path(
+    put,
+    path = "/v1/events/{id}",
+    tag = "events",
+    operation_id = "replaceEvent",
+    params(("id" = Uuid, Path, description = "Event id"), IfMatch),
+    request_body(content = EventInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Replaced", body = Event,
+            headers(("ETag" = String, description = "Entity tag of the new version"))),
+        UpdateErrors,
+    )
+)]
+pub async fn replace(
+    pool: web::Data<PgPool>,
+    id: web::Path<Uuid>,
+    IfMatch(check): IfMatch,
+    body: JsonBody<EventInput>,
+) -> Result<HttpResponse, Error> {
+    resource::replace::<Events>(&pool, (), *id, check, body.0).await
+}
+
+/// Changes some fields of an event (JSON merge patch).
+#[utoipa::path(
+    patch,
+    path = "/v1/events/{id}",
+    tag = "events",
+    operation_id = "updateEvent",
+    params(("id" = Uuid, Path, description = "Event id"), IfMatch),
+    request_body(content = EventPatch, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Updated (a patch that changes nothing keeps the version)", body = Event,
+            headers(("ETag" = String, description = "Entity tag of the new version"))),
+        UpdateErrors,
+    )
+)]
+pub async fn update(
+    pool: web::Data<PgPool>,
+    id: web::Path<Uuid>,
+    IfMatch(check): IfMatch,
+    patch: MergePatch,
+) -> Result<HttpResponse, Error> {
+    resource::patch::<Events>(&pool, (), *id, check, patch).await
+}
+
+/// Deletes an event and its participants (kept as tombstones). Refused
+/// while live sessions belong to it.
+#[utoipa::path(
+    delete,
+    path = "/v1/events/{id}",
+    tag = "events",
+    operation_id = "deleteEvent",
+    params(("id" = Uuid, Path, description = "Event id"), IfMatch),
+    responses(
+        (status = 204, description = "Deleted"),
+        DeleteErrors,
+    )
+)]
+pub async fn delete(
+    pool: web::Data<PgPool>,
+    id: web::Path<Uuid>,
+    IfMatch(check): IfMatch,
+) -> Result<HttpResponse, Error> {
+    resource::delete::<Events>(&pool, (), *id, check).await
+}

@@ -1,0 +1,431 @@
+//! `/v1/events/{id}/participants`: who took part in an event — a person or
+//! an organization — as organizer, host, speaker, attendee or commenter,
+//! and on whose behalf.
+
+use crate::{
+    api::{
+        common,
+        extract::{JsonBody, Query},
+        merge_patch::MergePatch,
+        pagination::{fetch_page, page_response},
+        preconditions::{IfMatch, IfNoneMatch},
+        problems::{CreateErrors, DeleteErrors, ReadErrors, UpdateErrors},
+        resource::{self, Resource},
+        validation::Validator,
+    },
+    db::PgPool,
+    error::Error,
+    page_type,
+    store::{
+        events,
+        participants::{self as store, ParticipantData, ParticipantRole, ParticipantRow},
+        CreatedSort, VersionCheck,
+    },
+};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::pg::PgConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// A participant of an event. The `*_name` fields are read-only
+/// conveniences: the current names of the records referred to.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6aa0",
+    "event_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a95",
+    "person_id": null,
+    "person_name": null,
+    "organization_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7c",
+    "organization_name": "Party Committee of Oujian Network",
+    "role": "speaker",
+    "on_behalf_of_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b",
+    "on_behalf_of_name": "Yangpu District Digital Economy Industry Cluster Party Building Alliance",
+    "note": "Spoke on behalf of the alliance",
+    "version": 1,
+    "created_at": "2026-11-26T08:00:00Z",
+    "updated_at": "2026-11-26T08:00:00Z"
+}))]
+pub struct Participant {
+    /// Server-assigned, time-ordered (UUID v7).
+    pub id: Uuid,
+    pub event_id: Uuid,
+    /// The person taking part (exactly one of `person_id` and
+    /// `organization_id` is set).
+    #[schema(required = true)]
+    pub person_id: Option<Uuid>,
+    #[schema(required = true)]
+    pub person_name: Option<String>,
+    /// The organization taking part.
+    #[schema(required = true)]
+    pub organization_id: Option<Uuid>,
+    #[schema(required = true)]
+    pub organization_name: Option<String>,
+    pub role: ParticipantRole,
+    /// The organization the participant acts for, e.g. a speaker speaking
+    /// on behalf of the alliance.
+    #[schema(required = true)]
+    pub on_behalf_of_id: Option<Uuid>,
+    #[schema(required = true)]
+    pub on_behalf_of_name: Option<String>,
+    #[schema(required = true)]
+    pub note: Option<String>,
+    /// Incremented by every change; the ETag is this number in quotes.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<ParticipantRow> for Participant {
+    fn from(row: ParticipantRow) -> Self {
+        let r = row.record;
+        Self {
+            id: r.id,
+            event_id: r.event_id,
+            person_id: r.person_id,
+            person_name: row.person_name,
+            organization_id: r.organization_id,
+            organization_name: row.organization_name,
+            role: r.role,
+            on_behalf_of_id: r.on_behalf_of_id,
+            on_behalf_of_name: row.on_behalf_of_name,
+            note: r.note,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// The writable fields of a participant, for create (POST) and full
+/// replace (PUT). Exactly one of `person_id` and `organization_id` must be
+/// given; a member may hold each participant role once per event.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "person_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a80",
+    "role": "speaker",
+    "on_behalf_of_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b"
+}))]
+pub struct ParticipantInput {
+    /// A live person.
+    #[serde(default)]
+    pub person_id: Option<Uuid>,
+    /// A live organization.
+    #[serde(default)]
+    pub organization_id: Option<Uuid>,
+    pub role: ParticipantRole,
+    /// A live organization the participant acts for.
+    #[serde(default)]
+    pub on_behalf_of_id: Option<Uuid>,
+    #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
+    pub note: Option<String>,
+}
+
+/// A JSON merge patch (RFC 7396) of a participant. (Describes the body in
+/// the OpenAPI document; the patched whole is validated as a
+/// [`ParticipantInput`].)
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"role": "commenter"}))]
+pub struct ParticipantPatch {
+    pub person_id: Option<Uuid>,
+    pub organization_id: Option<Uuid>,
+    #[schema(nullable = false)]
+    pub role: Option<ParticipantRole>,
+    pub on_behalf_of_id: Option<Uuid>,
+    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
+    pub note: Option<String>,
+}
+
+page_type!(
+    /// One page of the participants of an event.
+    ParticipantPage,
+    Participant
+);
+
+/// Filters and paging of `GET /v1/events/{id}/participants`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParticipantsParams {
+    /// Only participants in this capacity.
+    role: Option<ParticipantRole>,
+    /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page (empty: the first page).
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
+    cursor: Option<String>,
+}
+
+/// Event participants as a [`Resource`], scoped by their event.
+pub struct Participants;
+
+impl Resource for Participants {
+    type Scope = Uuid;
+    type Record = ParticipantRow;
+    type Input = ParticipantInput;
+    type Data = ParticipantData;
+    type Output = Participant;
+
+    fn version(row: &ParticipantRow) -> i64 {
+        row.record.version
+    }
+
+    fn location(row: &ParticipantRow) -> String {
+        format!(
+            "/v1/events/{}/participants/{}",
+            row.record.event_id, row.record.id
+        )
+    }
+
+    fn input_of(row: &ParticipantRow) -> Result<ParticipantInput, Error> {
+        let r = &row.record;
+        Ok(ParticipantInput {
+            person_id: r.person_id,
+            organization_id: r.organization_id,
+            role: r.role,
+            on_behalf_of_id: r.on_behalf_of_id,
+            note: r.note.clone(),
+        })
+    }
+
+    fn validate(event: Uuid, input: ParticipantInput) -> Result<ParticipantData, Error> {
+        let mut v = Validator::default();
+        v.exactly_one(&[
+            ("person_id", input.person_id.is_some()),
+            ("organization_id", input.organization_id.is_some()),
+        ]);
+        let note = v.optional_text("note", input.note.as_deref(), common::MAX_NOTE_CHARS);
+        v.finish()?;
+        Ok(ParticipantData {
+            event_id: event,
+            person_id: input.person_id,
+            organization_id: input.organization_id,
+            role: input.role,
+            on_behalf_of_id: input.on_behalf_of_id,
+            note,
+        })
+    }
+
+    fn present(row: ParticipantRow) -> Result<Participant, Error> {
+        Ok(Participant::from(row))
+    }
+
+    fn find(conn: &mut PgConnection, event: Uuid, id: Uuid) -> Result<ParticipantRow, Error> {
+        store::find_in(conn, event, id)
+    }
+
+    fn create(conn: &mut PgConnection, data: &ParticipantData) -> Result<ParticipantRow, Error> {
+        store::create(conn, data)
+    }
+
+    fn update(
+        conn: &mut PgConnection,
+        event: Uuid,
+        id: Uuid,
+        check: &VersionCheck,
+        _may_reparent: bool,
+        change: impl FnOnce(&ParticipantRow) -> Result<ParticipantData, Error>,
+    ) -> Result<ParticipantRow, Error> {
+        // The change only reads the writable fields; names are not needed.
+        store::update(conn, event, id, check, |record| {
+            change(&ParticipantRow {
+                record: record.clone(),
+                person_name: None,
+                organization_name: None,
+                on_behalf_of_name: None,
+            })
+        })
+    }
+
+    fn delete(
+        conn: &mut PgConnection,
+        event: Uuid,
+        id: Uuid,
+        check: &VersionCheck,
+    ) -> Result<(), Error> {
+        store::delete(conn, event, id, check)
+    }
+}
+
+/// Path of one participant: the event id, then the participant id.
+type ParticipantPath = web::Path<(Uuid, Uuid)>;
+
+/// Lists the participants of an event, oldest first.
+#[utoipa::path(
+    get,
+    path = "/v1/events/{id}/participants",
+    tag = "events",
+    operation_id = "listEventParticipants",
+    params(("id" = Uuid, Path, description = "Event id"), ListParticipantsParams, IfNoneMatch),
+    responses(
+        (status = 200, description = "One page of live participants", body = ParticipantPage,
+            headers(
+                ("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
+                ("ETag" = String, description = "Weak entity tag of this page"))),
+        (status = 304, description = "The client's copy of this page (If-None-Match) is current"),
+        ReadErrors,
+    )
+)]
+pub async fn list(
+    req: HttpRequest,
+    pool: web::Data<PgPool>,
+    id: web::Path<Uuid>,
+    params: Query<ListParticipantsParams>,
+    if_none_match: IfNoneMatch,
+) -> Result<HttpResponse, Error> {
+    let p = params.0;
+    let event = *id;
+    let (items, next_cursor) = fetch_page(
+        &pool,
+        CreatedSort::CreatedAt,
+        p.limit,
+        p.cursor,
+        move |conn, after, limit| {
+            events::find(conn, event)?;
+            store::list(conn, event, p.role, after, limit)
+        },
+        |row| Ok(Participant::from(row)),
+    )
+    .await?;
+    let page = ParticipantPage { items, next_cursor };
+    page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
+}
+
+/// Adds a participant to an event.
+#[utoipa::path(
+    post,
+    path = "/v1/events/{id}/participants",
+    tag = "events",
+    operation_id = "createEventParticipant",
+    params(("id" = Uuid, Path, description = "Event id")),
+    request_body(content = ParticipantInput, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = Participant, headers(
+            ("Location" = String, description = "URL of the new participant"),
+            ("ETag" = String, description = "Entity tag of the new version"))),
+        (status = 404, description = "No live event has this id", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+        CreateErrors,
+    )
+)]
+pub async fn create(
+    pool: web::Data<PgPool>,
+    id: web::Path<Uuid>,
+    body: JsonBody<ParticipantInput>,
+) -> Result<HttpResponse, Error> {
+    resource::create::<Participants>(&pool, *id, body.0).await
+}
+
+/// Gets a participant of an event.
+#[utoipa::path(
+    get,
+    path = "/v1/events/{id}/participants/{participant_id}",
+    tag = "events",
+    operation_id = "getEventParticipant",
+    params(
+        ("id" = Uuid, Path, description = "Event id"),
+        ("participant_id" = Uuid, Path, description = "Participant id"),
+        IfNoneMatch,
+    ),
+    responses(
+        (status = 200, description = "The participant", body = Participant,
+            headers(("ETag" = String, description = "Entity tag of this version"))),
+        (status = 304, description = "The client's copy (If-None-Match) is current",
+            headers(("ETag" = String, description = "Entity tag of this version"))),
+        ReadErrors,
+    )
+)]
+pub async fn get(
+    pool: web::Data<PgPool>,
+    path: ParticipantPath,
+    if_none_match: IfNoneMatch,
+) -> Result<HttpResponse, Error> {
+    let (event, id) = *path;
+    resource::get::<Participants>(&pool, event, id, if_none_match).await
+}
+
+/// Replaces a participant (every writable field).
+#[utoipa::path(
+    put,
+    path = "/v1/events/{id}/participants/{participant_id}",
+    tag = "events",
+    operation_id = "replaceEventParticipant",
+    params(
+        ("id" = Uuid, Path, description = "Event id"),
+        ("participant_id" = Uuid, Path, description = "Participant id"),
+        IfMatch,
+    ),
+    request_body(content = ParticipantInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Replaced", body = Participant,
+            headers(("ETag" = String, description = "Entity tag of the new version"))),
+        UpdateErrors,
+    )
+)]
+pub async fn replace(
+    pool: web::Data<PgPool>,
+    path: ParticipantPath,
+    IfMatch(check): IfMatch,
+    body: JsonBody<ParticipantInput>,
+) -> Result<HttpResponse, Error> {
+    let (event, id) = *path;
+    resource::replace::<Participants>(&pool, event, id, check, body.0).await
+}
+
+/// Changes some fields of a participant (JSON merge patch).
+#[utoipa::path(
+    patch,
+    path = "/v1/events/{id}/participants/{participant_id}",
+    tag = "events",
+    operation_id = "updateEventParticipant",
+    params(
+        ("id" = Uuid, Path, description = "Event id"),
+        ("participant_id" = Uuid, Path, description = "Participant id"),
+        IfMatch,
+    ),
+    request_body(content = ParticipantPatch, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Updated (a patch that changes nothing keeps the version)", body = Participant,
+            headers(("ETag" = String, description = "Entity tag of the new version"))),
+        UpdateErrors,
+    )
+)]
+pub async fn update(
+    pool: web::Data<PgPool>,
+    path: ParticipantPath,
+    IfMatch(check): IfMatch,
+    patch: MergePatch,
+) -> Result<HttpResponse, Error> {
+    let (event, id) = *path;
+    resource::patch::<Participants>(&pool, event, id, check, patch).await
+}
+
+/// Removes a participant from an event (kept as a tombstone).
+#[utoipa::path(
+    delete,
+    path = "/v1/events/{id}/participants/{participant_id}",
+    tag = "events",
+    operation_id = "deleteEventParticipant",
+    params(
+        ("id" = Uuid, Path, description = "Event id"),
+        ("participant_id" = Uuid, Path, description = "Participant id"),
+        IfMatch,
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        DeleteErrors,
+    )
+)]
+pub async fn delete(
+    pool: web::Data<PgPool>,
+    path: ParticipantPath,
+    IfMatch(check): IfMatch,
+) -> Result<HttpResponse, Error> {
+    let (event, id) = *path;
+    resource::delete::<Participants>(&pool, event, id, check).await
+}

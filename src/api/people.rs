@@ -1,0 +1,514 @@
+//! `/v1/people`: officials and members; one person often holds several
+//! posts at once (see `/v1/people/{id}/roles`).
+
+use crate::{
+    api::{
+        common::{self, ContactDetail, OtherName, Source},
+        extract::{JsonBody, Query},
+        merge_patch::MergePatch,
+        pagination::{fetch_page, page_response},
+        preconditions::{IfMatch, IfNoneMatch},
+        problems::{CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors},
+        resource::{self, Resource},
+        validation::{search_param, Validator},
+    },
+    db::PgPool,
+    error::Error,
+    page_type,
+    store::{
+        people::{self as store, PersonData, PersonFilter, PersonRecord},
+        NameSort, VersionCheck,
+    },
+};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::pg::PgConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// A person of the register.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a80",
+    "name": "Zhou Haiying",
+    "given_name": "Haiying",
+    "family_name": "Zhou",
+    "other_names": [{"name": "周海鹰", "lang": "zh"}],
+    "gender": null,
+    "birth_date": null,
+    "email": null,
+    "phone": null,
+    "biography": "Deputy Secretary of the Yangpu District Party Committee.",
+    "image_url": null,
+    "contact_details": [],
+    "sources": [{"url": "http://sh.people.com.cn/n2/2023/0524/c134768-40428371.html"}],
+    "version": 1,
+    "created_at": "2026-11-26T08:00:00Z",
+    "updated_at": "2026-11-26T08:00:00Z"
+}))]
+pub struct Person {
+    /// Server-assigned, time-ordered (UUID v7).
+    pub id: Uuid,
+    pub name: String,
+    #[schema(required = true)]
+    pub given_name: Option<String>,
+    #[schema(required = true)]
+    pub family_name: Option<String>,
+    pub other_names: Vec<OtherName>,
+    #[schema(required = true)]
+    pub gender: Option<String>,
+    #[schema(required = true)]
+    pub birth_date: Option<NaiveDate>,
+    #[schema(required = true)]
+    pub email: Option<String>,
+    #[schema(required = true)]
+    pub phone: Option<String>,
+    #[schema(required = true)]
+    pub biography: Option<String>,
+    #[schema(required = true)]
+    pub image_url: Option<String>,
+    pub contact_details: Vec<ContactDetail>,
+    pub sources: Vec<Source>,
+    /// Incremented by every change; the ETag is this number in quotes.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<PersonRecord> for Person {
+    type Error = Error;
+
+    fn try_from(r: PersonRecord) -> Result<Self, Error> {
+        Ok(Self {
+            id: r.id,
+            name: r.name,
+            given_name: r.given_name,
+            family_name: r.family_name,
+            other_names: common::from_json(r.other_names)?,
+            gender: r.gender,
+            birth_date: r.birth_date,
+            email: r.email,
+            phone: r.phone,
+            biography: r.biography,
+            image_url: r.image_url,
+            contact_details: common::from_json(r.contact_details)?,
+            sources: common::from_json(r.sources)?,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// The writable fields of a person, for create (POST) and full replace
+/// (PUT). Optional fields left out are empty.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Jiang Daorong",
+    "other_names": [{"name": "姜道荣", "lang": "zh"}],
+    "biography": "Member of the Standing Committee of the District Party Committee and Director of the Organization Department."
+}))]
+pub struct PersonInput {
+    /// Full name, 1–500 characters after trimming.
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+    )]
+    pub name: String,
+    #[serde(default)]
+    #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
+    pub given_name: Option<String>,
+    #[serde(default)]
+    #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
+    pub family_name: Option<String>,
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub other_names: Vec<OtherName>,
+    #[serde(default)]
+    #[schema(max_length = 50, pattern = r"^[^\x00]*$")]
+    pub gender: Option<String>,
+    #[serde(default)]
+    pub birth_date: Option<NaiveDate>,
+    #[serde(default)]
+    #[schema(
+        format = "email",
+        max_length = 254,
+        pattern = r"^\s*[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\s*$"
+    )]
+    pub email: Option<String>,
+    #[serde(default)]
+    #[schema(max_length = 50, pattern = r"^[^\x00]*$")]
+    pub phone: Option<String>,
+    #[serde(default)]
+    #[schema(max_length = 20000, pattern = r"^[^\x00]*$")]
+    pub biography: Option<String>,
+    /// Absolute http(s) URL of a portrait.
+    #[serde(default)]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#][!-~]*)?$"
+    )]
+    pub image_url: Option<String>,
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub contact_details: Vec<ContactDetail>,
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub sources: Vec<Source>,
+}
+
+/// A JSON merge patch (RFC 7396) of a person: members present are set,
+/// members set to `null` are cleared, absent members stay. (Describes the
+/// body in the OpenAPI document; the patched whole is validated as a
+/// [`PersonInput`].)
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"biography": "Deputy District Chief.", "phone": null}))]
+pub struct PersonPatch {
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+    )]
+    pub name: Option<String>,
+    #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
+    pub given_name: Option<String>,
+    #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
+    pub family_name: Option<String>,
+    #[schema(max_items = 100)]
+    pub other_names: Option<Vec<OtherName>>,
+    #[schema(max_length = 50, pattern = r"^[^\x00]*$")]
+    pub gender: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    #[schema(
+        format = "email",
+        max_length = 254,
+        pattern = r"^\s*[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\s*$"
+    )]
+    pub email: Option<String>,
+    #[schema(max_length = 50, pattern = r"^[^\x00]*$")]
+    pub phone: Option<String>,
+    #[schema(max_length = 20000, pattern = r"^[^\x00]*$")]
+    pub biography: Option<String>,
+    #[schema(
+        max_length = 2000,
+        pattern = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#][!-~]*)?$"
+    )]
+    pub image_url: Option<String>,
+    #[schema(max_items = 100)]
+    pub contact_details: Option<Vec<ContactDetail>>,
+    #[schema(max_items = 100)]
+    pub sources: Option<Vec<Source>>,
+}
+
+page_type!(
+    /// One page of people.
+    PersonPage,
+    Person
+);
+
+/// Filters and paging of `GET /v1/people`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListPeopleParams {
+    /// Case-insensitive substring of the name or of any other name (any
+    /// script, e.g. `zhou` or `海鹰`).
+    #[param(max_length = 200, pattern = r"^[^\x00]*$")]
+    q: Option<String>,
+    /// Only people holding a (live) role in this organization.
+    organization_id: Option<Uuid>,
+    /// Only people holding a role active on this day (start ≤ day ≤ end,
+    /// open ends included) — in `organization_id` when given.
+    active_on: Option<NaiveDate>,
+    /// Only people changed at or after this instant (RFC 3339; percent-encode
+    /// a `+` offset as `%2B`).
+    updated_since: Option<DateTime<Utc>>,
+    /// Order of the listing.
+    sort: Option<NameSort>,
+    /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page (empty: the first page).
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
+    cursor: Option<String>,
+}
+
+/// People as a [`Resource`].
+pub struct People;
+
+impl Resource for People {
+    type Scope = ();
+    type Record = PersonRecord;
+    type Input = PersonInput;
+    type Data = PersonData;
+    type Output = Person;
+
+    fn version(record: &PersonRecord) -> i64 {
+        record.version
+    }
+
+    fn location(record: &PersonRecord) -> String {
+        format!("/v1/people/{}", record.id)
+    }
+
+    fn input_of(record: &PersonRecord) -> Result<PersonInput, Error> {
+        let p = Person::try_from(record.clone())?;
+        Ok(PersonInput {
+            name: p.name,
+            given_name: p.given_name,
+            family_name: p.family_name,
+            other_names: p.other_names,
+            gender: p.gender,
+            birth_date: p.birth_date,
+            email: p.email,
+            phone: p.phone,
+            biography: p.biography,
+            image_url: p.image_url,
+            contact_details: p.contact_details,
+            sources: p.sources,
+        })
+    }
+
+    fn validate((): (), input: PersonInput) -> Result<PersonData, Error> {
+        let mut v = Validator::default();
+        let name = v.text("name", &input.name, common::MAX_NAME_CHARS);
+        let given_name = v.optional_text(
+            "given_name",
+            input.given_name.as_deref(),
+            common::MAX_NAME_CHARS,
+        );
+        let family_name = v.optional_text(
+            "family_name",
+            input.family_name.as_deref(),
+            common::MAX_NAME_CHARS,
+        );
+        let other_names = common::other_names(&mut v, "other_names", &input.other_names);
+        let gender = v.optional_text("gender", input.gender.as_deref(), 50);
+        let email = input
+            .email
+            .as_deref()
+            .filter(|e| !e.trim().is_empty())
+            .map(|e| v.email("email", e));
+        let phone = v.optional_text("phone", input.phone.as_deref(), 50);
+        let biography = v.optional_text(
+            "biography",
+            input.biography.as_deref(),
+            common::MAX_DESCRIPTION_CHARS,
+        );
+        let image_url = input
+            .image_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+            .map(|u| v.http_url("image_url", u));
+        let contact_details =
+            common::contact_details(&mut v, "contact_details", &input.contact_details);
+        let sources = common::sources(&mut v, "sources", &input.sources);
+        v.finish()?;
+        Ok(PersonData {
+            name,
+            given_name,
+            family_name,
+            other_names: common::to_json(other_names)?,
+            gender,
+            birth_date: input.birth_date,
+            email,
+            phone,
+            biography,
+            image_url,
+            contact_details: common::to_json(contact_details)?,
+            sources: common::to_json(sources)?,
+        })
+    }
+
+    fn present(record: PersonRecord) -> Result<Person, Error> {
+        Person::try_from(record)
+    }
+
+    fn find(conn: &mut PgConnection, (): (), id: Uuid) -> Result<PersonRecord, Error> {
+        store::find(conn, id)
+    }
+
+    fn create(conn: &mut PgConnection, data: &PersonData) -> Result<PersonRecord, Error> {
+        store::create(conn, data)
+    }
+
+    fn update(
+        conn: &mut PgConnection,
+        (): (),
+        id: Uuid,
+        check: &VersionCheck,
+        _may_reparent: bool,
+        change: impl FnOnce(&PersonRecord) -> Result<PersonData, Error>,
+    ) -> Result<PersonRecord, Error> {
+        store::update(conn, id, check, change)
+    }
+
+    fn delete(
+        conn: &mut PgConnection,
+        (): (),
+        id: Uuid,
+        check: &VersionCheck,
+    ) -> Result<(), Error> {
+        store::delete(conn, id, check)
+    }
+}
+
+/// Lists people.
+#[utoipa::path(
+    get,
+    path = "/v1/people",
+    tag = "people",
+    operation_id = "listPeople",
+    params(ListPeopleParams, IfNoneMatch),
+    responses(
+        (status = 200, description = "One page of live people", body = PersonPage,
+            headers(
+                ("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
+                ("ETag" = String, description = "Weak entity tag of this page"))),
+        (status = 304, description = "The client's copy of this page (If-None-Match) is current"),
+        ListErrors,
+    )
+)]
+pub async fn list(
+    req: HttpRequest,
+    pool: web::Data<PgPool>,
+    params: Query<ListPeopleParams>,
+    if_none_match: IfNoneMatch,
+) -> Result<HttpResponse, Error> {
+    let p = params.0;
+    let filter = PersonFilter {
+        q: search_param("q", p.q)?,
+        organization_id: p.organization_id,
+        active_on: p.active_on,
+        updated_since: p.updated_since,
+    };
+    let sort = p.sort.unwrap_or_default();
+    let (items, next_cursor) = fetch_page(
+        &pool,
+        sort,
+        p.limit,
+        p.cursor,
+        move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
+        Person::try_from,
+    )
+    .await?;
+    let page = PersonPage { items, next_cursor };
+    page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
+}
+
+/// Creates a person.
+#[utoipa::path(
+    post,
+    path = "/v1/people",
+    tag = "people",
+    operation_id = "createPerson",
+    request_body(content = PersonInput, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = Person, headers(
+            ("Location" = String, description = "URL of the new person"),
+            ("ETag" = String, description = "Entity tag of the new version"))),
+        CreateErrors,
+    )
+)]
+pub async fn create(
+    pool: web::Data<PgPool>,
+    body: JsonBody<PersonInput>,
+) -> Result<HttpResponse, Error> {
+    resource::create::<People>(&pool, (), body.0).await
+}
+
+/// Gets a person.
+#[utoipa::path(
+    get,
+    path = "/v1/people/{id}",
+    tag = "people",
+    operation_id = "getPerson",
+    params(("id" = Uuid, Path, description = "Person id"), IfNoneMatch),
+    responses(
+        (status = 200, description = "The person", body = Person,
+            headers(("ETag" = String, description = "Entity tag of this version"))),
+        (status = 304, description = "The client's copy (If-None-Match) is current",
+            headers(("ETag" = String, description = "Entity tag of this version"))),
+        ReadErrors,
+    )
+)]
+pub async fn get(
+    pool: web::Data<PgPool>,
+    id: web::Path<Uuid>,
+    if_none_match: IfNoneMatch,
+) -> Result<HttpResponse, Error> {
+    resource::get::<People>(&pool, (), *id, if_none_match).await
+}
+
+/// Replaces a person (every writable field; omitted optional fields are
+/// cleared).
+#[utoipa::path(
+    put,
+    path = "/v1/people/{id}",
+    tag = "people",
+    operation_id = "replacePerson",
+    params(("id" = Uuid, Path, description = "Person id"), IfMatch),
+    request_body(content = PersonInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Replaced", body = Person,
+            headers(("ETag" = String, description = "Entity tag of the new version"))),
+        UpdateErrors,
+    )
+)]
+pub async fn replace(
+    pool: web::Data<PgPool>,
+    id: web::Path<Uuid>,
+    IfMatch(check): IfMatch,
+    body: JsonBody<PersonInput>,
+) -> Result<HttpResponse, Error> {
+    resource::replace::<People>(&pool, (), *id, check, body.0).await
+}
+
+/// Changes some fields of a person (JSON merge patch).
+#[utoipa::path(
+    patch,
+    path = "/v1/people/{id}",
+    tag = "people",
+    operation_id = "updatePerson",
+    params(("id" = Uuid, Path, description = "Person id"), IfMatch),
+    request_body(content = PersonPatch, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Updated (a patch that changes nothing keeps the version)", body = Person,
+            headers(("ETag" = String, description = "Entity tag of the new version"))),
+        UpdateErrors,
+    )
+)]
+pub async fn update(
+    pool: web::Data<PgPool>,
+    id: web::Path<Uuid>,
+    IfMatch(check): IfMatch,
+    patch: MergePatch,
+) -> Result<HttpResponse, Error> {
+    resource::patch::<People>(&pool, (), *id, check, patch).await
+}
+
+/// Deletes a person (kept as a tombstone). Refused while live roles or
+/// event participants refer to them.
+#[utoipa::path(
+    delete,
+    path = "/v1/people/{id}",
+    tag = "people",
+    operation_id = "deletePerson",
+    params(("id" = Uuid, Path, description = "Person id"), IfMatch),
+    responses(
+        (status = 204, description = "Deleted"),
+        DeleteErrors,
+    )
+)]
+pub async fn delete(
+    pool: web::Data<PgPool>,
+    id: web::Path<Uuid>,
+    IfMatch(check): IfMatch,
+) -> Result<HttpResponse, Error> {
+    resource::delete::<People>(&pool, (), *id, check).await
+}

@@ -1,0 +1,600 @@
+//! `/v1/roles`: who holds which post in which organization, from when to
+//! when; and which organizations are members of another. Also the two views
+//! over roles: the members of an organization and the roles of a person.
+
+use crate::{
+    api::{
+        common::{self, Source},
+        extract::{JsonBody, Query},
+        merge_patch::MergePatch,
+        organizations::Organization,
+        pagination::{fetch_page, page_response},
+        people::Person,
+        preconditions::{IfMatch, IfNoneMatch},
+        problems::{CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors},
+        resource::{self, Resource},
+        validation::{search_param, Validator},
+    },
+    db::PgPool,
+    error::Error,
+    page_type,
+    store::{
+        organizations, people,
+        roles::{self as store, RoleData, RoleFilter, RoleRecord},
+        CreatedSort, VersionCheck,
+    },
+};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::pg::PgConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// A post held in an organization: by a person (an official's post), or by
+/// an organization (a member unit of the alliance).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a90",
+    "organization_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b",
+    "person_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a80",
+    "member_organization_id": null,
+    "title": "Deputy Secretary",
+    "start_date": null,
+    "end_date": null,
+    "note": null,
+    "sources": [],
+    "version": 1,
+    "created_at": "2026-11-26T08:00:00Z",
+    "updated_at": "2026-11-26T08:00:00Z"
+}))]
+pub struct Role {
+    /// Server-assigned, time-ordered (UUID v7).
+    pub id: Uuid,
+    /// The organization the post is in.
+    pub organization_id: Uuid,
+    /// The person holding the post (exactly one of `person_id` and
+    /// `member_organization_id` is set).
+    #[schema(required = true)]
+    pub person_id: Option<Uuid>,
+    /// The organization holding the post, e.g. a member unit.
+    #[schema(required = true)]
+    pub member_organization_id: Option<Uuid>,
+    pub title: String,
+    #[schema(required = true)]
+    pub start_date: Option<NaiveDate>,
+    /// The last day of the role; a role with an end date is over after it
+    /// but stays on record.
+    #[schema(required = true)]
+    pub end_date: Option<NaiveDate>,
+    #[schema(required = true)]
+    pub note: Option<String>,
+    pub sources: Vec<Source>,
+    /// Incremented by every change; the ETag is this number in quotes.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<RoleRecord> for Role {
+    type Error = Error;
+
+    fn try_from(r: RoleRecord) -> Result<Self, Error> {
+        Ok(Self {
+            id: r.id,
+            organization_id: r.organization_id,
+            person_id: r.person_id,
+            member_organization_id: r.member_organization_id,
+            title: r.title,
+            start_date: r.start_date,
+            end_date: r.end_date,
+            note: r.note,
+            sources: common::from_json(r.sources)?,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// The writable fields of a role, for create (POST) and full replace (PUT).
+/// Exactly one of `person_id` and `member_organization_id` must be given.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "organization_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b",
+    "member_organization_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7c",
+    "title": "Member unit",
+    "start_date": "2023-05-23",
+    "note": "First batch"
+}))]
+pub struct RoleInput {
+    /// A live organization.
+    pub organization_id: Uuid,
+    /// A live person.
+    #[serde(default)]
+    pub person_id: Option<Uuid>,
+    /// A live organization other than `organization_id`.
+    #[serde(default)]
+    pub member_organization_id: Option<Uuid>,
+    /// The post, e.g. "Deputy Secretary" or "Member unit".
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+    )]
+    pub title: String,
+    #[serde(default)]
+    pub start_date: Option<NaiveDate>,
+    /// Not before `start_date`.
+    #[serde(default)]
+    pub end_date: Option<NaiveDate>,
+    #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
+    pub note: Option<String>,
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub sources: Vec<Source>,
+}
+
+/// A JSON merge patch (RFC 7396) of a role. (Describes the body in the
+/// OpenAPI document; the patched whole is validated as a [`RoleInput`].)
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"end_date": "2025-12-31"}))]
+pub struct RolePatch {
+    #[schema(nullable = false)]
+    pub organization_id: Option<Uuid>,
+    pub person_id: Option<Uuid>,
+    pub member_organization_id: Option<Uuid>,
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+    )]
+    pub title: Option<String>,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
+    pub note: Option<String>,
+    #[schema(max_items = 100)]
+    pub sources: Option<Vec<Source>>,
+}
+
+page_type!(
+    /// One page of roles.
+    RolePage,
+    Role
+);
+
+/// A role in an organization with its holder.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Member {
+    pub role: Role,
+    /// The person holding the role, or `null` when an organization holds it.
+    #[schema(required = true)]
+    pub person: Option<Person>,
+    /// The organization holding the role, or `null` when a person holds it.
+    #[schema(required = true)]
+    pub member_organization: Option<Organization>,
+}
+
+page_type!(
+    /// One page of the members of an organization.
+    MemberPage,
+    Member
+);
+
+/// A role of a person with the organization it is held in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeldRole {
+    pub role: Role,
+    pub organization: Organization,
+}
+
+page_type!(
+    /// One page of the roles of a person.
+    HeldRolePage,
+    HeldRole
+);
+
+/// Filters and paging of `GET /v1/roles`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListRolesParams {
+    /// Only roles in this organization.
+    organization_id: Option<Uuid>,
+    /// Only roles held by this person.
+    person_id: Option<Uuid>,
+    /// Only roles held by this organization.
+    member_organization_id: Option<Uuid>,
+    /// Only roles active on this day: start ≤ day (or no start) and
+    /// end ≥ day (or no end).
+    active_on: Option<NaiveDate>,
+    /// Case-insensitive substring of the title.
+    #[param(max_length = 200, pattern = r"^[^\x00]*$")]
+    title: Option<String>,
+    /// Only roles changed at or after this instant (RFC 3339).
+    updated_since: Option<DateTime<Utc>>,
+    /// Order of the listing.
+    sort: Option<CreatedSort>,
+    /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page (empty: the first page).
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
+    cursor: Option<String>,
+}
+
+/// Filters and paging of the role views.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RoleViewParams {
+    /// Only roles active on this day: start ≤ day (or no start) and
+    /// end ≥ day (or no end). Without it, every live role, past ones too.
+    active_on: Option<NaiveDate>,
+    /// Order of the listing.
+    sort: Option<CreatedSort>,
+    /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page (empty: the first page).
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
+    cursor: Option<String>,
+}
+
+/// Roles as a [`Resource`].
+pub struct Roles;
+
+impl Resource for Roles {
+    type Scope = ();
+    type Record = RoleRecord;
+    type Input = RoleInput;
+    type Data = RoleData;
+    type Output = Role;
+
+    fn version(record: &RoleRecord) -> i64 {
+        record.version
+    }
+
+    fn location(record: &RoleRecord) -> String {
+        format!("/v1/roles/{}", record.id)
+    }
+
+    fn input_of(record: &RoleRecord) -> Result<RoleInput, Error> {
+        let r = Role::try_from(record.clone())?;
+        Ok(RoleInput {
+            organization_id: r.organization_id,
+            person_id: r.person_id,
+            member_organization_id: r.member_organization_id,
+            title: r.title,
+            start_date: r.start_date,
+            end_date: r.end_date,
+            note: r.note,
+            sources: r.sources,
+        })
+    }
+
+    fn validate((): (), input: RoleInput) -> Result<RoleData, Error> {
+        let mut v = Validator::default();
+        let title = v.text("title", &input.title, common::MAX_NAME_CHARS);
+        v.exactly_one(&[
+            ("person_id", input.person_id.is_some()),
+            (
+                "member_organization_id",
+                input.member_organization_id.is_some(),
+            ),
+        ]);
+        if input.member_organization_id == Some(input.organization_id) {
+            v.error(
+                "member_organization_id",
+                "an organization cannot hold a role in itself",
+            );
+        }
+        v.not_before("end_date", input.end_date, "start_date", input.start_date);
+        let note = v.optional_text("note", input.note.as_deref(), common::MAX_NOTE_CHARS);
+        let sources = common::sources(&mut v, "sources", &input.sources);
+        v.finish()?;
+        Ok(RoleData {
+            organization_id: input.organization_id,
+            person_id: input.person_id,
+            member_organization_id: input.member_organization_id,
+            title,
+            start_date: input.start_date,
+            end_date: input.end_date,
+            note,
+            sources: common::to_json(sources)?,
+        })
+    }
+
+    fn present(record: RoleRecord) -> Result<Role, Error> {
+        Role::try_from(record)
+    }
+
+    fn find(conn: &mut PgConnection, (): (), id: Uuid) -> Result<RoleRecord, Error> {
+        store::find(conn, id)
+    }
+
+    fn create(conn: &mut PgConnection, data: &RoleData) -> Result<RoleRecord, Error> {
+        store::create(conn, data)
+    }
+
+    fn update(
+        conn: &mut PgConnection,
+        (): (),
+        id: Uuid,
+        check: &VersionCheck,
+        _may_reparent: bool,
+        change: impl FnOnce(&RoleRecord) -> Result<RoleData, Error>,
+    ) -> Result<RoleRecord, Error> {
+        store::update(conn, id, check, change)
+    }
+
+    fn delete(
+        conn: &mut PgConnection,
+        (): (),
+        id: Uuid,
+        check: &VersionCheck,
+    ) -> Result<(), Error> {
+        store::delete(conn, id, check)
+    }
+}
+
+/// Lists roles.
+#[utoipa::path(
+    get,
+    path = "/v1/roles",
+    tag = "roles",
+    operation_id = "listRoles",
+    params(ListRolesParams, IfNoneMatch),
+    responses(
+        (status = 200, description = "One page of live roles", body = RolePage,
+            headers(
+                ("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
+                ("ETag" = String, description = "Weak entity tag of this page"))),
+        (status = 304, description = "The client's copy of this page (If-None-Match) is current"),
+        ListErrors,
+    )
+)]
+pub async fn list(
+    req: HttpRequest,
+    pool: web::Data<PgPool>,
+    params: Query<ListRolesParams>,
+    if_none_match: IfNoneMatch,
+) -> Result<HttpResponse, Error> {
+    let p = params.0;
+    let filter = RoleFilter {
+        organization_id: p.organization_id,
+        person_id: p.person_id,
+        member_organization_id: p.member_organization_id,
+        active_on: p.active_on,
+        title: search_param("title", p.title)?,
+        updated_since: p.updated_since,
+    };
+    let sort = p.sort.unwrap_or_default();
+    let (items, next_cursor) = fetch_page(
+        &pool,
+        sort,
+        p.limit,
+        p.cursor,
+        move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
+        Role::try_from,
+    )
+    .await?;
+    let page = RolePage { items, next_cursor };
+    page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
+}
+
+/// Lists the members of an organization: its live roles with the person or
+/// organization holding each (e.g. the member units of the alliance, or the
+/// officials of a party committee). One database query per page.
+#[utoipa::path(
+    get,
+    path = "/v1/organizations/{id}/members",
+    tag = "roles",
+    operation_id = "listOrganizationMembers",
+    params(("id" = Uuid, Path, description = "Organization id"), RoleViewParams, IfNoneMatch),
+    responses(
+        (status = 200, description = "One page of roles in the organization with their holders", body = MemberPage,
+            headers(
+                ("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
+                ("ETag" = String, description = "Weak entity tag of this page"))),
+        (status = 304, description = "The client's copy of this page (If-None-Match) is current"),
+        ReadErrors,
+    )
+)]
+pub async fn members(
+    req: HttpRequest,
+    pool: web::Data<PgPool>,
+    id: web::Path<Uuid>,
+    params: Query<RoleViewParams>,
+    if_none_match: IfNoneMatch,
+) -> Result<HttpResponse, Error> {
+    let p = params.0;
+    let id = *id;
+    let sort = p.sort.unwrap_or_default();
+    let (items, next_cursor) = fetch_page(
+        &pool,
+        sort,
+        p.limit,
+        p.cursor,
+        move |conn, after, limit| {
+            organizations::find(conn, id)?;
+            store::members(conn, id, p.active_on, sort, after, limit)
+        },
+        |(role, person, organization)| {
+            Ok(Member {
+                role: Role::try_from(role)?,
+                person: person.map(Person::try_from).transpose()?,
+                member_organization: organization.map(Organization::try_from).transpose()?,
+            })
+        },
+    )
+    .await?;
+    let page = MemberPage { items, next_cursor };
+    page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
+}
+
+/// Lists the roles a person holds, each with its organization (which posts
+/// does this official hold, or held on a day). One database query per page.
+#[utoipa::path(
+    get,
+    path = "/v1/people/{id}/roles",
+    tag = "roles",
+    operation_id = "listPersonRoles",
+    params(("id" = Uuid, Path, description = "Person id"), RoleViewParams, IfNoneMatch),
+    responses(
+        (status = 200, description = "One page of the person's roles with their organizations", body = HeldRolePage,
+            headers(
+                ("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
+                ("ETag" = String, description = "Weak entity tag of this page"))),
+        (status = 304, description = "The client's copy of this page (If-None-Match) is current"),
+        ReadErrors,
+    )
+)]
+pub async fn held_by(
+    req: HttpRequest,
+    pool: web::Data<PgPool>,
+    id: web::Path<Uuid>,
+    params: Query<RoleViewParams>,
+    if_none_match: IfNoneMatch,
+) -> Result<HttpResponse, Error> {
+    let p = params.0;
+    let id = *id;
+    let sort = p.sort.unwrap_or_default();
+    let (items, next_cursor) = fetch_page(
+        &pool,
+        sort,
+        p.limit,
+        p.cursor,
+        move |conn, after, limit| {
+            people::find(conn, id)?;
+            store::held_by(conn, id, p.active_on, sort, after, limit)
+        },
+        |(role, organization)| {
+            Ok(HeldRole {
+                role: Role::try_from(role)?,
+                organization: Organization::try_from(organization)?,
+            })
+        },
+    )
+    .await?;
+    let page = HeldRolePage { items, next_cursor };
+    page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
+}
+
+/// Creates a role.
+#[utoipa::path(
+    post,
+    path = "/v1/roles",
+    tag = "roles",
+    operation_id = "createRole",
+    request_body(content = RoleInput, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = Role, headers(
+            ("Location" = String, description = "URL of the new role"),
+            ("ETag" = String, description = "Entity tag of the new version"))),
+        CreateErrors,
+    )
+)]
+pub async fn create(
+    pool: web::Data<PgPool>,
+    body: JsonBody<RoleInput>,
+) -> Result<HttpResponse, Error> {
+    resource::create::<Roles>(&pool, (), body.0).await
+}
+
+/// Gets a role.
+#[utoipa::path(
+    get,
+    path = "/v1/roles/{id}",
+    tag = "roles",
+    operation_id = "getRole",
+    params(("id" = Uuid, Path, description = "Role id"), IfNoneMatch),
+    responses(
+        (status = 200, description = "The role", body = Role,
+            headers(("ETag" = String, description = "Entity tag of this version"))),
+        (status = 304, description = "The client's copy (If-None-Match) is current",
+            headers(("ETag" = String, description = "Entity tag of this version"))),
+        ReadErrors,
+    )
+)]
+pub async fn get(
+    pool: web::Data<PgPool>,
+    id: web::Path<Uuid>,
+    if_none_match: IfNoneMatch,
+) -> Result<HttpResponse, Error> {
+    resource::get::<Roles>(&pool, (), *id, if_none_match).await
+}
+
+/// Replaces a role (every writable field; omitted optional fields are
+/// cleared).
+#[utoipa::path(
+    put,
+    path = "/v1/roles/{id}",
+    tag = "roles",
+    operation_id = "replaceRole",
+    params(("id" = Uuid, Path, description = "Role id"), IfMatch),
+    request_body(content = RoleInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Replaced", body = Role,
+            headers(("ETag" = String, description = "Entity tag of the new version"))),
+        UpdateErrors,
+    )
+)]
+pub async fn replace(
+    pool: web::Data<PgPool>,
+    id: web::Path<Uuid>,
+    IfMatch(check): IfMatch,
+    body: JsonBody<RoleInput>,
+) -> Result<HttpResponse, Error> {
+    resource::replace::<Roles>(&pool, (), *id, check, body.0).await
+}
+
+/// Changes some fields of a role (JSON merge patch), e.g. sets `end_date`
+/// to end it.
+#[utoipa::path(
+    patch,
+    path = "/v1/roles/{id}",
+    tag = "roles",
+    operation_id = "updateRole",
+    params(("id" = Uuid, Path, description = "Role id"), IfMatch),
+    request_body(content = RolePatch, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Updated (a patch that changes nothing keeps the version)", body = Role,
+            headers(("ETag" = String, description = "Entity tag of the new version"))),
+        UpdateErrors,
+    )
+)]
+pub async fn update(
+    pool: web::Data<PgPool>,
+    id: web::Path<Uuid>,
+    IfMatch(check): IfMatch,
+    patch: MergePatch,
+) -> Result<HttpResponse, Error> {
+    resource::patch::<Roles>(&pool, (), *id, check, patch).await
+}
+
+/// Deletes a role entered by mistake (kept as a tombstone). To end a role,
+/// set its `end_date` instead: history stays answerable.
+#[utoipa::path(
+    delete,
+    path = "/v1/roles/{id}",
+    tag = "roles",
+    operation_id = "deleteRole",
+    params(("id" = Uuid, Path, description = "Role id"), IfMatch),
+    responses(
+        (status = 204, description = "Deleted"),
+        DeleteErrors,
+    )
+)]
+pub async fn delete(
+    pool: web::Data<PgPool>,
+    id: web::Path<Uuid>,
+    IfMatch(check): IfMatch,
+) -> Result<HttpResponse, Error> {
+    resource::delete::<Roles>(&pool, (), *id, check).await
+}
