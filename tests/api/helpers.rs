@@ -342,6 +342,32 @@ impl TestApp {
             .json()
     }
 
+    /// Creates a person named `name`.
+    pub async fn person(&self, name: &str) -> Value {
+        self.post("/v1/people", &serde_json::json!({ "name": name }))
+            .await
+            .expect(201)
+            .json()
+    }
+
+    /// Creates a role from `body`.
+    pub async fn role(&self, body: Value) -> Value {
+        self.post("/v1/roles", &body).await.expect(201).json()
+    }
+
+    /// Creates an event from `body`.
+    pub async fn event(&self, body: Value) -> Value {
+        self.post("/v1/events", &body).await.expect(201).json()
+    }
+
+    /// Adds a participant from `body` to `event`.
+    pub async fn participant(&self, event: &Value, body: Value) -> Value {
+        self.post(&format!("/v1/events/{}/participants", id(event)), &body)
+            .await
+            .expect(201)
+            .json()
+    }
+
     /// Creates an organization of kind `kind` named `name` under `parent`.
     pub async fn organization(&self, name: &str, kind: &str, parent: Option<&Value>) -> Value {
         self.create_organization(serde_json::json!({
@@ -351,4 +377,45 @@ impl TestApp {
         }))
         .await
     }
+}
+
+/// The `id` of a record.
+pub fn id(record: &Value) -> &str {
+    record["id"].as_str().expect("the record has an id")
+}
+
+/// The values of `member` in the items of a page, in order.
+pub fn column(page: &Value, member: &str) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .expect("a page has items")
+        .iter()
+        .map(|item| match &item[member] {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+/// Runs `work` on a direct connection to `db` and counts the SQL
+/// statements it sends.
+pub fn count_queries<T>(
+    db: &TestDatabase,
+    work: impl FnOnce(&mut PgConnection) -> T,
+) -> (T, usize) {
+    use diesel::connection::InstrumentationEvent;
+    use std::sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    };
+    let mut conn = db.connect();
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = count.clone();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let result = work(&mut conn);
+    (result, count.load(Ordering::SeqCst))
 }

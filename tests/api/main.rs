@@ -3,8 +3,12 @@
 
 mod helpers;
 
+mod events;
 mod health;
 mod http_errors;
 mod openapi;
 mod organizations;
+mod people;
+mod register;
+mod roles;
 mod startup;

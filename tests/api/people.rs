@@ -1,0 +1,274 @@
+use crate::helpers::{column, id, spawn_app, Reply};
+use awc::http::Method;
+use serde_json::{json, Value};
+
+fn path(person: &Value) -> String {
+    format!("/v1/people/{}", id(person))
+}
+
+#[actix_web::test]
+async fn people_follow_the_resource_pattern() {
+    let app = spawn_app().await;
+    let reply = app
+        .post(
+            "/v1/people",
+            &json!({
+                "name": " Xu Shujie ",
+                "given_name": "Shujie",
+                "family_name": "Xu",
+                "other_names": [{"name": "徐树杰", "lang": "zh"}],
+                "email": " xu.shujie@example.gov.cn ",
+                "image_url": "https://example.org/xu.jpg",
+                "birth_date": "1970-01-01",
+                "phone": "+86 21 0000 0000"
+            }),
+        )
+        .await
+        .expect(201);
+    assert_eq!(reply.header("etag").as_deref(), Some("\"1\""));
+    let person = reply.json();
+    assert_eq!(reply.header("location").unwrap(), path(&person));
+    assert_eq!(person["name"], "Xu Shujie");
+    assert_eq!(person["email"], "xu.shujie@example.gov.cn");
+    assert_eq!(person["gender"], Value::Null);
+
+    let got = app.get(&path(&person)).await.expect(200);
+    assert_eq!(got.json(), person);
+    let not_modified = app
+        .send(
+            app.request(Method::GET, &path(&person))
+                .insert_header(("If-None-Match", "\"1\"")),
+            None,
+        )
+        .await;
+    assert_eq!(not_modified.status, 304);
+
+    let patched = app
+        .patch(&path(&person), &json!({"phone": null, "biography": "Deputy Secretary of the Municipal Social Work Party Committee"}))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(patched["phone"], Value::Null);
+    assert_eq!(patched["email"], person["email"]);
+    assert_eq!(patched["version"], 2);
+    app.send(
+        app.request(Method::PATCH, &path(&person))
+            .insert_header(("If-Match", "\"1\"")),
+        Some((
+            "application/merge-patch+json",
+            br#"{"gender": "male"}"#.to_vec(),
+        )),
+    )
+    .await
+    .problem(412);
+
+    let replaced = app
+        .put(&path(&person), &json!({"name": "Xu Shujie"}))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(replaced["email"], Value::Null, "PUT clears omitted fields");
+    assert_eq!(replaced["other_names"], json!([]));
+
+    app.delete(&path(&person)).await.expect(204);
+    app.get(&path(&person)).await.problem(404);
+    app.delete(&path(&person)).await.problem(404);
+}
+
+#[actix_web::test]
+async fn invalid_people_are_422_naming_every_field() {
+    let app = spawn_app().await;
+    let problem = app
+        .post(
+            "/v1/people",
+            &json!({
+                "name": "",
+                "email": "not-an-email",
+                "image_url": "javascript:alert(1)",
+                "gender": "x".repeat(51)
+            }),
+        )
+        .await
+        .problem(422);
+    let mut fields = Reply::fields(&problem);
+    fields.sort();
+    assert_eq!(fields, ["email", "gender", "image_url", "name"]);
+    let problem = app
+        .post("/v1/people", &json!({"name": "A", "nickname": "B"}))
+        .await
+        .problem(422);
+    assert_eq!(Reply::fields(&problem), ["nickname"]);
+}
+
+#[actix_web::test]
+async fn people_search_by_any_name_including_chinese() {
+    let app = spawn_app().await;
+    for (name, chinese) in [
+        ("Zhou Haiying", "周海鹰"),
+        ("Zeng Jun", "曾军"),
+        ("Yu Yang", "余洋"),
+    ] {
+        app.post(
+            "/v1/people",
+            &json!({"name": name, "other_names": [{"name": chinese, "lang": "zh"}]}),
+        )
+        .await
+        .expect(201);
+    }
+    let page = app
+        .get("/v1/people?q=%E6%B5%B7%E9%B9%B0")
+        .await
+        .expect(200)
+        .json(); // 海鹰
+    assert_eq!(column(&page, "name"), ["Zhou Haiying"]);
+    let page = app.get("/v1/people?q=ZENG").await.expect(200).json();
+    assert_eq!(column(&page, "name"), ["Zeng Jun"]);
+    let page = app.get("/v1/people?sort=-name&limit=2").await.expect(200);
+    assert!(page.header("link").is_some());
+    let page = page.json();
+    assert_eq!(column(&page, "name"), ["Zhou Haiying", "Zeng Jun"]);
+    let rest = app
+        .get(&format!(
+            "/v1/people?sort=-name&limit=2&cursor={}",
+            page["next_cursor"].as_str().unwrap()
+        ))
+        .await
+        .json();
+    assert_eq!(column(&rest, "name"), ["Yu Yang"]);
+}
+
+#[actix_web::test]
+async fn one_person_holds_several_posts_at_once() {
+    let app = spawn_app().await;
+    let department = app
+        .organization(
+            "Organization Department of the Shanghai Municipal Party Committee",
+            "party_committee",
+            None,
+        )
+        .await;
+    let commission = app
+        .organization(
+            "Shanghai Municipal Social Work Party Committee",
+            "party_working_committee",
+            None,
+        )
+        .await;
+    let xu = app.person("Xu Shujie").await;
+    app.role(json!({"organization_id": id(&department), "person_id": id(&xu), "title": "Member", "start_date": "2022-01-01"})).await;
+    app.role(json!({"organization_id": id(&commission), "person_id": id(&xu), "title": "Deputy Secretary", "start_date": "2023-01-01"})).await;
+
+    let roles = app
+        .get(&format!(
+            "/v1/people/{}/roles?active_on=2023-05-23",
+            id(&xu)
+        ))
+        .await
+        .expect(200)
+        .json();
+    let items = roles["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    let held: Vec<(String, String)> = items
+        .iter()
+        .map(|i| {
+            (
+                i["role"]["title"].as_str().unwrap().to_owned(),
+                i["organization"]["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(held.contains(&(
+        "Member".into(),
+        "Organization Department of the Shanghai Municipal Party Committee".into()
+    )));
+    assert!(held.contains(&(
+        "Deputy Secretary".into(),
+        "Shanghai Municipal Social Work Party Committee".into()
+    )));
+    let before = app
+        .get(&format!(
+            "/v1/people/{}/roles?active_on=2022-06-01",
+            id(&xu)
+        ))
+        .await
+        .json();
+    assert_eq!(before["items"].as_array().unwrap().len(), 1);
+
+    // People filtered by organization and day.
+    let page = app
+        .get(&format!("/v1/people?organization_id={}", id(&commission)))
+        .await
+        .json();
+    assert_eq!(column(&page, "name"), ["Xu Shujie"]);
+    let page = app
+        .get(&format!(
+            "/v1/people?organization_id={}&active_on=2022-12-31",
+            id(&commission)
+        ))
+        .await
+        .json();
+    assert!(page["items"].as_array().unwrap().is_empty());
+    let page = app.get("/v1/people?active_on=2022-12-31").await.json();
+    assert_eq!(
+        column(&page, "name"),
+        ["Xu Shujie"],
+        "active_on alone: any organization"
+    );
+    app.get(&format!("/v1/people/{}/roles", uuid::Uuid::now_v7()))
+        .await
+        .problem(404);
+}
+
+#[actix_web::test]
+async fn deleting_a_person_with_live_roles_or_participations_is_409() {
+    let app = spawn_app().await;
+    let school = app
+        .organization(
+            "Party School of the Municipal Party Committee",
+            "school",
+            None,
+        )
+        .await;
+    let zeng = app.person("Zeng Jun").await;
+    let role = app.role(json!({"organization_id": id(&school), "person_id": id(&zeng), "title": "Vice President"})).await;
+    let problem = app.delete(&path(&zeng)).await.problem(409);
+    assert_eq!(problem["conflicts"][0]["entity_type"], "role");
+    assert_eq!(problem["conflicts"][0]["id"], role["id"]);
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap()
+        .contains("Vice President"));
+
+    // An ended role still counts: it is history that refers to the person.
+    app.patch(
+        &format!("/v1/roles/{}", id(&role)),
+        &json!({"end_date": "2024-01-01"}),
+    )
+    .await
+    .expect(200);
+    app.delete(&path(&zeng)).await.problem(409);
+    app.delete(&format!("/v1/roles/{}", id(&role)))
+        .await
+        .expect(204);
+
+    let seminar = app
+        .event(json!({"title": "Seminar", "starts_at": "2023-05-23T09:00:00+08:00"}))
+        .await;
+    let participant = app
+        .participant(
+            &seminar,
+            json!({"person_id": id(&zeng), "role": "attendee"}),
+        )
+        .await;
+    let problem = app.delete(&path(&zeng)).await.problem(409);
+    assert_eq!(problem["conflicts"][0]["entity_type"], "participant");
+    assert_eq!(problem["conflicts"][0]["id"], participant["id"]);
+    app.delete(&format!(
+        "/v1/events/{}/participants/{}",
+        id(&seminar),
+        id(&participant)
+    ))
+    .await
+    .expect(204);
+    app.delete(&path(&zeng)).await.expect(204);
+}
