@@ -27,10 +27,10 @@ pub struct OtherName {
     pub name: String,
     /// BCP 47 language tag, e.g. `zh` or `en`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, pattern = r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")]
+    #[schema(pattern = r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")]
     pub lang: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, max_length = 2000, pattern = r"^[^\x00]*$")]
+    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
     pub note: Option<String>,
 }
 
@@ -54,7 +54,7 @@ pub struct ContactDetail {
     )]
     pub value: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, max_length = 500, pattern = r"^[^\x00]*$")]
+    #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
     pub label: Option<String>,
 }
 
@@ -71,7 +71,7 @@ pub struct Source {
     )]
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, max_length = 2000, pattern = r"^[^\x00]*$")]
+    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
     pub note: Option<String>,
 }
 

@@ -136,7 +136,7 @@ pub struct PersonInput {
     #[schema(
         format = "email",
         max_length = 254,
-        pattern = r"^\s*[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\s*$"
+        pattern = r"^(\s*|\s*[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\s*)$"
     )]
     pub email: Option<String>,
     #[serde(default)]
@@ -145,11 +145,11 @@ pub struct PersonInput {
     #[serde(default)]
     #[schema(max_length = 20000, pattern = r"^[^\x00]*$")]
     pub biography: Option<String>,
-    /// Absolute http(s) URL of a portrait.
+    /// Absolute http(s) URL of a portrait (blank means none).
     #[serde(default)]
     #[schema(
         max_length = 2000,
-        pattern = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#][!-~]*)?$"
+        pattern = r"^(|https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#][!-~]*)?)$"
     )]
     pub image_url: Option<String>,
     #[serde(default)]
@@ -187,7 +187,7 @@ pub struct PersonPatch {
     #[schema(
         format = "email",
         max_length = 254,
-        pattern = r"^\s*[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\s*$"
+        pattern = r"^(\s*|\s*[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\s*)$"
     )]
     pub email: Option<String>,
     #[schema(max_length = 50, pattern = r"^[^\x00]*$")]
@@ -196,7 +196,7 @@ pub struct PersonPatch {
     pub biography: Option<String>,
     #[schema(
         max_length = 2000,
-        pattern = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#][!-~]*)?$"
+        pattern = r"^(|https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#][!-~]*)?)$"
     )]
     pub image_url: Option<String>,
     #[schema(max_items = 100)]

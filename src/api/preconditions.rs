@@ -7,8 +7,8 @@
 use crate::{error::Error, store::VersionCheck};
 use actix_web::{
     dev::Payload,
-    http::header::{self, EntityTag, Header},
-    FromRequest, HttpRequest,
+    http::header::{self, EntityTag},
+    FromRequest, HttpRequest, HttpResponse,
 };
 use std::future::{ready, Ready};
 use utoipa::{
@@ -49,6 +49,38 @@ fn header_parameter(name: &str, description: &str) -> Parameter {
         .build()
 }
 
+/// The value of a conditional header: `*`, or a list of entity tags.
+#[derive(Debug)]
+enum Condition {
+    Any,
+    Tags(Vec<EntityTag>),
+}
+
+/// Parses every `name` header of `req` as `*` or a comma-separated list of
+/// quoted entity tags (optional whitespace — spaces or tabs — allowed
+/// around items). `None` when the header is absent; 400 when malformed.
+fn condition(req: &HttpRequest, name: &'static str) -> Result<Option<Condition>, Error> {
+    let mut values = req.headers().get_all(name).peekable();
+    if values.peek().is_none() {
+        return Ok(None);
+    }
+    let mut tags = Vec::new();
+    for value in values {
+        let value = value.to_str().map_err(|_| bad_header(name))?;
+        for item in value.split(',').map(|item| item.trim_matches([' ', '\t'])) {
+            match item {
+                "" => {}
+                "*" => return Ok(Some(Condition::Any)),
+                item => tags.push(item.parse::<EntityTag>().map_err(|_| bad_header(name))?),
+            }
+        }
+    }
+    if tags.is_empty() {
+        return Err(bad_header(name));
+    }
+    Ok(Some(Condition::Tags(tags)))
+}
+
 /// The `If-Match` header of a write: what the record's version must be.
 /// Weak tags never match (RFC 9110 uses strong comparison here).
 #[derive(Debug)]
@@ -59,23 +91,16 @@ impl FromRequest for IfMatch {
     type Future = Ready<Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(parse_if_match(req).map(IfMatch))
-    }
-}
-
-fn parse_if_match(req: &HttpRequest) -> Result<VersionCheck, Error> {
-    if !req.headers().contains_key(header::IF_MATCH) {
-        return Ok(VersionCheck::Any);
-    }
-    match header::IfMatch::parse(req).map_err(|_| bad_header("If-Match"))? {
-        header::IfMatch::Any => Ok(VersionCheck::Any),
-        header::IfMatch::Items(tags) if tags.is_empty() => Err(bad_header("If-Match")),
-        header::IfMatch::Items(tags) => Ok(VersionCheck::OneOf(
-            tags.iter()
-                .filter(|tag| !tag.weak)
-                .filter_map(|tag| tag.tag().parse().ok())
-                .collect(),
-        )),
+        let check = condition(req, "If-Match").map(|condition| match condition {
+            None | Some(Condition::Any) => VersionCheck::Any,
+            Some(Condition::Tags(tags)) => VersionCheck::OneOf(
+                tags.iter()
+                    .filter(|tag| !tag.weak)
+                    .filter_map(|tag| tag.tag().parse().ok())
+                    .collect(),
+            ),
+        });
+        ready(check.map(IfMatch))
     }
 }
 
@@ -91,7 +116,7 @@ impl IntoParams for IfMatch {
 /// The `If-None-Match` header of a read: the ETags of the copies the
 /// client holds.
 #[derive(Debug)]
-pub struct IfNoneMatch(Option<header::IfNoneMatch>);
+pub struct IfNoneMatch(Option<Condition>);
 
 impl IfNoneMatch {
     /// Whether the client's copy, whose entity tag is now `current`, is
@@ -99,9 +124,27 @@ impl IfNoneMatch {
     pub fn matches(&self, current: &EntityTag) -> bool {
         match &self.0 {
             None => false,
-            Some(header::IfNoneMatch::Any) => true,
-            Some(header::IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(current)),
+            Some(Condition::Any) => true,
+            Some(Condition::Tags(tags)) => tags.iter().any(|t| t.weak_eq(current)),
         }
+    }
+}
+
+impl FromRequest for IfNoneMatch {
+    type Error = Error;
+    type Future = Ready<Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(condition(req, "If-None-Match").map(IfNoneMatch))
+    }
+}
+
+impl IntoParams for IfNoneMatch {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![header_parameter(
+            "If-None-Match",
+            "ETags of the copies the client holds (or `*`); 304 when one is current",
+        )]
     }
 }
 
@@ -120,53 +163,57 @@ pub fn computed_response(
     if_none_match: &IfNoneMatch,
     body: &impl serde::Serialize,
     headers: Vec<(header::HeaderName, String)>,
-) -> Result<actix_web::HttpResponse, Error> {
+) -> Result<HttpResponse, Error> {
     let bytes = serde_json::to_vec(body).map_err(Error::internal)?;
     let tag = body_etag(&bytes);
-    let mut response = if if_none_match.matches(&tag) {
-        actix_web::HttpResponse::NotModified()
+    let fresh = if_none_match.matches(&tag);
+    let mut response = if fresh {
+        HttpResponse::NotModified()
     } else {
-        actix_web::HttpResponse::Ok()
+        HttpResponse::Ok()
     };
     response
-        .insert_header(header::ETag(tag.clone()))
+        .insert_header(header::ETag(tag))
         .insert_header(header::CacheControl(vec![header::CacheDirective::NoCache]));
     for (name, value) in headers {
         response.insert_header((name, value));
     }
-    if if_none_match.matches(&tag) {
+    if fresh {
         return Ok(response.finish());
     }
     Ok(response
-        .content_type(actix_web::http::header::ContentType::json())
+        .content_type(header::ContentType::json())
         .body(bytes))
 }
 
-impl FromRequest for IfNoneMatch {
-    type Error = Error;
-    type Future = Ready<Result<Self, Error>>;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let parsed = if req.headers().contains_key(header::IF_NONE_MATCH) {
-            match header::IfNoneMatch::parse(req) {
-                Ok(header::IfNoneMatch::Items(tags)) if tags.is_empty() => {
-                    Err(bad_header("If-None-Match"))
-                }
-                Ok(value) => Ok(IfNoneMatch(Some(value))),
-                Err(_) => Err(bad_header("If-None-Match")),
-            }
-        } else {
-            Ok(IfNoneMatch(None))
-        };
-        ready(parsed)
+    fn if_none_match(value: &str) -> Result<Option<Condition>, Error> {
+        let req = TestRequest::default()
+            .insert_header(("If-None-Match", value))
+            .to_http_request();
+        condition(&req, "If-None-Match")
     }
-}
 
-impl IntoParams for IfNoneMatch {
-    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        vec![header_parameter(
-            "If-None-Match",
-            "ETags of the copies the client holds (or `*`); 304 when one is current",
-        )]
+    #[test]
+    fn conditions_allow_whitespace_and_reject_garbage() {
+        assert!(matches!(if_none_match("*\t"), Ok(Some(Condition::Any))));
+        let Ok(Some(Condition::Tags(tags))) = if_none_match("W/\"a\" \t, \t\"b\"") else {
+            panic!("two tags")
+        };
+        assert_eq!(tags.len(), 2);
+        assert!(tags[0].weak && !tags[1].weak);
+        assert!(if_none_match("0").is_err(), "tags are quoted");
+        assert!(if_none_match(" , ").is_err());
+    }
+
+    #[test]
+    fn body_etags_follow_the_body() {
+        assert_eq!(body_etag(b"{}"), body_etag(b"{}"));
+        assert_ne!(body_etag(b"{}"), body_etag(b"[]"));
+        assert!(body_etag(b"{}").weak);
     }
 }
