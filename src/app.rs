@@ -2,13 +2,15 @@
 
 use crate::{
     api::{self, extract::BodyLimit},
+    auth::RateLimit,
     config::Settings,
     db::{self, PgPool},
     request_id,
 };
+use actix_cors::Cors;
 use actix_web::{
     dev::Server,
-    http::header,
+    http::{header, Method},
     middleware::{from_fn, DefaultHeaders, Logger},
     web, App, HttpServer,
 };
@@ -21,6 +23,38 @@ const LOG_FORMAT: &str = r#"%a "%r" %s %b %Dms request_id=%{x-request-id}o"#;
 
 /// Seconds a stopping server (SIGTERM, SIGINT) gives in-flight requests.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
+
+/// CORS for the allowed origins only (none by default: browsers on other
+/// origins get no CORS headers and cannot read responses).
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::HeaderName::from_static(request_id::HEADER),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::LINK,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static(request_id::HEADER),
+        ])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
 
 /// A bound, not yet running server.
 pub struct Application {
@@ -40,12 +74,16 @@ impl Application {
         let pool_data = web::Data::new(pool.clone());
         let body_limit = BodyLimit(settings.max_body_bytes);
         let openapi = api::ApiDoc::openapi();
+        let rate_limit = RateLimit::per_minute(settings.rate_limit_per_minute);
+        let origins = settings.cors_allowed_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(pool_data.clone())
                 .app_data(body_limit)
+                .app_data(rate_limit.clone())
                 .app_data(web::PathConfig::default().error_handler(api::extract::path_error))
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
+                .wrap(cors(&origins))
                 .wrap(from_fn(request_id::middleware))
                 .wrap(Logger::new(LOG_FORMAT))
                 .configure(api::configure)

@@ -18,6 +18,11 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Number of HTTP worker threads.
     pub http_workers: usize,
+    /// Origins browsers may call the API from (CORS); none by default.
+    pub cors_allowed_origins: Vec<String>,
+    /// Requests a minute each API key may make on this instance; 0 (the
+    /// default) turns rate limiting off.
+    pub rate_limit_per_minute: u32,
 }
 
 /// A setting that is present but unusable.
@@ -68,6 +73,27 @@ impl Settings {
         let http_workers = parse(&lookup, "HTTP_WORKERS", &default_workers, |v| {
             int_in_range(v, 1, 1_024).map(|n| n as usize)
         })?;
+        let cors_allowed_origins = parse(&lookup, "CORS_ALLOWED_ORIGINS", "", |v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|origin| !origin.is_empty())
+                .map(|origin| match url::Url::parse(origin) {
+                    Ok(url)
+                        if matches!(url.scheme(), "http" | "https")
+                            && url.path() == "/"
+                            && !origin.ends_with('/') =>
+                    {
+                        Ok(origin.to_owned())
+                    }
+                    _ => Err(format!(
+                        "{origin:?} is not an origin such as https://registry.example.org"
+                    )),
+                })
+                .collect()
+        })?;
+        let rate_limit_per_minute = parse(&lookup, "RATE_LIMIT_PER_MINUTE", "0", |v| {
+            int_in_range(v, 0, 1_000_000).map(|n| n as u32)
+        })?;
         Ok(Self {
             database_url,
             bind_addr,
@@ -75,6 +101,8 @@ impl Settings {
             db_connect_timeout,
             max_body_bytes,
             http_workers,
+            cors_allowed_origins,
+            rate_limit_per_minute,
         })
     }
 }
@@ -140,6 +168,17 @@ mod tests {
             Duration::from_millis(Settings::DEFAULT_CONNECT_TIMEOUT_MS)
         );
         assert_eq!(s.max_body_bytes, Settings::DEFAULT_MAX_BODY_BYTES);
+        assert!(s.cors_allowed_origins.is_empty());
+        assert_eq!(s.rate_limit_per_minute, 0);
+        let s = settings(&[(
+            "CORS_ALLOWED_ORIGINS",
+            "https://a.example, http://localhost:3000",
+        )])
+        .unwrap();
+        assert_eq!(
+            s.cors_allowed_origins,
+            ["https://a.example", "http://localhost:3000"]
+        );
     }
 
     #[test]
@@ -152,6 +191,9 @@ mod tests {
             ("DATABASE_URL", "mysql://x/y"),
             ("DATABASE_URL", "postgres://host"),
             ("MAX_BODY_BYTES", "12"),
+            ("CORS_ALLOWED_ORIGINS", "example.org"),
+            ("CORS_ALLOWED_ORIGINS", "https://a.example/path"),
+            ("RATE_LIMIT_PER_MINUTE", "-1"),
         ] {
             let err = settings(&[(name, value)]).unwrap_err();
             assert_eq!(err.name, name);

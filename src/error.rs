@@ -104,6 +104,19 @@ pub enum Error {
         header: &'static str,
         reason: String,
     },
+    /// No usable bearer token (401, with `WWW-Authenticate`).
+    #[error("{detail}")]
+    Unauthorized {
+        detail: String,
+        /// The token was present but refused (unknown, revoked, expired).
+        invalid_token: bool,
+    },
+    /// The key lacks the scope the operation needs (403).
+    #[error("this operation needs an API key with the {scope} scope")]
+    Forbidden { scope: &'static str },
+    /// The key sent more requests than its rate allows (429).
+    #[error("rate limit exceeded; retry in {retry_after} s")]
+    TooManyRequests { retry_after: u64 },
     /// The body is of a media type this endpoint does not take (415).
     #[error("unsupported media type {found:?}; send {expected}")]
     UnsupportedMediaType { found: String, expected: String },
@@ -153,6 +166,9 @@ impl Error {
             Self::NotFound(_) => ("not-found", "Not found"),
             Self::Conflict { .. } => ("conflict", "Conflict"),
             Self::PreconditionFailed { .. } => ("precondition-failed", "Precondition failed"),
+            Self::Unauthorized { .. } => ("unauthorized", "Unauthorized"),
+            Self::Forbidden { .. } => ("forbidden", "Forbidden"),
+            Self::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             Self::UnsupportedMediaType { .. } => {
                 ("unsupported-media-type", "Unsupported media type")
             }
@@ -198,6 +214,9 @@ impl ResponseError for Error {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
@@ -209,6 +228,7 @@ impl ResponseError for Error {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
         match self {
             Self::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, "1"));
@@ -218,6 +238,17 @@ impl ResponseError for Error {
             }
             Self::PreconditionFailed { current_version } => {
                 response.insert_header((header::ETAG, format!("\"{current_version}\"")));
+            }
+            Self::Unauthorized { invalid_token, .. } => {
+                let challenge = if *invalid_token {
+                    r#"Bearer realm="alliance-registry", error="invalid_token""#
+                } else {
+                    r#"Bearer realm="alliance-registry""#
+                };
+                response.insert_header((header::WWW_AUTHENTICATE, challenge));
+            }
+            Self::TooManyRequests { retry_after } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
             _ => {}
         }

@@ -1,8 +1,21 @@
 //! Command line of the alliance registry.
 
-use alliance_registry::{api, app::Application, config::Settings, db::migrate};
+use alliance_registry::{
+    api,
+    app::Application,
+    config::Settings,
+    db::{migrate, set_actor},
+    error::Error,
+    store::{
+        api_keys::{self, Scope},
+        CreatedSort,
+    },
+};
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
+use diesel::{Connection, PgConnection};
 use std::process::ExitCode;
+use uuid::Uuid;
 
 #[derive(Parser)]
 #[command(
@@ -22,6 +35,101 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document to stdout.
     Openapi,
+    /// Manage API keys (e.g. create the first admin key).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key and print its token — shown this once only.
+    Create {
+        /// What the key is for, e.g. "district sync".
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: read, write, pii, admin.
+        #[arg(long, value_delimiter = ',', required = true)]
+        scopes: Vec<Scope>,
+        /// Refuse the key from this day (YYYY-MM-DD, UTC) or instant (RFC 3339) on.
+        #[arg(long, value_parser = parse_expiry)]
+        expires: Option<DateTime<Utc>>,
+    },
+    /// List keys (never their tokens).
+    List,
+    /// Revoke a key; it is refused from its next request on.
+    Revoke {
+        /// The key's id.
+        id: Uuid,
+    },
+}
+
+fn parse_expiry(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&Utc))
+        .map_err(|_| "expected YYYY-MM-DD or an RFC 3339 instant".to_owned())
+}
+
+/// Runs a key command against the database of `settings` (created and
+/// migrated first, so the first key can be made on a fresh server).
+fn keys(settings: &Settings, command: KeysCommand) -> Result<(), String> {
+    migrate::prepare_database(&settings.database_url).map_err(|e| e.to_string())?;
+    let mut conn = PgConnection::establish(&settings.database_url).map_err(|e| e.to_string())?;
+    let outcome: Result<(), Error> = conn.transaction(|conn| {
+        set_actor(conn, None)?;
+        match command {
+            KeysCommand::Create {
+                name,
+                scopes,
+                expires,
+            } => {
+                if name.trim().is_empty() {
+                    return Err(Error::invalid("name", "must not be empty"));
+                }
+                let (key, token) = api_keys::create(conn, name.trim(), &scopes, expires)?;
+                eprintln!(
+                    "created key {} ({}); its token, shown only now:",
+                    key.id, key.name
+                );
+                println!("{token}");
+            }
+            KeysCommand::List => {
+                println!(
+                    "{:<36}  {:<12}  {:<22}  {:<10}  name",
+                    "id", "prefix", "scopes", "state"
+                );
+                for key in api_keys::list(conn, CreatedSort::CreatedAt, None, i64::MAX)? {
+                    let state = match (key.revoked_at, key.expires_at) {
+                        (Some(_), _) => "revoked",
+                        (None, Some(at)) if at <= Utc::now() => "expired",
+                        _ => "active",
+                    };
+                    let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
+                    println!(
+                        "{:<36}  {:<12}  {:<22}  {:<10}  {}",
+                        key.id,
+                        key.prefix,
+                        scopes.join(","),
+                        state,
+                        key.name
+                    );
+                }
+            }
+            KeysCommand::Revoke { id } => {
+                let key = api_keys::revoke(conn, id)?;
+                println!("revoked key {} ({})", key.id, key.name);
+            }
+        }
+        Ok(())
+    });
+    outcome.map_err(|err| match err {
+        Error::Internal(cause) => cause,
+        other => other.to_string(),
+    })
 }
 
 fn main() -> ExitCode {
@@ -48,6 +156,16 @@ fn main() -> ExitCode {
                     println!("database is up to date ({n} migration(s) applied)");
                     ExitCode::SUCCESS
                 }
+                Err(err) => fail(1, err),
+            }
+        }
+        Command::Keys { command } => {
+            let settings = match Settings::from_env() {
+                Ok(settings) => settings,
+                Err(err) => return fail(2, err),
+            };
+            match keys(&settings, command) {
+                Ok(()) => ExitCode::SUCCESS,
                 Err(err) => fail(1, err),
             }
         }

@@ -1,6 +1,7 @@
 //! `/v1/events`: the founding seminar, its discussion session, joint
 //! meetings of all members, rotating themed activities.
 
+use crate::store::api_keys::Principal;
 use crate::{
     api::{
         common::{self, Source},
@@ -343,7 +344,7 @@ impl Resource for Events {
         data.parent_event_id.is_some()
     }
 
-    fn present(record: EventRecord) -> Result<Event, Error> {
+    fn present(record: EventRecord, _viewer: &Principal) -> Result<Event, Error> {
         Event::try_from(record)
     }
 
@@ -446,9 +447,10 @@ pub async fn list(
 )]
 pub async fn create(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     body: JsonBody<EventInput>,
 ) -> Result<HttpResponse, Error> {
-    resource::create::<Events>(&pool, (), body.0).await
+    resource::create::<Events>(&pool, viewer, (), body.0).await
 }
 
 /// Gets an event, optionally with its participants and sessions embedded.
@@ -468,6 +470,7 @@ pub async fn create(
 )]
 pub async fn get(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     id: web::Path<Uuid>,
     params: Query<GetEventParams>,
     if_none_match: IfNoneMatch,
@@ -487,7 +490,7 @@ pub async fn get(
         }
     }
     if !with_participants && !with_sessions {
-        return resource::get::<Events>(&pool, (), id, if_none_match).await;
+        return resource::get::<Events>(&pool, viewer, (), id, if_none_match).await;
     }
     let (record, participant_rows, session_rows) = db::run(&pool, move |conn| {
         let record = store::find(conn, id)?;
@@ -526,11 +529,12 @@ pub async fn get(
 )]
 pub async fn replace(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     id: web::Path<Uuid>,
     IfMatch(check): IfMatch,
     body: JsonBody<EventInput>,
 ) -> Result<HttpResponse, Error> {
-    resource::replace::<Events>(&pool, (), *id, check, body.0).await
+    resource::replace::<Events>(&pool, viewer, (), *id, check, body.0).await
 }
 
 /// Changes some fields of an event (JSON merge patch).
@@ -549,11 +553,12 @@ pub async fn replace(
 )]
 pub async fn update(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     id: web::Path<Uuid>,
     IfMatch(check): IfMatch,
     patch: MergePatch,
 ) -> Result<HttpResponse, Error> {
-    resource::patch::<Events>(&pool, (), *id, check, patch).await
+    resource::patch::<Events>(&pool, viewer, (), *id, check, patch).await
 }
 
 /// Deletes an event and its participants (kept as tombstones). Refused
@@ -571,8 +576,9 @@ pub async fn update(
 )]
 pub async fn delete(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     id: web::Path<Uuid>,
     IfMatch(check): IfMatch,
 ) -> Result<HttpResponse, Error> {
-    resource::delete::<Events>(&pool, (), *id, check).await
+    resource::delete::<Events>(&pool, viewer, (), *id, check).await
 }

@@ -18,6 +18,11 @@ pub const MERGE_PATCH_JSON: &str = "application/merge-patch+json";
 pub struct MergePatch(Map<String, Value>);
 
 impl MergePatch {
+    /// Whether the patch names `member` at all (to set or to clear it).
+    pub fn names(&self, member: &str) -> bool {
+        self.0.contains_key(member)
+    }
+
     /// Whether the patch sets `member` to a value (not `null`).
     pub fn sets(&self, member: &str) -> bool {
         self.0.get(member).is_some_and(|value| !value.is_null())

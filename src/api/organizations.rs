@@ -1,6 +1,7 @@
 //! `/v1/organizations`: the alliance, its member units, their party
 //! organizations and the bodies around them.
 
+use crate::store::api_keys::Principal;
 use crate::{
     api::{
         common::{self, ContactDetail, OtherName, Source},
@@ -281,7 +282,7 @@ impl Resource for Organizations {
         data.parent_id.is_some()
     }
 
-    fn present(record: OrganizationRecord) -> Result<Organization, Error> {
+    fn present(record: OrganizationRecord, _viewer: &Principal) -> Result<Organization, Error> {
         Organization::try_from(record)
     }
 
@@ -422,9 +423,10 @@ pub async fn list_children(
 )]
 pub async fn create(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     body: JsonBody<OrganizationInput>,
 ) -> Result<HttpResponse, Error> {
-    resource::create::<Organizations>(&pool, (), body.0).await
+    resource::create::<Organizations>(&pool, viewer, (), body.0).await
 }
 
 /// Gets an organization.
@@ -444,10 +446,11 @@ pub async fn create(
 )]
 pub async fn get(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     id: web::Path<Uuid>,
     if_none_match: IfNoneMatch,
 ) -> Result<HttpResponse, Error> {
-    resource::get::<Organizations>(&pool, (), *id, if_none_match).await
+    resource::get::<Organizations>(&pool, viewer, (), *id, if_none_match).await
 }
 
 /// Replaces an organization (every writable field; omitted optional fields
@@ -467,11 +470,12 @@ pub async fn get(
 )]
 pub async fn replace(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     id: web::Path<Uuid>,
     IfMatch(check): IfMatch,
     body: JsonBody<OrganizationInput>,
 ) -> Result<HttpResponse, Error> {
-    resource::replace::<Organizations>(&pool, (), *id, check, body.0).await
+    resource::replace::<Organizations>(&pool, viewer, (), *id, check, body.0).await
 }
 
 /// Changes some fields of an organization (JSON merge patch).
@@ -490,11 +494,12 @@ pub async fn replace(
 )]
 pub async fn update(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     id: web::Path<Uuid>,
     IfMatch(check): IfMatch,
     patch: MergePatch,
 ) -> Result<HttpResponse, Error> {
-    resource::patch::<Organizations>(&pool, (), *id, check, patch).await
+    resource::patch::<Organizations>(&pool, viewer, (), *id, check, patch).await
 }
 
 /// Deletes an organization. The record is kept as a tombstone for syncing
@@ -513,8 +518,9 @@ pub async fn update(
 )]
 pub async fn delete(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     id: web::Path<Uuid>,
     IfMatch(check): IfMatch,
 ) -> Result<HttpResponse, Error> {
-    resource::delete::<Organizations>(&pool, (), *id, check).await
+    resource::delete::<Organizations>(&pool, viewer, (), *id, check).await
 }

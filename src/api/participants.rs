@@ -2,6 +2,7 @@
 //! an organization — as organizer, host, speaker, attendee or commenter,
 //! and on whose behalf.
 
+use crate::store::api_keys::Principal;
 use crate::{
     api::{
         common,
@@ -211,7 +212,7 @@ impl Resource for Participants {
         })
     }
 
-    fn present(row: ParticipantRow) -> Result<Participant, Error> {
+    fn present(row: ParticipantRow, _viewer: &Principal) -> Result<Participant, Error> {
         Ok(Participant::from(row))
     }
 
@@ -315,10 +316,11 @@ pub async fn list(
 )]
 pub async fn create(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     id: web::Path<Uuid>,
     body: JsonBody<ParticipantInput>,
 ) -> Result<HttpResponse, Error> {
-    resource::create::<Participants>(&pool, *id, body.0).await
+    resource::create::<Participants>(&pool, viewer, *id, body.0).await
 }
 
 /// Gets a participant of an event.
@@ -342,11 +344,12 @@ pub async fn create(
 )]
 pub async fn get(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     path: ParticipantPath,
     if_none_match: IfNoneMatch,
 ) -> Result<HttpResponse, Error> {
     let (event, id) = *path;
-    resource::get::<Participants>(&pool, event, id, if_none_match).await
+    resource::get::<Participants>(&pool, viewer, event, id, if_none_match).await
 }
 
 /// Replaces a participant (every writable field).
@@ -369,12 +372,13 @@ pub async fn get(
 )]
 pub async fn replace(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     path: ParticipantPath,
     IfMatch(check): IfMatch,
     body: JsonBody<ParticipantInput>,
 ) -> Result<HttpResponse, Error> {
     let (event, id) = *path;
-    resource::replace::<Participants>(&pool, event, id, check, body.0).await
+    resource::replace::<Participants>(&pool, viewer, event, id, check, body.0).await
 }
 
 /// Changes some fields of a participant (JSON merge patch).
@@ -397,12 +401,13 @@ pub async fn replace(
 )]
 pub async fn update(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     path: ParticipantPath,
     IfMatch(check): IfMatch,
     patch: MergePatch,
 ) -> Result<HttpResponse, Error> {
     let (event, id) = *path;
-    resource::patch::<Participants>(&pool, event, id, check, patch).await
+    resource::patch::<Participants>(&pool, viewer, event, id, check, patch).await
 }
 
 /// Removes a participant from an event (kept as a tombstone).
@@ -423,9 +428,10 @@ pub async fn update(
 )]
 pub async fn delete(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     path: ParticipantPath,
     IfMatch(check): IfMatch,
 ) -> Result<HttpResponse, Error> {
     let (event, id) = *path;
-    resource::delete::<Participants>(&pool, event, id, check).await
+    resource::delete::<Participants>(&pool, viewer, event, id, check).await
 }

@@ -1,6 +1,7 @@
 //! `/v1/people`: officials and members; one person often holds several
 //! posts at once (see `/v1/people/{id}/roles`).
 
+use crate::store::api_keys::{Principal, Scope};
 use crate::{
     api::{
         common::{self, ContactDetail, OtherName, Source},
@@ -58,12 +59,18 @@ pub struct Person {
     pub other_names: Vec<OtherName>,
     #[schema(required = true)]
     pub gender: Option<String>,
-    #[schema(required = true)]
-    pub birth_date: Option<NaiveDate>,
-    #[schema(required = true)]
-    pub email: Option<String>,
-    #[schema(required = true)]
-    pub phone: Option<String>,
+    /// Personal data: present only for keys with the `pii` scope.
+    #[serde(skip_serializing_if = "Pii::is_hidden")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub birth_date: Pii<NaiveDate>,
+    /// Personal data: present only for keys with the `pii` scope.
+    #[serde(skip_serializing_if = "Pii::is_hidden")]
+    #[schema(value_type = Option<String>, format = "email")]
+    pub email: Pii<String>,
+    /// Personal data: present only for keys with the `pii` scope.
+    #[serde(skip_serializing_if = "Pii::is_hidden")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Pii<String>,
     #[schema(required = true)]
     pub biography: Option<String>,
     #[schema(required = true)]
@@ -76,10 +83,46 @@ pub struct Person {
     pub updated_at: DateTime<Utc>,
 }
 
-impl TryFrom<PersonRecord> for Person {
-    type Error = Error;
+/// Personal data of a person: shown (possibly empty) to keys with the
+/// `pii` scope, left out of the representation for all others.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pii<T> {
+    Hidden,
+    Shown(Option<T>),
+}
 
-    fn try_from(r: PersonRecord) -> Result<Self, Error> {
+impl<T> Pii<T> {
+    fn new(value: Option<T>, visible: bool) -> Self {
+        if visible {
+            Self::Shown(value)
+        } else {
+            Self::Hidden
+        }
+    }
+
+    /// For `skip_serializing_if`.
+    pub fn is_hidden(&self) -> bool {
+        matches!(self, Self::Hidden)
+    }
+}
+
+impl<T: Serialize> Serialize for Pii<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Shown(value) => value.serialize(serializer),
+            Self::Hidden => serializer.serialize_none(),
+        }
+    }
+}
+
+/// The input fields holding personal data.
+pub const PII_FIELDS: &[&str] = &["birth_date", "email", "phone"];
+
+impl Person {
+    /// The representation of `r` for `viewer` (personal data only with the
+    /// `pii` scope).
+    pub fn present(r: PersonRecord, viewer: &Principal) -> Result<Self, Error> {
+        let pii = viewer.has(Scope::Pii);
         Ok(Self {
             id: r.id,
             name: r.name,
@@ -87,9 +130,9 @@ impl TryFrom<PersonRecord> for Person {
             family_name: r.family_name,
             other_names: common::from_json(r.other_names)?,
             gender: r.gender,
-            birth_date: r.birth_date,
-            email: r.email,
-            phone: r.phone,
+            birth_date: Pii::new(r.birth_date, pii),
+            email: Pii::new(r.email, pii),
+            phone: Pii::new(r.phone, pii),
             biography: r.biography,
             image_url: r.image_url,
             contact_details: common::from_json(r.contact_details)?,
@@ -139,6 +182,7 @@ pub struct PersonInput {
         pattern = r"^(\s*|\s*[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\s*)$"
     )]
     pub email: Option<String>,
+    /// Personal data: writing it needs the `pii` scope.
     #[serde(default)]
     #[schema(max_length = 50, pattern = r"^[^\x00]*$")]
     pub phone: Option<String>,
@@ -256,22 +300,29 @@ impl Resource for People {
         format!("/v1/people/{}", record.id)
     }
 
-    fn input_of(record: &PersonRecord) -> Result<PersonInput, Error> {
-        let p = Person::try_from(record.clone())?;
+    fn input_of(r: &PersonRecord) -> Result<PersonInput, Error> {
         Ok(PersonInput {
-            name: p.name,
-            given_name: p.given_name,
-            family_name: p.family_name,
-            other_names: p.other_names,
-            gender: p.gender,
-            birth_date: p.birth_date,
-            email: p.email,
-            phone: p.phone,
-            biography: p.biography,
-            image_url: p.image_url,
-            contact_details: p.contact_details,
-            sources: p.sources,
+            name: r.name.clone(),
+            given_name: r.given_name.clone(),
+            family_name: r.family_name.clone(),
+            other_names: common::from_json(r.other_names.clone())?,
+            gender: r.gender.clone(),
+            birth_date: r.birth_date,
+            email: r.email.clone(),
+            phone: r.phone.clone(),
+            biography: r.biography.clone(),
+            image_url: r.image_url.clone(),
+            contact_details: common::from_json(r.contact_details.clone())?,
+            sources: common::from_json(r.sources.clone())?,
         })
+    }
+
+    fn hidden_fields(viewer: &Principal) -> &'static [&'static str] {
+        if viewer.has(Scope::Pii) {
+            &[]
+        } else {
+            PII_FIELDS
+        }
     }
 
     fn validate((): (), input: PersonInput) -> Result<PersonData, Error> {
@@ -325,8 +376,8 @@ impl Resource for People {
         })
     }
 
-    fn present(record: PersonRecord) -> Result<Person, Error> {
-        Person::try_from(record)
+    fn present(record: PersonRecord, viewer: &Principal) -> Result<Person, Error> {
+        Person::present(record, viewer)
     }
 
     fn find(conn: &mut PgConnection, (): (), id: Uuid) -> Result<PersonRecord, Error> {
@@ -377,6 +428,7 @@ impl Resource for People {
 pub async fn list(
     req: HttpRequest,
     pool: web::Data<PgPool>,
+    viewer: Principal,
     params: Query<ListPeopleParams>,
     if_none_match: IfNoneMatch,
 ) -> Result<HttpResponse, Error> {
@@ -394,7 +446,7 @@ pub async fn list(
         p.limit,
         p.cursor,
         move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
-        Person::try_from,
+        |record| Person::present(record, &viewer),
     )
     .await?;
     let page = PersonPage { items, next_cursor };
@@ -417,9 +469,10 @@ pub async fn list(
 )]
 pub async fn create(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     body: JsonBody<PersonInput>,
 ) -> Result<HttpResponse, Error> {
-    resource::create::<People>(&pool, (), body.0).await
+    resource::create::<People>(&pool, viewer, (), body.0).await
 }
 
 /// Gets a person.
@@ -439,10 +492,11 @@ pub async fn create(
 )]
 pub async fn get(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     id: web::Path<Uuid>,
     if_none_match: IfNoneMatch,
 ) -> Result<HttpResponse, Error> {
-    resource::get::<People>(&pool, (), *id, if_none_match).await
+    resource::get::<People>(&pool, viewer, (), *id, if_none_match).await
 }
 
 /// Replaces a person (every writable field; omitted optional fields are
@@ -462,11 +516,12 @@ pub async fn get(
 )]
 pub async fn replace(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     id: web::Path<Uuid>,
     IfMatch(check): IfMatch,
     body: JsonBody<PersonInput>,
 ) -> Result<HttpResponse, Error> {
-    resource::replace::<People>(&pool, (), *id, check, body.0).await
+    resource::replace::<People>(&pool, viewer, (), *id, check, body.0).await
 }
 
 /// Changes some fields of a person (JSON merge patch).
@@ -485,11 +540,12 @@ pub async fn replace(
 )]
 pub async fn update(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     id: web::Path<Uuid>,
     IfMatch(check): IfMatch,
     patch: MergePatch,
 ) -> Result<HttpResponse, Error> {
-    resource::patch::<People>(&pool, (), *id, check, patch).await
+    resource::patch::<People>(&pool, viewer, (), *id, check, patch).await
 }
 
 /// Deletes a person (kept as a tombstone). Refused while live roles or
@@ -507,8 +563,9 @@ pub async fn update(
 )]
 pub async fn delete(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     id: web::Path<Uuid>,
     IfMatch(check): IfMatch,
 ) -> Result<HttpResponse, Error> {
-    resource::delete::<People>(&pool, (), *id, check).await
+    resource::delete::<People>(&pool, viewer, (), *id, check).await
 }

@@ -174,7 +174,10 @@ pub fn computed_response(
     };
     response
         .insert_header(header::ETag(tag))
-        .insert_header(header::CacheControl(vec![header::CacheDirective::NoCache]));
+        .insert_header(header::CacheControl(vec![
+            header::CacheDirective::Private,
+            header::CacheDirective::NoCache,
+        ]));
     for (name, value) in headers {
         response.insert_header((name, value));
     }

@@ -1,17 +1,20 @@
 //! The error responses of the OpenAPI document: every 4xx and 5xx is a
 //! problem document. Each type below is a set of them that operations list
 //! in `responses(...)`, so a kind of operation documents the same statuses
-//! everywhere.
+//! everywhere. [`Security`] adds authentication to every `/v1` operation.
 
+use crate::{auth::required_scope, error::PROBLEM_JSON};
+use actix_web::http::Method;
 use std::collections::BTreeMap;
 use utoipa::{
     openapi::{
-        header::HeaderBuilder, Content, ObjectBuilder, Ref, RefOr, Response, ResponseBuilder, Type,
+        header::HeaderBuilder,
+        path::Operation,
+        security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
+        Content, ObjectBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder, Type,
     },
-    IntoResponses,
+    IntoResponses, Modify,
 };
-
-use crate::error::PROBLEM_JSON;
 
 fn problem(description: &str) -> Response {
     ResponseBuilder::new()
@@ -23,8 +26,7 @@ fn problem(description: &str) -> Response {
         .build()
 }
 
-fn unavailable() -> Response {
-    let mut response = problem("The database is unreachable or busy; retry later");
+fn with_retry_after(mut response: Response) -> Response {
     response.headers.insert(
         "Retry-After".to_owned(),
         HeaderBuilder::new()
@@ -34,6 +36,10 @@ fn unavailable() -> Response {
             .into(),
     );
     response
+}
+
+fn unavailable() -> Response {
+    with_retry_after(problem("The database is unreachable or busy; retry later"))
 }
 
 const BAD_REQUEST: (&str, &str) = (
@@ -110,3 +116,66 @@ error_set!(
     /// Errors of a probe that needs the database.
     ProbeErrors: [INTERNAL]
 );
+
+/// Documents authentication: the bearer scheme, and on every `/v1`
+/// operation the scope it needs and its 401, 403 and 429 responses.
+pub struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API key's token: `Authorization: Bearer ar_…`. Keys carry scopes: \
+                         `read` (GETs), `write` (changes), `pii` (personal data of people), \
+                         `admin` (API keys and the audit trail).",
+                    ))
+                    .build(),
+            ),
+        );
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/v1/") {
+                continue;
+            }
+            let operations = [
+                (Method::GET, &mut item.get),
+                (Method::POST, &mut item.post),
+                (Method::PUT, &mut item.put),
+                (Method::PATCH, &mut item.patch),
+                (Method::DELETE, &mut item.delete),
+            ];
+            for (method, operation) in operations {
+                if let Some(operation) = operation {
+                    secure(operation, required_scope(&method, path).as_str());
+                }
+            }
+        }
+    }
+}
+
+fn secure(operation: &mut Operation, scope: &str) {
+    operation.security = Some(vec![SecurityRequirement::new("bearer", [scope])]);
+    let responses = &mut operation.responses.responses;
+    responses.insert(
+        "401".to_owned(),
+        problem(
+            "No bearer token, or one that is unknown, revoked or expired (see `WWW-Authenticate`)",
+        )
+        .into(),
+    );
+    responses.insert(
+        "403".to_owned(),
+        problem(&format!(
+            "The API key lacks the `{scope}` scope (or `pii`, to write personal data)"
+        ))
+        .into(),
+    );
+    responses.insert(
+        "429".to_owned(),
+        with_retry_after(problem("The API key exceeded its request rate")).into(),
+    );
+}

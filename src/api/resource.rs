@@ -11,7 +11,7 @@ use crate::{
     },
     db::{self, PgPool},
     error::Error,
-    store::VersionCheck,
+    store::{api_keys::Principal, VersionCheck},
 };
 use actix_web::{
     http::{
@@ -22,6 +22,7 @@ use actix_web::{
 };
 use diesel::pg::PgConnection;
 use serde::{de::DeserializeOwned, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
 
 /// A resource of the register: how its records are validated, presented
@@ -34,7 +35,7 @@ pub trait Resource: 'static {
     type Record: Send + 'static;
     /// The writable fields, as clients send them (POST, PUT; the base a
     /// merge patch applies to).
-    type Input: Serialize + DeserializeOwned + Send + 'static;
+    type Input: Serialize + DeserializeOwned + Clone + Send + 'static;
     /// Validated content, ready to store.
     type Data: Send + 'static;
     /// The representation clients get.
@@ -55,7 +56,14 @@ pub trait Resource: 'static {
     fn reparents(_data: &Self::Data) -> bool {
         false
     }
-    fn present(record: Self::Record) -> Result<Self::Output, Error>;
+    /// Input fields `viewer` may neither see nor write (personal data
+    /// without the `pii` scope). Writes naming them are refused (403);
+    /// a PUT keeps their current values.
+    fn hidden_fields(_viewer: &Principal) -> &'static [&'static str] {
+        &[]
+    }
+    /// The representation of `record` for `viewer`.
+    fn present(record: Self::Record, viewer: &Principal) -> Result<Self::Output, Error>;
 
     fn find(conn: &mut PgConnection, scope: Self::Scope, id: Uuid) -> Result<Self::Record, Error>;
     fn create(conn: &mut PgConnection, data: &Self::Data) -> Result<Self::Record, Error>;
@@ -75,26 +83,66 @@ pub trait Resource: 'static {
     ) -> Result<(), Error>;
 }
 
-/// A response carrying `record` with its ETag; clients revalidate
-/// (`Cache-Control: no-cache`).
-fn respond<R: Resource>(status: StatusCode, record: R::Record) -> Result<HttpResponse, Error> {
+/// A response carrying `record` with its ETag; clients revalidate, shared
+/// caches keep nothing (`Cache-Control: private, no-cache`).
+fn respond<R: Resource>(
+    status: StatusCode,
+    record: R::Record,
+    viewer: &Principal,
+) -> Result<HttpResponse, Error> {
     let version = R::version(&record);
     Ok(HttpResponse::build(status)
         .insert_header(ETag(etag(version)))
-        .insert_header(CacheControl(vec![CacheDirective::NoCache]))
-        .json(R::present(record)?))
+        .insert_header(CacheControl(vec![
+            CacheDirective::Private,
+            CacheDirective::NoCache,
+        ]))
+        .json(R::present(record, viewer)?))
+}
+
+/// Refuses (403) input that sets a field hidden from `viewer`.
+fn refuse_hidden<R: Resource>(viewer: &Principal, input: &Value) -> Result<(), Error> {
+    match R::hidden_fields(viewer)
+        .iter()
+        .find(|field| input.get(**field).is_some_and(|value| !value.is_null()))
+    {
+        Some(_) => Err(Error::Forbidden { scope: "pii" }),
+        None => Ok(()),
+    }
+}
+
+/// `input` with the fields hidden from `viewer` taken from `current`.
+fn keep_hidden<R: Resource>(
+    viewer: &Principal,
+    input: &R::Input,
+    current: &R::Record,
+) -> Result<R::Input, Error> {
+    let mut value = serde_json::to_value(input).map_err(Error::internal)?;
+    let stored = serde_json::to_value(R::input_of(current)?).map_err(Error::internal)?;
+    for field in R::hidden_fields(viewer) {
+        value[*field] = stored.get(*field).cloned().unwrap_or(Value::Null);
+    }
+    serde_json::from_value(value).map_err(Error::internal)
 }
 
 /// POST: 201 with `Location` and `ETag`.
 pub async fn create<R: Resource>(
     pool: &PgPool,
+    viewer: Principal,
     scope: R::Scope,
     input: R::Input,
 ) -> Result<HttpResponse, Error> {
+    refuse_hidden::<R>(
+        &viewer,
+        &serde_json::to_value(&input).map_err(Error::internal)?,
+    )?;
     let data = R::validate(scope, input)?;
-    let record = db::transaction(pool, move |conn| R::create(conn, &data)).await?;
+    let record = db::transaction(pool, Some(viewer.key_id), move |conn| {
+        R::create(conn, &data)
+    })
+    .await?;
     let location = R::location(&record);
-    let mut response = respond::<R>(StatusCode::CREATED, record)?;
+    let mut response = respond::<R>(StatusCode::CREATED, record, &viewer)?;
     response.headers_mut().insert(
         header::LOCATION,
         header::HeaderValue::from_str(&location).map_err(Error::internal)?,
@@ -105,6 +153,7 @@ pub async fn create<R: Resource>(
 /// GET: 200 with `ETag`, or 304 when `If-None-Match` holds the current one.
 pub async fn get<R: Resource>(
     pool: &PgPool,
+    viewer: Principal,
     scope: R::Scope,
     id: Uuid,
     if_none_match: IfNoneMatch,
@@ -116,52 +165,72 @@ pub async fn get<R: Resource>(
             .insert_header(ETag(etag(version)))
             .finish());
     }
-    respond::<R>(StatusCode::OK, record)
+    respond::<R>(StatusCode::OK, record, &viewer)
 }
 
-/// PUT: replaces every writable field (omitted optional ones are cleared).
+/// PUT: replaces every writable field (omitted optional ones are cleared,
+/// except those hidden from the writer, which keep their values).
 pub async fn replace<R: Resource>(
     pool: &PgPool,
+    viewer: Principal,
     scope: R::Scope,
     id: Uuid,
     check: VersionCheck,
     input: R::Input,
 ) -> Result<HttpResponse, Error> {
-    let data = R::validate(scope, input)?;
-    let may_reparent = R::reparents(&data);
-    let record = db::transaction(pool, move |conn| {
-        R::update(conn, scope, id, &check, may_reparent, |_| Ok(data))
+    refuse_hidden::<R>(
+        &viewer,
+        &serde_json::to_value(&input).map_err(Error::internal)?,
+    )?;
+    // Invalid input is refused before any database work.
+    let may_reparent = R::reparents(&R::validate(scope, input.clone())?);
+    let writer = viewer.clone();
+    let record = db::transaction(pool, Some(viewer.key_id), move |conn| {
+        R::update(conn, scope, id, &check, may_reparent, |current| {
+            R::validate(scope, keep_hidden::<R>(&writer, &input, current)?)
+        })
     })
     .await?;
-    respond::<R>(StatusCode::OK, record)
+    respond::<R>(StatusCode::OK, record, &viewer)
 }
 
 /// PATCH: applies a JSON merge patch to the current record; the result is
 /// validated as a whole. A patch that changes nothing keeps the version.
 pub async fn patch<R: Resource>(
     pool: &PgPool,
+    viewer: Principal,
     scope: R::Scope,
     id: Uuid,
     check: VersionCheck,
     patch: MergePatch,
 ) -> Result<HttpResponse, Error> {
+    if R::hidden_fields(&viewer)
+        .iter()
+        .any(|field| patch.names(field))
+    {
+        return Err(Error::Forbidden { scope: "pii" });
+    }
     let may_reparent = R::PARENT_FIELD.is_some_and(|field| patch.sets(field));
-    let record = db::transaction(pool, move |conn| {
+    let record = db::transaction(pool, Some(viewer.key_id), move |conn| {
         R::update(conn, scope, id, &check, may_reparent, |current| {
             R::validate(scope, patch.apply(&R::input_of(current)?)?)
         })
     })
     .await?;
-    respond::<R>(StatusCode::OK, record)
+    respond::<R>(StatusCode::OK, record, &viewer)
 }
 
 /// DELETE: soft delete, 204.
 pub async fn delete<R: Resource>(
     pool: &PgPool,
+    viewer: Principal,
     scope: R::Scope,
     id: Uuid,
     check: VersionCheck,
 ) -> Result<HttpResponse, Error> {
-    db::transaction(pool, move |conn| R::delete(conn, scope, id, &check)).await?;
+    db::transaction(pool, Some(viewer.key_id), move |conn| {
+        R::delete(conn, scope, id, &check)
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

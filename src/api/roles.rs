@@ -2,6 +2,7 @@
 //! when; and which organizations are members of another. Also the two views
 //! over roles: the members of an organization and the roles of a person.
 
+use crate::store::api_keys::Principal;
 use crate::{
     api::{
         common::{self, Source},
@@ -310,7 +311,7 @@ impl Resource for Roles {
         })
     }
 
-    fn present(record: RoleRecord) -> Result<Role, Error> {
+    fn present(record: RoleRecord, _viewer: &Principal) -> Result<Role, Error> {
         Role::try_from(record)
     }
 
@@ -409,6 +410,7 @@ pub async fn list(
 pub async fn members(
     req: HttpRequest,
     pool: web::Data<PgPool>,
+    viewer: Principal,
     id: web::Path<Uuid>,
     params: Query<RoleViewParams>,
     if_none_match: IfNoneMatch,
@@ -428,7 +430,7 @@ pub async fn members(
         |(role, person, organization)| {
             Ok(Member {
                 role: Role::try_from(role)?,
-                person: person.map(Person::try_from).transpose()?,
+                person: person.map(|p| Person::present(p, &viewer)).transpose()?,
                 member_organization: organization.map(Organization::try_from).transpose()?,
             })
         },
@@ -502,9 +504,10 @@ pub async fn held_by(
 )]
 pub async fn create(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     body: JsonBody<RoleInput>,
 ) -> Result<HttpResponse, Error> {
-    resource::create::<Roles>(&pool, (), body.0).await
+    resource::create::<Roles>(&pool, viewer, (), body.0).await
 }
 
 /// Gets a role.
@@ -524,10 +527,11 @@ pub async fn create(
 )]
 pub async fn get(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     id: web::Path<Uuid>,
     if_none_match: IfNoneMatch,
 ) -> Result<HttpResponse, Error> {
-    resource::get::<Roles>(&pool, (), *id, if_none_match).await
+    resource::get::<Roles>(&pool, viewer, (), *id, if_none_match).await
 }
 
 /// Replaces a role (every writable field; omitted optional fields are
@@ -547,11 +551,12 @@ pub async fn get(
 )]
 pub async fn replace(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     id: web::Path<Uuid>,
     IfMatch(check): IfMatch,
     body: JsonBody<RoleInput>,
 ) -> Result<HttpResponse, Error> {
-    resource::replace::<Roles>(&pool, (), *id, check, body.0).await
+    resource::replace::<Roles>(&pool, viewer, (), *id, check, body.0).await
 }
 
 /// Changes some fields of a role (JSON merge patch), e.g. sets `end_date`
@@ -571,11 +576,12 @@ pub async fn replace(
 )]
 pub async fn update(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     id: web::Path<Uuid>,
     IfMatch(check): IfMatch,
     patch: MergePatch,
 ) -> Result<HttpResponse, Error> {
-    resource::patch::<Roles>(&pool, (), *id, check, patch).await
+    resource::patch::<Roles>(&pool, viewer, (), *id, check, patch).await
 }
 
 /// Deletes a role entered by mistake (kept as a tombstone). To end a role,
@@ -593,8 +599,9 @@ pub async fn update(
 )]
 pub async fn delete(
     pool: web::Data<PgPool>,
+    viewer: Principal,
     id: web::Path<Uuid>,
     IfMatch(check): IfMatch,
 ) -> Result<HttpResponse, Error> {
-    resource::delete::<Roles>(&pool, (), *id, check).await
+    resource::delete::<Roles>(&pool, viewer, (), *id, check).await
 }

@@ -9,8 +9,9 @@ use actix_web::web;
 use diesel::{
     pg::PgConnection,
     r2d2::{ConnectionManager, Pool},
-    Connection,
+    Connection, RunQueryDsl,
 };
+use uuid::Uuid;
 
 /// The r2d2 pool of PostgreSQL connections.
 pub type PgPool = Pool<ConnectionManager<PgConnection>>;
@@ -43,13 +44,29 @@ where
 }
 
 /// Like [`run`], inside one transaction: everything `work` writes commits
-/// together or not at all.
-pub async fn transaction<T, F>(pool: &PgPool, work: F) -> Result<T, Error>
+/// together or not at all. `actor`, the API key making the change, is what
+/// the journal triggers record as its author.
+pub async fn transaction<T, F>(pool: &PgPool, actor: Option<Uuid>, work: F) -> Result<T, Error>
 where
     F: FnOnce(&mut PgConnection) -> Result<T, Error> + Send + 'static,
     T: Send + 'static,
 {
-    run(pool, move |conn| conn.transaction(work)).await
+    run(pool, move |conn| {
+        conn.transaction(|conn| {
+            set_actor(conn, actor)?;
+            work(conn)
+        })
+    })
+    .await
+}
+
+/// Names the author of the current transaction's changes for the journal
+/// (transaction-local setting `alliance.key_id`).
+pub fn set_actor(conn: &mut PgConnection, actor: Option<Uuid>) -> Result<(), Error> {
+    diesel::sql_query("SELECT set_config('alliance.key_id', $1, true)")
+        .bind::<diesel::sql_types::Text, _>(actor.map(|id| id.to_string()).unwrap_or_default())
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Defines a Rust enum stored as `text` (the database constrains the values

@@ -109,3 +109,35 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     event_participants
 );
+
+diesel::table! {
+    api_keys (id) {
+        id -> Uuid,
+        name -> Text,
+        prefix -> Text,
+        token_hash -> Bytea,
+        scopes -> Array<Text>,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        expires_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+// `journal.txid` (xid8) is left out: only the change feed reads it, by SQL.
+diesel::table! {
+    journal (seq) {
+        seq -> Int8,
+        entity_type -> Text,
+        entity_id -> Uuid,
+        op -> Text,
+        version -> Int8,
+        key_id -> Nullable<Uuid>,
+        changed_at -> Timestamptz,
+        changed -> Array<Text>,
+        before -> Nullable<Jsonb>,
+        after -> Nullable<Jsonb>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(api_keys, journal);

@@ -1,7 +1,9 @@
 //! Plain synchronous diesel functions over `&mut PgConnection`: the register's
 //! reads and writes, free of HTTP types. Callers wrap writes in a transaction.
 
+pub mod api_keys;
 pub mod events;
+pub mod journal;
 pub mod organizations;
 pub mod participants;
 pub mod people;
@@ -15,7 +17,7 @@ use diesel::{
     expression::BoxableExpression,
     expression::SqlLiteral,
     pg::Pg,
-    sql_types::{Bool, Text, Timestamptz, Uuid as SqlUuid},
+    sql_types::{BigInt, Bool, Text, Timestamptz, Uuid as SqlUuid},
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -197,6 +199,8 @@ pub enum SortValue {
     Text(String),
     #[serde(rename = "ts")]
     Time(DateTime<Utc>),
+    #[serde(rename = "i")]
+    Int(i64),
 }
 
 /// Where a keyset page starts: after the row with this sort value and id.
@@ -230,6 +234,12 @@ where
         ),
         SortValue::Time(time) => Box::new(
             head.bind::<Timestamptz, _>(*time)
+                .sql(", ")
+                .bind::<SqlUuid, _>(after.id)
+                .sql(")"),
+        ),
+        SortValue::Int(number) => Box::new(
+            head.bind::<BigInt, _>(*number)
                 .sql(", ")
                 .bind::<SqlUuid, _>(after.id)
                 .sql(")"),

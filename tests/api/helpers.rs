@@ -5,6 +5,7 @@ use alliance_registry::{
     app::Application,
     config::Settings,
     db::{migrate, PgPool},
+    store::api_keys::{self, Scope},
 };
 use awc::http::Method;
 use diesel::{
@@ -167,6 +168,8 @@ pub struct TestApp {
     pub pool: PgPool,
     pub client: awc::Client,
     pub db: TestDatabase,
+    /// Token of a key with every scope, sent by [`TestApp::request`].
+    pub token: String,
 }
 
 /// Settings for a test instance on `database_url`: a random port, few
@@ -179,6 +182,8 @@ pub fn test_settings(database_url: &str) -> Settings {
         db_connect_timeout: Duration::from_millis(1_000),
         max_body_bytes: Settings::DEFAULT_MAX_BODY_BYTES,
         http_workers: 1,
+        cors_allowed_origins: Vec::new(),
+        rate_limit_per_minute: 0,
     }
 }
 
@@ -189,12 +194,24 @@ pub async fn spawn_app() -> TestApp {
 /// Spawns the app after `configure` adjusted its settings.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let db = TestDatabase::migrated();
+    spawn_app_on(db, configure).await
+}
+
+/// Spawns the app on the existing database `db`.
+pub async fn spawn_app_on(db: TestDatabase, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = test_settings(&db.url);
     configure(&mut settings);
     let app = Application::build(&settings).expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool().clone();
     actix_web::rt::spawn(app.run_until_stopped());
+    let token = mint_key(
+        &db,
+        "test",
+        &[Scope::Read, Scope::Write, Scope::Pii, Scope::Admin],
+        None,
+    )
+    .1;
     TestApp {
         address,
         pool,
@@ -202,7 +219,20 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             .timeout(Duration::from_secs(30))
             .finish(),
         db,
+        token,
     }
+}
+
+/// Creates an API key in `db`; returns its id and token.
+pub fn mint_key(
+    db: &TestDatabase,
+    name: &str,
+    scopes: &[Scope],
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> (uuid::Uuid, String) {
+    let (key, token) =
+        api_keys::create(&mut db.connect(), name, scopes, expires_at).expect("a key");
+    (key.id, token)
 }
 
 /// A response, read whole.
@@ -273,9 +303,24 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
-    /// A request to `path`, to add headers to before [`TestApp::send`].
+    /// A request to `path` with the all-scopes token, to add headers to
+    /// before [`TestApp::send`].
     pub fn request(&self, method: Method, path: &str) -> awc::ClientRequest {
-        self.client.request(method, self.url(path))
+        self.request_as(method, path, Some(&self.token))
+    }
+
+    /// A request to `path` with `token` (or none).
+    pub fn request_as(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> awc::ClientRequest {
+        let request = self.client.request(method, self.url(path));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
     }
 
     /// Sends `request` with `body` (if any) as `content_type`.

@@ -1,8 +1,9 @@
 //! The binary: configuration errors, concurrent start-up against an empty
 //! database, the openapi command, and graceful shutdown on SIGTERM.
 
-use crate::helpers::TestDatabase;
+use crate::helpers::{mint_key, TestDatabase};
 use alliance_registry::db::migrate::MIGRATIONS;
+use alliance_registry::store::api_keys::Scope;
 use diesel::{migration::MigrationSource, pg::Pg, sql_types::BigInt, QueryableByName, RunQueryDsl};
 use std::{
     process::{Command, Stdio},
@@ -160,11 +161,17 @@ async fn serve_creates_the_database_and_drains_requests_on_sigterm() {
     diesel::sql_query("LOCK TABLE organizations IN ACCESS EXCLUSIVE MODE")
         .execute(&mut blocker)
         .unwrap();
+    let (_, token) = mint_key(&db, "drain", &[Scope::Read], None);
     let in_flight = actix_web::rt::spawn({
         let client = client.clone();
         async move {
             let url = format!("http://127.0.0.1:{port}/v1/organizations");
-            client.get(url).send().await.map(|r| r.status().as_u16())
+            client
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
         }
     });
     actix_web::rt::time::sleep(Duration::from_millis(300)).await;

@@ -1,0 +1,246 @@
+//! `/v1/api-keys` (admin scope): the keys clients authenticate with. A
+//! key's token is shown once, in the response that creates it.
+
+use crate::{
+    api::{
+        extract::{JsonBody, Query},
+        pagination::{fetch_page, page_response},
+        preconditions::IfNoneMatch,
+        problems::{CreateErrors, ListErrors, ReadErrors},
+        validation::Validator,
+    },
+    db::{self, PgPool},
+    error::Error,
+    page_type,
+    store::{
+        api_keys::{self as store, ApiKeyRecord, Principal, Scope},
+        CreatedSort,
+    },
+};
+use actix_web::{
+    http::header::{self, CacheControl, CacheDirective},
+    web, HttpRequest, HttpResponse,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// An API key (never with its token).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6ab0",
+    "name": "district sync",
+    "prefix": "3f9a0c1d2e4b",
+    "scopes": ["read", "write"],
+    "created_at": "2026-11-26T08:00:00Z",
+    "last_used_at": null,
+    "expires_at": "2027-12-31T00:00:00Z",
+    "revoked_at": null
+}))]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub name: String,
+    /// The public start of the token (`ar_<prefix>_…`), to tell keys apart.
+    pub prefix: String,
+    pub scopes: Vec<Scope>,
+    pub created_at: DateTime<Utc>,
+    /// When the key was last used (to the minute).
+    #[schema(required = true)]
+    pub last_used_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
+    pub expires_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<ApiKeyRecord> for ApiKey {
+    fn from(r: ApiKeyRecord) -> Self {
+        Self {
+            id: r.id,
+            name: r.name,
+            prefix: r.prefix,
+            scopes: r.scopes,
+            created_at: r.created_at,
+            last_used_at: r.last_used_at,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+        }
+    }
+}
+
+/// A new key with its token: the only time the token is shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedApiKey {
+    #[serde(flatten)]
+    pub key: ApiKey,
+    /// The bearer token: `Authorization: Bearer <token>`. Store it now; it
+    /// cannot be shown again.
+    #[schema(example = "ar_3f9a0c1d2e4b_Yk9uP2m0q3V4s5T6u7W8x9Y0z1A2b3C4d5E6f7G8h9I")]
+    pub token: String,
+}
+
+/// What a new key is called and may do.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "district sync", "scopes": ["read", "write"], "expires_at": "2027-12-31T00:00:00Z"}))]
+pub struct NewApiKey {
+    /// 1–200 characters after trimming.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+    )]
+    pub name: String,
+    #[schema(min_items = 1)]
+    pub scopes: Vec<Scope>,
+    /// After this instant the key is refused; must lie in the future.
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+page_type!(
+    /// One page of API keys.
+    ApiKeyPage,
+    ApiKey
+);
+
+/// Paging of `GET /v1/api-keys`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListApiKeysParams {
+    /// Order of the listing.
+    sort: Option<CreatedSort>,
+    /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page (empty: the first page).
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
+    cursor: Option<String>,
+}
+
+fn private(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+    response.insert_header(CacheControl(vec![CacheDirective::NoStore]));
+    response
+}
+
+/// Lists API keys, revoked ones included.
+#[utoipa::path(
+    get,
+    path = "/v1/api-keys",
+    tag = "api-keys",
+    operation_id = "listApiKeys",
+    params(ListApiKeysParams, IfNoneMatch),
+    responses(
+        (status = 200, description = "One page of keys", body = ApiKeyPage,
+            headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
+        (status = 304, description = "The client's copy of this page (If-None-Match) is current"),
+        ListErrors,
+    )
+)]
+pub async fn list(
+    req: HttpRequest,
+    pool: web::Data<PgPool>,
+    params: Query<ListApiKeysParams>,
+    if_none_match: IfNoneMatch,
+) -> Result<HttpResponse, Error> {
+    let p = params.0;
+    let sort = p.sort.unwrap_or_default();
+    let (items, next_cursor) = fetch_page(
+        &pool,
+        sort,
+        p.limit,
+        p.cursor,
+        move |conn, after, limit| store::list(conn, sort, after, limit),
+        |record| Ok(ApiKey::from(record)),
+    )
+    .await?;
+    let page = ApiKeyPage { items, next_cursor };
+    page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
+}
+
+/// Creates an API key; the response holds its token, once.
+#[utoipa::path(
+    post,
+    path = "/v1/api-keys",
+    tag = "api-keys",
+    operation_id = "createApiKey",
+    request_body(content = NewApiKey, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created; `token` is shown only now", body = CreatedApiKey,
+            headers(("Location" = String, description = "URL of the new key"))),
+        CreateErrors,
+    )
+)]
+pub async fn create(
+    pool: web::Data<PgPool>,
+    admin: Principal,
+    body: JsonBody<NewApiKey>,
+) -> Result<HttpResponse, Error> {
+    let input = body.0;
+    let mut v = Validator::default();
+    let name = v.text("name", &input.name, 200);
+    if input.scopes.is_empty() {
+        v.error("scopes", "must name at least one scope");
+    }
+    if input.expires_at.is_some_and(|at| at <= Utc::now()) {
+        v.error("expires_at", "must lie in the future");
+    }
+    v.finish()?;
+    let (record, token) = db::transaction(&pool, Some(admin.key_id), move |conn| {
+        store::create(conn, &name, &input.scopes, input.expires_at)
+    })
+    .await?;
+    let location = format!("/v1/api-keys/{}", record.id);
+    Ok(private(HttpResponse::Created())
+        .insert_header((header::LOCATION, location))
+        .json(CreatedApiKey {
+            key: ApiKey::from(record),
+            token,
+        }))
+}
+
+/// Gets an API key.
+#[utoipa::path(
+    get,
+    path = "/v1/api-keys/{id}",
+    tag = "api-keys",
+    operation_id = "getApiKey",
+    params(("id" = Uuid, Path, description = "Key id")),
+    responses(
+        (status = 200, description = "The key", body = ApiKey),
+        ReadErrors,
+    )
+)]
+pub async fn get(pool: web::Data<PgPool>, id: web::Path<Uuid>) -> Result<HttpResponse, Error> {
+    let id = *id;
+    let record = db::run(&pool, move |conn| store::find(conn, id)).await?;
+    Ok(private(HttpResponse::Ok()).json(ApiKey::from(record)))
+}
+
+/// Revokes an API key: from its next request on, on every instance, it is
+/// refused (401). The key stays listed, with `revoked_at`.
+#[utoipa::path(
+    delete,
+    path = "/v1/api-keys/{id}",
+    tag = "api-keys",
+    operation_id = "revokeApiKey",
+    params(("id" = Uuid, Path, description = "Key id")),
+    responses(
+        (status = 204, description = "Revoked (or already revoked)"),
+        ReadErrors,
+    )
+)]
+pub async fn revoke(
+    pool: web::Data<PgPool>,
+    admin: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, Error> {
+    let id = *id;
+    db::transaction(&pool, Some(admin.key_id), move |conn| {
+        store::revoke(conn, id)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

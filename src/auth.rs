@@ -1,0 +1,195 @@
+//! Authentication and authorization of `/v1`: every request carries
+//! `Authorization: Bearer <token>` of an API key with the scope the
+//! operation needs — `read` for GETs, `write` for changes, `admin` for key
+//! management and the audit trail. The key is checked against the database
+//! on every request (so a revocation applies on the next request, on every
+//! instance) and, when configured, rate-limited per key.
+
+use crate::{
+    db::{self, PgPool},
+    error::Error,
+    store::api_keys::{self, Principal, Refusal, Scope},
+};
+use actix_web::{
+    body::{EitherBody, MessageBody},
+    dev::{Payload, ServiceRequest, ServiceResponse},
+    http::{
+        header::{self, HeaderMap, HeaderValue},
+        Method,
+    },
+    middleware::Next,
+    web, FromRequest, HttpMessage, HttpRequest, ResponseError,
+};
+use governor::{clock::Clock, Quota};
+use std::{
+    future::{ready, Ready},
+    num::NonZeroU32,
+    sync::Arc,
+};
+use uuid::Uuid;
+
+/// Per-key request rate limit of this instance (none when not configured).
+#[derive(Clone, Default)]
+pub struct RateLimit(Option<Arc<governor::DefaultKeyedRateLimiter<Uuid>>>);
+
+impl RateLimit {
+    /// At most `per_minute` requests a minute per key; 0 turns limiting off.
+    pub fn per_minute(per_minute: u32) -> Self {
+        Self(
+            NonZeroU32::new(per_minute)
+                .map(|rate| Arc::new(governor::RateLimiter::keyed(Quota::per_minute(rate)))),
+        )
+    }
+
+    fn check(&self, key: Uuid) -> Result<(), Error> {
+        let Some(limiter) = &self.0 else {
+            return Ok(());
+        };
+        limiter.check_key(&key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+            Error::TooManyRequests {
+                retry_after: wait.as_secs().max(1),
+            }
+        })
+    }
+}
+
+/// The scope an operation needs.
+pub fn required_scope(method: &Method, path: &str) -> Scope {
+    if path.starts_with("/v1/api-keys") || path.starts_with("/v1/audit") {
+        Scope::Admin
+    } else if method == Method::GET || method == Method::HEAD {
+        Scope::Read
+    } else {
+        Scope::Write
+    }
+}
+
+fn bearer_token(headers: &HeaderMap) -> Result<String, Error> {
+    let missing = |detail: &str| Error::Unauthorized {
+        detail: detail.to_owned(),
+        invalid_token: false,
+    };
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| missing("send an API key as Authorization: Bearer <token>"))?
+        .to_str()
+        .map_err(|_| missing("the Authorization header is not readable text"))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or_else(|| missing("expected Authorization: Bearer <token>"))?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(missing("expected Authorization: Bearer <token>"));
+    }
+    Ok(token.to_owned())
+}
+
+async fn authorize(req: &ServiceRequest) -> Result<Principal, Error> {
+    let token = bearer_token(req.headers())?;
+    let pool = req
+        .app_data::<web::Data<PgPool>>()
+        .ok_or_else(|| Error::internal("no database pool configured"))?
+        .clone();
+    let outcome = db::run(&pool, move |conn| api_keys::authenticate(conn, &token)).await?;
+    let principal = outcome.map_err(|refusal| Error::Unauthorized {
+        detail: match refusal {
+            Refusal::Unknown => "the token is not a valid API key",
+            Refusal::Revoked => "the API key has been revoked",
+            Refusal::Expired => "the API key has expired",
+        }
+        .to_owned(),
+        invalid_token: true,
+    })?;
+    let scope = required_scope(req.method(), req.path());
+    if !principal.has(scope) {
+        return Err(Error::Forbidden {
+            scope: scope.as_str(),
+        });
+    }
+    if let Some(limit) = req.app_data::<RateLimit>() {
+        limit.check(principal.key_id)?;
+    }
+    Ok(principal)
+}
+
+/// Middleware function for the `/v1` scope, for `from_fn`. Responses
+/// without their own `Cache-Control` get `no-store`: they are per key and
+/// may hold personal data.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    match authorize(&req).await {
+        Ok(principal) => {
+            req.extensions_mut().insert(principal);
+            let mut res = next.call(req).await?;
+            if !res.headers().contains_key(header::CACHE_CONTROL) {
+                res.headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            }
+            Ok(res.map_into_left_body())
+        }
+        Err(err) => Ok(req
+            .into_response(err.error_response())
+            .map_into_right_body()),
+    }
+}
+
+/// The authenticated key of a `/v1` request.
+impl FromRequest for Principal {
+    type Error = Error;
+    type Future = Ready<Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<Principal>()
+                .cloned()
+                .ok_or_else(|| Error::internal("route outside the authenticated scope")),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_follow_method_and_path() {
+        assert_eq!(required_scope(&Method::GET, "/v1/people"), Scope::Read);
+        assert_eq!(required_scope(&Method::PATCH, "/v1/people/x"), Scope::Write);
+        assert_eq!(required_scope(&Method::GET, "/v1/audit"), Scope::Admin);
+        assert_eq!(
+            required_scope(&Method::DELETE, "/v1/api-keys/x"),
+            Scope::Admin
+        );
+    }
+
+    #[test]
+    fn bearer_tokens_are_parsed_strictly() {
+        let mut headers = HeaderMap::new();
+        assert!(bearer_token(&headers).is_err());
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert!(bearer_token(&headers).is_err());
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
+        assert!(bearer_token(&headers).is_err());
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer ar_x_y"),
+        );
+        assert_eq!(bearer_token(&headers).unwrap(), "ar_x_y");
+    }
+
+    #[test]
+    fn rate_limits_are_per_key() {
+        let limit = RateLimit::per_minute(2);
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        assert!(limit.check(a).is_ok() && limit.check(a).is_ok());
+        assert!(
+            matches!(limit.check(a), Err(Error::TooManyRequests { retry_after }) if retry_after >= 1)
+        );
+        assert!(limit.check(b).is_ok());
+        assert!(RateLimit::per_minute(0).check(a).is_ok());
+    }
+}

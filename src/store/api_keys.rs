@@ -1,0 +1,229 @@
+//! API keys: random bearer tokens, stored only as SHA-256 hashes, each with
+//! a name, scopes, an optional expiry and a revocation time.
+//!
+//! A token reads `ar_<prefix>_<secret>`: the prefix (12 hex digits, random,
+//! not secret) finds the key, then the hash of the whole token is compared
+//! with the stored one in constant time. Nothing is cached, so a revocation
+//! takes effect on the next request on every instance.
+
+use crate::{
+    db::schema::api_keys::{self, dsl},
+    error::Error,
+    store::{keyset_after, keyset_order, After, Created, CreatedSort},
+    text_enum,
+};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use chrono::{DateTime, Duration, Utc};
+use diesel::{
+    dsl::now,
+    pg::{Pg, PgConnection},
+    prelude::*,
+};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+/// How stale `last_used_at` may get before a request refreshes it (so that
+/// not every request writes).
+const LAST_USED_RESOLUTION: Duration = Duration::minutes(1);
+
+text_enum! {
+    /// What a key may do.
+    pub enum Scope {
+        /// Every GET of the register.
+        Read => "read",
+        /// Create, change and delete records.
+        Write => "write",
+        /// See the personal data of people (`email`, `phone`, `birth_date`).
+        Pii => "pii",
+        /// Manage API keys and read the audit trail.
+        Admin => "admin",
+    }
+}
+
+impl std::str::FromStr for Scope {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            "read" => Ok(Self::Read),
+            "write" => Ok(Self::Write),
+            "pii" => Ok(Self::Pii),
+            "admin" => Ok(Self::Admin),
+            other => Err(format!(
+                "unknown scope {other:?}; scopes are read, write, pii and admin"
+            )),
+        }
+    }
+}
+
+/// An API key row (never with its token).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = api_keys, check_for_backend(Pg))]
+pub struct ApiKeyRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub prefix: String,
+    pub scopes: Vec<Scope>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl Created for ApiKeyRecord {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+}
+
+/// A key that passed authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub key_id: Uuid,
+    pub scopes: Vec<Scope>,
+}
+
+impl Principal {
+    pub fn has(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope)
+    }
+}
+
+/// Why a token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not a token of this service, or no key has it.
+    Unknown,
+    Revoked,
+    Expired,
+}
+
+fn hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], Error> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(Error::internal)?;
+    Ok(bytes)
+}
+
+/// Creates a key and returns it with its token — the only time the token
+/// exists outside the client.
+pub fn create(
+    conn: &mut PgConnection,
+    name: &str,
+    scopes: &[Scope],
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<(ApiKeyRecord, String), Error> {
+    let prefix: String = random_bytes::<6>()?
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let secret = URL_SAFE_NO_PAD.encode(random_bytes::<32>()?);
+    let token = format!("ar_{prefix}_{secret}");
+    let mut scopes = scopes.to_vec();
+    scopes.sort_by_key(|s| s.as_str());
+    scopes.dedup();
+    let record = diesel::insert_into(dsl::api_keys)
+        .values((
+            dsl::id.eq(Uuid::now_v7()),
+            dsl::name.eq(name),
+            dsl::prefix.eq(&prefix),
+            dsl::token_hash.eq(hash(&token).to_vec()),
+            dsl::scopes.eq(&scopes),
+            dsl::expires_at.eq(expires_at),
+        ))
+        .returning(ApiKeyRecord::as_returning())
+        .get_result(conn)?;
+    Ok((record, token))
+}
+
+/// The key a bearer token belongs to, if it may be used now. Refreshes the
+/// key's `last_used_at` (at most once a minute).
+pub fn authenticate(
+    conn: &mut PgConnection,
+    token: &str,
+) -> Result<Result<Principal, Refusal>, Error> {
+    let Some(prefix) = token
+        .strip_prefix("ar_")
+        .and_then(|rest| rest.split_once('_'))
+        .map(|(prefix, _)| prefix)
+    else {
+        return Ok(Err(Refusal::Unknown));
+    };
+    let found: Option<(ApiKeyRecord, Vec<u8>)> = dsl::api_keys
+        .filter(dsl::prefix.eq(prefix))
+        .select((ApiKeyRecord::as_select(), dsl::token_hash))
+        .first(conn)
+        .optional()?;
+    let Some((key, stored)) = found else {
+        return Ok(Err(Refusal::Unknown));
+    };
+    if !bool::from(hash(token).as_slice().ct_eq(stored.as_slice())) {
+        return Ok(Err(Refusal::Unknown));
+    }
+    let current = Utc::now();
+    if key.revoked_at.is_some() {
+        return Ok(Err(Refusal::Revoked));
+    }
+    if key.expires_at.is_some_and(|expiry| expiry <= current) {
+        return Ok(Err(Refusal::Expired));
+    }
+    if key
+        .last_used_at
+        .is_none_or(|used| used < current - LAST_USED_RESOLUTION)
+    {
+        diesel::update(dsl::api_keys.find(key.id))
+            .set(dsl::last_used_at.eq(now))
+            .execute(conn)?;
+    }
+    Ok(Ok(Principal {
+        key_id: key.id,
+        scopes: key.scopes,
+    }))
+}
+
+/// The key `id`, revoked or not, or 404.
+pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<ApiKeyRecord, Error> {
+    dsl::api_keys
+        .find(id)
+        .select(ApiKeyRecord::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| Error::not_found("API key", id))
+}
+
+/// Revokes key `id` (from its next request on). Revoking a revoked key
+/// keeps the first revocation time.
+pub fn revoke(conn: &mut PgConnection, id: Uuid) -> Result<ApiKeyRecord, Error> {
+    let key = find(conn, id)?;
+    if key.revoked_at.is_some() {
+        return Ok(key);
+    }
+    Ok(diesel::update(dsl::api_keys.find(id))
+        .set(dsl::revoked_at.eq(now))
+        .returning(ApiKeyRecord::as_returning())
+        .get_result(conn)?)
+}
+
+/// One keyset page of keys, revoked ones included.
+pub fn list(
+    conn: &mut PgConnection,
+    sort: CreatedSort,
+    after: Option<&After>,
+    limit: i64,
+) -> Result<Vec<ApiKeyRecord>, Error> {
+    let mut query = dsl::api_keys.select(ApiKeyRecord::as_select()).into_boxed();
+    if let Some(after) = after {
+        query = query.filter(keyset_after("api_keys", sort, after));
+    }
+    Ok(query
+        .order(keyset_order("api_keys", sort))
+        .limit(limit)
+        .load(conn)?)
+}

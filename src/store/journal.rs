@@ -1,0 +1,128 @@
+//! The journal: one row per change of a record, written by database
+//! triggers in the same transaction as the change (see the migration
+//! `api_keys_and_journal`). Here it is read as the audit trail.
+
+use crate::{
+    db::schema::journal::{self, dsl},
+    error::Error,
+    store::{After, SortKey, SortOrder, SortValue},
+};
+use chrono::{DateTime, Utc};
+use diesel::{
+    pg::{Pg, PgConnection},
+    prelude::*,
+};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A journal row: one change of one record.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = journal, check_for_backend(Pg))]
+pub struct JournalRecord {
+    pub seq: i64,
+    pub entity_type: String,
+    pub entity_id: Uuid,
+    pub op: String,
+    pub version: i64,
+    pub key_id: Option<Uuid>,
+    pub changed_at: DateTime<Utc>,
+    /// The fields whose value changed (all fields on creation).
+    pub changed: Vec<String>,
+    /// The record before the change (null on creation).
+    pub before: Option<Value>,
+    /// The record after the change (null on deletion).
+    pub after: Option<Value>,
+}
+
+/// Orders of the audit trail.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+pub enum JournalSort {
+    /// Oldest change first.
+    #[serde(rename = "seq")]
+    Seq,
+    /// Newest change first (the default).
+    #[default]
+    #[serde(rename = "-seq")]
+    SeqDesc,
+}
+
+impl SortOrder for JournalSort {
+    fn tag(self) -> &'static str {
+        match self {
+            Self::Seq => "seq",
+            Self::SeqDesc => "-seq",
+        }
+    }
+
+    fn column(self) -> (&'static str, bool) {
+        ("seq", self == Self::SeqDesc)
+    }
+
+    fn accepts(self, value: &SortValue) -> bool {
+        matches!(value, SortValue::Int(_))
+    }
+}
+
+impl SortKey<JournalRecord> for JournalSort {
+    fn key(self, record: &JournalRecord) -> After {
+        After {
+            value: SortValue::Int(record.seq),
+            id: Uuid::nil(),
+        }
+    }
+}
+
+/// Audit filters; all given ones must hold.
+#[derive(Debug, Clone, Default)]
+pub struct JournalFilter {
+    pub entity_type: Option<String>,
+    pub entity_id: Option<Uuid>,
+    pub key_id: Option<Uuid>,
+    /// Changes at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Changes before this instant.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// One keyset page of the journal.
+pub fn list(
+    conn: &mut PgConnection,
+    filter: &JournalFilter,
+    sort: JournalSort,
+    after: Option<&After>,
+    limit: i64,
+) -> Result<Vec<JournalRecord>, Error> {
+    let mut query = dsl::journal.select(JournalRecord::as_select()).into_boxed();
+    if let Some(entity_type) = &filter.entity_type {
+        query = query.filter(dsl::entity_type.eq(entity_type.clone()));
+    }
+    if let Some(entity_id) = filter.entity_id {
+        query = query.filter(dsl::entity_id.eq(entity_id));
+    }
+    if let Some(key_id) = filter.key_id {
+        query = query.filter(dsl::key_id.eq(key_id));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(dsl::changed_at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(dsl::changed_at.lt(to));
+    }
+    if let Some(After {
+        value: SortValue::Int(seq),
+        ..
+    }) = after
+    {
+        query = match sort {
+            JournalSort::Seq => query.filter(dsl::seq.gt(*seq)),
+            JournalSort::SeqDesc => query.filter(dsl::seq.lt(*seq)),
+        };
+    }
+    query = match sort {
+        JournalSort::Seq => query.order(dsl::seq.asc()),
+        JournalSort::SeqDesc => query.order(dsl::seq.desc()),
+    };
+    Ok(query.limit(limit).load(conn)?)
+}
