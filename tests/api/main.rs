@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod access;
 mod events;
 mod health;
 mod http_errors;

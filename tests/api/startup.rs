@@ -196,3 +196,70 @@ async fn serve_creates_the_database_and_drains_requests_on_sigterm() {
     let exit = wait_for_exit(&mut child);
     assert!(exit.success(), "exit status {exit:?}");
 }
+
+#[test]
+fn keys_command_creates_lists_and_revokes_keys() {
+    let db = TestDatabase::not_created();
+    let output = command(&db.url)
+        .args([
+            "keys",
+            "create",
+            "--name",
+            "bootstrap",
+            "--scopes",
+            "admin,read,write,pii",
+            "--expires",
+            "2999-01-01",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    assert!(
+        token.starts_with("ar_"),
+        "stdout is just the token: {token}"
+    );
+
+    let list = command(&db.url).args(["keys", "list"]).output().unwrap();
+    let listing = String::from_utf8(list.stdout).unwrap();
+    assert!(
+        listing.contains("bootstrap")
+            && listing.contains("admin,pii,read,write")
+            && listing.contains("active")
+    );
+    assert!(!listing.contains(&token), "tokens are never listed");
+    let id = listing
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let revoke = command(&db.url)
+        .args(["keys", "revoke", &id])
+        .output()
+        .unwrap();
+    assert!(revoke.status.success());
+    let listing = String::from_utf8(
+        command(&db.url)
+            .args(["keys", "list"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(listing.contains("revoked"));
+
+    let bad = command(&db.url)
+        .args(["keys", "create", "--name", "x", "--scopes", "root"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown scope"));
+}
