@@ -30,6 +30,7 @@ trap cleanup EXIT
 cargo build --release --quiet
 bin=target/release/alliance-registry
 "$bin" migrate >/dev/null
+token=$("$bin" keys create --name bench --scopes read 2>/dev/null)
 
 echo "seeding $ROWS organizations"
 psql -q "$DATABASE_URL" <<SQL
@@ -51,15 +52,16 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-python3 - "$PORT" "$PAGES" "$LIMIT" "$SORT" <<'PY'
+python3 - "$PORT" "$PAGES" "$LIMIT" "$SORT" "$token" <<'PY'
 import json, statistics, sys, time, urllib.request
-port, pages, limit, sort = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+port, pages, limit, sort, token = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 url = f"http://127.0.0.1:{port}/v1/organizations?sort={sort}&limit={limit}"
 times, cursor, seen = [], None, set()
 for page in range(pages):
     target = url + (f"&cursor={cursor}" if cursor else "")
     start = time.perf_counter()
-    body = json.load(urllib.request.urlopen(target))
+    request = urllib.request.Request(target, headers={"Authorization": f"Bearer {token}"})
+    body = json.load(urllib.request.urlopen(request))
     times.append((time.perf_counter() - start) * 1000)
     for item in body["items"]:
         assert item["id"] not in seen, "duplicate"
