@@ -95,9 +95,17 @@ pub enum Error {
         detail: String,
         conflicts: Vec<ConflictingRecord>,
     },
-    /// An `If-Match` precondition did not hold (412).
-    #[error("the record has changed: current version is {current_version}")]
-    PreconditionFailed { current_version: i64 },
+    /// An `If-Match` precondition did not hold (412); `current_version` is
+    /// `None` when there is no such record.
+    #[error("{}", match current_version {
+        Some(version) => format!("the record has changed: current version is {version}"),
+        None => "no record matches If-Match".to_owned(),
+    })]
+    PreconditionFailed { current_version: Option<i64> },
+    /// The resource is no longer available, e.g. a change-feed cursor past
+    /// retention (410).
+    #[error("{0}")]
+    Gone(String),
     /// A header the request sent is not acceptable (400).
     #[error("invalid {header} header: {reason}")]
     BadHeader {
@@ -166,6 +174,7 @@ impl Error {
             Self::NotFound(_) => ("not-found", "Not found"),
             Self::Conflict { .. } => ("conflict", "Conflict"),
             Self::PreconditionFailed { .. } => ("precondition-failed", "Precondition failed"),
+            Self::Gone(_) => ("gone", "Gone"),
             Self::Unauthorized { .. } => ("unauthorized", "Unauthorized"),
             Self::Forbidden { .. } => ("forbidden", "Forbidden"),
             Self::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
@@ -214,6 +223,7 @@ impl ResponseError for Error {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            Self::Gone(_) => StatusCode::GONE,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -236,8 +246,10 @@ impl ResponseError for Error {
             Self::MethodNotAllowed { allow } => {
                 response.insert_header((header::ALLOW, *allow));
             }
-            Self::PreconditionFailed { current_version } => {
-                response.insert_header((header::ETAG, format!("\"{current_version}\"")));
+            Self::PreconditionFailed {
+                current_version: Some(version),
+            } => {
+                response.insert_header((header::ETAG, format!("\"{version}\"")));
             }
             Self::Unauthorized { invalid_token, .. } => {
                 let challenge = if *invalid_token {

@@ -1,7 +1,7 @@
 //! Value types shared by the register's resources (Popolo-style): other
-//! names, contact details and sources.
+//! names, contact details, sources, external identifiers and references.
 
-use crate::api::validation::Validator;
+use crate::{api::validation::Validator, error::Error};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -76,15 +76,15 @@ pub struct Source {
 }
 
 /// A list of value objects as the JSON stored in a jsonb column.
-pub fn to_json<T: Serialize>(list: Vec<T>) -> Result<serde_json::Value, crate::error::Error> {
-    serde_json::to_value(list).map_err(crate::error::Error::internal)
+pub fn to_json<T: Serialize>(list: Vec<T>) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(list).map_err(Error::internal)
 }
 
 /// The list of value objects stored as JSON in a jsonb column.
 pub fn from_json<T: serde::de::DeserializeOwned>(
     value: serde_json::Value,
-) -> Result<Vec<T>, crate::error::Error> {
-    serde_json::from_value(value).map_err(crate::error::Error::internal)
+) -> Result<Vec<T>, Error> {
+    serde_json::from_value(value).map_err(Error::internal)
 }
 
 /// Validates and normalizes a list of other names under `field`.
@@ -143,3 +143,138 @@ pub fn sources(v: &mut Validator, field: &str, list: &[Source]) -> Vec<Source> {
         })
         .collect()
 }
+
+pub use crate::store::identifiers::Identifier;
+
+/// Most identifiers a record may carry.
+pub const MAX_IDENTIFIERS: usize = 20;
+
+/// Validates and normalizes a list of external identifiers under `field`:
+/// schemes of letters, digits, `.`, `_`, `-`; values trimmed; no pair twice.
+pub fn identifiers(v: &mut Validator, field: &str, list: &[Identifier]) -> Vec<Identifier> {
+    v.max_items(field, list.len(), MAX_IDENTIFIERS);
+    let mut seen: Vec<Identifier> = Vec::new();
+    for (i, item) in list.iter().enumerate() {
+        let scheme = item.scheme.trim().to_owned();
+        let scheme_ok = (1..=64).contains(&scheme.len())
+            && scheme.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !scheme_ok {
+            v.error(
+                format!("{field}[{i}].scheme"),
+                "must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+            );
+        }
+        let value = v.text(&format!("{field}[{i}].value"), &item.value, 200);
+        let identifier = Identifier { scheme, value };
+        if seen.contains(&identifier) {
+            v.error(
+                format!("{field}[{i}]"),
+                "the same identifier is listed twice",
+            );
+        } else {
+            seen.push(identifier);
+        }
+    }
+    seen
+}
+
+/// An identifier given as `scheme:value` in a query parameter or path.
+pub fn parse_identifier(field: &str, text: &str) -> Result<Identifier, Error> {
+    match text.split_once(':') {
+        Some((scheme, value)) if !scheme.is_empty() && !value.is_empty() => Ok(Identifier {
+            scheme: scheme.to_owned(),
+            value: value.to_owned(),
+        }),
+        _ => Err(Error::bad_parameter(
+            field,
+            "expected scheme:value, e.g. yangpu-party-org:310110-0042",
+        )),
+    }
+}
+
+/// The identifier named by the path of a `…/by-identifier/{scheme}/{value}`
+/// request, validated like identifiers in bodies (422).
+pub fn by_identifier((scheme, value): (String, String)) -> Result<Identifier, Error> {
+    let mut v = Validator::default();
+    let list = identifiers(&mut v, "identifier", &[Identifier { scheme, value }]);
+    v.finish()?;
+    list.into_iter()
+        .next()
+        .ok_or_else(|| Error::internal("no identifier"))
+}
+
+/// A reference to another record: its id, or one of its external
+/// identifiers as `scheme:value` (resolved when the request is processed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reference {
+    Id(uuid::Uuid),
+    Identifier(Identifier),
+}
+
+impl Reference {
+    /// The id referred to; identifiers must have been resolved before.
+    pub fn id(&self) -> Result<uuid::Uuid, Error> {
+        match self {
+            Self::Id(id) => Ok(*id),
+            Self::Identifier(i) => Err(Error::internal(format!(
+                "unresolved reference {}:{}",
+                i.scheme, i.value
+            ))),
+        }
+    }
+}
+
+impl From<uuid::Uuid> for Reference {
+    fn from(id: uuid::Uuid) -> Self {
+        Self::Id(id)
+    }
+}
+
+impl Serialize for Reference {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Id(id) => id.serialize(serializer),
+            Self::Identifier(i) => serializer.serialize_str(&format!("{}:{}", i.scheme, i.value)),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Reference {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if let Ok(id) = uuid::Uuid::parse_str(&text) {
+            return Ok(Self::Id(id));
+        }
+        match text.split_once(':') {
+            Some((scheme, value)) if !scheme.is_empty() && !value.is_empty() => {
+                Ok(Self::Identifier(Identifier {
+                    scheme: scheme.to_owned(),
+                    value: value.to_owned(),
+                }))
+            }
+            _ => Err(serde::de::Error::custom(
+                "expected a UUID or an identifier as scheme:value",
+            )),
+        }
+    }
+}
+
+impl utoipa::PartialSchema for Reference {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .description(Some(
+                "A record's id (UUID), or one of its external identifiers as `scheme:value`",
+            ))
+            .pattern(Some(
+                r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Za-z0-9][A-Za-z0-9._-]*:.+)$",
+            ))
+            .examples(["0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b", "yangpu-party-org:310110-0042"])
+            .into()
+    }
+}
+
+impl ToSchema for Reference {}

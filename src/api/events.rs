@@ -4,8 +4,9 @@
 use crate::store::api_keys::Principal;
 use crate::{
     api::{
-        common::{self, Source},
+        common::{self, by_identifier, Identifier, Reference, Source},
         extract::{JsonBody, Query},
+        idempotency::{Idempotency, IdempotencyKeyHeader},
         merge_patch::MergePatch,
         pagination::{fetch_page, page_response},
         participants::Participant,
@@ -21,7 +22,9 @@ use crate::{
         events::{
             self as store, EventData, EventFilter, EventKind, EventRecord, EventSort, EventStatus,
         },
-        participants, VersionCheck,
+        participants,
+        refs::{Table, EVENTS},
+        VersionCheck,
     },
 };
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -72,10 +75,16 @@ pub struct Event {
     pub parent_event_id: Option<Uuid>,
     pub topics: Vec<String>,
     pub sources: Vec<Source>,
+    /// External identifiers, e.g. of district systems.
+    pub identifiers: Vec<Identifier>,
     /// Incremented by every change; the ETag is this number in quotes.
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the record was deleted; only tombstones (`include_deleted`,
+    /// the change feed) have one.
+    #[schema(required = true)]
+    pub deleted_at: Option<DateTime<Utc>>,
     /// The participants, oldest first; only with `embed=participants`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
@@ -103,9 +112,11 @@ impl TryFrom<EventRecord> for Event {
             parent_event_id: r.parent_event_id,
             topics: r.topics,
             sources: common::from_json(r.sources)?,
+            identifiers: common::from_json(r.identifiers)?,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            deleted_at: r.deleted_at,
             participants: None,
             sessions: None,
         })
@@ -158,9 +169,10 @@ pub struct EventInput {
     #[serde(default)]
     #[schema(max_length = 20000, pattern = r"^[^\x00]*$")]
     pub description: Option<String>,
-    /// A live event this one is a session of; no cycles.
+    /// A live event (id or `scheme:value`) this one is a session of; no
+    /// cycles.
     #[serde(default)]
-    pub parent_event_id: Option<Uuid>,
+    pub parent_event_id: Option<Reference>,
     /// Topics, e.g. "cloud computing"; trimmed, duplicates dropped.
     #[serde(default)]
     #[schema(max_items = 50, inline)]
@@ -168,6 +180,11 @@ pub struct EventInput {
     #[serde(default)]
     #[schema(max_items = 100)]
     pub sources: Vec<Source>,
+    /// External identifiers; each (resource, scheme, value) belongs to one
+    /// live record.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub identifiers: Vec<Identifier>,
 }
 
 /// One topic of an event.
@@ -202,11 +219,13 @@ pub struct EventPatch {
     pub location: Option<String>,
     #[schema(max_length = 20000, pattern = r"^[^\x00]*$")]
     pub description: Option<String>,
-    pub parent_event_id: Option<Uuid>,
+    pub parent_event_id: Option<Reference>,
     #[schema(max_items = 50, inline)]
     pub topics: Option<Vec<Topic>>,
     #[schema(max_items = 100)]
     pub sources: Option<Vec<Source>>,
+    #[schema(max_items = 20)]
+    pub identifiers: Option<Vec<Identifier>>,
 }
 
 page_type!(
@@ -244,6 +263,11 @@ pub struct ListEventsParams {
     q: Option<String>,
     /// Only events changed at or after this instant (RFC 3339).
     updated_since: Option<DateTime<Utc>>,
+    /// Only records carrying this external identifier, as `scheme:value`.
+    #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*:.+$")]
+    identifier: Option<String>,
+    /// Also list deleted records (tombstones, with `deleted_at`).
+    include_deleted: Option<bool>,
     /// Order of the listing.
     sort: Option<EventSort>,
     /// Page size, 1–500 (default 50).
@@ -276,6 +300,9 @@ impl Resource for Events {
     type Data = EventData;
     type Output = Event;
 
+    const TABLE: Option<Table> = Some(EVENTS);
+    const REFERENCES: &'static [(&'static str, Table)] = &[("parent_event_id", EVENTS)];
+
     const PARENT_FIELD: Option<&'static str> = Some("parent_event_id");
 
     fn version(record: &EventRecord) -> i64 {
@@ -296,9 +323,10 @@ impl Resource for Events {
             ends_at: e.ends_at,
             location: e.location,
             description: e.description,
-            parent_event_id: e.parent_event_id,
+            parent_event_id: e.parent_event_id.map(Reference::from),
             topics: e.topics.into_iter().map(Topic).collect(),
             sources: e.sources,
+            identifiers: e.identifiers,
         })
     }
 
@@ -325,6 +353,7 @@ impl Resource for Events {
             }
         }
         let sources = common::sources(&mut v, "sources", &input.sources);
+        let identifiers = common::identifiers(&mut v, "identifiers", &input.identifiers);
         v.finish()?;
         Ok(EventData {
             title,
@@ -334,14 +363,19 @@ impl Resource for Events {
             ends_at: input.ends_at,
             location,
             description,
-            parent_event_id: input.parent_event_id,
+            parent_event_id: input
+                .parent_event_id
+                .as_ref()
+                .map(Reference::id)
+                .transpose()?,
             topics,
             sources: common::to_json(sources)?,
+            identifiers: common::to_json(identifiers)?,
         })
     }
 
-    fn reparents(data: &EventData) -> bool {
-        data.parent_event_id.is_some()
+    fn reparents(input: &EventInput) -> bool {
+        input.parent_event_id.is_some()
     }
 
     fn present(record: EventRecord, _viewer: &Principal) -> Result<Event, Error> {
@@ -416,6 +450,12 @@ pub async fn list(
         parent_event_id: p.parent_event_id,
         q: search_param("q", p.q)?,
         updated_since: p.updated_since,
+        identifier: p
+            .identifier
+            .as_deref()
+            .map(|text| common::parse_identifier("identifier", text).map(|i| (i.scheme, i.value)))
+            .transpose()?,
+        include_deleted: p.include_deleted.unwrap_or(false),
     };
     let sort = p.sort.unwrap_or_default();
     let (items, next_cursor) = fetch_page(
@@ -437,6 +477,7 @@ pub async fn list(
     path = "/v1/events",
     tag = "events",
     operation_id = "createEvent",
+    params(IdempotencyKeyHeader),
     request_body(content = EventInput, content_type = "application/json"),
     responses(
         (status = 201, description = "Created", body = Event, headers(
@@ -448,9 +489,10 @@ pub async fn list(
 pub async fn create(
     pool: web::Data<PgPool>,
     viewer: Principal,
+    Idempotency(idempotency): Idempotency,
     body: JsonBody<EventInput>,
 ) -> Result<HttpResponse, Error> {
-    resource::create::<Events>(&pool, viewer, (), body.0).await
+    resource::create::<Events>(&pool, viewer, (), body.0, idempotency).await
 }
 
 /// Gets an event, optionally with its participants and sessions embedded.
@@ -581,4 +623,36 @@ pub async fn delete(
     IfMatch(check): IfMatch,
 ) -> Result<HttpResponse, Error> {
     resource::delete::<Events>(&pool, viewer, (), *id, check).await
+}
+
+/// Creates or replaces the event carrying an external identifier.
+#[utoipa::path(
+    put,
+    path = "/v1/events/by-identifier/{scheme}/{value}",
+    tag = "events",
+    operation_id = "upsertEventByIdentifier",
+    params(
+        ("scheme" = String, Path, description = "Identifier scheme"),
+        ("value" = String, Path, description = "Identifier value (percent-encoded)"),
+        IfMatch,
+    ),
+    request_body(content = EventInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Replaced (the same body again changes nothing: same version)", body = Event,
+            headers(("ETag" = String, description = "Entity tag of the current version"))),
+        (status = 201, description = "Created", body = Event, headers(
+            ("Location" = String, description = "URL of the new event"),
+            ("ETag" = String, description = "Entity tag of the new version"))),
+        UpdateErrors,
+    )
+)]
+pub async fn upsert(
+    pool: web::Data<PgPool>,
+    viewer: Principal,
+    path: web::Path<(String, String)>,
+    IfMatch(check): IfMatch,
+    body: JsonBody<EventInput>,
+) -> Result<HttpResponse, Error> {
+    let identifier = by_identifier(path.into_inner())?;
+    resource::upsert::<Events>(&pool, viewer, identifier, check, body.0).await
 }

@@ -18,6 +18,11 @@ pub const MERGE_PATCH_JSON: &str = "application/merge-patch+json";
 pub struct MergePatch(Map<String, Value>);
 
 impl MergePatch {
+    /// The members of the patch, to rewrite references in.
+    pub fn members_mut(&mut self) -> &mut Map<String, Value> {
+        &mut self.0
+    }
+
     /// Whether the patch names `member` at all (to set or to clear it).
     pub fn names(&self, member: &str) -> bool {
         self.0.contains_key(member)

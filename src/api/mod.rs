@@ -7,6 +7,7 @@ pub mod common;
 pub mod events;
 pub mod extract;
 pub mod health;
+pub mod idempotency;
 pub mod merge_patch;
 pub mod organizations;
 pub mod pagination;
@@ -46,6 +47,7 @@ its ETag enables conditional reads (`If-None-Match`) and optimistic concurrency 
         organizations::update,
         organizations::delete,
         organizations::list_children,
+        organizations::upsert,
         roles::members,
         people::list,
         people::create,
@@ -53,6 +55,7 @@ its ETag enables conditional reads (`If-None-Match`) and optimistic concurrency 
         people::replace,
         people::update,
         people::delete,
+        people::upsert,
         roles::held_by,
         roles::list,
         roles::create,
@@ -60,12 +63,14 @@ its ETag enables conditional reads (`If-None-Match`) and optimistic concurrency 
         roles::replace,
         roles::update,
         roles::delete,
+        roles::upsert,
         events::list,
         events::create,
         events::get,
         events::replace,
         events::update,
         events::delete,
+        events::upsert,
         participants::list,
         participants::create,
         participants::get,
@@ -129,6 +134,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .default_service(web::to(|| method_not_allowed("GET, POST"))),
                 )
                 .service(
+                    web::resource("/organizations/by-identifier/{scheme}/{value}")
+                        .route(web::put().to(organizations::upsert))
+                        .default_service(web::to(|| method_not_allowed("PUT"))),
+                )
+                .service(
                     web::resource("/organizations/{id}")
                         .route(web::get().to(organizations::get))
                         .route(web::put().to(organizations::replace))
@@ -153,6 +163,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .default_service(web::to(|| method_not_allowed("GET, POST"))),
                 )
                 .service(
+                    web::resource("/people/by-identifier/{scheme}/{value}")
+                        .route(web::put().to(people::upsert))
+                        .default_service(web::to(|| method_not_allowed("PUT"))),
+                )
+                .service(
                     web::resource("/people/{id}")
                         .route(web::get().to(people::get))
                         .route(web::put().to(people::replace))
@@ -172,6 +187,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .default_service(web::to(|| method_not_allowed("GET, POST"))),
                 )
                 .service(
+                    web::resource("/roles/by-identifier/{scheme}/{value}")
+                        .route(web::put().to(roles::upsert))
+                        .default_service(web::to(|| method_not_allowed("PUT"))),
+                )
+                .service(
                     web::resource("/roles/{id}")
                         .route(web::get().to(roles::get))
                         .route(web::put().to(roles::replace))
@@ -184,6 +204,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::get().to(events::list))
                         .route(web::post().to(events::create))
                         .default_service(web::to(|| method_not_allowed("GET, POST"))),
+                )
+                .service(
+                    web::resource("/events/by-identifier/{scheme}/{value}")
+                        .route(web::put().to(events::upsert))
+                        .default_service(web::to(|| method_not_allowed("PUT"))),
                 )
                 .service(
                     web::resource("/events/{id}")

@@ -1,11 +1,12 @@
 //! `/v1/organizations`: the alliance, its member units, their party
 //! organizations and the bodies around them.
 
-use crate::store::api_keys::Principal;
+use crate::{api::common::by_identifier, store::api_keys::Principal};
 use crate::{
     api::{
-        common::{self, ContactDetail, OtherName, Source},
+        common::{self, ContactDetail, Identifier, OtherName, Reference, Source},
         extract::{JsonBody, Query},
+        idempotency::{Idempotency, IdempotencyKeyHeader},
         merge_patch::MergePatch,
         pagination::{fetch_page, page_response},
         preconditions::{IfMatch, IfNoneMatch},
@@ -21,6 +22,7 @@ use crate::{
             self as store, OrganizationData, OrganizationFilter, OrganizationKind,
             OrganizationRecord,
         },
+        refs::{Table, ORGANIZATIONS},
         NameSort, VersionCheck,
     },
 };
@@ -65,10 +67,16 @@ pub struct Organization {
     pub description: Option<String>,
     pub contact_details: Vec<ContactDetail>,
     pub sources: Vec<Source>,
+    /// External identifiers, e.g. of district systems.
+    pub identifiers: Vec<Identifier>,
     /// Incremented by every change; the ETag is this number in quotes.
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the record was deleted; only tombstones (`include_deleted`,
+    /// the change feed) have one.
+    #[schema(required = true)]
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<OrganizationRecord> for Organization {
@@ -86,9 +94,11 @@ impl TryFrom<OrganizationRecord> for Organization {
             description: r.description,
             contact_details: common::from_json(r.contact_details)?,
             sources: common::from_json(r.sources)?,
+            identifiers: common::from_json(r.identifiers)?,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            deleted_at: r.deleted_at,
         })
     }
 }
@@ -112,9 +122,10 @@ pub struct OrganizationInput {
     )]
     pub name: String,
     pub kind: OrganizationKind,
-    /// A live organization; the tree must stay free of cycles.
+    /// A live organization (id or `scheme:value`); the tree must stay free
+    /// of cycles.
     #[serde(default)]
-    pub parent_id: Option<Uuid>,
+    pub parent_id: Option<Reference>,
     #[serde(default)]
     #[schema(max_items = 100)]
     pub other_names: Vec<OtherName>,
@@ -132,6 +143,11 @@ pub struct OrganizationInput {
     #[serde(default)]
     #[schema(max_items = 100)]
     pub sources: Vec<Source>,
+    /// External identifiers; each (resource, scheme, value) belongs to one
+    /// live record.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub identifiers: Vec<Identifier>,
 }
 
 /// A JSON merge patch (RFC 7396) of an organization: members present are
@@ -151,7 +167,7 @@ pub struct OrganizationPatch {
     pub name: Option<String>,
     #[schema(nullable = false)]
     pub kind: Option<OrganizationKind>,
-    pub parent_id: Option<Uuid>,
+    pub parent_id: Option<Reference>,
     #[schema(max_items = 100)]
     pub other_names: Option<Vec<OtherName>>,
     pub founding_date: Option<NaiveDate>,
@@ -162,6 +178,8 @@ pub struct OrganizationPatch {
     pub contact_details: Option<Vec<ContactDetail>>,
     #[schema(max_items = 100)]
     pub sources: Option<Vec<Source>>,
+    #[schema(max_items = 20)]
+    pub identifiers: Option<Vec<Identifier>>,
 }
 
 page_type!(
@@ -186,6 +204,11 @@ pub struct ListOrganizationsParams {
     /// Only organizations changed at or after this instant (RFC 3339;
     /// percent-encode a `+` offset as `%2B`).
     updated_since: Option<DateTime<Utc>>,
+    /// Only records carrying this external identifier, as `scheme:value`.
+    #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*:.+$")]
+    identifier: Option<String>,
+    /// Also list deleted records (tombstones, with `deleted_at`).
+    include_deleted: Option<bool>,
     /// Order of the listing.
     sort: Option<NameSort>,
     /// Page size, 1–500 (default 50).
@@ -221,6 +244,9 @@ impl Resource for Organizations {
     type Data = OrganizationData;
     type Output = Organization;
 
+    const TABLE: Option<Table> = Some(ORGANIZATIONS);
+    const REFERENCES: &'static [(&'static str, Table)] = &[("parent_id", ORGANIZATIONS)];
+
     const PARENT_FIELD: Option<&'static str> = Some("parent_id");
 
     fn version(record: &OrganizationRecord) -> i64 {
@@ -236,13 +262,14 @@ impl Resource for Organizations {
         Ok(OrganizationInput {
             name: o.name,
             kind: o.kind,
-            parent_id: o.parent_id,
+            parent_id: o.parent_id.map(Reference::from),
             other_names: o.other_names,
             founding_date: o.founding_date,
             dissolution_date: o.dissolution_date,
             description: o.description,
             contact_details: o.contact_details,
             sources: o.sources,
+            identifiers: o.identifiers,
         })
     }
 
@@ -258,6 +285,7 @@ impl Resource for Organizations {
         let contact_details =
             common::contact_details(&mut v, "contact_details", &input.contact_details);
         let sources = common::sources(&mut v, "sources", &input.sources);
+        let identifiers = common::identifiers(&mut v, "identifiers", &input.identifiers);
         v.not_before(
             "dissolution_date",
             input.dissolution_date,
@@ -268,18 +296,19 @@ impl Resource for Organizations {
         Ok(OrganizationData {
             name,
             kind: input.kind,
-            parent_id: input.parent_id,
+            parent_id: input.parent_id.as_ref().map(Reference::id).transpose()?,
             other_names: common::to_json(other_names)?,
             founding_date: input.founding_date,
             dissolution_date: input.dissolution_date,
             description,
             contact_details: common::to_json(contact_details)?,
             sources: common::to_json(sources)?,
+            identifiers: common::to_json(identifiers)?,
         })
     }
 
-    fn reparents(data: &OrganizationData) -> bool {
-        data.parent_id.is_some()
+    fn reparents(input: &OrganizationInput) -> bool {
+        input.parent_id.is_some()
     }
 
     fn present(record: OrganizationRecord, _viewer: &Principal) -> Result<Organization, Error> {
@@ -346,6 +375,12 @@ pub async fn list(
         parent_id: p.parent_id,
         q: search_param("q", p.q)?,
         updated_since: p.updated_since,
+        identifier: p
+            .identifier
+            .as_deref()
+            .map(|text| common::parse_identifier("identifier", text).map(|i| (i.scheme, i.value)))
+            .transpose()?,
+        include_deleted: p.include_deleted.unwrap_or(false),
     };
     let sort = p.sort.unwrap_or_default();
     let (items, next_cursor) = fetch_page(
@@ -413,6 +448,7 @@ pub async fn list_children(
     path = "/v1/organizations",
     tag = "organizations",
     operation_id = "createOrganization",
+    params(IdempotencyKeyHeader),
     request_body(content = OrganizationInput, content_type = "application/json"),
     responses(
         (status = 201, description = "Created", body = Organization, headers(
@@ -424,9 +460,10 @@ pub async fn list_children(
 pub async fn create(
     pool: web::Data<PgPool>,
     viewer: Principal,
+    Idempotency(idempotency): Idempotency,
     body: JsonBody<OrganizationInput>,
 ) -> Result<HttpResponse, Error> {
-    resource::create::<Organizations>(&pool, viewer, (), body.0).await
+    resource::create::<Organizations>(&pool, viewer, (), body.0, idempotency).await
 }
 
 /// Gets an organization.
@@ -523,4 +560,36 @@ pub async fn delete(
     IfMatch(check): IfMatch,
 ) -> Result<HttpResponse, Error> {
     resource::delete::<Organizations>(&pool, viewer, (), *id, check).await
+}
+
+/// Creates or replaces the organization carrying an external identifier.
+#[utoipa::path(
+    put,
+    path = "/v1/organizations/by-identifier/{scheme}/{value}",
+    tag = "organizations",
+    operation_id = "upsertOrganizationByIdentifier",
+    params(
+        ("scheme" = String, Path, description = "Identifier scheme"),
+        ("value" = String, Path, description = "Identifier value (percent-encoded)"),
+        IfMatch,
+    ),
+    request_body(content = OrganizationInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Replaced (the same body again changes nothing: same version)", body = Organization,
+            headers(("ETag" = String, description = "Entity tag of the current version"))),
+        (status = 201, description = "Created", body = Organization, headers(
+            ("Location" = String, description = "URL of the new organization"),
+            ("ETag" = String, description = "Entity tag of the new version"))),
+        UpdateErrors,
+    )
+)]
+pub async fn upsert(
+    pool: web::Data<PgPool>,
+    viewer: Principal,
+    path: web::Path<(String, String)>,
+    IfMatch(check): IfMatch,
+    body: JsonBody<OrganizationInput>,
+) -> Result<HttpResponse, Error> {
+    let identifier = by_identifier(path.into_inner())?;
+    resource::upsert::<Organizations>(&pool, viewer, identifier, check, body.0).await
 }

@@ -5,8 +5,9 @@
 use crate::store::api_keys::Principal;
 use crate::{
     api::{
-        common,
+        common::{self, Reference},
         extract::{JsonBody, Query},
+        idempotency::{Idempotency, IdempotencyKeyHeader},
         merge_patch::MergePatch,
         pagination::{fetch_page, page_response},
         preconditions::{IfMatch, IfNoneMatch},
@@ -20,6 +21,7 @@ use crate::{
     store::{
         events,
         participants::{self as store, ParticipantData, ParticipantRole, ParticipantRow},
+        refs::{Table, ORGANIZATIONS, PEOPLE},
         CreatedSort, VersionCheck,
     },
 };
@@ -76,6 +78,10 @@ pub struct Participant {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the participant was removed; only tombstones (`include_deleted`,
+    /// the change feed) have one.
+    #[schema(required = true)]
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 impl From<ParticipantRow> for Participant {
@@ -95,6 +101,7 @@ impl From<ParticipantRow> for Participant {
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            deleted_at: r.deleted_at,
         }
     }
 }
@@ -110,16 +117,16 @@ impl From<ParticipantRow> for Participant {
     "on_behalf_of_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b"
 }))]
 pub struct ParticipantInput {
-    /// A live person.
+    /// A live person (id or `scheme:value`).
     #[serde(default)]
-    pub person_id: Option<Uuid>,
-    /// A live organization.
+    pub person_id: Option<Reference>,
+    /// A live organization (id or `scheme:value`).
     #[serde(default)]
-    pub organization_id: Option<Uuid>,
+    pub organization_id: Option<Reference>,
     pub role: ParticipantRole,
     /// A live organization the participant acts for.
     #[serde(default)]
-    pub on_behalf_of_id: Option<Uuid>,
+    pub on_behalf_of_id: Option<Reference>,
     #[serde(default)]
     #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
     pub note: Option<String>,
@@ -132,11 +139,11 @@ pub struct ParticipantInput {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"role": "commenter"}))]
 pub struct ParticipantPatch {
-    pub person_id: Option<Uuid>,
-    pub organization_id: Option<Uuid>,
+    pub person_id: Option<Reference>,
+    pub organization_id: Option<Reference>,
     #[schema(nullable = false)]
     pub role: Option<ParticipantRole>,
-    pub on_behalf_of_id: Option<Uuid>,
+    pub on_behalf_of_id: Option<Reference>,
     #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
     pub note: Option<String>,
 }
@@ -154,6 +161,10 @@ page_type!(
 pub struct ListParticipantsParams {
     /// Only participants in this capacity.
     role: Option<ParticipantRole>,
+    /// Only participants changed at or after this instant (RFC 3339).
+    updated_since: Option<DateTime<Utc>>,
+    /// Also list removed participants (tombstones, with `deleted_at`).
+    include_deleted: Option<bool>,
     /// Page size, 1–500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
@@ -172,6 +183,12 @@ impl Resource for Participants {
     type Data = ParticipantData;
     type Output = Participant;
 
+    const REFERENCES: &'static [(&'static str, Table)] = &[
+        ("person_id", PEOPLE),
+        ("organization_id", ORGANIZATIONS),
+        ("on_behalf_of_id", ORGANIZATIONS),
+    ];
+
     fn version(row: &ParticipantRow) -> i64 {
         row.record.version
     }
@@ -186,10 +203,10 @@ impl Resource for Participants {
     fn input_of(row: &ParticipantRow) -> Result<ParticipantInput, Error> {
         let r = &row.record;
         Ok(ParticipantInput {
-            person_id: r.person_id,
-            organization_id: r.organization_id,
+            person_id: r.person_id.map(Reference::from),
+            organization_id: r.organization_id.map(Reference::from),
             role: r.role,
-            on_behalf_of_id: r.on_behalf_of_id,
+            on_behalf_of_id: r.on_behalf_of_id.map(Reference::from),
             note: r.note.clone(),
         })
     }
@@ -204,10 +221,18 @@ impl Resource for Participants {
         v.finish()?;
         Ok(ParticipantData {
             event_id: event,
-            person_id: input.person_id,
-            organization_id: input.organization_id,
+            person_id: input.person_id.as_ref().map(Reference::id).transpose()?,
+            organization_id: input
+                .organization_id
+                .as_ref()
+                .map(Reference::id)
+                .transpose()?,
             role: input.role,
-            on_behalf_of_id: input.on_behalf_of_id,
+            on_behalf_of_id: input
+                .on_behalf_of_id
+                .as_ref()
+                .map(Reference::id)
+                .transpose()?,
             note,
         })
     }
@@ -288,7 +313,12 @@ pub async fn list(
         p.cursor,
         move |conn, after, limit| {
             events::find(conn, event)?;
-            store::list(conn, event, p.role, after, limit)
+            let filter = store::ParticipantFilter {
+                role: p.role,
+                updated_since: p.updated_since,
+                include_deleted: p.include_deleted.unwrap_or(false),
+            };
+            store::list(conn, event, &filter, after, limit)
         },
         |row| Ok(Participant::from(row)),
     )
@@ -303,7 +333,7 @@ pub async fn list(
     path = "/v1/events/{id}/participants",
     tag = "events",
     operation_id = "createEventParticipant",
-    params(("id" = Uuid, Path, description = "Event id")),
+    params(("id" = Uuid, Path, description = "Event id"), IdempotencyKeyHeader),
     request_body(content = ParticipantInput, content_type = "application/json"),
     responses(
         (status = 201, description = "Created", body = Participant, headers(
@@ -318,9 +348,10 @@ pub async fn create(
     pool: web::Data<PgPool>,
     viewer: Principal,
     id: web::Path<Uuid>,
+    Idempotency(idempotency): Idempotency,
     body: JsonBody<ParticipantInput>,
 ) -> Result<HttpResponse, Error> {
-    resource::create::<Participants>(&pool, viewer, *id, body.0).await
+    resource::create::<Participants>(&pool, viewer, *id, body.0, idempotency).await
 }
 
 /// Gets a participant of an event.

@@ -4,8 +4,9 @@
 use crate::store::api_keys::{Principal, Scope};
 use crate::{
     api::{
-        common::{self, ContactDetail, OtherName, Source},
+        common::{self, by_identifier, ContactDetail, Identifier, OtherName, Source},
         extract::{JsonBody, Query},
+        idempotency::{Idempotency, IdempotencyKeyHeader},
         merge_patch::MergePatch,
         pagination::{fetch_page, page_response},
         preconditions::{IfMatch, IfNoneMatch},
@@ -18,6 +19,7 @@ use crate::{
     page_type,
     store::{
         people::{self as store, PersonData, PersonFilter, PersonRecord},
+        refs::{Table, PEOPLE},
         NameSort, VersionCheck,
     },
 };
@@ -77,10 +79,16 @@ pub struct Person {
     pub image_url: Option<String>,
     pub contact_details: Vec<ContactDetail>,
     pub sources: Vec<Source>,
+    /// External identifiers, e.g. of district systems.
+    pub identifiers: Vec<Identifier>,
     /// Incremented by every change; the ETag is this number in quotes.
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the record was deleted; only tombstones (`include_deleted`,
+    /// the change feed) have one.
+    #[schema(required = true)]
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 /// Personal data of a person: shown (possibly empty) to keys with the
@@ -137,9 +145,11 @@ impl Person {
             image_url: r.image_url,
             contact_details: common::from_json(r.contact_details)?,
             sources: common::from_json(r.sources)?,
+            identifiers: common::from_json(r.identifiers)?,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            deleted_at: r.deleted_at,
         })
     }
 }
@@ -202,6 +212,11 @@ pub struct PersonInput {
     #[serde(default)]
     #[schema(max_items = 100)]
     pub sources: Vec<Source>,
+    /// External identifiers; each (resource, scheme, value) belongs to one
+    /// live record.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub identifiers: Vec<Identifier>,
 }
 
 /// A JSON merge patch (RFC 7396) of a person: members present are set,
@@ -247,6 +262,8 @@ pub struct PersonPatch {
     pub contact_details: Option<Vec<ContactDetail>>,
     #[schema(max_items = 100)]
     pub sources: Option<Vec<Source>>,
+    #[schema(max_items = 20)]
+    pub identifiers: Option<Vec<Identifier>>,
 }
 
 page_type!(
@@ -272,6 +289,11 @@ pub struct ListPeopleParams {
     /// Only people changed at or after this instant (RFC 3339; percent-encode
     /// a `+` offset as `%2B`).
     updated_since: Option<DateTime<Utc>>,
+    /// Only records carrying this external identifier, as `scheme:value`.
+    #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*:.+$")]
+    identifier: Option<String>,
+    /// Also list deleted records (tombstones, with `deleted_at`).
+    include_deleted: Option<bool>,
     /// Order of the listing.
     sort: Option<NameSort>,
     /// Page size, 1–500 (default 50).
@@ -291,6 +313,9 @@ impl Resource for People {
     type Input = PersonInput;
     type Data = PersonData;
     type Output = Person;
+
+    const TABLE: Option<Table> = Some(PEOPLE);
+    const REFERENCES: &'static [(&'static str, Table)] = &[];
 
     fn version(record: &PersonRecord) -> i64 {
         record.version
@@ -314,6 +339,7 @@ impl Resource for People {
             image_url: r.image_url.clone(),
             contact_details: common::from_json(r.contact_details.clone())?,
             sources: common::from_json(r.sources.clone())?,
+            identifiers: common::from_json(r.identifiers.clone())?,
         })
     }
 
@@ -359,6 +385,7 @@ impl Resource for People {
         let contact_details =
             common::contact_details(&mut v, "contact_details", &input.contact_details);
         let sources = common::sources(&mut v, "sources", &input.sources);
+        let identifiers = common::identifiers(&mut v, "identifiers", &input.identifiers);
         v.finish()?;
         Ok(PersonData {
             name,
@@ -373,6 +400,7 @@ impl Resource for People {
             image_url,
             contact_details: common::to_json(contact_details)?,
             sources: common::to_json(sources)?,
+            identifiers: common::to_json(identifiers)?,
         })
     }
 
@@ -438,6 +466,12 @@ pub async fn list(
         organization_id: p.organization_id,
         active_on: p.active_on,
         updated_since: p.updated_since,
+        identifier: p
+            .identifier
+            .as_deref()
+            .map(|text| common::parse_identifier("identifier", text).map(|i| (i.scheme, i.value)))
+            .transpose()?,
+        include_deleted: p.include_deleted.unwrap_or(false),
     };
     let sort = p.sort.unwrap_or_default();
     let (items, next_cursor) = fetch_page(
@@ -459,6 +493,7 @@ pub async fn list(
     path = "/v1/people",
     tag = "people",
     operation_id = "createPerson",
+    params(IdempotencyKeyHeader),
     request_body(content = PersonInput, content_type = "application/json"),
     responses(
         (status = 201, description = "Created", body = Person, headers(
@@ -470,9 +505,10 @@ pub async fn list(
 pub async fn create(
     pool: web::Data<PgPool>,
     viewer: Principal,
+    Idempotency(idempotency): Idempotency,
     body: JsonBody<PersonInput>,
 ) -> Result<HttpResponse, Error> {
-    resource::create::<People>(&pool, viewer, (), body.0).await
+    resource::create::<People>(&pool, viewer, (), body.0, idempotency).await
 }
 
 /// Gets a person.
@@ -568,4 +604,36 @@ pub async fn delete(
     IfMatch(check): IfMatch,
 ) -> Result<HttpResponse, Error> {
     resource::delete::<People>(&pool, viewer, (), *id, check).await
+}
+
+/// Creates or replaces the person carrying an external identifier.
+#[utoipa::path(
+    put,
+    path = "/v1/people/by-identifier/{scheme}/{value}",
+    tag = "people",
+    operation_id = "upsertPersonByIdentifier",
+    params(
+        ("scheme" = String, Path, description = "Identifier scheme"),
+        ("value" = String, Path, description = "Identifier value (percent-encoded)"),
+        IfMatch,
+    ),
+    request_body(content = PersonInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Replaced (the same body again changes nothing: same version)", body = Person,
+            headers(("ETag" = String, description = "Entity tag of the current version"))),
+        (status = 201, description = "Created", body = Person, headers(
+            ("Location" = String, description = "URL of the new person"),
+            ("ETag" = String, description = "Entity tag of the new version"))),
+        UpdateErrors,
+    )
+)]
+pub async fn upsert(
+    pool: web::Data<PgPool>,
+    viewer: Principal,
+    path: web::Path<(String, String)>,
+    IfMatch(check): IfMatch,
+    body: JsonBody<PersonInput>,
+) -> Result<HttpResponse, Error> {
+    let identifier = by_identifier(path.into_inner())?;
+    resource::upsert::<People>(&pool, viewer, identifier, check, body.0).await
 }

@@ -1,28 +1,30 @@
-//! The shape every resource of the register shares — create (POST), read
-//! (GET with `If-None-Match`), replace (PUT) and change (PATCH, a JSON merge
-//! patch) under `If-Match`, soft delete — written once, generic over
-//! [`Resource`]. Each resource module implements the trait and keeps thin,
-//! annotated handlers that call these functions.
+//! The shape every resource of the register shares — create (POST, with
+//! `Idempotency-Key`), read (GET with `If-None-Match`), replace (PUT) and
+//! change (PATCH, a JSON merge patch) under `If-Match`, upsert by external
+//! identifier, soft delete — written once, generic over [`Resource`]. Each
+//! resource module implements the trait and keeps thin, annotated handlers
+//! that call these functions.
 
 use crate::{
     api::{
+        idempotency::{self, IdempotencyKey},
         merge_patch::MergePatch,
         preconditions::{etag, IfNoneMatch},
     },
     db::{self, PgPool},
-    error::Error,
-    store::{api_keys::Principal, VersionCheck},
-};
-use actix_web::{
-    http::{
-        header::{self, CacheControl, CacheDirective, ETag},
-        StatusCode,
+    error::{Error, FieldError},
+    store::{
+        api_keys::Principal,
+        idempotency::{self as remembered, StoredResponse},
+        identifiers::{self, Identifier},
+        refs::Table,
+        VersionCheck,
     },
-    HttpResponse,
 };
+use actix_web::{http::header, HttpResponse};
 use diesel::pg::PgConnection;
 use serde::{de::DeserializeOwned, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 /// A resource of the register: how its records are validated, presented
@@ -41,6 +43,12 @@ pub trait Resource: 'static {
     /// The representation clients get.
     type Output: Serialize;
 
+    /// The table, when records carry external identifiers (and can be
+    /// upserted by one).
+    const TABLE: Option<Table> = None;
+    /// Input fields that refer to other records, each with the table it
+    /// refers to: they take an id or a `scheme:value` identifier.
+    const REFERENCES: &'static [(&'static str, Table)] = &[];
     /// The merge-patch member that moves a record within its tree, if the
     /// resource forms one (such changes take the tree lock first).
     const PARENT_FIELD: Option<&'static str> = None;
@@ -51,9 +59,10 @@ pub trait Resource: 'static {
     /// The input that would recreate `record`.
     fn input_of(record: &Self::Record) -> Result<Self::Input, Error>;
     /// Validates and normalizes input (422 naming every invalid field).
+    /// References are resolved to ids by then.
     fn validate(scope: Self::Scope, input: Self::Input) -> Result<Self::Data, Error>;
-    /// Whether storing `data` may move the record within its tree.
-    fn reparents(_data: &Self::Data) -> bool {
+    /// Whether storing `input` may move the record within its tree.
+    fn reparents(_input: &Self::Input) -> bool {
         false
     }
     /// Input fields `viewer` may neither see nor write (personal data
@@ -83,21 +92,37 @@ pub trait Resource: 'static {
     ) -> Result<(), Error>;
 }
 
-/// A response carrying `record` with its ETag; clients revalidate, shared
-/// caches keep nothing (`Cache-Control: private, no-cache`).
-fn respond<R: Resource>(
-    status: StatusCode,
+/// `record` as a response with its ETag; clients revalidate, shared caches
+/// keep nothing (`Cache-Control: private, no-cache`).
+fn stored<R: Resource>(
+    status: u16,
     record: R::Record,
     viewer: &Principal,
-) -> Result<HttpResponse, Error> {
-    let version = R::version(&record);
-    Ok(HttpResponse::build(status)
-        .insert_header(ETag(etag(version)))
-        .insert_header(CacheControl(vec![
-            CacheDirective::Private,
-            CacheDirective::NoCache,
-        ]))
-        .json(R::present(record, viewer)?))
+    location: bool,
+) -> Result<StoredResponse, Error> {
+    let mut headers = vec![
+        (
+            header::ETAG.to_string(),
+            etag(R::version(&record)).to_string(),
+        ),
+        (
+            header::CACHE_CONTROL.to_string(),
+            "private, no-cache".to_owned(),
+        ),
+        (
+            header::CONTENT_TYPE.to_string(),
+            "application/json".to_owned(),
+        ),
+    ];
+    if location {
+        headers.push((header::LOCATION.to_string(), R::location(&record)));
+    }
+    let body = serde_json::to_vec(&R::present(record, viewer)?).map_err(Error::internal)?;
+    Ok(StoredResponse {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// Refuses (403) input that sets a field hidden from `viewer`.
@@ -117,37 +142,131 @@ fn keep_hidden<R: Resource>(
     input: &R::Input,
     current: &R::Record,
 ) -> Result<R::Input, Error> {
+    let hidden = R::hidden_fields(viewer);
+    if hidden.is_empty() {
+        return Ok(input.clone());
+    }
     let mut value = serde_json::to_value(input).map_err(Error::internal)?;
     let stored = serde_json::to_value(R::input_of(current)?).map_err(Error::internal)?;
-    for field in R::hidden_fields(viewer) {
+    for field in hidden {
         value[*field] = stored.get(*field).cloned().unwrap_or(Value::Null);
     }
     serde_json::from_value(value).map_err(Error::internal)
 }
 
-/// POST: 201 with `Location` and `ETag`.
+/// Replaces `scheme:value` references among the members of `doc` with the
+/// ids of the live records carrying those identifiers (422 naming every
+/// reference that matches none).
+fn resolve_members<R: Resource>(
+    conn: &mut PgConnection,
+    doc: &mut Map<String, Value>,
+) -> Result<(), Error> {
+    let mut errors = Vec::new();
+    for (field, table) in R::REFERENCES {
+        let Some(Value::String(text)) = doc.get(*field) else {
+            continue;
+        };
+        if Uuid::parse_str(text).is_ok() {
+            continue;
+        }
+        let Some((scheme, value)) = text.split_once(':') else {
+            continue;
+        };
+        match identifiers::owner(conn, *table, scheme, value)? {
+            Some(id) => {
+                doc.insert((*field).to_owned(), Value::String(id.to_string()));
+            }
+            None => errors.push(FieldError::new(
+                *field,
+                format!("no {} has identifier {text}", table.entity),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
+/// `input` with its references resolved to ids.
+fn resolve<R: Resource>(conn: &mut PgConnection, input: R::Input) -> Result<R::Input, Error> {
+    if R::REFERENCES.is_empty() {
+        return Ok(input);
+    }
+    let Value::Object(mut doc) = serde_json::to_value(input).map_err(Error::internal)? else {
+        return Err(Error::internal("input is not an object"));
+    };
+    resolve_members::<R>(conn, &mut doc)?;
+    serde_json::from_value(Value::Object(doc)).map_err(Error::internal)
+}
+
+/// POST: 201 with `Location` and `ETag`. With an `Idempotency-Key`, the
+/// first response is stored with the write and replayed for retries.
 pub async fn create<R: Resource>(
     pool: &PgPool,
     viewer: Principal,
     scope: R::Scope,
     input: R::Input,
+    idempotency: Option<IdempotencyKey>,
 ) -> Result<HttpResponse, Error> {
-    refuse_hidden::<R>(
-        &viewer,
-        &serde_json::to_value(&input).map_err(Error::internal)?,
-    )?;
-    let data = R::validate(scope, input)?;
-    let record = db::transaction(pool, Some(viewer.key_id), move |conn| {
-        R::create(conn, &data)
+    let input_value = serde_json::to_value(&input).map_err(Error::internal)?;
+    refuse_hidden::<R>(&viewer, &input_value)?;
+    let remember = match &idempotency {
+        Some(key) => {
+            let hash = key.request_hash(&input_value)?;
+            if let Some(response) = replay(pool, &viewer, key, &hash).await? {
+                return Ok(response);
+            }
+            Some((key.clone(), hash))
+        }
+        None => None,
+    };
+    let author = viewer.clone();
+    let outcome = db::transaction(pool, Some(viewer.key_id), move |conn| {
+        let data = R::validate(scope, resolve::<R>(conn, input)?)?;
+        let record = R::create(conn, &data)?;
+        let response = stored::<R>(201, record, &author, true)?;
+        if let Some((key, hash)) = &remember {
+            remembered::remember(conn, author.key_id, &key.key, key.ttl, hash, &response)?;
+        }
+        Ok(response)
     })
-    .await?;
-    let location = R::location(&record);
-    let mut response = respond::<R>(StatusCode::CREATED, record, &viewer)?;
-    response.headers_mut().insert(
-        header::LOCATION,
-        header::HeaderValue::from_str(&location).map_err(Error::internal)?,
-    );
-    Ok(response)
+    .await;
+    match (outcome, &idempotency) {
+        (Ok(response), _) => idempotency::to_http(&response, false),
+        // A concurrent request with the same key may have won: replay it.
+        (Err(err), Some(key)) => {
+            let hash = key.request_hash(&input_value)?;
+            match replay(pool, &viewer, key, &hash).await? {
+                Some(response) => Ok(response),
+                None => Err(err),
+            }
+        }
+        (Err(err), None) => Err(err),
+    }
+}
+
+/// The stored response for `key`, if there is one: replayed when the
+/// request is the same, 422 when it is another.
+async fn replay(
+    pool: &PgPool,
+    viewer: &Principal,
+    key: &IdempotencyKey,
+    hash: &[u8],
+) -> Result<Option<HttpResponse>, Error> {
+    let (key_id, name, ttl) = (viewer.key_id, key.key.clone(), key.ttl);
+    let found = db::run(pool, move |conn| remembered::find(conn, key_id, &name, ttl)).await?;
+    match found {
+        None => Ok(None),
+        Some(first) if first.request_hash == hash => {
+            Ok(Some(idempotency::to_http(&first.response, true)?))
+        }
+        Some(_) => Err(Error::invalid(
+            idempotency::HEADER,
+            "this key was used for a different request; use a new key",
+        )),
+    }
 }
 
 /// GET: 200 with `ETag`, or 304 when `If-None-Match` holds the current one.
@@ -162,10 +281,10 @@ pub async fn get<R: Resource>(
     let version = R::version(&record);
     if if_none_match.matches(&etag(version)) {
         return Ok(HttpResponse::NotModified()
-            .insert_header(ETag(etag(version)))
+            .insert_header(header::ETag(etag(version)))
             .finish());
     }
-    respond::<R>(StatusCode::OK, record, &viewer)
+    idempotency::to_http(&stored::<R>(200, record, &viewer, false)?, false)
 }
 
 /// PUT: replaces every writable field (omitted optional ones are cleared,
@@ -182,16 +301,71 @@ pub async fn replace<R: Resource>(
         &viewer,
         &serde_json::to_value(&input).map_err(Error::internal)?,
     )?;
-    // Invalid input is refused before any database work.
-    let may_reparent = R::reparents(&R::validate(scope, input.clone())?);
-    let writer = viewer.clone();
-    let record = db::transaction(pool, Some(viewer.key_id), move |conn| {
-        R::update(conn, scope, id, &check, may_reparent, |current| {
-            R::validate(scope, keep_hidden::<R>(&writer, &input, current)?)
-        })
+    let may_reparent = R::reparents(&input);
+    let author = viewer.clone();
+    let response = db::transaction(pool, Some(viewer.key_id), move |conn| {
+        let input = resolve::<R>(conn, input)?;
+        let record = R::update(conn, scope, id, &check, may_reparent, |current| {
+            R::validate(scope, keep_hidden::<R>(&author, &input, current)?)
+        })?;
+        stored::<R>(200, record, &author, false)
     })
     .await?;
-    respond::<R>(StatusCode::OK, record, &viewer)
+    idempotency::to_http(&response, false)
+}
+
+/// PUT by external identifier: replaces the live record carrying
+/// `scheme:value` (200), or creates it (201). The identifier is added to
+/// the body's identifiers when missing. Sending the same body again changes
+/// nothing: same version, no journal entry. Concurrent upserts of one new
+/// identifier create one record.
+pub async fn upsert<R: Resource<Scope = ()>>(
+    pool: &PgPool,
+    viewer: Principal,
+    identifier: Identifier,
+    check: VersionCheck,
+    input: R::Input,
+) -> Result<HttpResponse, Error> {
+    let table = R::TABLE.ok_or_else(|| Error::internal("resource without identifiers"))?;
+    let Value::Object(mut doc) = serde_json::to_value(&input).map_err(Error::internal)? else {
+        return Err(Error::internal("input is not an object"));
+    };
+    refuse_hidden::<R>(&viewer, &Value::Object(doc.clone()))?;
+    let listed = doc
+        .entry("identifiers")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    let carried = serde_json::to_value(&identifier).map_err(Error::internal)?;
+    if let Value::Array(list) = listed {
+        if !list.contains(&carried) {
+            list.push(carried);
+        }
+    }
+    let input: R::Input = serde_json::from_value(Value::Object(doc)).map_err(Error::internal)?;
+    let may_reparent = R::reparents(&input);
+    let author = viewer.clone();
+    let response = db::transaction(pool, Some(viewer.key_id), move |conn| {
+        identifiers::lock(conn, table, &identifier.scheme, &identifier.value)?;
+        let input = resolve::<R>(conn, input)?;
+        match identifiers::owner(conn, table, &identifier.scheme, &identifier.value)? {
+            Some(id) => {
+                let record = R::update(conn, (), id, &check, may_reparent, |current| {
+                    R::validate((), keep_hidden::<R>(&author, &input, current)?)
+                })?;
+                stored::<R>(200, record, &author, false)
+            }
+            None => {
+                if let VersionCheck::OneOf(_) = check {
+                    return Err(Error::PreconditionFailed {
+                        current_version: None,
+                    });
+                }
+                let record = R::create(conn, &R::validate((), input)?)?;
+                stored::<R>(201, record, &author, true)
+            }
+        }
+    })
+    .await?;
+    idempotency::to_http(&response, false)
 }
 
 /// PATCH: applies a JSON merge patch to the current record; the result is
@@ -202,7 +376,7 @@ pub async fn patch<R: Resource>(
     scope: R::Scope,
     id: Uuid,
     check: VersionCheck,
-    patch: MergePatch,
+    mut patch: MergePatch,
 ) -> Result<HttpResponse, Error> {
     if R::hidden_fields(&viewer)
         .iter()
@@ -211,13 +385,16 @@ pub async fn patch<R: Resource>(
         return Err(Error::Forbidden { scope: "pii" });
     }
     let may_reparent = R::PARENT_FIELD.is_some_and(|field| patch.sets(field));
-    let record = db::transaction(pool, Some(viewer.key_id), move |conn| {
-        R::update(conn, scope, id, &check, may_reparent, |current| {
+    let author = viewer.clone();
+    let response = db::transaction(pool, Some(viewer.key_id), move |conn| {
+        resolve_members::<R>(conn, patch.members_mut())?;
+        let record = R::update(conn, scope, id, &check, may_reparent, |current| {
             R::validate(scope, patch.apply(&R::input_of(current)?)?)
-        })
+        })?;
+        stored::<R>(200, record, &author, false)
     })
     .await?;
-    respond::<R>(StatusCode::OK, record, &viewer)
+    idempotency::to_http(&response, false)
 }
 
 /// DELETE: soft delete, 204.

@@ -5,8 +5,9 @@
 use crate::store::api_keys::Principal;
 use crate::{
     api::{
-        common::{self, Source},
+        common::{self, by_identifier, Identifier, Reference, Source},
         extract::{JsonBody, Query},
+        idempotency::{Idempotency, IdempotencyKeyHeader},
         merge_patch::MergePatch,
         organizations::Organization,
         pagination::{fetch_page, page_response},
@@ -21,6 +22,7 @@ use crate::{
     page_type,
     store::{
         organizations, people,
+        refs::{Table, ORGANIZATIONS, PEOPLE, ROLES},
         roles::{self as store, RoleData, RoleFilter, RoleRecord},
         CreatedSort, VersionCheck,
     },
@@ -71,10 +73,16 @@ pub struct Role {
     #[schema(required = true)]
     pub note: Option<String>,
     pub sources: Vec<Source>,
+    /// External identifiers, e.g. of district systems.
+    pub identifiers: Vec<Identifier>,
     /// Incremented by every change; the ETag is this number in quotes.
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the record was deleted; only tombstones (`include_deleted`,
+    /// the change feed) have one.
+    #[schema(required = true)]
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<RoleRecord> for Role {
@@ -91,9 +99,11 @@ impl TryFrom<RoleRecord> for Role {
             end_date: r.end_date,
             note: r.note,
             sources: common::from_json(r.sources)?,
+            identifiers: common::from_json(r.identifiers)?,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            deleted_at: r.deleted_at,
         })
     }
 }
@@ -110,14 +120,14 @@ impl TryFrom<RoleRecord> for Role {
     "note": "First batch"
 }))]
 pub struct RoleInput {
-    /// A live organization.
-    pub organization_id: Uuid,
+    /// A live organization (id or `scheme:value`).
+    pub organization_id: Reference,
     /// A live person.
     #[serde(default)]
-    pub person_id: Option<Uuid>,
+    pub person_id: Option<Reference>,
     /// A live organization other than `organization_id`.
     #[serde(default)]
-    pub member_organization_id: Option<Uuid>,
+    pub member_organization_id: Option<Reference>,
     /// The post, e.g. "Deputy Secretary" or "Member unit".
     #[schema(
         min_length = 1,
@@ -136,6 +146,11 @@ pub struct RoleInput {
     #[serde(default)]
     #[schema(max_items = 100)]
     pub sources: Vec<Source>,
+    /// External identifiers; each (resource, scheme, value) belongs to one
+    /// live record.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub identifiers: Vec<Identifier>,
 }
 
 /// A JSON merge patch (RFC 7396) of a role. (Describes the body in the
@@ -145,9 +160,9 @@ pub struct RoleInput {
 #[schema(example = json!({"end_date": "2025-12-31"}))]
 pub struct RolePatch {
     #[schema(nullable = false)]
-    pub organization_id: Option<Uuid>,
-    pub person_id: Option<Uuid>,
-    pub member_organization_id: Option<Uuid>,
+    pub organization_id: Option<Reference>,
+    pub person_id: Option<Reference>,
+    pub member_organization_id: Option<Reference>,
     #[schema(
         nullable = false,
         min_length = 1,
@@ -161,6 +176,8 @@ pub struct RolePatch {
     pub note: Option<String>,
     #[schema(max_items = 100)]
     pub sources: Option<Vec<Source>>,
+    #[schema(max_items = 20)]
+    pub identifiers: Option<Vec<Identifier>>,
 }
 
 page_type!(
@@ -219,6 +236,11 @@ pub struct ListRolesParams {
     title: Option<String>,
     /// Only roles changed at or after this instant (RFC 3339).
     updated_since: Option<DateTime<Utc>>,
+    /// Only records carrying this external identifier, as `scheme:value`.
+    #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*:.+$")]
+    identifier: Option<String>,
+    /// Also list deleted records (tombstones, with `deleted_at`).
+    include_deleted: Option<bool>,
     /// Order of the listing.
     sort: Option<CreatedSort>,
     /// Page size, 1–500 (default 50).
@@ -257,6 +279,13 @@ impl Resource for Roles {
     type Data = RoleData;
     type Output = Role;
 
+    const TABLE: Option<Table> = Some(ROLES);
+    const REFERENCES: &'static [(&'static str, Table)] = &[
+        ("organization_id", ORGANIZATIONS),
+        ("person_id", PEOPLE),
+        ("member_organization_id", ORGANIZATIONS),
+    ];
+
     fn version(record: &RoleRecord) -> i64 {
         record.version
     }
@@ -268,14 +297,15 @@ impl Resource for Roles {
     fn input_of(record: &RoleRecord) -> Result<RoleInput, Error> {
         let r = Role::try_from(record.clone())?;
         Ok(RoleInput {
-            organization_id: r.organization_id,
-            person_id: r.person_id,
-            member_organization_id: r.member_organization_id,
+            organization_id: r.organization_id.into(),
+            person_id: r.person_id.map(Reference::from),
+            member_organization_id: r.member_organization_id.map(Reference::from),
             title: r.title,
             start_date: r.start_date,
             end_date: r.end_date,
             note: r.note,
             sources: r.sources,
+            identifiers: r.identifiers,
         })
     }
 
@@ -289,7 +319,14 @@ impl Resource for Roles {
                 input.member_organization_id.is_some(),
             ),
         ]);
-        if input.member_organization_id == Some(input.organization_id) {
+        let organization_id = input.organization_id.id()?;
+        let person_id = input.person_id.as_ref().map(Reference::id).transpose()?;
+        let member_organization_id = input
+            .member_organization_id
+            .as_ref()
+            .map(Reference::id)
+            .transpose()?;
+        if member_organization_id == Some(organization_id) {
             v.error(
                 "member_organization_id",
                 "an organization cannot hold a role in itself",
@@ -298,16 +335,18 @@ impl Resource for Roles {
         v.not_before("end_date", input.end_date, "start_date", input.start_date);
         let note = v.optional_text("note", input.note.as_deref(), common::MAX_NOTE_CHARS);
         let sources = common::sources(&mut v, "sources", &input.sources);
+        let identifiers = common::identifiers(&mut v, "identifiers", &input.identifiers);
         v.finish()?;
         Ok(RoleData {
-            organization_id: input.organization_id,
-            person_id: input.person_id,
-            member_organization_id: input.member_organization_id,
+            organization_id,
+            person_id,
+            member_organization_id,
             title,
             start_date: input.start_date,
             end_date: input.end_date,
             note,
             sources: common::to_json(sources)?,
+            identifiers: common::to_json(identifiers)?,
         })
     }
 
@@ -374,6 +413,12 @@ pub async fn list(
         active_on: p.active_on,
         title: search_param("title", p.title)?,
         updated_since: p.updated_since,
+        identifier: p
+            .identifier
+            .as_deref()
+            .map(|text| common::parse_identifier("identifier", text).map(|i| (i.scheme, i.value)))
+            .transpose()?,
+        include_deleted: p.include_deleted.unwrap_or(false),
     };
     let sort = p.sort.unwrap_or_default();
     let (items, next_cursor) = fetch_page(
@@ -494,6 +539,7 @@ pub async fn held_by(
     path = "/v1/roles",
     tag = "roles",
     operation_id = "createRole",
+    params(IdempotencyKeyHeader),
     request_body(content = RoleInput, content_type = "application/json"),
     responses(
         (status = 201, description = "Created", body = Role, headers(
@@ -505,9 +551,10 @@ pub async fn held_by(
 pub async fn create(
     pool: web::Data<PgPool>,
     viewer: Principal,
+    Idempotency(idempotency): Idempotency,
     body: JsonBody<RoleInput>,
 ) -> Result<HttpResponse, Error> {
-    resource::create::<Roles>(&pool, viewer, (), body.0).await
+    resource::create::<Roles>(&pool, viewer, (), body.0, idempotency).await
 }
 
 /// Gets a role.
@@ -604,4 +651,36 @@ pub async fn delete(
     IfMatch(check): IfMatch,
 ) -> Result<HttpResponse, Error> {
     resource::delete::<Roles>(&pool, viewer, (), *id, check).await
+}
+
+/// Creates or replaces the role carrying an external identifier.
+#[utoipa::path(
+    put,
+    path = "/v1/roles/by-identifier/{scheme}/{value}",
+    tag = "roles",
+    operation_id = "upsertRoleByIdentifier",
+    params(
+        ("scheme" = String, Path, description = "Identifier scheme"),
+        ("value" = String, Path, description = "Identifier value (percent-encoded)"),
+        IfMatch,
+    ),
+    request_body(content = RoleInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Replaced (the same body again changes nothing: same version)", body = Role,
+            headers(("ETag" = String, description = "Entity tag of the current version"))),
+        (status = 201, description = "Created", body = Role, headers(
+            ("Location" = String, description = "URL of the new role"),
+            ("ETag" = String, description = "Entity tag of the new version"))),
+        UpdateErrors,
+    )
+)]
+pub async fn upsert(
+    pool: web::Data<PgPool>,
+    viewer: Principal,
+    path: web::Path<(String, String)>,
+    IfMatch(check): IfMatch,
+    body: JsonBody<RoleInput>,
+) -> Result<HttpResponse, Error> {
+    let identifier = by_identifier(path.into_inner())?;
+    resource::upsert::<Roles>(&pool, viewer, identifier, check, body.0).await
 }

@@ -16,6 +16,7 @@ diesel::table! {
         version -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        identifiers -> Jsonb,
         deleted_at -> Nullable<Timestamptz>,
     }
 }
@@ -39,6 +40,7 @@ diesel::table! {
         version -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        identifiers -> Jsonb,
         deleted_at -> Nullable<Timestamptz>,
     }
 }
@@ -57,6 +59,7 @@ diesel::table! {
         version -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        identifiers -> Jsonb,
         deleted_at -> Nullable<Timestamptz>,
     }
 }
@@ -78,6 +81,7 @@ diesel::table! {
         version -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        identifiers -> Jsonb,
         deleted_at -> Nullable<Timestamptz>,
     }
 }
@@ -137,6 +141,28 @@ diesel::table! {
         changed -> Array<Text>,
         before -> Nullable<Jsonb>,
         after -> Nullable<Jsonb>,
+        commit_seq -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    external_ids (entity_type, scheme, value) {
+        entity_type -> Text,
+        scheme -> Text,
+        value -> Text,
+        entity_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (key_id, key) {
+        key_id -> Uuid,
+        key -> Text,
+        request_hash -> Bytea,
+        status -> Int2,
+        headers -> Jsonb,
+        body -> Bytea,
+        created_at -> Timestamptz,
     }
 }
 

@@ -9,7 +9,7 @@ use crate::{
     error::Error,
     live_rows,
     store::{
-        keyset_after, keyset_order, like_escape,
+        identifiers, keyset_after, keyset_order, like_escape,
         refs::{self, Tree, EVENTS},
         After, SortKey, SortOrder, SortValue, VersionCheck,
     },
@@ -64,7 +64,7 @@ text_enum! {
 }
 
 /// An event row, tombstones included.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = events, check_for_backend(Pg))]
 pub struct EventRecord {
     pub id: Uuid,
@@ -78,9 +78,12 @@ pub struct EventRecord {
     pub parent_event_id: Option<Uuid>,
     pub topics: Vec<String>,
     pub sources: Value,
+    /// JSON array of `{scheme, value}`.
+    pub identifiers: Value,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    #[serde(default)]
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
@@ -99,6 +102,8 @@ pub struct EventData {
     pub topics: Vec<String>,
     /// JSON array of `{url, note?}`.
     pub sources: Value,
+    /// JSON array of `{scheme, value}`.
+    pub identifiers: Value,
 }
 
 impl EventRecord {
@@ -115,6 +120,7 @@ impl EventRecord {
             parent_event_id: self.parent_event_id,
             topics: self.topics.clone(),
             sources: self.sources.clone(),
+            identifiers: self.identifiers.clone(),
         }
     }
 }
@@ -192,6 +198,7 @@ pub fn lock_shared(conn: &mut PgConnection, id: Uuid) -> Result<(), Error> {
 /// Creates an event; its parent event must be live.
 pub fn create(conn: &mut PgConnection, data: &EventData) -> Result<EventRecord, Error> {
     refs::require_live(conn, &[(EVENTS, data.parent_event_id, "parent_event_id")])?;
+    identifiers::check_free(conn, EVENTS, &data.identifiers, None)?;
     insert(conn, data)
 }
 
@@ -208,6 +215,7 @@ pub fn update(
         refs::lock_tree(conn, TREE)?;
     }
     update_live(conn, id, check, change, |conn, current, data| {
+        identifiers::check_free(conn, EVENTS, &data.identifiers, Some(id))?;
         if data.parent_event_id == current.parent_event_id {
             return Ok(());
         }
@@ -265,6 +273,10 @@ pub struct EventFilter {
     /// Case-insensitive substring of the title or description.
     pub q: Option<String>,
     pub updated_since: Option<DateTime<Utc>>,
+    /// Only records carrying this identifier (`scheme`, `value`).
+    pub identifier: Option<(String, String)>,
+    /// Also list deleted records (tombstones).
+    pub include_deleted: bool,
 }
 
 /// One keyset page of live events.
@@ -275,10 +287,13 @@ pub fn list(
     after: Option<&After>,
     limit: i64,
 ) -> Result<Vec<EventRecord>, Error> {
-    let mut query = dsl::events
-        .filter(dsl::deleted_at.is_null())
-        .select(EventRecord::as_select())
-        .into_boxed();
+    let mut query = dsl::events.select(EventRecord::as_select()).into_boxed();
+    if !filter.include_deleted {
+        query = query.filter(dsl::deleted_at.is_null());
+    }
+    if let Some((scheme, value)) = &filter.identifier {
+        query = query.filter(dsl::identifiers.contains(identifiers::containment(scheme, value)));
+    }
     if let Some(from) = filter.from {
         query = query.filter(
             sql::<Bool>("coalesce(events.ends_at, events.starts_at) >= ")

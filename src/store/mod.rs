@@ -3,6 +3,8 @@
 
 pub mod api_keys;
 pub mod events;
+pub mod idempotency;
+pub mod identifiers;
 pub mod journal;
 pub mod organizations;
 pub mod participants;
@@ -38,7 +40,7 @@ impl VersionCheck {
         match self {
             Self::OneOf(versions) if !versions.contains(&current) => {
                 Err(Error::PreconditionFailed {
-                    current_version: current,
+                    current_version: Some(current),
                 })
             }
             _ => Ok(()),
@@ -368,7 +370,9 @@ mod tests {
         assert!(VersionCheck::OneOf(vec![2, 3]).verify(3).is_ok());
         assert!(matches!(
             VersionCheck::OneOf(vec![2]).verify(3),
-            Err(Error::PreconditionFailed { current_version: 3 })
+            Err(Error::PreconditionFailed {
+                current_version: Some(3)
+            })
         ));
     }
 }

@@ -6,7 +6,7 @@ use crate::{
     error::Error,
     live_rows,
     store::{
-        keyset_after, keyset_order, like_escape,
+        identifiers, keyset_after, keyset_order, like_escape,
         refs::{self, Tree, ORGANIZATIONS},
         After, NameSort, Named, VersionCheck,
     },
@@ -57,7 +57,7 @@ text_enum! {
 }
 
 /// An organization row, tombstones included.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = organizations, check_for_backend(Pg))]
 pub struct OrganizationRecord {
     pub id: Uuid,
@@ -70,9 +70,12 @@ pub struct OrganizationRecord {
     pub description: Option<String>,
     pub contact_details: Value,
     pub sources: Value,
+    /// JSON array of `{scheme, value}`.
+    pub identifiers: Value,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    #[serde(default)]
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
@@ -92,6 +95,8 @@ pub struct OrganizationData {
     pub contact_details: Value,
     /// JSON array of `{url, note?}`.
     pub sources: Value,
+    /// JSON array of `{scheme, value}`.
+    pub identifiers: Value,
 }
 
 impl OrganizationRecord {
@@ -107,6 +112,7 @@ impl OrganizationRecord {
             description: self.description.clone(),
             contact_details: self.contact_details.clone(),
             sources: self.sources.clone(),
+            identifiers: self.identifiers.clone(),
         }
     }
 }
@@ -126,6 +132,10 @@ pub struct OrganizationFilter {
     /// Case-insensitive substring of the name or any other name.
     pub q: Option<String>,
     pub updated_since: Option<DateTime<Utc>>,
+    /// Only records carrying this identifier (`scheme`, `value`).
+    pub identifier: Option<(String, String)>,
+    /// Also list deleted records (tombstones).
+    pub include_deleted: bool,
 }
 
 impl Named for OrganizationRecord {
@@ -146,6 +156,7 @@ pub fn create(
     data: &OrganizationData,
 ) -> Result<OrganizationRecord, Error> {
     refs::require_live(conn, &[(ORGANIZATIONS, data.parent_id, "parent_id")])?;
+    identifiers::check_free(conn, ORGANIZATIONS, &data.identifiers, None)?;
     insert(conn, data)
 }
 
@@ -165,6 +176,7 @@ pub fn update(
         refs::lock_tree(conn, TREE)?;
     }
     update_live(conn, id, check, change, |conn, current, data| {
+        identifiers::check_free(conn, ORGANIZATIONS, &data.identifiers, Some(id))?;
         if data.parent_id == current.parent_id {
             return Ok(());
         }
@@ -209,9 +221,14 @@ pub fn list(
     limit: i64,
 ) -> Result<Vec<OrganizationRecord>, Error> {
     let mut query = dsl::organizations
-        .filter(dsl::deleted_at.is_null())
         .select(OrganizationRecord::as_select())
         .into_boxed();
+    if !filter.include_deleted {
+        query = query.filter(dsl::deleted_at.is_null());
+    }
+    if let Some((scheme, value)) = &filter.identifier {
+        query = query.filter(dsl::identifiers.contains(identifiers::containment(scheme, value)));
+    }
     if let Some(kind) = filter.kind {
         query = query.filter(dsl::kind.eq(kind));
     }

@@ -35,7 +35,7 @@ text_enum! {
 }
 
 /// A participant row, tombstones included.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = event_participants, check_for_backend(Pg))]
 pub struct ParticipantRecord {
     pub id: Uuid,
@@ -48,6 +48,7 @@ pub struct ParticipantRecord {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    #[serde(default)]
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
@@ -235,11 +236,20 @@ pub fn delete(
     mark_deleted(conn, id)
 }
 
-/// One keyset page of the live participants of event `event`, oldest first.
+/// Participant list filters; all given ones must hold.
+#[derive(Debug, Clone, Default)]
+pub struct ParticipantFilter {
+    pub role: Option<ParticipantRole>,
+    pub updated_since: Option<DateTime<Utc>>,
+    /// Also list removed participants (tombstones).
+    pub include_deleted: bool,
+}
+
+/// One keyset page of the participants of event `event`, oldest first.
 pub fn list(
     conn: &mut PgConnection,
     event: Uuid,
-    role: Option<ParticipantRole>,
+    filter: &ParticipantFilter,
     after: Option<&After>,
     limit: i64,
 ) -> Result<Vec<ParticipantRow>, Error> {
@@ -247,7 +257,6 @@ pub fn list(
     let (person, organization, on_behalf_of) = names();
     let mut query = dsl::event_participants
         .filter(dsl::event_id.eq(event))
-        .filter(dsl::deleted_at.is_null())
         .select((
             ParticipantRecord::as_select(),
             person,
@@ -255,8 +264,14 @@ pub fn list(
             on_behalf_of,
         ))
         .into_boxed();
-    if let Some(role) = role {
+    if !filter.include_deleted {
+        query = query.filter(dsl::deleted_at.is_null());
+    }
+    if let Some(role) = filter.role {
         query = query.filter(dsl::role.eq(role));
+    }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(dsl::updated_at.ge(since));
     }
     if let Some(after) = after {
         query = query.filter(keyset_after("event_participants", sort, after));

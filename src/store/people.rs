@@ -5,7 +5,7 @@ use crate::{
     error::Error,
     live_rows,
     store::{
-        keyset_after, keyset_order, like_escape,
+        identifiers, keyset_after, keyset_order, like_escape,
         refs::{self, PEOPLE},
         roles, After, NameSort, Named, VersionCheck,
     },
@@ -19,7 +19,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 /// A person row, tombstones included.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = people, check_for_backend(Pg))]
 pub struct PersonRecord {
     pub id: Uuid,
@@ -35,9 +35,12 @@ pub struct PersonRecord {
     pub image_url: Option<String>,
     pub contact_details: Value,
     pub sources: Value,
+    /// JSON array of `{scheme, value}`.
+    pub identifiers: Value,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    #[serde(default)]
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
@@ -60,6 +63,8 @@ pub struct PersonData {
     pub contact_details: Value,
     /// JSON array of `{url, note?}`.
     pub sources: Value,
+    /// JSON array of `{scheme, value}`.
+    pub identifiers: Value,
 }
 
 impl PersonRecord {
@@ -78,6 +83,7 @@ impl PersonRecord {
             image_url: self.image_url.clone(),
             contact_details: self.contact_details.clone(),
             sources: self.sources.clone(),
+            identifiers: self.identifiers.clone(),
         }
     }
 }
@@ -95,6 +101,10 @@ pub struct PersonFilter {
     /// `organization_id` when given).
     pub active_on: Option<NaiveDate>,
     pub updated_since: Option<DateTime<Utc>>,
+    /// Only records carrying this identifier (`scheme`, `value`).
+    pub identifier: Option<(String, String)>,
+    /// Also list deleted records (tombstones).
+    pub include_deleted: bool,
 }
 
 impl Named for PersonRecord {
@@ -111,6 +121,7 @@ impl Named for PersonRecord {
 
 /// Creates a person.
 pub fn create(conn: &mut PgConnection, data: &PersonData) -> Result<PersonRecord, Error> {
+    identifiers::check_free(conn, PEOPLE, &data.identifiers, None)?;
     insert(conn, data)
 }
 
@@ -121,7 +132,9 @@ pub fn update(
     check: &VersionCheck,
     change: impl FnOnce(&PersonRecord) -> Result<PersonData, Error>,
 ) -> Result<PersonRecord, Error> {
-    update_live(conn, id, check, change, |_, _, _| Ok(()))
+    update_live(conn, id, check, change, |conn, _, data| {
+        identifiers::check_free(conn, PEOPLE, &data.identifiers, Some(id))
+    })
 }
 
 /// Soft-deletes person `id`. Refused with 409 while live roles or event
@@ -152,10 +165,13 @@ pub fn list(
     after: Option<&After>,
     limit: i64,
 ) -> Result<Vec<PersonRecord>, Error> {
-    let mut query = dsl::people
-        .filter(dsl::deleted_at.is_null())
-        .select(PersonRecord::as_select())
-        .into_boxed();
+    let mut query = dsl::people.select(PersonRecord::as_select()).into_boxed();
+    if !filter.include_deleted {
+        query = query.filter(dsl::deleted_at.is_null());
+    }
+    if let Some((scheme, value)) = &filter.identifier {
+        query = query.filter(dsl::identifiers.contains(identifiers::containment(scheme, value)));
+    }
     if let Some(q) = &filter.q {
         query = query.filter(dsl::search_text.ilike(format!("%{}%", like_escape(q))));
     }

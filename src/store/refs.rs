@@ -34,6 +34,10 @@ pub const PEOPLE: Table = Table {
     name: "people",
     entity: "person",
 };
+pub const ROLES: Table = Table {
+    name: "roles",
+    entity: "role",
+};
 pub const EVENTS: Table = Table {
     name: "events",
     entity: "event",

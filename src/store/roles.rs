@@ -10,10 +10,10 @@ use crate::{
     error::Error,
     live_rows,
     store::{
-        keyset_after, keyset_order, like_escape,
+        identifiers, keyset_after, keyset_order, like_escape,
         organizations::OrganizationRecord,
         people::PersonRecord,
-        refs::{self, ORGANIZATIONS, PEOPLE},
+        refs::{self, ORGANIZATIONS, PEOPLE, ROLES},
         After, Created, CreatedSort, VersionCheck,
     },
 };
@@ -29,7 +29,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 /// A role row, tombstones included.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = roles, check_for_backend(Pg))]
 pub struct RoleRecord {
     pub id: Uuid,
@@ -41,9 +41,12 @@ pub struct RoleRecord {
     pub end_date: Option<NaiveDate>,
     pub note: Option<String>,
     pub sources: Value,
+    /// JSON array of `{scheme, value}`.
+    pub identifiers: Value,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    #[serde(default)]
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
@@ -60,6 +63,8 @@ pub struct RoleData {
     pub note: Option<String>,
     /// JSON array of `{url, note?}`.
     pub sources: Value,
+    /// JSON array of `{scheme, value}`.
+    pub identifiers: Value,
 }
 
 impl RoleRecord {
@@ -74,6 +79,7 @@ impl RoleRecord {
             end_date: self.end_date,
             note: self.note.clone(),
             sources: self.sources.clone(),
+            identifiers: self.identifiers.clone(),
         }
     }
 }
@@ -157,6 +163,7 @@ fn check_references(conn: &mut PgConnection, data: &RoleData) -> Result<(), Erro
 /// Creates a role; the organization and the member must be live.
 pub fn create(conn: &mut PgConnection, data: &RoleData) -> Result<RoleRecord, Error> {
     check_references(conn, data)?;
+    identifiers::check_free(conn, ROLES, &data.identifiers, None)?;
     insert(conn, data)
 }
 
@@ -168,7 +175,8 @@ pub fn update(
     change: impl FnOnce(&RoleRecord) -> Result<RoleData, Error>,
 ) -> Result<RoleRecord, Error> {
     update_live(conn, id, check, change, |conn, _, data| {
-        check_references(conn, data)
+        check_references(conn, data)?;
+        identifiers::check_free(conn, ROLES, &data.identifiers, Some(id))
     })
 }
 
@@ -190,6 +198,10 @@ pub struct RoleFilter {
     /// Case-insensitive substring of the title.
     pub title: Option<String>,
     pub updated_since: Option<DateTime<Utc>>,
+    /// Only records carrying this identifier (`scheme`, `value`).
+    pub identifier: Option<(String, String)>,
+    /// Also list deleted records (tombstones).
+    pub include_deleted: bool,
 }
 
 /// One keyset page of live roles.
@@ -200,10 +212,13 @@ pub fn list(
     after: Option<&After>,
     limit: i64,
 ) -> Result<Vec<RoleRecord>, Error> {
-    let mut query = dsl::roles
-        .filter(dsl::deleted_at.is_null())
-        .select(RoleRecord::as_select())
-        .into_boxed();
+    let mut query = dsl::roles.select(RoleRecord::as_select()).into_boxed();
+    if !filter.include_deleted {
+        query = query.filter(dsl::deleted_at.is_null());
+    }
+    if let Some((scheme, value)) = &filter.identifier {
+        query = query.filter(dsl::identifiers.contains(identifiers::containment(scheme, value)));
+    }
     if let Some(organization) = filter.organization_id {
         query = query.filter(dsl::organization_id.eq(organization));
     }

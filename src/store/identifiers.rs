@@ -1,0 +1,103 @@
+//! External identifiers: `{scheme, value}` pairs by which district systems
+//! name records. The `external_ids` table (kept by triggers) maps the
+//! identifiers of live records to their owners, one owner per (entity
+//! type, scheme, value).
+
+use crate::{
+    db::schema::external_ids::dsl,
+    error::{ConflictingRecord, Error},
+    store::refs::Table,
+};
+use diesel::{pg::PgConnection, prelude::*, sql_types::Text};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// One external identifier of a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"scheme": "yangpu-party-org", "value": "310110-0042"}))]
+pub struct Identifier {
+    /// The naming system: letters, digits, `.`, `_` and `-` (no `:`).
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+    )]
+    pub scheme: String,
+    /// The record's identifier in that system.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+    )]
+    pub value: String,
+}
+
+/// The live record of `table` carrying identifier `scheme:value`, if any.
+pub fn owner(
+    conn: &mut PgConnection,
+    table: Table,
+    scheme: &str,
+    value: &str,
+) -> Result<Option<Uuid>, Error> {
+    Ok(dsl::external_ids
+        .filter(dsl::entity_type.eq(table.entity))
+        .filter(dsl::scheme.eq(scheme))
+        .filter(dsl::value.eq(value))
+        .select(dsl::entity_id)
+        .first(conn)
+        .optional()?)
+}
+
+/// Fails with 409 when another live record of `table` already carries one
+/// of `identifiers` (a JSON array of `{scheme, value}`). The unique key of
+/// `external_ids` enforces the same under concurrent writes.
+pub fn check_free(
+    conn: &mut PgConnection,
+    table: Table,
+    identifiers: &Value,
+    owner_id: Option<Uuid>,
+) -> Result<(), Error> {
+    let list: Vec<Identifier> =
+        serde_json::from_value(identifiers.clone()).map_err(Error::internal)?;
+    let mut conflicts = Vec::new();
+    for identifier in &list {
+        if let Some(other) = owner(conn, table, &identifier.scheme, &identifier.value)? {
+            if Some(other) != owner_id {
+                conflicts.push(ConflictingRecord {
+                    entity_type: table.entity.to_owned(),
+                    id: other,
+                    name: format!("{}:{}", identifier.scheme, identifier.value),
+                });
+            }
+        }
+    }
+    if conflicts.is_empty() {
+        return Ok(());
+    }
+    let taken: Vec<&str> = conflicts.iter().map(|c| c.name.as_str()).collect();
+    Err(Error::Conflict {
+        detail: format!(
+            "identifier {} already belongs to another {}",
+            taken.join(", "),
+            table.entity
+        ),
+        conflicts,
+    })
+}
+
+/// Serializes upserts of one identifier: concurrent `PUT …/by-identifier`
+/// requests for the same new identifier create one record, not two.
+pub fn lock(conn: &mut PgConnection, table: Table, scheme: &str, value: &str) -> Result<(), Error> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind::<Text, _>(format!("{}\u{0}{scheme}\u{0}{value}", table.entity))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records of `table` carrying `scheme:value` (for list filters; tombstones
+/// included, as they keep their identifiers).
+pub fn containment(scheme: &str, value: &str) -> Value {
+    serde_json::json!([{ "scheme": scheme, "value": value }])
+}
