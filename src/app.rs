@@ -1,7 +1,7 @@
 //! Builds the HTTP server: routes, middleware, the docs UI and the pool.
 
 use crate::{
-    api::{self, extract::BodyLimit},
+    api::{self, changes::FeedRetention, extract::BodyLimit, idempotency::IdempotencyTtl},
     auth::RateLimit,
     config::Settings,
     db::{self, PgPool},
@@ -76,11 +76,15 @@ impl Application {
         let openapi = api::ApiDoc::openapi();
         let rate_limit = RateLimit::per_minute(settings.rate_limit_per_minute);
         let origins = settings.cors_allowed_origins.clone();
+        let idempotency_ttl = IdempotencyTtl(settings.idempotency_ttl);
+        let feed_retention = web::Data::new(FeedRetention(settings.feed_retention));
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(pool_data.clone())
                 .app_data(body_limit)
                 .app_data(rate_limit.clone())
+                .app_data(idempotency_ttl)
+                .app_data(feed_retention.clone())
                 .app_data(web::PathConfig::default().error_handler(api::extract::path_error))
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
                 .wrap(cors(&origins))

@@ -23,6 +23,10 @@ pub struct Settings {
     /// Requests a minute each API key may make on this instance; 0 (the
     /// default) turns rate limiting off.
     pub rate_limit_per_minute: u32,
+    /// How long an `Idempotency-Key` is remembered.
+    pub idempotency_ttl: chrono::Duration,
+    /// How long a change-feed cursor stays valid.
+    pub feed_retention: chrono::Duration,
 }
 
 /// A setting that is present but unusable.
@@ -94,6 +98,12 @@ impl Settings {
         let rate_limit_per_minute = parse(&lookup, "RATE_LIMIT_PER_MINUTE", "0", |v| {
             int_in_range(v, 0, 1_000_000).map(|n| n as u32)
         })?;
+        let idempotency_ttl = parse(&lookup, "IDEMPOTENCY_TTL_HOURS", "24", |v| {
+            int_in_range(v, 1, 24 * 365).map(|h| chrono::Duration::hours(h as i64))
+        })?;
+        let feed_retention = parse(&lookup, "FEED_RETENTION_HOURS", "720", |v| {
+            int_in_range(v, 1, 24 * 3650).map(|h| chrono::Duration::hours(h as i64))
+        })?;
         Ok(Self {
             database_url,
             bind_addr,
@@ -103,6 +113,8 @@ impl Settings {
             http_workers,
             cors_allowed_origins,
             rate_limit_per_minute,
+            idempotency_ttl,
+            feed_retention,
         })
     }
 }
@@ -194,6 +206,8 @@ mod tests {
             ("CORS_ALLOWED_ORIGINS", "example.org"),
             ("CORS_ALLOWED_ORIGINS", "https://a.example/path"),
             ("RATE_LIMIT_PER_MINUTE", "-1"),
+            ("IDEMPOTENCY_TTL_HOURS", "0"),
+            ("FEED_RETENTION_HOURS", "forever"),
         ] {
             let err = settings(&[(name, value)]).unwrap_err();
             assert_eq!(err.name, name);

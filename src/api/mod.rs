@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod changes;
 pub mod common;
 pub mod events;
 pub mod extract;
@@ -82,6 +83,7 @@ its ETag enables conditional reads (`If-None-Match`) and optimistic concurrency 
         api_keys::get,
         api_keys::revoke,
         audit::list,
+        changes::list,
     ),
     components(schemas(
         Problem,
@@ -96,6 +98,7 @@ its ETag enables conditional reads (`If-None-Match`) and optimistic concurrency 
         crate::store::api_keys::Scope,
         crate::store::journal::JournalSort,
         audit::AuditEntityType,
+        changes::FeedEntityType,
     )),
     modifiers(&Security),
     tags(
@@ -105,6 +108,7 @@ its ETag enables conditional reads (`If-None-Match`) and optimistic concurrency 
         (name = "events", description = "Seminars, their sessions, joint meetings and themed activities, with their participants"),
         (name = "api-keys", description = "The keys clients authenticate with (admin scope)"),
         (name = "audit", description = "Every change: when, by which key, which fields (admin scope)"),
+        (name = "changes", description = "The change feed for syncing systems: every committed change, once, in commit order"),
         (name = "health", description = "Liveness and readiness probes"),
     )
 )]
@@ -243,6 +247,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::get().to(api_keys::get))
                         .route(web::delete().to(api_keys::revoke))
                         .default_service(web::to(|| method_not_allowed("GET, DELETE"))),
+                )
+                .service(
+                    web::resource("/changes")
+                        .route(web::get().to(changes::list))
+                        .default_service(web::to(|| method_not_allowed("GET"))),
                 )
                 .service(
                     web::resource("/audit")

@@ -91,7 +91,7 @@ pub fn check_free(
 /// requests for the same new identifier create one record, not two.
 pub fn lock(conn: &mut PgConnection, table: Table, scheme: &str, value: &str) -> Result<(), Error> {
     diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind::<Text, _>(format!("{}\u{0}{scheme}\u{0}{value}", table.entity))
+        .bind::<Text, _>(format!("{}:{scheme}:{value}", table.entity))
         .execute(conn)?;
     Ok(())
 }

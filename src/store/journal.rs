@@ -34,6 +34,8 @@ pub struct JournalRecord {
     pub before: Option<Value>,
     /// The record after the change (null on deletion).
     pub after: Option<Value>,
+    /// Position in commit order (set when the change's transaction commits).
+    pub commit_seq: Option<i64>,
 }
 
 /// Orders of the audit trail.
@@ -125,4 +127,42 @@ pub fn list(
         JournalSort::SeqDesc => query.order(dsl::seq.desc()),
     };
     Ok(query.limit(limit).load(conn)?)
+}
+
+/// A position in the change feed: after the journal row `seq` of the
+/// transaction that committed at `commit_seq`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FeedPosition {
+    pub commit_seq: i64,
+    pub seq: i64,
+}
+
+/// Up to `limit` committed changes after `after`, in commit order (and in
+/// statement order within a transaction), of the given entity types.
+///
+/// Positions are handed out at commit under a lock (see the migration
+/// `sync`), so a position is visible only after every lower one: this
+/// never skips a change that commits late, and never shows one twice.
+pub fn feed(
+    conn: &mut PgConnection,
+    after: FeedPosition,
+    types: &[&str],
+    limit: i64,
+) -> Result<Vec<JournalRecord>, Error> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{BigInt, Bool};
+    Ok(dsl::journal
+        .filter(dsl::commit_seq.is_not_null())
+        .filter(
+            sql::<Bool>("(journal.commit_seq, journal.seq) > (")
+                .bind::<BigInt, _>(after.commit_seq)
+                .sql(", ")
+                .bind::<BigInt, _>(after.seq)
+                .sql(")"),
+        )
+        .filter(dsl::entity_type.eq_any(types))
+        .order((dsl::commit_seq.asc(), dsl::seq.asc()))
+        .select(JournalRecord::as_select())
+        .limit(limit)
+        .load(conn)?)
 }

@@ -299,3 +299,26 @@ pub fn all_of(conn: &mut PgConnection, event: Uuid) -> Result<Vec<ParticipantRow
         .load(conn)?;
     Ok(rows.into_iter().map(ParticipantRow::from).collect())
 }
+
+/// The current names of the given people and organizations (for
+/// participants presented from the journal), in two queries.
+pub fn names_of(
+    conn: &mut PgConnection,
+    people: &[Uuid],
+    organizations: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, String>, Error> {
+    use crate::db::schema::{organizations as o, people as p};
+    let mut names: std::collections::HashMap<Uuid, String> = p::table
+        .filter(p::id.eq_any(people))
+        .select((p::id, p::name))
+        .load::<(Uuid, String)>(conn)?
+        .into_iter()
+        .collect();
+    names.extend(
+        o::table
+            .filter(o::id.eq_any(organizations))
+            .select((o::id, o::name))
+            .load::<(Uuid, String)>(conn)?,
+    );
+    Ok(names)
+}

@@ -16,7 +16,9 @@ fn operations() -> Vec<(Method, String)> {
         }
         let concrete = path
             .replace("{id}", &uuid::Uuid::now_v7().to_string())
-            .replace("{participant_id}", &uuid::Uuid::now_v7().to_string());
+            .replace("{participant_id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{scheme}", "test-scheme")
+            .replace("{value}", "a%2Fb");
         for method in item.as_object().unwrap().keys() {
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             operations.push((method, concrete.clone()));

@@ -184,6 +184,8 @@ pub fn test_settings(database_url: &str) -> Settings {
         http_workers: 1,
         cors_allowed_origins: Vec::new(),
         rate_limit_per_minute: 0,
+        idempotency_ttl: chrono::Duration::hours(24),
+        feed_retention: chrono::Duration::hours(720),
     }
 }
 

@@ -1,0 +1,311 @@
+//! `GET /v1/changes`: the change feed for syncing systems. Every committed
+//! change of the register, once, in commit order; deletions as tombstones.
+//!
+//! How it never misses a change: journal rows are written by triggers in
+//! the transaction of each change, and take their feed position
+//! (`commit_seq`) only when that transaction commits, under a lock held
+//! until the commit is visible. So positions become visible in order: once
+//! a reader sees position n, every position below n is committed (or will
+//! never exist). A plain sequence number taken at insert would not do — a
+//! transaction holding 7 may commit after the one holding 8, and a reader
+//! already past 8 would skip 7 for good. See the `sync` migration.
+
+use crate::{
+    api::{
+        audit::AuditOperation, events::Event, extract::Query, organizations::Organization,
+        participants::Participant, people::Person, roles::Role,
+    },
+    db::{self, PgPool},
+    error::Error,
+    store::{
+        api_keys::Principal,
+        events::EventRecord,
+        journal::{self, FeedPosition, JournalRecord},
+        organizations::OrganizationRecord,
+        participants::{self, ParticipantRecord, ParticipantRow},
+        people::PersonRecord,
+        roles::RoleRecord,
+    },
+};
+use actix_web::{
+    http::header::{CacheControl, CacheDirective},
+    web, HttpResponse,
+};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// How long a cursor stays valid; put in the app data.
+#[derive(Debug, Clone, Copy)]
+pub struct FeedRetention(pub Duration);
+
+/// Kinds of records in the feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedEntityType {
+    Organization,
+    Person,
+    Role,
+    Event,
+    Participant,
+}
+
+impl FeedEntityType {
+    const ALL: [Self; 5] = [
+        Self::Organization,
+        Self::Person,
+        Self::Role,
+        Self::Event,
+        Self::Participant,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Organization => "organization",
+            Self::Person => "person",
+            Self::Role => "role",
+            Self::Event => "event",
+            Self::Participant => "participant",
+        }
+    }
+}
+
+/// A record as a GET returned it after the change.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ChangeData {
+    Organization(Organization),
+    Person(Person),
+    Role(Role),
+    Event(Event),
+    Participant(Participant),
+}
+
+/// One committed change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Change {
+    pub entity_type: FeedEntityType,
+    pub entity_id: Uuid,
+    pub op: AuditOperation,
+    /// The record's version after the change.
+    pub version: i64,
+    pub changed_at: DateTime<Utc>,
+    /// The record after the change, as a GET returned it then (personal
+    /// data only with the `pii` scope; participants with the current names
+    /// of the records they refer to); `null` for deletions.
+    #[schema(required = true)]
+    pub data: Option<ChangeData>,
+}
+
+/// One page of the feed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangePage {
+    /// Changes in commit order.
+    pub items: Vec<Change>,
+    /// Where to continue: always present, also on an empty page, so a
+    /// consumer can keep polling with it.
+    pub next_cursor: String,
+}
+
+/// Paging and filters of `GET /v1/changes`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ChangesParams {
+    /// `next_cursor` of the previous page; without it, the feed starts at
+    /// the first change.
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
+    cursor: Option<String>,
+    /// Page size, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+    /// Comma-separated kinds of records (default: all):
+    /// organization, person, role, event, participant.
+    #[param(
+        pattern = r"^(organization|person|role|event|participant)(,(organization|person|role|event|participant))*$"
+    )]
+    types: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Cursor {
+    /// Position: commit sequence and journal sequence of the last change.
+    c: i64,
+    s: i64,
+    /// When the cursor was issued.
+    t: DateTime<Utc>,
+}
+
+fn encode(position: FeedPosition) -> String {
+    let cursor = Cursor {
+        c: position.commit_seq,
+        s: position.seq,
+        t: Utc::now(),
+    };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&cursor).unwrap_or_default())
+}
+
+fn decode(text: &str, retention: Duration) -> Result<FeedPosition, Error> {
+    let cursor: Cursor = URL_SAFE_NO_PAD
+        .decode(text)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| {
+            Error::bad_parameter("cursor", "not a cursor of this feed; use next_cursor")
+        })?;
+    if cursor.t < Utc::now() - retention {
+        return Err(Error::Gone(format!(
+            "the cursor is older than the feed's retention ({} hours): resync — read the \
+             current records through the lists, then follow the feed from a new cursor",
+            retention.num_hours()
+        )));
+    }
+    Ok(FeedPosition {
+        commit_seq: cursor.c,
+        seq: cursor.s,
+    })
+}
+
+fn parse_types(text: Option<&str>) -> Result<Vec<FeedEntityType>, Error> {
+    let Some(text) = text.filter(|t| !t.is_empty()) else {
+        return Ok(FeedEntityType::ALL.to_vec());
+    };
+    text.split(',')
+        .map(|name| {
+            FeedEntityType::ALL
+                .into_iter()
+                .find(|t| t.as_str() == name.trim())
+                .ok_or_else(|| {
+                    Error::bad_parameter(
+                        "types",
+                        format!("unknown type {name:?}; use organization, person, role, event, participant"),
+                    )
+                })
+        })
+        .collect()
+}
+
+fn record<T: serde::de::DeserializeOwned>(doc: Value) -> Result<T, Error> {
+    serde_json::from_value(doc).map_err(Error::internal)
+}
+
+fn present(
+    row: JournalRecord,
+    viewer: &Principal,
+    names: &std::collections::HashMap<Uuid, String>,
+) -> Result<Change, Error> {
+    let entity_type = FeedEntityType::ALL
+        .into_iter()
+        .find(|t| t.as_str() == row.entity_type)
+        .ok_or_else(|| Error::internal(format!("feed type {:?}", row.entity_type)))?;
+    let op = match row.op.as_str() {
+        "created" => AuditOperation::Created,
+        "updated" => AuditOperation::Updated,
+        _ => AuditOperation::Deleted,
+    };
+    let data = match row.after {
+        None => None,
+        Some(doc) => Some(match entity_type {
+            FeedEntityType::Organization => ChangeData::Organization(Organization::try_from(
+                record::<OrganizationRecord>(doc)?,
+            )?),
+            FeedEntityType::Person => {
+                ChangeData::Person(Person::present(record::<PersonRecord>(doc)?, viewer)?)
+            }
+            FeedEntityType::Role => ChangeData::Role(Role::try_from(record::<RoleRecord>(doc)?)?),
+            FeedEntityType::Event => {
+                ChangeData::Event(Event::try_from(record::<EventRecord>(doc)?)?)
+            }
+            FeedEntityType::Participant => {
+                let record: ParticipantRecord = record(doc)?;
+                let name = |id: Option<Uuid>| id.and_then(|id| names.get(&id).cloned());
+                ChangeData::Participant(Participant::from(ParticipantRow {
+                    person_name: name(record.person_id),
+                    organization_name: name(record.organization_id),
+                    on_behalf_of_name: name(record.on_behalf_of_id),
+                    record,
+                }))
+            }
+        }),
+    };
+    Ok(Change {
+        entity_type,
+        entity_id: row.entity_id,
+        op,
+        version: row.version,
+        changed_at: row.changed_at,
+        data,
+    })
+}
+
+/// Follows every committed change of the register.
+#[utoipa::path(
+    get,
+    path = "/v1/changes",
+    tag = "changes",
+    operation_id = "listChanges",
+    params(ChangesParams),
+    responses(
+        (status = 200, description = "The next changes in commit order, and the cursor to continue from", body = ChangePage),
+        (status = 400, description = "A parameter is invalid", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The cursor is older than the feed's retention: resync", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::api::problems::ProbeErrors,
+    )
+)]
+pub async fn list(
+    pool: web::Data<PgPool>,
+    viewer: Principal,
+    retention: web::Data<FeedRetention>,
+    params: Query<ChangesParams>,
+) -> Result<HttpResponse, Error> {
+    let p = params.0;
+    let limit = match p.limit {
+        None => 100,
+        Some(n) if (1..=1000).contains(&n) => n,
+        Some(_) => return Err(Error::bad_parameter("limit", "must be from 1 to 1000")),
+    };
+    let start = match p.cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(cursor) => decode(cursor, retention.0)?,
+        None => FeedPosition::default(),
+    };
+    let types = parse_types(p.types.as_deref())?;
+    let (rows, names) = db::run(&pool, move |conn| {
+        let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
+        let rows = journal::feed(conn, start, &names, limit)?;
+        let (mut people, mut organizations) = (Vec::new(), Vec::new());
+        for row in rows.iter().filter(|r| r.entity_type == "participant") {
+            let Some(doc) = &row.after else { continue };
+            let id = |field: &str| {
+                doc.get(field)
+                    .and_then(Value::as_str)
+                    .and_then(|s| s.parse::<Uuid>().ok())
+            };
+            people.extend(id("person_id"));
+            organizations.extend(id("organization_id"));
+            organizations.extend(id("on_behalf_of_id"));
+        }
+        let names = participants::names_of(conn, &people, &organizations)?;
+        Ok((rows, names))
+    })
+    .await?;
+    let end = rows
+        .last()
+        .map(|last| FeedPosition {
+            commit_seq: last.commit_seq.unwrap_or(start.commit_seq),
+            seq: last.seq,
+        })
+        .unwrap_or(start);
+    let items = rows
+        .into_iter()
+        .map(|row| present(row, &viewer, &names))
+        .collect::<Result<_, _>>()?;
+    Ok(HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .json(ChangePage {
+            items,
+            next_cursor: encode(end),
+        }))
+}
