@@ -13,3 +13,4 @@ mod people;
 mod register;
 mod roles;
 mod startup;
+mod sync;
