@@ -4,6 +4,7 @@
 use crate::{
     api::{
         extract::{JsonBody, Query},
+        idempotency::Idempotency,
         pagination::{fetch_page, page_response},
         preconditions::IfNoneMatch,
         problems::{CreateErrors, ListErrors, ReadErrors},
@@ -160,7 +161,8 @@ pub async fn list(
     page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
 }
 
-/// Creates an API key; the response holds its token, once.
+/// Creates an API key; the response holds its token, once. (No
+/// `Idempotency-Key`: the token is never stored, so it cannot be replayed.)
 #[utoipa::path(
     post,
     path = "/v1/api-keys",
@@ -176,8 +178,18 @@ pub async fn list(
 pub async fn create(
     pool: web::Data<PgPool>,
     admin: Principal,
+    Idempotency(idempotency): Idempotency,
     body: JsonBody<NewApiKey>,
 ) -> Result<HttpResponse, Error> {
+    if idempotency.is_some() {
+        // A replay would need the token, which is never stored.
+        return Err(Error::BadHeader {
+            header: crate::api::idempotency::HEADER,
+            reason: "not supported when creating API keys: tokens are never stored, so a \
+                     response cannot be replayed"
+                .into(),
+        });
+    }
     let input = body.0;
     let mut v = Validator::default();
     let name = v.text("name", &input.name, 200);

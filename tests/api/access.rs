@@ -490,6 +490,17 @@ async fn keys_are_managed_through_the_api_and_revocation_reaches_every_instance(
         let problem = app.post("/v1/api-keys", &body).await.problem(422);
         assert_eq!(Reply::fields(&problem), [field], "{body}");
     }
+    let request = app
+        .request(Method::POST, "/v1/api-keys")
+        .insert_header(("Idempotency-Key", "once"));
+    let body = json!({"name": "x", "scopes": ["read"]})
+        .to_string()
+        .into_bytes();
+    let problem = app
+        .send(request, Some(("application/json", body)))
+        .await
+        .problem(400);
+    assert_eq!(Reply::fields(&problem), ["Idempotency-Key"]);
     // Key management is audited, without secrets.
     let audit = app
         .get(&format!("/v1/audit?entity_id={}&sort=seq", id(&created)))
