@@ -4,7 +4,7 @@
 use crate::store::api_keys::Principal;
 use crate::{
     api::{
-        common::{self, by_identifier, Identifier, Reference, Source},
+        common::{self, Identifier, Reference, Source},
         extract::{JsonBody, Query},
         idempotency::{Idempotency, IdempotencyKeyHeader},
         merge_patch::MergePatch,
@@ -471,30 +471,6 @@ pub async fn list(
     page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
 }
 
-/// Creates an event.
-#[utoipa::path(
-    post,
-    path = "/v1/events",
-    tag = "events",
-    operation_id = "createEvent",
-    params(IdempotencyKeyHeader),
-    request_body(content = EventInput, content_type = "application/json"),
-    responses(
-        (status = 201, description = "Created", body = Event, headers(
-            ("Location" = String, description = "URL of the new event"),
-            ("ETag" = String, description = "Entity tag of the new version"))),
-        CreateErrors,
-    )
-)]
-pub async fn create(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    Idempotency(idempotency): Idempotency,
-    body: JsonBody<EventInput>,
-) -> Result<HttpResponse, Error> {
-    resource::create::<Events>(&pool, viewer, (), body.0, idempotency).await
-}
-
 /// Gets an event, optionally with its participants and sessions embedded.
 #[utoipa::path(
     get,
@@ -554,105 +530,27 @@ pub async fn get(
     computed_response(&if_none_match, &event, Vec::new())
 }
 
-/// Replaces an event (every writable field; omitted optional fields are
-/// cleared).
-#[utoipa::path(
-    put,
-    path = "/v1/events/{id}",
+crate::standard_handlers!(
+    resource = Events,
+    input = EventInput,
+    patch = EventPatch,
+    output = Event,
     tag = "events",
-    operation_id = "replaceEvent",
-    params(("id" = Uuid, Path, description = "Event id"), IfMatch),
-    request_body(content = EventInput, content_type = "application/json"),
-    responses(
-        (status = 200, description = "Replaced", body = Event,
-            headers(("ETag" = String, description = "Entity tag of the new version"))),
-        UpdateErrors,
-    )
-)]
-pub async fn replace(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    id: web::Path<Uuid>,
-    IfMatch(check): IfMatch,
-    body: JsonBody<EventInput>,
-) -> Result<HttpResponse, Error> {
-    resource::replace::<Events>(&pool, viewer, (), *id, check, body.0).await
-}
-
-/// Changes some fields of an event (JSON merge patch).
-#[utoipa::path(
-    patch,
-    path = "/v1/events/{id}",
-    tag = "events",
-    operation_id = "updateEvent",
-    params(("id" = Uuid, Path, description = "Event id"), IfMatch),
-    request_body(content = EventPatch, content_type = "application/merge-patch+json"),
-    responses(
-        (status = 200, description = "Updated (a patch that changes nothing keeps the version)", body = Event,
-            headers(("ETag" = String, description = "Entity tag of the new version"))),
-        UpdateErrors,
-    )
-)]
-pub async fn update(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    id: web::Path<Uuid>,
-    IfMatch(check): IfMatch,
-    patch: MergePatch,
-) -> Result<HttpResponse, Error> {
-    resource::patch::<Events>(&pool, viewer, (), *id, check, patch).await
-}
-
-/// Deletes an event and its participants (kept as tombstones). Refused
-/// while live sessions belong to it.
-#[utoipa::path(
-    delete,
-    path = "/v1/events/{id}",
-    tag = "events",
-    operation_id = "deleteEvent",
-    params(("id" = Uuid, Path, description = "Event id"), IfMatch),
-    responses(
-        (status = 204, description = "Deleted"),
-        DeleteErrors,
-    )
-)]
-pub async fn delete(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    id: web::Path<Uuid>,
-    IfMatch(check): IfMatch,
-) -> Result<HttpResponse, Error> {
-    resource::delete::<Events>(&pool, viewer, (), *id, check).await
-}
-
-/// Creates or replaces the event carrying an external identifier.
-#[utoipa::path(
-    put,
-    path = "/v1/events/by-identifier/{scheme}/{value}",
-    tag = "events",
-    operation_id = "upsertEventByIdentifier",
-    params(
-        ("scheme" = String, Path, description = "Identifier scheme"),
-        ("value" = String, Path, description = "Identifier value (percent-encoded)"),
-        IfMatch,
-    ),
-    request_body(content = EventInput, content_type = "application/json"),
-    responses(
-        (status = 200, description = "Replaced (the same body again changes nothing: same version)", body = Event,
-            headers(("ETag" = String, description = "Entity tag of the current version"))),
-        (status = 201, description = "Created", body = Event, headers(
-            ("Location" = String, description = "URL of the new event"),
-            ("ETag" = String, description = "Entity tag of the new version"))),
-        UpdateErrors,
-    )
-)]
-pub async fn upsert(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    path: web::Path<(String, String)>,
-    IfMatch(check): IfMatch,
-    body: JsonBody<EventInput>,
-) -> Result<HttpResponse, Error> {
-    let identifier = by_identifier(path.into_inner())?;
-    resource::upsert::<Events>(&pool, viewer, identifier, check, body.0).await
-}
+    collection = "/v1/events",
+    item = "/v1/events/{id}",
+    by_identifier = "/v1/events/by-identifier/{scheme}/{value}",
+    operation_ids = [
+        "createEvent",
+        "replaceEvent",
+        "updateEvent",
+        "deleteEvent",
+        "upsertEventByIdentifier"
+    ],
+    summaries = [
+        "Creates an event.",
+        "Replaces an event (every writable field; omitted optional fields are cleared).",
+        "Changes some fields of an event (JSON merge patch).",
+        "Deletes an event and its participants (kept as tombstones); refused while live sessions belong to it.",
+        "Creates or replaces the event carrying an external identifier."
+    ],
+);

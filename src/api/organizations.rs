@@ -1,7 +1,7 @@
 //! `/v1/organizations`: the alliance, its member units, their party
 //! organizations and the bodies around them.
 
-use crate::{api::common::by_identifier, store::api_keys::Principal};
+use crate::store::api_keys::Principal;
 use crate::{
     api::{
         common::{self, ContactDetail, Identifier, OtherName, Reference, Source},
@@ -442,154 +442,36 @@ pub async fn list_children(
     page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
 }
 
-/// Creates an organization.
-#[utoipa::path(
-    post,
-    path = "/v1/organizations",
+crate::standard_get!(
+    resource = Organizations,
+    output = Organization,
     tag = "organizations",
-    operation_id = "createOrganization",
-    params(IdempotencyKeyHeader),
-    request_body(content = OrganizationInput, content_type = "application/json"),
-    responses(
-        (status = 201, description = "Created", body = Organization, headers(
-            ("Location" = String, description = "URL of the new organization"),
-            ("ETag" = String, description = "Entity tag of the new version"))),
-        CreateErrors,
-    )
-)]
-pub async fn create(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    Idempotency(idempotency): Idempotency,
-    body: JsonBody<OrganizationInput>,
-) -> Result<HttpResponse, Error> {
-    resource::create::<Organizations>(&pool, viewer, (), body.0, idempotency).await
-}
-
-/// Gets an organization.
-#[utoipa::path(
-    get,
-    path = "/v1/organizations/{id}",
-    tag = "organizations",
+    item = "/v1/organizations/{id}",
     operation_id = "getOrganization",
-    params(("id" = Uuid, Path, description = "Organization id"), IfNoneMatch),
-    responses(
-        (status = 200, description = "The organization", body = Organization,
-            headers(("ETag" = String, description = "Entity tag of this version"))),
-        (status = 304, description = "The client's copy (If-None-Match) is current",
-            headers(("ETag" = String, description = "Entity tag of this version"))),
-        ReadErrors,
-    )
-)]
-pub async fn get(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    id: web::Path<Uuid>,
-    if_none_match: IfNoneMatch,
-) -> Result<HttpResponse, Error> {
-    resource::get::<Organizations>(&pool, viewer, (), *id, if_none_match).await
-}
+    summary = "Gets an organization.",
+);
 
-/// Replaces an organization (every writable field; omitted optional fields
-/// are cleared).
-#[utoipa::path(
-    put,
-    path = "/v1/organizations/{id}",
+crate::standard_handlers!(
+    resource = Organizations,
+    input = OrganizationInput,
+    patch = OrganizationPatch,
+    output = Organization,
     tag = "organizations",
-    operation_id = "replaceOrganization",
-    params(("id" = Uuid, Path, description = "Organization id"), IfMatch),
-    request_body(content = OrganizationInput, content_type = "application/json"),
-    responses(
-        (status = 200, description = "Replaced", body = Organization,
-            headers(("ETag" = String, description = "Entity tag of the new version"))),
-        UpdateErrors,
-    )
-)]
-pub async fn replace(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    id: web::Path<Uuid>,
-    IfMatch(check): IfMatch,
-    body: JsonBody<OrganizationInput>,
-) -> Result<HttpResponse, Error> {
-    resource::replace::<Organizations>(&pool, viewer, (), *id, check, body.0).await
-}
-
-/// Changes some fields of an organization (JSON merge patch).
-#[utoipa::path(
-    patch,
-    path = "/v1/organizations/{id}",
-    tag = "organizations",
-    operation_id = "updateOrganization",
-    params(("id" = Uuid, Path, description = "Organization id"), IfMatch),
-    request_body(content = OrganizationPatch, content_type = "application/merge-patch+json"),
-    responses(
-        (status = 200, description = "Updated (a patch that changes nothing keeps the version)", body = Organization,
-            headers(("ETag" = String, description = "Entity tag of the new version"))),
-        UpdateErrors,
-    )
-)]
-pub async fn update(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    id: web::Path<Uuid>,
-    IfMatch(check): IfMatch,
-    patch: MergePatch,
-) -> Result<HttpResponse, Error> {
-    resource::patch::<Organizations>(&pool, viewer, (), *id, check, patch).await
-}
-
-/// Deletes an organization. The record is kept as a tombstone for syncing
-/// systems; it is gone from every read. Refused while live child
-/// organizations, roles or event participants refer to it.
-#[utoipa::path(
-    delete,
-    path = "/v1/organizations/{id}",
-    tag = "organizations",
-    operation_id = "deleteOrganization",
-    params(("id" = Uuid, Path, description = "Organization id"), IfMatch),
-    responses(
-        (status = 204, description = "Deleted"),
-        DeleteErrors,
-    )
-)]
-pub async fn delete(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    id: web::Path<Uuid>,
-    IfMatch(check): IfMatch,
-) -> Result<HttpResponse, Error> {
-    resource::delete::<Organizations>(&pool, viewer, (), *id, check).await
-}
-
-/// Creates or replaces the organization carrying an external identifier.
-#[utoipa::path(
-    put,
-    path = "/v1/organizations/by-identifier/{scheme}/{value}",
-    tag = "organizations",
-    operation_id = "upsertOrganizationByIdentifier",
-    params(
-        ("scheme" = String, Path, description = "Identifier scheme"),
-        ("value" = String, Path, description = "Identifier value (percent-encoded)"),
-        IfMatch,
-    ),
-    request_body(content = OrganizationInput, content_type = "application/json"),
-    responses(
-        (status = 200, description = "Replaced (the same body again changes nothing: same version)", body = Organization,
-            headers(("ETag" = String, description = "Entity tag of the current version"))),
-        (status = 201, description = "Created", body = Organization, headers(
-            ("Location" = String, description = "URL of the new organization"),
-            ("ETag" = String, description = "Entity tag of the new version"))),
-        UpdateErrors,
-    )
-)]
-pub async fn upsert(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    path: web::Path<(String, String)>,
-    IfMatch(check): IfMatch,
-    body: JsonBody<OrganizationInput>,
-) -> Result<HttpResponse, Error> {
-    let identifier = by_identifier(path.into_inner())?;
-    resource::upsert::<Organizations>(&pool, viewer, identifier, check, body.0).await
-}
+    collection = "/v1/organizations",
+    item = "/v1/organizations/{id}",
+    by_identifier = "/v1/organizations/by-identifier/{scheme}/{value}",
+    operation_ids = [
+        "createOrganization",
+        "replaceOrganization",
+        "updateOrganization",
+        "deleteOrganization",
+        "upsertOrganizationByIdentifier"
+    ],
+    summaries = [
+        "Creates an organization.",
+        "Replaces an organization (every writable field; omitted optional fields are cleared).",
+        "Changes some fields of an organization (JSON merge patch).",
+        "Deletes an organization (kept as a tombstone); refused while live child organizations, roles or event participants refer to it.",
+        "Creates or replaces the organization carrying an external identifier."
+    ],
+);

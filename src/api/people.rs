@@ -4,7 +4,7 @@
 use crate::store::api_keys::{Principal, Scope};
 use crate::{
     api::{
-        common::{self, by_identifier, ContactDetail, Identifier, OtherName, Source},
+        common::{self, ContactDetail, Identifier, OtherName, Source},
         extract::{JsonBody, Query},
         idempotency::{Idempotency, IdempotencyKeyHeader},
         merge_patch::MergePatch,
@@ -487,153 +487,36 @@ pub async fn list(
     page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
 }
 
-/// Creates a person.
-#[utoipa::path(
-    post,
-    path = "/v1/people",
+crate::standard_get!(
+    resource = People,
+    output = Person,
     tag = "people",
-    operation_id = "createPerson",
-    params(IdempotencyKeyHeader),
-    request_body(content = PersonInput, content_type = "application/json"),
-    responses(
-        (status = 201, description = "Created", body = Person, headers(
-            ("Location" = String, description = "URL of the new person"),
-            ("ETag" = String, description = "Entity tag of the new version"))),
-        CreateErrors,
-    )
-)]
-pub async fn create(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    Idempotency(idempotency): Idempotency,
-    body: JsonBody<PersonInput>,
-) -> Result<HttpResponse, Error> {
-    resource::create::<People>(&pool, viewer, (), body.0, idempotency).await
-}
-
-/// Gets a person.
-#[utoipa::path(
-    get,
-    path = "/v1/people/{id}",
-    tag = "people",
+    item = "/v1/people/{id}",
     operation_id = "getPerson",
-    params(("id" = Uuid, Path, description = "Person id"), IfNoneMatch),
-    responses(
-        (status = 200, description = "The person", body = Person,
-            headers(("ETag" = String, description = "Entity tag of this version"))),
-        (status = 304, description = "The client's copy (If-None-Match) is current",
-            headers(("ETag" = String, description = "Entity tag of this version"))),
-        ReadErrors,
-    )
-)]
-pub async fn get(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    id: web::Path<Uuid>,
-    if_none_match: IfNoneMatch,
-) -> Result<HttpResponse, Error> {
-    resource::get::<People>(&pool, viewer, (), *id, if_none_match).await
-}
+    summary = "Gets a person.",
+);
 
-/// Replaces a person (every writable field; omitted optional fields are
-/// cleared).
-#[utoipa::path(
-    put,
-    path = "/v1/people/{id}",
+crate::standard_handlers!(
+    resource = People,
+    input = PersonInput,
+    patch = PersonPatch,
+    output = Person,
     tag = "people",
-    operation_id = "replacePerson",
-    params(("id" = Uuid, Path, description = "Person id"), IfMatch),
-    request_body(content = PersonInput, content_type = "application/json"),
-    responses(
-        (status = 200, description = "Replaced", body = Person,
-            headers(("ETag" = String, description = "Entity tag of the new version"))),
-        UpdateErrors,
-    )
-)]
-pub async fn replace(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    id: web::Path<Uuid>,
-    IfMatch(check): IfMatch,
-    body: JsonBody<PersonInput>,
-) -> Result<HttpResponse, Error> {
-    resource::replace::<People>(&pool, viewer, (), *id, check, body.0).await
-}
-
-/// Changes some fields of a person (JSON merge patch).
-#[utoipa::path(
-    patch,
-    path = "/v1/people/{id}",
-    tag = "people",
-    operation_id = "updatePerson",
-    params(("id" = Uuid, Path, description = "Person id"), IfMatch),
-    request_body(content = PersonPatch, content_type = "application/merge-patch+json"),
-    responses(
-        (status = 200, description = "Updated (a patch that changes nothing keeps the version)", body = Person,
-            headers(("ETag" = String, description = "Entity tag of the new version"))),
-        UpdateErrors,
-    )
-)]
-pub async fn update(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    id: web::Path<Uuid>,
-    IfMatch(check): IfMatch,
-    patch: MergePatch,
-) -> Result<HttpResponse, Error> {
-    resource::patch::<People>(&pool, viewer, (), *id, check, patch).await
-}
-
-/// Deletes a person (kept as a tombstone). Refused while live roles or
-/// event participants refer to them.
-#[utoipa::path(
-    delete,
-    path = "/v1/people/{id}",
-    tag = "people",
-    operation_id = "deletePerson",
-    params(("id" = Uuid, Path, description = "Person id"), IfMatch),
-    responses(
-        (status = 204, description = "Deleted"),
-        DeleteErrors,
-    )
-)]
-pub async fn delete(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    id: web::Path<Uuid>,
-    IfMatch(check): IfMatch,
-) -> Result<HttpResponse, Error> {
-    resource::delete::<People>(&pool, viewer, (), *id, check).await
-}
-
-/// Creates or replaces the person carrying an external identifier.
-#[utoipa::path(
-    put,
-    path = "/v1/people/by-identifier/{scheme}/{value}",
-    tag = "people",
-    operation_id = "upsertPersonByIdentifier",
-    params(
-        ("scheme" = String, Path, description = "Identifier scheme"),
-        ("value" = String, Path, description = "Identifier value (percent-encoded)"),
-        IfMatch,
-    ),
-    request_body(content = PersonInput, content_type = "application/json"),
-    responses(
-        (status = 200, description = "Replaced (the same body again changes nothing: same version)", body = Person,
-            headers(("ETag" = String, description = "Entity tag of the current version"))),
-        (status = 201, description = "Created", body = Person, headers(
-            ("Location" = String, description = "URL of the new person"),
-            ("ETag" = String, description = "Entity tag of the new version"))),
-        UpdateErrors,
-    )
-)]
-pub async fn upsert(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    path: web::Path<(String, String)>,
-    IfMatch(check): IfMatch,
-    body: JsonBody<PersonInput>,
-) -> Result<HttpResponse, Error> {
-    let identifier = by_identifier(path.into_inner())?;
-    resource::upsert::<People>(&pool, viewer, identifier, check, body.0).await
-}
+    collection = "/v1/people",
+    item = "/v1/people/{id}",
+    by_identifier = "/v1/people/by-identifier/{scheme}/{value}",
+    operation_ids = [
+        "createPerson",
+        "replacePerson",
+        "updatePerson",
+        "deletePerson",
+        "upsertPersonByIdentifier"
+    ],
+    summaries = [
+        "Creates a person.",
+        "Replaces a person (every writable field; omitted optional fields are cleared, personal data only with the pii scope).",
+        "Changes some fields of a person (JSON merge patch).",
+        "Deletes a person (kept as a tombstone); refused while live roles or event participants refer to them.",
+        "Creates or replaces the person carrying an external identifier."
+    ],
+);

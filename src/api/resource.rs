@@ -411,3 +411,181 @@ pub async fn delete<R: Resource>(
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// Defines the standard handlers of a top-level resource over the generic
+/// functions above — `create` (POST, with `Idempotency-Key`), `replace`
+/// (PUT), `update` (PATCH, merge patch), `delete` and `upsert` (PUT by
+/// external identifier) — with their OpenAPI annotations. The invoking
+/// module imports what the handlers name (`web`, `PgPool`, `Principal`,
+/// the extractors and error sets).
+#[macro_export]
+macro_rules! standard_handlers {
+    (
+        resource = $R:ident,
+        input = $Input:ident,
+        patch = $Patch:ident,
+        output = $Output:ident,
+        tag = $tag:tt,
+        collection = $collection:tt,
+        item = $item:tt,
+        by_identifier = $by_identifier:tt,
+        operation_ids = [$create:tt, $replace:tt, $update:tt, $delete:tt, $upsert:tt],
+        summaries = [$create_s:tt, $replace_s:tt, $update_s:tt, $delete_s:tt, $upsert_s:tt],
+    ) => {
+        #[utoipa::path(
+            post,
+            path = $collection,
+            tag = $tag,
+            operation_id = $create,
+            summary = $create_s,
+            params(IdempotencyKeyHeader),
+            request_body(content = $Input, content_type = "application/json"),
+            responses(
+                (status = 201, description = "Created", body = $Output, headers(
+                    ("Location" = String, description = "URL of the new record"),
+                    ("ETag" = String, description = "Entity tag of the new version"))),
+                CreateErrors,
+            )
+        )]
+        pub async fn create(
+            pool: web::Data<PgPool>,
+            viewer: Principal,
+            Idempotency(idempotency): Idempotency,
+            body: JsonBody<$Input>,
+        ) -> Result<HttpResponse, Error> {
+            resource::create::<$R>(&pool, viewer, (), body.0, idempotency).await
+        }
+
+        #[utoipa::path(
+            put,
+            path = $item,
+            tag = $tag,
+            operation_id = $replace,
+            summary = $replace_s,
+            params(("id" = Uuid, Path, description = "Record id"), IfMatch),
+            request_body(content = $Input, content_type = "application/json"),
+            responses(
+                (status = 200, description = "Replaced (omitted optional fields are cleared)", body = $Output,
+                    headers(("ETag" = String, description = "Entity tag of the new version"))),
+                UpdateErrors,
+            )
+        )]
+        pub async fn replace(
+            pool: web::Data<PgPool>,
+            viewer: Principal,
+            id: web::Path<Uuid>,
+            IfMatch(check): IfMatch,
+            body: JsonBody<$Input>,
+        ) -> Result<HttpResponse, Error> {
+            resource::replace::<$R>(&pool, viewer, (), *id, check, body.0).await
+        }
+
+        #[utoipa::path(
+            patch,
+            path = $item,
+            tag = $tag,
+            operation_id = $update,
+            summary = $update_s,
+            params(("id" = Uuid, Path, description = "Record id"), IfMatch),
+            request_body(content = $Patch, content_type = "application/merge-patch+json"),
+            responses(
+                (status = 200, description = "Updated (a patch that changes nothing keeps the version)", body = $Output,
+                    headers(("ETag" = String, description = "Entity tag of the new version"))),
+                UpdateErrors,
+            )
+        )]
+        pub async fn update(
+            pool: web::Data<PgPool>,
+            viewer: Principal,
+            id: web::Path<Uuid>,
+            IfMatch(check): IfMatch,
+            patch: MergePatch,
+        ) -> Result<HttpResponse, Error> {
+            resource::patch::<$R>(&pool, viewer, (), *id, check, patch).await
+        }
+
+        #[utoipa::path(
+            delete,
+            path = $item,
+            tag = $tag,
+            operation_id = $delete,
+            summary = $delete_s,
+            params(("id" = Uuid, Path, description = "Record id"), IfMatch),
+            responses(
+                (status = 204, description = "Deleted; the record is kept as a tombstone"),
+                DeleteErrors,
+            )
+        )]
+        pub async fn delete(
+            pool: web::Data<PgPool>,
+            viewer: Principal,
+            id: web::Path<Uuid>,
+            IfMatch(check): IfMatch,
+        ) -> Result<HttpResponse, Error> {
+            resource::delete::<$R>(&pool, viewer, (), *id, check).await
+        }
+
+        #[utoipa::path(
+            put,
+            path = $by_identifier,
+            tag = $tag,
+            operation_id = $upsert,
+            summary = $upsert_s,
+            params(
+                ("scheme" = String, Path, description = "Identifier scheme"),
+                ("value" = String, Path, description = "Identifier value (percent-encoded)"),
+                IfMatch,
+            ),
+            request_body(content = $Input, content_type = "application/json"),
+            responses(
+                (status = 200, description = "Replaced (the same body again changes nothing: same version)", body = $Output,
+                    headers(("ETag" = String, description = "Entity tag of the current version"))),
+                (status = 201, description = "Created", body = $Output, headers(
+                    ("Location" = String, description = "URL of the new record"),
+                    ("ETag" = String, description = "Entity tag of the new version"))),
+                UpdateErrors,
+            )
+        )]
+        pub async fn upsert(
+            pool: web::Data<PgPool>,
+            viewer: Principal,
+            path: web::Path<(String, String)>,
+            IfMatch(check): IfMatch,
+            body: JsonBody<$Input>,
+        ) -> Result<HttpResponse, Error> {
+            let identifier = $crate::api::common::by_identifier(path.into_inner())?;
+            resource::upsert::<$R>(&pool, viewer, identifier, check, body.0).await
+        }
+    };
+}
+
+/// Defines the standard `get` handler of a top-level resource (GET with
+/// `If-None-Match`), with its OpenAPI annotation.
+#[macro_export]
+macro_rules! standard_get {
+    (resource = $R:ident, output = $Output:ident, tag = $tag:tt, item = $item:tt, operation_id = $get:tt, summary = $summary:tt,) => {
+        #[utoipa::path(
+                    get,
+                    path = $item,
+                    tag = $tag,
+                    operation_id = $get,
+                    summary = $summary,
+                    params(("id" = Uuid, Path, description = "Record id"), IfNoneMatch),
+                    responses(
+                        (status = 200, description = "The record", body = $Output,
+                            headers(("ETag" = String, description = "Entity tag of this version"))),
+                        (status = 304, description = "The client's copy (If-None-Match) is current",
+                            headers(("ETag" = String, description = "Entity tag of this version"))),
+                        ReadErrors,
+                    )
+                )]
+        pub async fn get(
+            pool: web::Data<PgPool>,
+            viewer: Principal,
+            id: web::Path<Uuid>,
+            if_none_match: IfNoneMatch,
+        ) -> Result<HttpResponse, Error> {
+            resource::get::<$R>(&pool, viewer, (), *id, if_none_match).await
+        }
+    };
+}

@@ -5,7 +5,7 @@
 use crate::store::api_keys::Principal;
 use crate::{
     api::{
-        common::{self, by_identifier, Identifier, Reference, Source},
+        common::{self, Identifier, Reference, Source},
         extract::{JsonBody, Query},
         idempotency::{Idempotency, IdempotencyKeyHeader},
         merge_patch::MergePatch,
@@ -533,154 +533,36 @@ pub async fn held_by(
     page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
 }
 
-/// Creates a role.
-#[utoipa::path(
-    post,
-    path = "/v1/roles",
+crate::standard_get!(
+    resource = Roles,
+    output = Role,
     tag = "roles",
-    operation_id = "createRole",
-    params(IdempotencyKeyHeader),
-    request_body(content = RoleInput, content_type = "application/json"),
-    responses(
-        (status = 201, description = "Created", body = Role, headers(
-            ("Location" = String, description = "URL of the new role"),
-            ("ETag" = String, description = "Entity tag of the new version"))),
-        CreateErrors,
-    )
-)]
-pub async fn create(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    Idempotency(idempotency): Idempotency,
-    body: JsonBody<RoleInput>,
-) -> Result<HttpResponse, Error> {
-    resource::create::<Roles>(&pool, viewer, (), body.0, idempotency).await
-}
-
-/// Gets a role.
-#[utoipa::path(
-    get,
-    path = "/v1/roles/{id}",
-    tag = "roles",
+    item = "/v1/roles/{id}",
     operation_id = "getRole",
-    params(("id" = Uuid, Path, description = "Role id"), IfNoneMatch),
-    responses(
-        (status = 200, description = "The role", body = Role,
-            headers(("ETag" = String, description = "Entity tag of this version"))),
-        (status = 304, description = "The client's copy (If-None-Match) is current",
-            headers(("ETag" = String, description = "Entity tag of this version"))),
-        ReadErrors,
-    )
-)]
-pub async fn get(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    id: web::Path<Uuid>,
-    if_none_match: IfNoneMatch,
-) -> Result<HttpResponse, Error> {
-    resource::get::<Roles>(&pool, viewer, (), *id, if_none_match).await
-}
+    summary = "Gets a role.",
+);
 
-/// Replaces a role (every writable field; omitted optional fields are
-/// cleared).
-#[utoipa::path(
-    put,
-    path = "/v1/roles/{id}",
+crate::standard_handlers!(
+    resource = Roles,
+    input = RoleInput,
+    patch = RolePatch,
+    output = Role,
     tag = "roles",
-    operation_id = "replaceRole",
-    params(("id" = Uuid, Path, description = "Role id"), IfMatch),
-    request_body(content = RoleInput, content_type = "application/json"),
-    responses(
-        (status = 200, description = "Replaced", body = Role,
-            headers(("ETag" = String, description = "Entity tag of the new version"))),
-        UpdateErrors,
-    )
-)]
-pub async fn replace(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    id: web::Path<Uuid>,
-    IfMatch(check): IfMatch,
-    body: JsonBody<RoleInput>,
-) -> Result<HttpResponse, Error> {
-    resource::replace::<Roles>(&pool, viewer, (), *id, check, body.0).await
-}
-
-/// Changes some fields of a role (JSON merge patch), e.g. sets `end_date`
-/// to end it.
-#[utoipa::path(
-    patch,
-    path = "/v1/roles/{id}",
-    tag = "roles",
-    operation_id = "updateRole",
-    params(("id" = Uuid, Path, description = "Role id"), IfMatch),
-    request_body(content = RolePatch, content_type = "application/merge-patch+json"),
-    responses(
-        (status = 200, description = "Updated (a patch that changes nothing keeps the version)", body = Role,
-            headers(("ETag" = String, description = "Entity tag of the new version"))),
-        UpdateErrors,
-    )
-)]
-pub async fn update(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    id: web::Path<Uuid>,
-    IfMatch(check): IfMatch,
-    patch: MergePatch,
-) -> Result<HttpResponse, Error> {
-    resource::patch::<Roles>(&pool, viewer, (), *id, check, patch).await
-}
-
-/// Deletes a role entered by mistake (kept as a tombstone). To end a role,
-/// set its `end_date` instead: history stays answerable.
-#[utoipa::path(
-    delete,
-    path = "/v1/roles/{id}",
-    tag = "roles",
-    operation_id = "deleteRole",
-    params(("id" = Uuid, Path, description = "Role id"), IfMatch),
-    responses(
-        (status = 204, description = "Deleted"),
-        DeleteErrors,
-    )
-)]
-pub async fn delete(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    id: web::Path<Uuid>,
-    IfMatch(check): IfMatch,
-) -> Result<HttpResponse, Error> {
-    resource::delete::<Roles>(&pool, viewer, (), *id, check).await
-}
-
-/// Creates or replaces the role carrying an external identifier.
-#[utoipa::path(
-    put,
-    path = "/v1/roles/by-identifier/{scheme}/{value}",
-    tag = "roles",
-    operation_id = "upsertRoleByIdentifier",
-    params(
-        ("scheme" = String, Path, description = "Identifier scheme"),
-        ("value" = String, Path, description = "Identifier value (percent-encoded)"),
-        IfMatch,
-    ),
-    request_body(content = RoleInput, content_type = "application/json"),
-    responses(
-        (status = 200, description = "Replaced (the same body again changes nothing: same version)", body = Role,
-            headers(("ETag" = String, description = "Entity tag of the current version"))),
-        (status = 201, description = "Created", body = Role, headers(
-            ("Location" = String, description = "URL of the new role"),
-            ("ETag" = String, description = "Entity tag of the new version"))),
-        UpdateErrors,
-    )
-)]
-pub async fn upsert(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    path: web::Path<(String, String)>,
-    IfMatch(check): IfMatch,
-    body: JsonBody<RoleInput>,
-) -> Result<HttpResponse, Error> {
-    let identifier = by_identifier(path.into_inner())?;
-    resource::upsert::<Roles>(&pool, viewer, identifier, check, body.0).await
-}
+    collection = "/v1/roles",
+    item = "/v1/roles/{id}",
+    by_identifier = "/v1/roles/by-identifier/{scheme}/{value}",
+    operation_ids = [
+        "createRole",
+        "replaceRole",
+        "updateRole",
+        "deleteRole",
+        "upsertRoleByIdentifier"
+    ],
+    summaries = [
+        "Creates a role.",
+        "Replaces a role (every writable field; omitted optional fields are cleared).",
+        "Changes some fields of a role (JSON merge patch), e.g. sets end_date to end it.",
+        "Deletes a role entered by mistake (kept as a tombstone); to end a role, set its end_date instead.",
+        "Creates or replaces the role carrying an external identifier."
+    ],
+);
