@@ -121,7 +121,10 @@ CREATE CONSTRAINT TRIGGER journal_commit_order AFTER INSERT ON journal
     FOR EACH ROW EXECUTE FUNCTION journal_assign_commit_seq();
 
 -- Changes made before this migration join the feed in journal order.
-UPDATE journal SET commit_seq = nextval('journal_commit_seq') WHERE commit_seq IS NULL;
+UPDATE journal AS j SET commit_seq = earlier.position
+  FROM (SELECT seq, row_number() OVER (ORDER BY seq) AS position FROM journal) AS earlier
+ WHERE j.seq = earlier.seq;
+SELECT setval('journal_commit_seq', coalesce(max(commit_seq), 0) + 1, false) FROM journal;
 
 -- Idempotency keys of POST requests: the first response, replayed for a
 -- retry with the same key and body. Scoped by API key.
