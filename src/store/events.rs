@@ -215,7 +215,9 @@ pub fn update(
         refs::lock_tree(conn, TREE)?;
     }
     update_live(conn, id, check, change, |conn, current, data| {
-        identifiers::check_free(conn, EVENTS, &data.identifiers, Some(id))?;
+        if data.identifiers != current.identifiers {
+            identifiers::check_free(conn, EVENTS, &data.identifiers, Some(id))?;
+        }
         if data.parent_event_id == current.parent_event_id {
             return Ok(());
         }

@@ -51,8 +51,8 @@ pub fn owner(
 }
 
 /// Fails with 409 when another live record of `table` already carries one
-/// of `identifiers` (a JSON array of `{scheme, value}`). The unique key of
-/// `external_ids` enforces the same under concurrent writes.
+/// of `identifiers` (a JSON array of `{scheme, value}`); one query. The
+/// unique key of `external_ids` enforces the same under concurrent writes.
 pub fn check_free(
     conn: &mut PgConnection,
     table: Table,
@@ -61,18 +61,32 @@ pub fn check_free(
 ) -> Result<(), Error> {
     let list: Vec<Identifier> =
         serde_json::from_value(identifiers.clone()).map_err(Error::internal)?;
-    let mut conflicts = Vec::new();
-    for identifier in &list {
-        if let Some(other) = owner(conn, table, &identifier.scheme, &identifier.value)? {
-            if Some(other) != owner_id {
-                conflicts.push(ConflictingRecord {
-                    entity_type: table.entity.to_owned(),
-                    id: other,
-                    name: format!("{}:{}", identifier.scheme, identifier.value),
-                });
-            }
-        }
+    if list.is_empty() {
+        return Ok(());
     }
+    let schemes: Vec<&str> = list.iter().map(|i| i.scheme.as_str()).collect();
+    let values: Vec<&str> = list.iter().map(|i| i.value.as_str()).collect();
+    // A superset of the pairs asked for; the exact pairs are picked below.
+    let owners: Vec<(String, String, Uuid)> = dsl::external_ids
+        .filter(dsl::entity_type.eq(table.entity))
+        .filter(dsl::scheme.eq_any(&schemes))
+        .filter(dsl::value.eq_any(&values))
+        .select((dsl::scheme, dsl::value, dsl::entity_id))
+        .load(conn)?;
+    let conflicts: Vec<ConflictingRecord> = owners
+        .into_iter()
+        .filter(|(scheme, value, other)| {
+            Some(*other) != owner_id
+                && list
+                    .iter()
+                    .any(|i| &i.scheme == scheme && &i.value == value)
+        })
+        .map(|(scheme, value, other)| ConflictingRecord {
+            entity_type: table.entity.to_owned(),
+            id: other,
+            name: format!("{scheme}:{value}"),
+        })
+        .collect();
     if conflicts.is_empty() {
         return Ok(());
     }

@@ -176,7 +176,9 @@ pub fn update(
         refs::lock_tree(conn, TREE)?;
     }
     update_live(conn, id, check, change, |conn, current, data| {
-        identifiers::check_free(conn, ORGANIZATIONS, &data.identifiers, Some(id))?;
+        if data.identifiers != current.identifiers {
+            identifiers::check_free(conn, ORGANIZATIONS, &data.identifiers, Some(id))?;
+        }
         if data.parent_id == current.parent_id {
             return Ok(());
         }

@@ -156,22 +156,43 @@ pub fn find_in(conn: &mut PgConnection, event: Uuid, id: Uuid) -> Result<Partici
         .ok_or_else(|| Error::not_found("participant", id))
 }
 
-/// Checks the references of `data` (its event must be live, else 404), and
-/// that the member does not already hold this role in the event (409).
+/// Checks `data` against `before` (none for a new participant): its event
+/// must be live (else 404), changed references must name live records, and
+/// a changed member or role must not repeat one the event already has (409).
 fn check(
     conn: &mut PgConnection,
     data: &ParticipantData,
-    except: Option<Uuid>,
+    before: Option<&ParticipantRecord>,
 ) -> Result<(), Error> {
     events::lock_shared(conn, data.event_id)?;
+    let was = |field: fn(&ParticipantRecord) -> Option<Uuid>| before.and_then(field);
     refs::require_live(
         conn,
         &[
-            (PEOPLE, data.person_id, "person_id"),
-            (ORGANIZATIONS, data.organization_id, "organization_id"),
-            (ORGANIZATIONS, data.on_behalf_of_id, "on_behalf_of_id"),
+            (
+                PEOPLE,
+                refs::if_changed(data.person_id, was(|r| r.person_id)),
+                "person_id",
+            ),
+            (
+                ORGANIZATIONS,
+                refs::if_changed(data.organization_id, was(|r| r.organization_id)),
+                "organization_id",
+            ),
+            (
+                ORGANIZATIONS,
+                refs::if_changed(data.on_behalf_of_id, was(|r| r.on_behalf_of_id)),
+                "on_behalf_of_id",
+            ),
         ],
     )?;
+    let same_seat = before.is_some_and(|r| {
+        (r.person_id, r.organization_id, r.role)
+            == (data.person_id, data.organization_id, data.role)
+    });
+    if same_seat {
+        return Ok(());
+    }
     let mut same = dsl::event_participants
         .filter(dsl::event_id.eq(data.event_id))
         .filter(dsl::role.eq(data.role))
@@ -182,8 +203,8 @@ fn check(
         (None, Some(organization)) => same.filter(dsl::organization_id.eq(organization)),
         (None, None) => return Err(Error::internal("participant without a member")),
     };
-    if let Some(except) = except {
-        same = same.filter(dsl::id.ne(except));
+    if let Some(before) = before {
+        same = same.filter(dsl::id.ne(before.id));
     }
     if let Some(existing) = same.select(dsl::id).first::<Uuid>(conn).optional()? {
         return Err(Error::Conflict {
@@ -217,8 +238,8 @@ pub fn update(
     change: impl FnOnce(&ParticipantRecord) -> Result<ParticipantData, Error>,
 ) -> Result<ParticipantRow, Error> {
     find_in(conn, event, id)?;
-    update_live(conn, id, version_check, change, |conn, _, data| {
-        check(conn, data, Some(id))
+    update_live(conn, id, version_check, change, |conn, current, data| {
+        check(conn, data, Some(current))
     })?;
     find_in(conn, event, id)
 }
@@ -230,8 +251,10 @@ pub fn delete(
     id: Uuid,
     version_check: &VersionCheck,
 ) -> Result<(), Error> {
-    find_in(conn, event, id)?;
     let current = lock_live(conn, id)?;
+    if current.event_id != event {
+        return Err(Error::not_found("participant", id));
+    }
     version_check.verify(current.version)?;
     mark_deleted(conn, id)
 }

@@ -132,8 +132,11 @@ pub fn update(
     check: &VersionCheck,
     change: impl FnOnce(&PersonRecord) -> Result<PersonData, Error>,
 ) -> Result<PersonRecord, Error> {
-    update_live(conn, id, check, change, |conn, _, data| {
-        identifiers::check_free(conn, PEOPLE, &data.identifiers, Some(id))
+    update_live(conn, id, check, change, |conn, current, data| {
+        if data.identifiers != current.identifiers {
+            identifiers::check_free(conn, PEOPLE, &data.identifiers, Some(id))?;
+        }
+        Ok(())
     })
 }
 

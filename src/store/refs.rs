@@ -82,6 +82,17 @@ pub fn require_live(
     }
 }
 
+/// `new` when it differs from `before`: a reference that an update leaves
+/// as it was needs no check (the record it names cannot have been deleted
+/// while this one referred to it).
+pub fn if_changed(new: Option<Uuid>, before: Option<Uuid>) -> Option<Uuid> {
+    if new == before {
+        None
+    } else {
+        new
+    }
+}
+
 #[derive(QueryableByName)]
 struct Dependent {
     #[diesel(sql_type = Text)]

@@ -145,15 +145,33 @@ pub fn person_holds_role<QS: 'static>(
     }
 }
 
-fn check_references(conn: &mut PgConnection, data: &RoleData) -> Result<(), Error> {
+/// Checks the references of `data` that differ from `before` (all of them
+/// for a new role).
+fn check_references(
+    conn: &mut PgConnection,
+    data: &RoleData,
+    before: Option<&RoleRecord>,
+) -> Result<(), Error> {
+    let was = |field: fn(&RoleRecord) -> Option<Uuid>| before.and_then(field);
     refs::require_live(
         conn,
         &[
-            (ORGANIZATIONS, Some(data.organization_id), "organization_id"),
-            (PEOPLE, data.person_id, "person_id"),
             (
                 ORGANIZATIONS,
-                data.member_organization_id,
+                refs::if_changed(Some(data.organization_id), was(|r| Some(r.organization_id))),
+                "organization_id",
+            ),
+            (
+                PEOPLE,
+                refs::if_changed(data.person_id, was(|r| r.person_id)),
+                "person_id",
+            ),
+            (
+                ORGANIZATIONS,
+                refs::if_changed(
+                    data.member_organization_id,
+                    was(|r| r.member_organization_id),
+                ),
                 "member_organization_id",
             ),
         ],
@@ -162,7 +180,7 @@ fn check_references(conn: &mut PgConnection, data: &RoleData) -> Result<(), Erro
 
 /// Creates a role; the organization and the member must be live.
 pub fn create(conn: &mut PgConnection, data: &RoleData) -> Result<RoleRecord, Error> {
-    check_references(conn, data)?;
+    check_references(conn, data, None)?;
     identifiers::check_free(conn, ROLES, &data.identifiers, None)?;
     insert(conn, data)
 }
@@ -174,9 +192,12 @@ pub fn update(
     check: &VersionCheck,
     change: impl FnOnce(&RoleRecord) -> Result<RoleData, Error>,
 ) -> Result<RoleRecord, Error> {
-    update_live(conn, id, check, change, |conn, _, data| {
-        check_references(conn, data)?;
-        identifiers::check_free(conn, ROLES, &data.identifiers, Some(id))
+    update_live(conn, id, check, change, |conn, current, data| {
+        check_references(conn, data, Some(current))?;
+        if data.identifiers != current.identifiers {
+            identifiers::check_free(conn, ROLES, &data.identifiers, Some(id))?;
+        }
+        Ok(())
     })
 }
 
