@@ -133,7 +133,7 @@ pub enum Error {
     PayloadTooLarge { limit: usize },
     /// No route has this method (405).
     #[error("method not allowed; allowed: {allow}")]
-    MethodNotAllowed { allow: &'static str },
+    MethodNotAllowed { allow: String },
     /// The database cannot be reached or no pooled connection became free
     /// in time (503).
     #[error("database unavailable: {0}")]
@@ -244,7 +244,7 @@ impl ResponseError for Error {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
             Self::MethodNotAllowed { allow } => {
-                response.insert_header((header::ALLOW, *allow));
+                response.insert_header((header::ALLOW, allow.as_str()));
             }
             Self::PreconditionFailed {
                 current_version: Some(version),

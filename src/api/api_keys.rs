@@ -196,6 +196,13 @@ pub async fn create(
     if input.scopes.is_empty() {
         v.error("scopes", "must name at least one scope");
     }
+    // A key can only hand on what it holds: an admin key without `pii`
+    // cannot mint one with `pii` (and so read what is hidden from it).
+    if let Some(beyond) = input.scopes.iter().find(|scope| !admin.has(**scope)) {
+        return Err(Error::Forbidden {
+            scope: beyond.as_str(),
+        });
+    }
     if input.expires_at.is_some_and(|at| at <= Utc::now()) {
         v.error("expires_at", "must lie in the future");
     }

@@ -21,7 +21,8 @@ pub mod roles;
 pub mod validation;
 
 use crate::error::{ConflictingRecord, Error, FieldError, Problem};
-use actix_web::{middleware::from_fn, web, HttpRequest};
+use crate::store::api_keys::Scope;
+use actix_web::{http::Method, web, FromRequest, Handler, HttpRequest, Resource, Responder};
 use problems::Security;
 use utoipa::OpenApi;
 
@@ -123,148 +124,188 @@ pub fn openapi_json() -> String {
     json
 }
 
-/// Registers every API route: the probes, and the register under `/v1`
-/// behind API-key authentication.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/health/live").route(web::get().to(health::live)))
-        .service(web::resource("/health/ready").route(web::get().to(health::ready)))
-        .service(
-            web::scope("/v1")
-                .wrap(from_fn(crate::auth::middleware))
-                .service(
-                    web::resource("/organizations")
-                        .route(web::get().to(organizations::list))
-                        .route(web::post().to(organizations::create))
-                        .default_service(web::to(|| method_not_allowed("GET, POST"))),
-                )
-                .service(
-                    web::resource("/organizations/by-identifier/{scheme}/{value}")
-                        .route(web::put().to(organizations::upsert))
-                        .default_service(web::to(|| method_not_allowed("PUT"))),
-                )
-                .service(
-                    web::resource("/organizations/{id}")
-                        .route(web::get().to(organizations::get))
-                        .route(web::put().to(organizations::replace))
-                        .route(web::patch().to(organizations::update))
-                        .route(web::delete().to(organizations::delete))
-                        .default_service(web::to(|| method_not_allowed(ONE_RECORD))),
-                )
-                .service(
-                    web::resource("/organizations/{id}/children")
-                        .route(web::get().to(organizations::list_children))
-                        .default_service(web::to(|| method_not_allowed("GET"))),
-                )
-                .service(
-                    web::resource("/organizations/{id}/members")
-                        .route(web::get().to(roles::members))
-                        .default_service(web::to(|| method_not_allowed("GET"))),
-                )
-                .service(
-                    web::resource("/people")
-                        .route(web::get().to(people::list))
-                        .route(web::post().to(people::create))
-                        .default_service(web::to(|| method_not_allowed("GET, POST"))),
-                )
-                .service(
-                    web::resource("/people/by-identifier/{scheme}/{value}")
-                        .route(web::put().to(people::upsert))
-                        .default_service(web::to(|| method_not_allowed("PUT"))),
-                )
-                .service(
-                    web::resource("/people/{id}")
-                        .route(web::get().to(people::get))
-                        .route(web::put().to(people::replace))
-                        .route(web::patch().to(people::update))
-                        .route(web::delete().to(people::delete))
-                        .default_service(web::to(|| method_not_allowed(ONE_RECORD))),
-                )
-                .service(
-                    web::resource("/people/{id}/roles")
-                        .route(web::get().to(roles::held_by))
-                        .default_service(web::to(|| method_not_allowed("GET"))),
-                )
-                .service(
-                    web::resource("/roles")
-                        .route(web::get().to(roles::list))
-                        .route(web::post().to(roles::create))
-                        .default_service(web::to(|| method_not_allowed("GET, POST"))),
-                )
-                .service(
-                    web::resource("/roles/by-identifier/{scheme}/{value}")
-                        .route(web::put().to(roles::upsert))
-                        .default_service(web::to(|| method_not_allowed("PUT"))),
-                )
-                .service(
-                    web::resource("/roles/{id}")
-                        .route(web::get().to(roles::get))
-                        .route(web::put().to(roles::replace))
-                        .route(web::patch().to(roles::update))
-                        .route(web::delete().to(roles::delete))
-                        .default_service(web::to(|| method_not_allowed(ONE_RECORD))),
-                )
-                .service(
-                    web::resource("/events")
-                        .route(web::get().to(events::list))
-                        .route(web::post().to(events::create))
-                        .default_service(web::to(|| method_not_allowed("GET, POST"))),
-                )
-                .service(
-                    web::resource("/events/by-identifier/{scheme}/{value}")
-                        .route(web::put().to(events::upsert))
-                        .default_service(web::to(|| method_not_allowed("PUT"))),
-                )
-                .service(
-                    web::resource("/events/{id}")
-                        .route(web::get().to(events::get))
-                        .route(web::put().to(events::replace))
-                        .route(web::patch().to(events::update))
-                        .route(web::delete().to(events::delete))
-                        .default_service(web::to(|| method_not_allowed(ONE_RECORD))),
-                )
-                .service(
-                    web::resource("/events/{id}/participants")
-                        .route(web::get().to(participants::list))
-                        .route(web::post().to(participants::create))
-                        .default_service(web::to(|| method_not_allowed("GET, POST"))),
-                )
-                .service(
-                    web::resource("/events/{id}/participants/{participant_id}")
-                        .route(web::get().to(participants::get))
-                        .route(web::put().to(participants::replace))
-                        .route(web::patch().to(participants::update))
-                        .route(web::delete().to(participants::delete))
-                        .default_service(web::to(|| method_not_allowed(ONE_RECORD))),
-                )
-                .service(
-                    web::resource("/api-keys")
-                        .route(web::get().to(api_keys::list))
-                        .route(web::post().to(api_keys::create))
-                        .default_service(web::to(|| method_not_allowed("GET, POST"))),
-                )
-                .service(
-                    web::resource("/api-keys/{id}")
-                        .route(web::get().to(api_keys::get))
-                        .route(web::delete().to(api_keys::revoke))
-                        .default_service(web::to(|| method_not_allowed("GET, DELETE"))),
-                )
-                .service(
-                    web::resource("/changes")
-                        .route(web::get().to(changes::list))
-                        .default_service(web::to(|| method_not_allowed("GET"))),
-                )
-                .service(
-                    web::resource("/audit")
-                        .route(web::get().to(audit::list))
-                        .default_service(web::to(|| method_not_allowed("GET"))),
-                ),
-        );
+/// One `/v1` operation as registered: its path template, method and the
+/// scope a key needs for it. The authorization check and the OpenAPI
+/// document's `security` both read this, so a route's scope is declared once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteSpec {
+    pub path: &'static str,
+    pub method: &'static str,
+    pub scope: Scope,
 }
 
-/// Methods of a single record.
-const ONE_RECORD: &str = "GET, PUT, PATCH, DELETE";
+/// Declares the `/v1` routes once: [`ROUTES`] (for the OpenAPI document and
+/// the tests) and `register_v1` (for the server). Each route is wrapped in
+/// [`crate::auth::require`] with its own scope, so the decision follows
+/// what the router matched, never a re-parse of the request path. GET
+/// routes also answer HEAD.
+macro_rules! routes {
+    ($($path:literal { $($method:ident $scope:ident => $handler:path),+ $(,)? })*) => {
+        /// Every `/v1` operation with the scope it needs.
+        pub const ROUTES: &[RouteSpec] = &[
+            $($(RouteSpec {
+                path: concat!("/v1", $path),
+                method: stringify!($method),
+                scope: Scope::$scope,
+            },)+)*
+        ];
 
-async fn method_not_allowed(allow: &'static str) -> Result<actix_web::HttpResponse, Error> {
+        fn register_v1(cfg: &mut web::ServiceConfig) {
+            $(
+                let resource = web::resource(concat!("/v1", $path));
+                $(let resource = add_route(resource, Method::$method, Scope::$scope, $handler);)+
+                let allow = allow_header(&[$(Method::$method),+]);
+                cfg.service(resource.default_service(web::to(move || method_not_allowed(allow.clone()))));
+            )*
+        }
+    };
+}
+
+routes! {
+    "/organizations" {
+        GET Read => organizations::list,
+        POST Write => organizations::create,
+    }
+    "/organizations/by-identifier/{scheme}/{value}" {
+        PUT Write => organizations::upsert,
+    }
+    "/organizations/{id}" {
+        GET Read => organizations::get,
+        PUT Write => organizations::replace,
+        PATCH Write => organizations::update,
+        DELETE Write => organizations::delete,
+    }
+    "/organizations/{id}/children" {
+        GET Read => organizations::list_children,
+    }
+    "/organizations/{id}/members" {
+        GET Read => roles::members,
+    }
+    "/people" {
+        GET Read => people::list,
+        POST Write => people::create,
+    }
+    "/people/by-identifier/{scheme}/{value}" {
+        PUT Write => people::upsert,
+    }
+    "/people/{id}" {
+        GET Read => people::get,
+        PUT Write => people::replace,
+        PATCH Write => people::update,
+        DELETE Write => people::delete,
+    }
+    "/people/{id}/roles" {
+        GET Read => roles::held_by,
+    }
+    "/roles" {
+        GET Read => roles::list,
+        POST Write => roles::create,
+    }
+    "/roles/by-identifier/{scheme}/{value}" {
+        PUT Write => roles::upsert,
+    }
+    "/roles/{id}" {
+        GET Read => roles::get,
+        PUT Write => roles::replace,
+        PATCH Write => roles::update,
+        DELETE Write => roles::delete,
+    }
+    "/events" {
+        GET Read => events::list,
+        POST Write => events::create,
+    }
+    "/events/by-identifier/{scheme}/{value}" {
+        PUT Write => events::upsert,
+    }
+    "/events/{id}" {
+        GET Read => events::get,
+        PUT Write => events::replace,
+        PATCH Write => events::update,
+        DELETE Write => events::delete,
+    }
+    "/events/{id}/participants" {
+        GET Read => participants::list,
+        POST Write => participants::create,
+    }
+    "/events/{id}/participants/{participant_id}" {
+        GET Read => participants::get,
+        PUT Write => participants::replace,
+        PATCH Write => participants::update,
+        DELETE Write => participants::delete,
+    }
+    "/api-keys" {
+        GET Admin => api_keys::list,
+        POST Admin => api_keys::create,
+    }
+    "/api-keys/{id}" {
+        GET Admin => api_keys::get,
+        DELETE Admin => api_keys::revoke,
+    }
+    "/changes" {
+        GET Read => changes::list,
+    }
+    "/audit" {
+        GET Admin => audit::list,
+    }
+}
+
+/// The scope the operation `method` on the documented `path` needs.
+pub fn route_scope(method: &str, path: &str) -> Option<Scope> {
+    ROUTES
+        .iter()
+        .find(|route| route.path == path && route.method.eq_ignore_ascii_case(method))
+        .map(|route| route.scope)
+}
+
+/// `resource` with `handler` serving `method` behind a check of `scope`
+/// (and HEAD beside GET).
+fn add_route<F, Args>(resource: Resource, method: Method, scope: Scope, handler: F) -> Resource
+where
+    F: Handler<Args> + Clone,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    let head = method == Method::GET;
+    let resource = resource.route(
+        web::method(method)
+            .to(handler.clone())
+            .wrap(crate::auth::require(scope)),
+    );
+    if head {
+        resource.route(web::head().to(handler).wrap(crate::auth::require(scope)))
+    } else {
+        resource
+    }
+}
+
+/// The `Allow` header of a resource serving `methods`.
+fn allow_header(methods: &[Method]) -> String {
+    let mut names: Vec<&str> = methods.iter().map(Method::as_str).collect();
+    if methods.contains(&Method::GET) {
+        names.insert(1 + names.iter().position(|m| *m == "GET").unwrap_or(0), "HEAD");
+    }
+    names.join(", ")
+}
+
+/// Registers every API route: the probes, and the register under `/v1`,
+/// each route behind API-key authentication with its own scope.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/health/live")
+            .route(web::get().to(health::live))
+            .route(web::head().to(health::live))
+            .default_service(web::to(|| method_not_allowed("GET, HEAD".to_owned()))),
+    )
+    .service(
+        web::resource("/health/ready")
+            .route(web::get().to(health::ready))
+            .route(web::head().to(health::ready))
+            .default_service(web::to(|| method_not_allowed("GET, HEAD".to_owned()))),
+    );
+    register_v1(cfg);
+}
+
+async fn method_not_allowed(allow: String) -> Result<actix_web::HttpResponse, Error> {
     Err(Error::MethodNotAllowed { allow })
 }
 

@@ -3,8 +3,7 @@
 //! in `responses(...)`, so a kind of operation documents the same statuses
 //! everywhere. [`Security`] adds authentication to every `/v1` operation.
 
-use crate::{auth::required_scope, error::PROBLEM_JSON};
-use actix_web::http::Method;
+use crate::{api::route_scope, error::PROBLEM_JSON};
 use std::collections::BTreeMap;
 use utoipa::{
     openapi::{
@@ -131,8 +130,9 @@ impl Modify for Security {
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
                         "An API key's token: `Authorization: Bearer ar_…`. Keys carry scopes: \
-                         `read` (GETs), `write` (changes), `pii` (personal data of people), \
-                         `admin` (API keys and the audit trail).",
+                         `read` (GETs), `write` (changes; implies `read`), `pii` (personal data \
+                         of people), `admin` (API keys and the audit trail). A key can only \
+                         create keys with scopes it holds itself.",
                     ))
                     .build(),
             ),
@@ -142,15 +142,15 @@ impl Modify for Security {
                 continue;
             }
             let operations = [
-                (Method::GET, &mut item.get),
-                (Method::POST, &mut item.post),
-                (Method::PUT, &mut item.put),
-                (Method::PATCH, &mut item.patch),
-                (Method::DELETE, &mut item.delete),
+                ("GET", &mut item.get),
+                ("POST", &mut item.post),
+                ("PUT", &mut item.put),
+                ("PATCH", &mut item.patch),
+                ("DELETE", &mut item.delete),
             ];
             for (method, operation) in operations {
-                if let Some(operation) = operation {
-                    secure(operation, required_scope(&method, path).as_str());
+                if let (Some(operation), Some(scope)) = (operation, route_scope(method, path)) {
+                    secure(operation, scope.as_str());
                 }
             }
         }

@@ -32,7 +32,7 @@ text_enum! {
     pub enum Scope {
         /// Every GET of the register.
         Read => "read",
-        /// Create, change and delete records.
+        /// Create, change and delete records; implies `read`.
         Write => "write",
         /// See the personal data of people (`email`, `phone`, `birth_date`).
         Pii => "pii",
@@ -88,8 +88,11 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// Whether the key holds `scope`; `write` implies `read` (a key that
+    /// may change records sees them too, as its writes' responses show).
     pub fn has(&self, scope: Scope) -> bool {
         self.scopes.contains(&scope)
+            || (scope == Scope::Read && self.scopes.contains(&Scope::Write))
     }
 }
 

@@ -69,7 +69,7 @@ async fn unknown_paths_are_404_and_wrong_methods_405() {
     assert_eq!(problem["type"], "/problems/not-found");
 
     let reply = app.delete("/v1/organizations").await;
-    assert_eq!(reply.header("allow").as_deref(), Some("GET, POST"));
+    assert_eq!(reply.header("allow").as_deref(), Some("GET, HEAD, POST"));
     reply.problem(405);
 }
 

@@ -14,3 +14,4 @@ mod register;
 mod roles;
 mod startup;
 mod sync;
+mod trust;

@@ -1,0 +1,188 @@
+//! The trust boundary: authorization follows the route the router matched
+//! whatever spelling a client or proxy sends, keys hand on only what they
+//! hold, and nothing a client sends can stop the change feed.
+
+use crate::access::{call, grants, operations};
+use crate::helpers::{id, mint_key, spawn_app, Reply};
+use alliance_registry::{api::ROUTES, store::api_keys::Scope};
+use awc::http::Method;
+use serde_json::{json, Value};
+
+/// Other spellings of `path` that a client or proxy may send: a letter or
+/// `-` percent-encoded (either case), doubled and trailing slashes, dot
+/// segments, case changes.
+fn spellings(path: &str) -> Vec<String> {
+    let rest = path.strip_prefix("/v1/").unwrap();
+    let (first, tail) = rest.split_at(1);
+    let first_byte = first.as_bytes()[0];
+    let mut variants = vec![
+        format!("/v1/%{first_byte:02X}{tail}"),
+        format!("/v1/%{first_byte:02x}{tail}"),
+        format!("/%76%31/{rest}"),
+        format!("/v1//{rest}"),
+        format!("//v1/{rest}"),
+        format!("{path}/"),
+        format!("/v1/./{rest}"),
+        format!("/v1/x/../{rest}"),
+        format!("/v1/{rest}/."),
+        format!("/V1/{rest}"),
+        format!("/v1/{}", rest.to_uppercase()),
+        format!("/v1/{first}{}", tail.replacen('s', "%73", 1)),
+    ];
+    if rest.contains('-') {
+        variants.push(format!("/v1/{}", rest.replacen('-', "%2D", 1)));
+        variants.push(format!("/v1/{}", rest.replacen('-', "%2d", 1)));
+    }
+    if let Some(slash) = rest.find('/') {
+        variants.push(format!("/v1/{}%2F{}", &rest[..slash], &rest[slash + 1..]));
+    }
+    variants
+}
+
+#[actix_web::test]
+async fn no_spelling_of_a_path_gets_more_access_than_the_plain_path() {
+    let app = spawn_app().await;
+    let scoped: Vec<(Scope, String)> = [Scope::Read, Scope::Write, Scope::Pii, Scope::Admin]
+        .into_iter()
+        .map(|scope| (scope, mint_key(&app.db, scope.as_str(), &[scope], None).1))
+        .collect();
+    for (method, path, needed) in operations() {
+        for (scope, token) in &scoped {
+            let bearer = format!("Bearer {token}");
+            let allowed = grants(*scope, needed);
+            for spelled in spellings(&path) {
+                let reply = call(&app, &method, &spelled, Some(&bearer)).await;
+                let same_decision = if allowed {
+                    ![401, 403].contains(&reply.status)
+                } else {
+                    reply.status == 403
+                };
+                // 404/405: the spelling names no route (or another one
+                // without this method): refused, nothing served.
+                assert!(
+                    [404, 405].contains(&reply.status) || same_decision,
+                    "{method} {spelled} with {scope}: {} (plain path needs {needed})",
+                    reply.status
+                );
+            }
+        }
+    }
+}
+
+#[actix_web::test]
+async fn the_reported_encoded_admin_paths_are_refused_to_other_keys() {
+    let app = spawn_app().await;
+    let (admin_id, _) = mint_key(&app.db, "admin", &[Scope::Admin], None);
+    for scopes in [&[Scope::Read][..], &[Scope::Write], &[Scope::Read, Scope::Write, Scope::Pii]] {
+        let token = mint_key(&app.db, "other", scopes, None).1;
+        let bearer = format!("Bearer {token}");
+        for path in ["/v1/%61pi-keys", "/v1/api%2Dkeys", "/v1/%61udit"] {
+            call(&app, &Method::GET, path, Some(&bearer))
+                .await
+                .problem(403);
+        }
+        let created = app
+            .send(
+                app.request_as(Method::POST, "/v1/%61pi-keys", Some(&token)),
+                Some((
+                    "application/json",
+                    br#"{"name":"x","scopes":["admin","pii"]}"#.to_vec(),
+                )),
+            )
+            .await;
+        created.problem(403);
+        call(
+            &app,
+            &Method::DELETE,
+            &format!("/v1/%61pi-keys/{admin_id}"),
+            Some(&bearer),
+        )
+        .await
+        .problem(403);
+    }
+    // The admin key is still usable: nobody revoked it.
+    let keys = app.get("/v1/api-keys").await.expect(200).json();
+    let admin = keys["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == admin_id.to_string())
+        .unwrap();
+    assert_eq!(admin["revoked_at"], Value::Null);
+}
+
+#[test]
+fn every_route_is_documented_and_every_documented_operation_is_routed() {
+    let doc: Value = serde_json::from_str(&alliance_registry::api::openapi_json()).unwrap();
+    let mut documented = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if path.starts_with("/v1/") {
+            for method in item.as_object().unwrap().keys() {
+                documented.push((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    let mut routed: Vec<(String, String)> = ROUTES
+        .iter()
+        .map(|r| (r.method.to_owned(), r.path.to_owned()))
+        .collect();
+    documented.sort();
+    routed.sort();
+    assert_eq!(documented, routed);
+}
+
+#[actix_web::test]
+async fn a_write_key_reads_and_head_answers_like_get() {
+    let app = spawn_app().await;
+    let person = app.person("Zhou Haiying").await;
+    let writer = mint_key(&app.db, "writer", &[Scope::Write], None).1;
+    let path = format!("/v1/people/{}", id(&person));
+    let got = app
+        .send(app.request_as(Method::GET, &path, Some(&writer)), None)
+        .await
+        .expect(200);
+    let head = app
+        .send(app.request_as(Method::HEAD, &path, Some(&writer)), None)
+        .await
+        .expect(200);
+    assert_eq!(head.header("etag"), got.header("etag"));
+    assert!(head.body.is_empty());
+    app.send(app.request_as(Method::HEAD, "/v1/people", None), None)
+        .await
+        .expect(401);
+    let reply: Reply = app
+        .send(app.request_as(Method::OPTIONS, &path, Some(&writer)), None)
+        .await;
+    assert_eq!(reply.status, 405);
+    assert_eq!(
+        reply.header("allow").as_deref(),
+        Some("GET, HEAD, PUT, PATCH, DELETE")
+    );
+}
+
+#[actix_web::test]
+async fn a_key_can_only_grant_scopes_it_holds() {
+    let app = spawn_app().await;
+    let admin = mint_key(&app.db, "admin", &[Scope::Admin, Scope::Write], None).1;
+    let mint = |scopes: Value| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            app.send(
+                app.request_as(Method::POST, "/v1/api-keys", Some(&admin)),
+                Some((
+                    "application/json",
+                    json!({"name": "minted", "scopes": scopes})
+                        .to_string()
+                        .into_bytes(),
+                )),
+            )
+            .await
+        }
+    };
+    let problem = mint(json!(["read", "pii"])).await.problem(403);
+    assert!(problem["detail"].as_str().unwrap().contains("pii"));
+    // write implies read, so a write key may hand on read.
+    mint(json!(["read", "write"])).await.expect(201);
+    mint(json!(["admin"])).await.expect(201);
+}
