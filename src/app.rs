@@ -1,7 +1,7 @@
 //! Builds the HTTP server: routes, middleware, the docs UI and the pool.
 
 use crate::{
-    api::{self, changes::FeedRetention, extract::BodyLimit, idempotency::IdempotencyTtl},
+    api::{self, changes::FeedRetention, cursor::CursorKey, extract::BodyLimit, idempotency::IdempotencyTtl},
     auth::RateLimit,
     config::Settings,
     db::{self, PgPool},
@@ -78,6 +78,7 @@ impl Application {
         let origins = settings.cors_allowed_origins.clone();
         let idempotency_ttl = IdempotencyTtl(settings.idempotency_ttl);
         let feed_retention = web::Data::new(FeedRetention(settings.feed_retention));
+        let cursor_key = CursorKey::new(settings.cursor_secret.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(pool_data.clone())
@@ -85,6 +86,7 @@ impl Application {
                 .app_data(rate_limit.clone())
                 .app_data(idempotency_ttl)
                 .app_data(feed_retention.clone())
+                .app_data(cursor_key.clone())
                 .app_data(web::PathConfig::default().error_handler(api::extract::path_error))
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
                 .wrap(cors(&origins))

@@ -27,6 +27,12 @@ pub struct Settings {
     pub idempotency_ttl: chrono::Duration,
     /// How long a change-feed cursor stays valid.
     pub feed_retention: chrono::Duration,
+    /// Longest a statement may run (lock waits included) before it is
+    /// cancelled and the request answered 503 with `Retry-After`.
+    pub statement_timeout: Duration,
+    /// Key that signs list and feed cursors (`None`: generated once and
+    /// kept in the database, shared by every instance).
+    pub cursor_secret: Option<Vec<u8>>,
 }
 
 /// A setting that is present but unusable.
@@ -104,6 +110,14 @@ impl Settings {
         let feed_retention = parse(&lookup, "FEED_RETENTION_HOURS", "720", |v| {
             int_in_range(v, 1, 24 * 3650).map(|h| chrono::Duration::hours(h as i64))
         })?;
+        let statement_timeout = parse(&lookup, "STATEMENT_TIMEOUT_MS", "5000", |v| {
+            int_in_range(v, 100, 3_600_000).map(Duration::from_millis)
+        })?;
+        let cursor_secret = parse(&lookup, "CURSOR_SECRET", "", |v| match v {
+            "" => Ok(None),
+            v if v.len() >= 32 => Ok(Some(v.as_bytes().to_vec())),
+            _ => Err("expected at least 32 characters (or unset: one is generated)".to_owned()),
+        })?;
         Ok(Self {
             database_url,
             bind_addr,
@@ -115,6 +129,8 @@ impl Settings {
             rate_limit_per_minute,
             idempotency_ttl,
             feed_retention,
+            statement_timeout,
+            cursor_secret,
         })
     }
 }
@@ -208,6 +224,8 @@ mod tests {
             ("RATE_LIMIT_PER_MINUTE", "-1"),
             ("IDEMPOTENCY_TTL_HOURS", "0"),
             ("FEED_RETENTION_HOURS", "forever"),
+            ("STATEMENT_TIMEOUT_MS", "0"),
+            ("CURSOR_SECRET", "short"),
         ] {
             let err = settings(&[(name, value)]).unwrap_err();
             assert_eq!(err.name, name);

@@ -294,6 +294,10 @@ impl From<DieselError> for Error {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
                     Self::Unavailable(info.message().to_owned())
                 }
+                // statement_timeout (SQLSTATE 57014): busy, not broken.
+                _ if info.message().contains("statement timeout") => {
+                    Self::Unavailable(info.message().to_owned())
+                }
                 _ => Self::Internal(format!("database error: {}", info.message())),
             },
             other => Self::Internal(other.to_string()),

@@ -8,6 +8,7 @@ use actix_web::{
     dev::{ServiceRequest, ServiceResponse},
     http::header::{HeaderName, HeaderValue},
     middleware::Next,
+    HttpMessage, HttpRequest,
 };
 use uuid::Uuid;
 
@@ -16,6 +17,17 @@ pub const HEADER: &str = "x-request-id";
 
 /// Longest client-supplied request id that is echoed.
 const MAX_LEN: usize = 200;
+
+/// The id of the request being served, for handlers that log.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// The id of `req` (`-` outside the middleware).
+pub fn of(req: &HttpRequest) -> String {
+    req.extensions()
+        .get::<RequestId>()
+        .map_or_else(|| "-".to_owned(), |id| id.0.clone())
+}
 
 /// Middleware function, for `actix_web::middleware::from_fn`.
 pub async fn middleware(
@@ -29,6 +41,7 @@ pub async fn middleware(
         .filter(|value| is_acceptable(value))
         .map(str::to_owned)
         .unwrap_or_else(|| Uuid::now_v7().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
     let mut res = next.call(req).await?;
     if res.status().is_server_error() {
         if let Some(err) = res.response().error() {

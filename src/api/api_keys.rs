@@ -1,6 +1,7 @@
 //! `/v1/api-keys` (admin scope): the keys clients authenticate with. A
 //! key's token is shown once, in the response that creates it.
 
+use crate::api::values::Instant;
 use crate::{
     api::{
         extract::{JsonBody, Query},
@@ -97,7 +98,7 @@ pub struct NewApiKey {
     pub scopes: Vec<Scope>,
     /// After this instant the key is refused; must lie in the future.
     #[serde(default)]
-    pub expires_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<Instant>,
 }
 
 page_type!(
@@ -149,6 +150,7 @@ pub async fn list(
     let p = params.0;
     let sort = p.sort.unwrap_or_default();
     let (items, next_cursor) = fetch_page(
+        &req,
         &pool,
         sort,
         p.limit,
@@ -203,12 +205,12 @@ pub async fn create(
             scope: beyond.as_str(),
         });
     }
-    if input.expires_at.is_some_and(|at| at <= Utc::now()) {
+    if input.expires_at.is_some_and(|at| at <= Instant(Utc::now())) {
         v.error("expires_at", "must lie in the future");
     }
     v.finish()?;
     let (record, token) = db::transaction(&pool, Some(admin.key_id), move |conn| {
-        store::create(conn, &name, &input.scopes, input.expires_at)
+        store::create(conn, &name, &input.scopes, input.expires_at.map(Into::into))
     })
     .await?;
     let location = format!("/v1/api-keys/{}", record.id);

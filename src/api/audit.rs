@@ -1,6 +1,7 @@
 //! `/v1/audit` (admin scope): every change of the register — when, by which
 //! key, to which record, and the fields that changed, before and after.
 
+use crate::api::values::Instant;
 use crate::{
     api::{
         extract::Query,
@@ -165,9 +166,9 @@ pub struct ListAuditParams {
     /// Only changes made with this API key.
     key_id: Option<Uuid>,
     /// Only changes at or after this instant (RFC 3339).
-    from: Option<DateTime<Utc>>,
+    from: Option<Instant>,
     /// Only changes before this instant (RFC 3339).
-    to: Option<DateTime<Utc>>,
+    to: Option<Instant>,
     /// Order of the listing (default: newest first).
     sort: Option<JournalSort>,
     /// Page size, 1–500 (default 50).
@@ -204,11 +205,12 @@ pub async fn list(
         entity_type: p.entity_type.map(|t| t.as_str().to_owned()),
         entity_id: p.entity_id,
         key_id: p.key_id,
-        from: p.from,
-        to: p.to,
+        from: p.from.map(Into::into),
+        to: p.to.map(Into::into),
     };
     let sort = p.sort.unwrap_or_default();
     let (items, next_cursor) = fetch_page(
+        &req,
         &pool,
         sort,
         p.limit,

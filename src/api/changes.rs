@@ -12,7 +12,8 @@
 
 use crate::{
     api::{
-        audit::AuditOperation, events::Event, extract::Query, organizations::Organization,
+        audit::AuditOperation,
+        cursor::{CursorKey, Signer}, events::Event, extract::Query, organizations::Organization,
         participants::Participant, people::Person, roles::Role,
     },
     db::{self, PgPool},
@@ -29,9 +30,8 @@ use crate::{
 };
 use actix_web::{
     http::header::{CacheControl, CacheDirective},
-    web, HttpResponse,
+    web, HttpRequest, HttpResponse,
 };
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -98,6 +98,11 @@ pub struct Change {
     /// of the records they refer to); `null` for deletions.
     #[schema(required = true)]
     pub data: Option<ChangeData>,
+    /// Present only when the stored change could not be rendered (e.g. a
+    /// row written outside the API): `data` is then `null`, and the record
+    /// can be read through its resource. The feed moves on past it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 /// One page of the feed.
@@ -139,19 +144,21 @@ struct Cursor {
     t: DateTime<Utc>,
 }
 
-fn encode(position: FeedPosition) -> String {
+fn encode(signer: &Signer, position: FeedPosition) -> String {
     let cursor = Cursor {
         c: position.commit_seq,
         s: position.seq,
         t: Utc::now(),
     };
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&cursor).unwrap_or_default())
+    signer.seal(&serde_json::to_vec(&cursor).unwrap_or_default())
 }
 
-fn decode(text: &str, retention: Duration) -> Result<FeedPosition, Error> {
-    let cursor: Cursor = URL_SAFE_NO_PAD
-        .decode(text)
-        .ok()
+/// The position of a cursor this server sealed (400 otherwise; the issue
+/// time inside is the server's own, so it cannot be moved forward), or 410
+/// once it is older than the feed's retention.
+fn decode(signer: &Signer, text: &str, retention: Duration) -> Result<FeedPosition, Error> {
+    let cursor: Cursor = signer
+        .open(text)
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .ok_or_else(|| {
             Error::bad_parameter("cursor", "not a cursor of this feed; use next_cursor")
@@ -192,52 +199,80 @@ fn record<T: serde::de::DeserializeOwned>(doc: Value) -> Result<T, Error> {
     serde_json::from_value(doc).map_err(Error::internal)
 }
 
+/// The entry of the feed for journal row `row`, as `viewer` may see it. A
+/// row whose record cannot be rendered is delivered with `data: null` and
+/// a `problem`, never as an error: one bad row must not stall a consumer.
 fn present(
     row: JournalRecord,
     viewer: &Principal,
     names: &std::collections::HashMap<Uuid, String>,
-) -> Result<Change, Error> {
+    request_id: &str,
+) -> Change {
     let entity_type = FeedEntityType::ALL
         .into_iter()
         .find(|t| t.as_str() == row.entity_type)
-        .ok_or_else(|| Error::internal(format!("feed type {:?}", row.entity_type)))?;
+        .unwrap_or(FeedEntityType::Organization);
     let op = match row.op.as_str() {
         "created" => AuditOperation::Created,
         "updated" => AuditOperation::Updated,
         _ => AuditOperation::Deleted,
     };
-    let data = match row.after {
-        None => None,
-        Some(doc) => Some(match entity_type {
-            FeedEntityType::Organization => ChangeData::Organization(Organization::try_from(
-                record::<OrganizationRecord>(doc)?,
-            )?),
-            FeedEntityType::Person => {
-                ChangeData::Person(Person::present(record::<PersonRecord>(doc)?, viewer)?)
-            }
-            FeedEntityType::Role => ChangeData::Role(Role::try_from(record::<RoleRecord>(doc)?)?),
-            FeedEntityType::Event => {
-                ChangeData::Event(Event::try_from(record::<EventRecord>(doc)?)?)
-            }
-            FeedEntityType::Participant => {
-                let record: ParticipantRecord = record(doc)?;
-                let name = |id: Option<Uuid>| id.and_then(|id| names.get(&id).cloned());
-                ChangeData::Participant(Participant::from(ParticipantRow {
-                    person_name: name(record.person_id),
-                    organization_name: name(record.organization_id),
-                    on_behalf_of_name: name(record.on_behalf_of_id),
-                    record,
-                }))
-            }
-        }),
+    let (data, problem) = match row.after.map(|doc| render(entity_type, doc, viewer, names)) {
+        None => (None, None),
+        Some(Ok(data)) => (Some(data), None),
+        Some(Err(err)) => {
+            log::warn!(
+                "request_id={request_id} change feed: journal row {} ({} {}) cannot be rendered: {err}",
+                row.seq,
+                row.entity_type,
+                row.entity_id
+            );
+            (
+                None,
+                Some(format!(
+                    "this change's stored record cannot be rendered; read the {} through its resource",
+                    entity_type.as_str()
+                )),
+            )
+        }
     };
-    Ok(Change {
+    Change {
         entity_type,
         entity_id: row.entity_id,
         op,
         version: row.version,
         changed_at: row.changed_at,
         data,
+        problem,
+    }
+}
+
+/// The record a journal row holds, as a GET showed it then.
+fn render(
+    entity_type: FeedEntityType,
+    doc: Value,
+    viewer: &Principal,
+    names: &std::collections::HashMap<Uuid, String>,
+) -> Result<ChangeData, Error> {
+    Ok(match entity_type {
+        FeedEntityType::Organization => {
+            ChangeData::Organization(Organization::try_from(record::<OrganizationRecord>(doc)?)?)
+        }
+        FeedEntityType::Person => {
+            ChangeData::Person(Person::present(record::<PersonRecord>(doc)?, viewer)?)
+        }
+        FeedEntityType::Role => ChangeData::Role(Role::try_from(record::<RoleRecord>(doc)?)?),
+        FeedEntityType::Event => ChangeData::Event(Event::try_from(record::<EventRecord>(doc)?)?),
+        FeedEntityType::Participant => {
+            let record: ParticipantRecord = record(doc)?;
+            let name = |id: Option<Uuid>| id.and_then(|id| names.get(&id).cloned());
+            ChangeData::Participant(Participant::from(ParticipantRow {
+                person_name: name(record.person_id),
+                organization_name: name(record.organization_id),
+                on_behalf_of_name: name(record.on_behalf_of_id),
+                record,
+            }))
+        }
     })
 }
 
@@ -256,6 +291,7 @@ fn present(
     )
 )]
 pub async fn list(
+    req: HttpRequest,
     pool: web::Data<PgPool>,
     viewer: Principal,
     retention: web::Data<FeedRetention>,
@@ -267,12 +303,15 @@ pub async fn list(
         Some(n) if (1..=1000).contains(&n) => n,
         Some(_) => return Err(Error::bad_parameter("limit", "must be from 1 to 1000")),
     };
-    let start = match p.cursor.as_deref().filter(|c| !c.is_empty()) {
-        Some(cursor) => decode(cursor, retention.0)?,
-        None => FeedPosition::default(),
-    };
     let types = parse_types(p.types.as_deref())?;
-    let (rows, names) = db::run(&pool, move |conn| {
+    let key = req.app_data::<CursorKey>().cloned().unwrap_or_default();
+    let retention = retention.0;
+    let (signer, start, rows, names) = db::run(&pool, move |conn| {
+        let signer = key.signer(conn)?;
+        let start = match p.cursor.as_deref().filter(|c| !c.is_empty()) {
+            Some(cursor) => decode(&signer, cursor, retention)?,
+            None => FeedPosition::default(),
+        };
         let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
         let rows = journal::feed(conn, start, &names, limit)?;
         let (mut people, mut organizations) = (Vec::new(), Vec::new());
@@ -288,7 +327,7 @@ pub async fn list(
             organizations.extend(id("on_behalf_of_id"));
         }
         let names = participants::names_of(conn, &people, &organizations)?;
-        Ok((rows, names))
+        Ok((signer, start, rows, names))
     })
     .await?;
     let end = rows
@@ -298,14 +337,15 @@ pub async fn list(
             seq: last.seq,
         })
         .unwrap_or(start);
+    let request_id = crate::request_id::of(&req);
     let items = rows
         .into_iter()
-        .map(|row| present(row, &viewer, &names))
-        .collect::<Result<_, _>>()?;
+        .map(|row| present(row, &viewer, &names, &request_id))
+        .collect();
     Ok(HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .json(ChangePage {
             items,
-            next_cursor: encode(end),
+            next_cursor: encode(&signer, end),
         }))
 }

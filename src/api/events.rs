@@ -2,6 +2,7 @@
 //! meetings of all members, rotating themed activities.
 
 use crate::store::api_keys::Principal;
+use crate::api::values::Instant;
 use crate::{
     api::{
         common::{self, Identifier, Reference, Source},
@@ -159,10 +160,10 @@ pub struct EventInput {
     #[schema(default = "planned")]
     pub status: EventStatus,
     /// RFC 3339 with an offset; stored and returned in UTC.
-    pub starts_at: DateTime<Utc>,
+    pub starts_at: Instant,
     /// Not before `starts_at`.
     #[serde(default)]
-    pub ends_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<Instant>,
     #[serde(default)]
     #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
     pub location: Option<String>,
@@ -213,8 +214,8 @@ pub struct EventPatch {
     pub kind: Option<EventKind>,
     pub status: Option<EventStatus>,
     #[schema(nullable = false)]
-    pub starts_at: Option<DateTime<Utc>>,
-    pub ends_at: Option<DateTime<Utc>>,
+    pub starts_at: Option<Instant>,
+    pub ends_at: Option<Instant>,
     #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
     pub location: Option<String>,
     #[schema(max_length = 20000, pattern = r"^[^\x00]*$")]
@@ -241,9 +242,9 @@ page_type!(
 pub struct ListEventsParams {
     /// Only events not over before this instant (their end, or their start
     /// when they have no end, is at or after it). RFC 3339.
-    from: Option<DateTime<Utc>>,
+    from: Option<Instant>,
     /// Only events started at or before this instant. RFC 3339.
-    to: Option<DateTime<Utc>>,
+    to: Option<Instant>,
     /// Only events of this kind.
     kind: Option<EventKind>,
     /// Only events in this status.
@@ -262,7 +263,7 @@ pub struct ListEventsParams {
     #[param(max_length = 200, pattern = r"^[^\x00]*$")]
     q: Option<String>,
     /// Only events changed at or after this instant (RFC 3339).
-    updated_since: Option<DateTime<Utc>>,
+    updated_since: Option<Instant>,
     /// Only records carrying this external identifier, as `scheme:value`.
     #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*:.+$")]
     identifier: Option<String>,
@@ -319,8 +320,8 @@ impl Resource for Events {
             title: e.title,
             kind: e.kind,
             status: e.status,
-            starts_at: e.starts_at,
-            ends_at: e.ends_at,
+            starts_at: Instant(e.starts_at),
+            ends_at: e.ends_at.map(Instant),
             location: e.location,
             description: e.description,
             parent_event_id: e.parent_event_id.map(Reference::from),
@@ -359,8 +360,8 @@ impl Resource for Events {
             title,
             kind: input.kind,
             status: input.status,
-            starts_at: input.starts_at,
-            ends_at: input.ends_at,
+            starts_at: input.starts_at.into(),
+            ends_at: input.ends_at.map(Into::into),
             location,
             description,
             parent_event_id: input
@@ -440,8 +441,8 @@ pub async fn list(
         }
     }
     let filter = EventFilter {
-        from: p.from,
-        to: p.to,
+        from: p.from.map(Into::into),
+        to: p.to.map(Into::into),
         kind: p.kind,
         status: p.status,
         topic: search_param("topic", p.topic)?,
@@ -449,7 +450,7 @@ pub async fn list(
         person_id: p.person_id,
         parent_event_id: p.parent_event_id,
         q: search_param("q", p.q)?,
-        updated_since: p.updated_since,
+        updated_since: p.updated_since.map(Into::into),
         identifier: p
             .identifier
             .as_deref()
@@ -459,6 +460,7 @@ pub async fn list(
     };
     let sort = p.sort.unwrap_or_default();
     let (items, next_cursor) = fetch_page(
+        &req,
         &pool,
         sort,
         p.limit,

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod changes;
 pub mod common;
+pub mod cursor;
 pub mod events;
 pub mod extract;
 pub mod health;
@@ -19,6 +20,7 @@ pub mod problems;
 pub mod resource;
 pub mod roles;
 pub mod validation;
+pub mod values;
 
 use crate::error::{ConflictingRecord, Error, FieldError, Problem};
 use crate::store::api_keys::Scope;

@@ -2,6 +2,7 @@
 //! organizations and the bodies around them.
 
 use crate::store::api_keys::Principal;
+use crate::api::values::{Date, Instant};
 use crate::{
     api::{
         common::{self, ContactDetail, Identifier, OtherName, Reference, Source},
@@ -130,10 +131,10 @@ pub struct OrganizationInput {
     #[schema(max_items = 100)]
     pub other_names: Vec<OtherName>,
     #[serde(default)]
-    pub founding_date: Option<NaiveDate>,
+    pub founding_date: Option<Date>,
     /// Not before `founding_date`.
     #[serde(default)]
-    pub dissolution_date: Option<NaiveDate>,
+    pub dissolution_date: Option<Date>,
     #[serde(default)]
     #[schema(max_length = 20000, pattern = r"^[^\x00]*$")]
     pub description: Option<String>,
@@ -170,8 +171,8 @@ pub struct OrganizationPatch {
     pub parent_id: Option<Reference>,
     #[schema(max_items = 100)]
     pub other_names: Option<Vec<OtherName>>,
-    pub founding_date: Option<NaiveDate>,
-    pub dissolution_date: Option<NaiveDate>,
+    pub founding_date: Option<Date>,
+    pub dissolution_date: Option<Date>,
     #[schema(max_length = 20000, pattern = r"^[^\x00]*$")]
     pub description: Option<String>,
     #[schema(max_items = 100)]
@@ -203,7 +204,7 @@ pub struct ListOrganizationsParams {
     q: Option<String>,
     /// Only organizations changed at or after this instant (RFC 3339;
     /// percent-encode a `+` offset as `%2B`).
-    updated_since: Option<DateTime<Utc>>,
+    updated_since: Option<Instant>,
     /// Only records carrying this external identifier, as `scheme:value`.
     #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*:.+$")]
     identifier: Option<String>,
@@ -264,8 +265,8 @@ impl Resource for Organizations {
             kind: o.kind,
             parent_id: o.parent_id.map(Reference::from),
             other_names: o.other_names,
-            founding_date: o.founding_date,
-            dissolution_date: o.dissolution_date,
+            founding_date: o.founding_date.map(Date),
+            dissolution_date: o.dissolution_date.map(Date),
             description: o.description,
             contact_details: o.contact_details,
             sources: o.sources,
@@ -298,8 +299,8 @@ impl Resource for Organizations {
             kind: input.kind,
             parent_id: input.parent_id.as_ref().map(Reference::id).transpose()?,
             other_names: common::to_json(other_names)?,
-            founding_date: input.founding_date,
-            dissolution_date: input.dissolution_date,
+            founding_date: input.founding_date.map(Into::into),
+            dissolution_date: input.dissolution_date.map(Into::into),
             description,
             contact_details: common::to_json(contact_details)?,
             sources: common::to_json(sources)?,
@@ -374,7 +375,7 @@ pub async fn list(
         kind: p.kind,
         parent_id: p.parent_id,
         q: search_param("q", p.q)?,
-        updated_since: p.updated_since,
+        updated_since: p.updated_since.map(Into::into),
         identifier: p
             .identifier
             .as_deref()
@@ -384,6 +385,7 @@ pub async fn list(
     };
     let sort = p.sort.unwrap_or_default();
     let (items, next_cursor) = fetch_page(
+        &req,
         &pool,
         sort,
         p.limit,
@@ -427,6 +429,7 @@ pub async fn list_children(
     };
     let sort = p.sort.unwrap_or_default();
     let (items, next_cursor) = fetch_page(
+        &req,
         &pool,
         sort,
         p.limit,

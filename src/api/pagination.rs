@@ -4,13 +4,15 @@
 //! page is an index range scan, never an OFFSET.
 
 use crate::{
-    api::preconditions::{computed_response, IfNoneMatch},
+    api::{
+        cursor::{CursorKey, Signer},
+        preconditions::{computed_response, IfNoneMatch},
+    },
     db::{self, PgPool},
     error::Error,
     store::{After, SortKey, SortValue},
 };
 use actix_web::{http::header, HttpRequest, HttpResponse};
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use diesel::pg::PgConnection;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -38,19 +40,21 @@ struct CursorData {
     id: Uuid,
 }
 
-/// Encodes the position after `after` in the order named `sort`.
-pub fn encode_cursor(sort: &str, after: &After) -> String {
+/// Encodes the position after `after` in the order named `sort`, sealed.
+pub fn encode_cursor(signer: &Signer, sort: &str, after: &After) -> String {
     let data = CursorData {
         s: sort.to_owned(),
         v: after.value.clone(),
         id: after.id,
     };
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&data).unwrap_or_default())
+    signer.seal(&serde_json::to_vec(&data).unwrap_or_default())
 }
 
 /// Decodes a cursor given for the order named `sort`; `accepts` tells
-/// whether its sort value fits that order.
+/// whether its sort value fits that order. Cursors the server did not seal
+/// are refused (400) before anything reaches the database.
 pub fn decode_cursor(
+    signer: &Signer,
     cursor: &str,
     sort: &str,
     accepts: impl Fn(&SortValue) -> bool,
@@ -61,7 +65,7 @@ pub fn decode_cursor(
             "not a cursor this API issued; use next_cursor from the previous page",
         )
     };
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let bytes = signer.open(cursor).ok_or_else(invalid)?;
     let data: CursorData = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
     if data.s != sort || !accepts(&data.v) {
         return Err(Error::bad_parameter(
@@ -80,6 +84,7 @@ pub fn decode_cursor(
 /// workers), and presents the page's rows. Returns the items and the
 /// cursor of the next page, if there is one.
 pub async fn fetch_page<R, S, O>(
+    req: &HttpRequest,
     pool: &PgPool,
     sort: S,
     limit: Option<i64>,
@@ -92,17 +97,23 @@ where
     S: SortKey<R>,
 {
     let limit = self::limit(limit)?;
-    let after = cursor
-        .filter(|c| !c.is_empty())
-        .map(|c| decode_cursor(&c, sort.tag(), |v| sort.accepts(v)))
-        .transpose()?;
-    let mut rows = db::run(pool, move |conn| query(conn, after.as_ref(), limit + 1)).await?;
+    let key = req.app_data::<CursorKey>().cloned().unwrap_or_default();
+    let (signer, mut rows) = db::run(pool, move |conn| {
+        let signer = key.signer(conn)?;
+        let after = cursor
+            .filter(|c| !c.is_empty())
+            .map(|c| decode_cursor(&signer, &c, sort.tag(), |v| sort.accepts(v)))
+            .transpose()?;
+        let rows = query(conn, after.as_ref(), limit + 1)?;
+        Ok((signer, rows))
+    })
+    .await?;
     let mut next = None;
     if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
         next = rows
             .last()
-            .map(|last| encode_cursor(sort.tag(), &sort.key(last)));
+            .map(|last| encode_cursor(&signer, sort.tag(), &sort.key(last)));
     }
     let items = rows.into_iter().map(present).collect::<Result<_, _>>()?;
     Ok((items, next))
@@ -167,11 +178,15 @@ mod tests {
             value: SortValue::Text("Bilibili 哔哩哔哩".into()),
             id: Uuid::now_v7(),
         };
-        let cursor = encode_cursor("name", &after);
-        assert_eq!(decode_cursor(&cursor, "name", |_| true).unwrap(), after);
-        assert!(decode_cursor(&cursor, "-name", |_| true).is_err());
-        assert!(decode_cursor(&cursor, "name", |_| false).is_err());
-        assert!(decode_cursor("garbage!", "name", |_| true).is_err());
+        let signer = Signer::for_tests();
+        let cursor = encode_cursor(&signer, "name", &after);
+        assert_eq!(
+            decode_cursor(&signer, &cursor, "name", |_| true).unwrap(),
+            after
+        );
+        assert!(decode_cursor(&signer, &cursor, "-name", |_| true).is_err());
+        assert!(decode_cursor(&signer, &cursor, "name", |_| false).is_err());
+        assert!(decode_cursor(&signer, "garbage!", "name", |_| true).is_err());
     }
 
     #[test]

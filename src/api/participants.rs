@@ -3,6 +3,7 @@
 //! and on whose behalf.
 
 use crate::store::api_keys::Principal;
+use crate::api::values::Instant;
 use crate::{
     api::{
         common::{self, Reference},
@@ -162,7 +163,7 @@ pub struct ListParticipantsParams {
     /// Only participants in this capacity.
     role: Option<ParticipantRole>,
     /// Only participants changed at or after this instant (RFC 3339).
-    updated_since: Option<DateTime<Utc>>,
+    updated_since: Option<Instant>,
     /// Also list removed participants (tombstones, with `deleted_at`).
     include_deleted: Option<bool>,
     /// Page size, 1–500 (default 50).
@@ -307,6 +308,7 @@ pub async fn list(
     let p = params.0;
     let event = *id;
     let (items, next_cursor) = fetch_page(
+        &req,
         &pool,
         CreatedSort::CreatedAt,
         p.limit,
@@ -315,7 +317,7 @@ pub async fn list(
             events::find(conn, event)?;
             let filter = store::ParticipantFilter {
                 role: p.role,
-                updated_since: p.updated_since,
+                updated_since: p.updated_since.map(Into::into),
                 include_deleted: p.include_deleted.unwrap_or(false),
             };
             store::list(conn, event, &filter, after, limit)

@@ -2,6 +2,7 @@
 //! posts at once (see `/v1/people/{id}/roles`).
 
 use crate::store::api_keys::{Principal, Scope};
+use crate::api::values::{Date, Instant};
 use crate::{
     api::{
         common::{self, ContactDetail, Identifier, OtherName, Source},
@@ -184,7 +185,7 @@ pub struct PersonInput {
     #[schema(max_length = 50, pattern = r"^[^\x00]*$")]
     pub gender: Option<String>,
     #[serde(default)]
-    pub birth_date: Option<NaiveDate>,
+    pub birth_date: Option<Date>,
     #[serde(default)]
     #[schema(
         format = "email",
@@ -242,7 +243,7 @@ pub struct PersonPatch {
     pub other_names: Option<Vec<OtherName>>,
     #[schema(max_length = 50, pattern = r"^[^\x00]*$")]
     pub gender: Option<String>,
-    pub birth_date: Option<NaiveDate>,
+    pub birth_date: Option<Date>,
     #[schema(
         format = "email",
         max_length = 254,
@@ -285,10 +286,10 @@ pub struct ListPeopleParams {
     organization_id: Option<Uuid>,
     /// Only people holding a role active on this day (start ≤ day ≤ end,
     /// open ends included) — in `organization_id` when given.
-    active_on: Option<NaiveDate>,
+    active_on: Option<Date>,
     /// Only people changed at or after this instant (RFC 3339; percent-encode
     /// a `+` offset as `%2B`).
-    updated_since: Option<DateTime<Utc>>,
+    updated_since: Option<Instant>,
     /// Only records carrying this external identifier, as `scheme:value`.
     #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*:.+$")]
     identifier: Option<String>,
@@ -332,7 +333,7 @@ impl Resource for People {
             family_name: r.family_name.clone(),
             other_names: common::from_json(r.other_names.clone())?,
             gender: r.gender.clone(),
-            birth_date: r.birth_date,
+            birth_date: r.birth_date.map(Date),
             email: r.email.clone(),
             phone: r.phone.clone(),
             biography: r.biography.clone(),
@@ -393,7 +394,7 @@ impl Resource for People {
             family_name,
             other_names: common::to_json(other_names)?,
             gender,
-            birth_date: input.birth_date,
+            birth_date: input.birth_date.map(Into::into),
             email,
             phone,
             biography,
@@ -464,8 +465,8 @@ pub async fn list(
     let filter = PersonFilter {
         q: search_param("q", p.q)?,
         organization_id: p.organization_id,
-        active_on: p.active_on,
-        updated_since: p.updated_since,
+        active_on: p.active_on.map(Into::into),
+        updated_since: p.updated_since.map(Into::into),
         identifier: p
             .identifier
             .as_deref()
@@ -475,6 +476,7 @@ pub async fn list(
     };
     let sort = p.sort.unwrap_or_default();
     let (items, next_cursor) = fetch_page(
+        &req,
         &pool,
         sort,
         p.limit,

@@ -3,6 +3,7 @@
 //! over roles: the members of an organization and the roles of a person.
 
 use crate::store::api_keys::Principal;
+use crate::api::values::{Date, Instant};
 use crate::{
     api::{
         common::{self, Identifier, Reference, Source},
@@ -136,10 +137,10 @@ pub struct RoleInput {
     )]
     pub title: String,
     #[serde(default)]
-    pub start_date: Option<NaiveDate>,
+    pub start_date: Option<Date>,
     /// Not before `start_date`.
     #[serde(default)]
-    pub end_date: Option<NaiveDate>,
+    pub end_date: Option<Date>,
     #[serde(default)]
     #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
     pub note: Option<String>,
@@ -170,8 +171,8 @@ pub struct RolePatch {
         pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
     )]
     pub title: Option<String>,
-    pub start_date: Option<NaiveDate>,
-    pub end_date: Option<NaiveDate>,
+    pub start_date: Option<Date>,
+    pub end_date: Option<Date>,
     #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
     pub note: Option<String>,
     #[schema(max_items = 100)]
@@ -230,12 +231,12 @@ pub struct ListRolesParams {
     member_organization_id: Option<Uuid>,
     /// Only roles active on this day: start ≤ day (or no start) and
     /// end ≥ day (or no end).
-    active_on: Option<NaiveDate>,
+    active_on: Option<Date>,
     /// Case-insensitive substring of the title.
     #[param(max_length = 200, pattern = r"^[^\x00]*$")]
     title: Option<String>,
     /// Only roles changed at or after this instant (RFC 3339).
-    updated_since: Option<DateTime<Utc>>,
+    updated_since: Option<Instant>,
     /// Only records carrying this external identifier, as `scheme:value`.
     #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*:.+$")]
     identifier: Option<String>,
@@ -258,7 +259,7 @@ pub struct ListRolesParams {
 pub struct RoleViewParams {
     /// Only roles active on this day: start ≤ day (or no start) and
     /// end ≥ day (or no end). Without it, every live role, past ones too.
-    active_on: Option<NaiveDate>,
+    active_on: Option<Date>,
     /// Order of the listing.
     sort: Option<CreatedSort>,
     /// Page size, 1–500 (default 50).
@@ -301,8 +302,8 @@ impl Resource for Roles {
             person_id: r.person_id.map(Reference::from),
             member_organization_id: r.member_organization_id.map(Reference::from),
             title: r.title,
-            start_date: r.start_date,
-            end_date: r.end_date,
+            start_date: r.start_date.map(Date),
+            end_date: r.end_date.map(Date),
             note: r.note,
             sources: r.sources,
             identifiers: r.identifiers,
@@ -342,8 +343,8 @@ impl Resource for Roles {
             person_id,
             member_organization_id,
             title,
-            start_date: input.start_date,
-            end_date: input.end_date,
+            start_date: input.start_date.map(Into::into),
+            end_date: input.end_date.map(Into::into),
             note,
             sources: common::to_json(sources)?,
             identifiers: common::to_json(identifiers)?,
@@ -410,9 +411,9 @@ pub async fn list(
         organization_id: p.organization_id,
         person_id: p.person_id,
         member_organization_id: p.member_organization_id,
-        active_on: p.active_on,
+        active_on: p.active_on.map(Into::into),
         title: search_param("title", p.title)?,
-        updated_since: p.updated_since,
+        updated_since: p.updated_since.map(Into::into),
         identifier: p
             .identifier
             .as_deref()
@@ -422,6 +423,7 @@ pub async fn list(
     };
     let sort = p.sort.unwrap_or_default();
     let (items, next_cursor) = fetch_page(
+        &req,
         &pool,
         sort,
         p.limit,
@@ -464,13 +466,14 @@ pub async fn members(
     let id = *id;
     let sort = p.sort.unwrap_or_default();
     let (items, next_cursor) = fetch_page(
+        &req,
         &pool,
         sort,
         p.limit,
         p.cursor,
         move |conn, after, limit| {
             organizations::find(conn, id)?;
-            store::members(conn, id, p.active_on, sort, after, limit)
+            store::members(conn, id, p.active_on.map(Into::into), sort, after, limit)
         },
         |(role, person, organization)| {
             Ok(Member {
@@ -513,13 +516,14 @@ pub async fn held_by(
     let id = *id;
     let sort = p.sort.unwrap_or_default();
     let (items, next_cursor) = fetch_page(
+        &req,
         &pool,
         sort,
         p.limit,
         p.cursor,
         move |conn, after, limit| {
             people::find(conn, id)?;
-            store::held_by(conn, id, p.active_on, sort, after, limit)
+            store::held_by(conn, id, p.active_on.map(Into::into), sort, after, limit)
         },
         |(role, organization)| {
             Ok(HeldRole {

@@ -8,7 +8,7 @@ use crate::{config::Settings, error::Error};
 use actix_web::web;
 use diesel::{
     pg::PgConnection,
-    r2d2::{ConnectionManager, Pool},
+    r2d2::{ConnectionManager, CustomizeConnection, Pool},
     Connection, RunQueryDsl,
 };
 use uuid::Uuid;
@@ -20,11 +20,32 @@ pub type PgPool = Pool<ConnectionManager<PgConnection>>;
 /// the server starts (and reports not-ready) while the database is down.
 pub fn build_pool(settings: &Settings) -> PgPool {
     Pool::builder()
+        .connection_customizer(Box::new(SessionSettings {
+            statement_timeout_ms: settings.statement_timeout.as_millis(),
+        }))
         .max_size(settings.db_pool_size)
         .min_idle(Some(0))
         .connection_timeout(settings.db_connect_timeout)
         .test_on_check_out(true)
         .build_unchecked(ConnectionManager::new(&settings.database_url))
+}
+
+/// Settings of every pooled connection's session.
+#[derive(Debug)]
+struct SessionSettings {
+    statement_timeout_ms: u128,
+}
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        diesel::sql_query(format!(
+            "SET statement_timeout = {}",
+            self.statement_timeout_ms
+        ))
+        .execute(conn)
+        .map(|_| ())
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
 }
 
 /// Runs `work` with a pooled connection on the blocking thread pool. Both the

@@ -11,6 +11,7 @@ pub mod participants;
 pub mod people;
 pub mod refs;
 pub mod roles;
+pub mod secrets;
 
 use crate::error::Error;
 use chrono::{DateTime, Utc};

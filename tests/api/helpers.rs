@@ -186,6 +186,8 @@ pub fn test_settings(database_url: &str) -> Settings {
         rate_limit_per_minute: 0,
         idempotency_ttl: chrono::Duration::hours(24),
         feed_retention: chrono::Duration::hours(720),
+        statement_timeout: Duration::from_millis(5_000),
+        cursor_secret: None,
     }
 }
 

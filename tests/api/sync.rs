@@ -2,7 +2,7 @@
 //! POSTs and the change feed.
 
 use crate::helpers::{column, id, mint_key, spawn_app, spawn_app_with, Reply, TestApp};
-use alliance_registry::store::api_keys::Scope;
+use alliance_registry::{api::cursor::Signer, store::api_keys::Scope};
 use awc::http::Method;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use diesel::{
@@ -523,20 +523,31 @@ async fn the_feed_shows_changes_as_gets_did_with_tombstones_and_pii_rules() {
 }
 
 #[actix_web::test]
-async fn a_cursor_older_than_retention_is_gone() {
-    let app = spawn_app().await;
-    let stale =
-        URL_SAFE_NO_PAD.encode(json!({"c": 0, "s": 0, "t": "2020-01-01T00:00:00Z"}).to_string());
+async fn a_cursor_older_than_retention_is_gone_and_a_forged_one_is_refused() {
+    const SECRET: &[u8] = b"a cursor secret of at least 32 bytes";
+    let app = spawn_app_with(|s| s.cursor_secret = Some(SECRET.to_vec())).await;
+    let signer = Signer::new(SECRET);
+    let seal = |doc: Value| signer.seal(doc.to_string().as_bytes());
+    let stale = seal(json!({"c": 0, "s": 0, "t": "2020-01-01T00:00:00Z"}));
     let problem = app
         .get(&format!("/v1/changes?cursor={stale}"))
         .await
         .problem(410);
     assert!(problem["detail"].as_str().unwrap().contains("resync"));
-    let recent =
-        URL_SAFE_NO_PAD.encode(json!({"c": 0, "s": 0, "t": chrono::Utc::now()}).to_string());
+    let recent = seal(json!({"c": 0, "s": 0, "t": chrono::Utc::now()}));
     app.get(&format!("/v1/changes?cursor={recent}"))
         .await
         .expect(200);
+    // Unsealed, or sealed under another key: the issue time cannot be
+    // forged into the future to pass the retention check.
+    let future = json!({"c": 0, "s": 0, "t": "2999-01-01T00:00:00Z"}).to_string();
+    let unsealed = URL_SAFE_NO_PAD.encode(&future);
+    let foreign = Signer::new(b"another deployment's cursor key!!").seal(future.as_bytes());
+    for forged in [unsealed, foreign] {
+        app.get(&format!("/v1/changes?cursor={forged}"))
+            .await
+            .problem(400);
+    }
 }
 
 #[derive(QueryableByName, Debug, PartialEq, Eq, Hash, Clone)]
