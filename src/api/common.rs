@@ -22,7 +22,7 @@ pub struct OtherName {
     #[schema(
         min_length = 1,
         max_length = 500,
-        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u3164\uFE00-\uFE0F\uFEFF\uFFA0][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
     )]
     pub name: String,
     /// BCP 47 language tag, e.g. `zh` or `en`.
@@ -30,7 +30,7 @@ pub struct OtherName {
     #[schema(pattern = r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")]
     pub lang: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
+    #[schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     pub note: Option<String>,
 }
 
@@ -44,17 +44,17 @@ pub struct ContactDetail {
     #[schema(
         min_length = 1,
         max_length = 50,
-        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u3164\uFE00-\uFE0F\uFEFF\uFFA0][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
     )]
     pub contact_type: String,
     #[schema(
         min_length = 1,
         max_length = 2000,
-        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u3164\uFE00-\uFE0F\uFEFF\uFFA0][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
     )]
     pub value: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
+    #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     pub label: Option<String>,
 }
 
@@ -71,7 +71,7 @@ pub struct Source {
     )]
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
+    #[schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     pub note: Option<String>,
 }
 
@@ -183,6 +183,12 @@ pub fn identifiers(v: &mut Validator, field: &str, list: &[Identifier]) -> Vec<I
 
 /// An identifier given as `scheme:value` in a query parameter or path.
 pub fn parse_identifier(field: &str, text: &str) -> Result<Identifier, Error> {
+    if text.chars().any(char::is_control) {
+        return Err(Error::bad_parameter(
+            field,
+            "must not contain control characters",
+        ));
+    }
     match text.split_once(':') {
         Some((scheme, value)) if !scheme.is_empty() && !value.is_empty() => Ok(Identifier {
             scheme: scheme.to_owned(),
@@ -247,6 +253,11 @@ impl<'de> Deserialize<'de> for Reference {
         let text = String::deserialize(deserializer)?;
         if let Ok(id) = uuid::Uuid::parse_str(&text) {
             return Ok(Self::Id(id));
+        }
+        if text.chars().any(char::is_control) {
+            return Err(serde::de::Error::custom(
+                "must not contain control characters",
+            ));
         }
         match text.split_once(':') {
             Some((scheme, value)) if !scheme.is_empty() && !value.is_empty() => {

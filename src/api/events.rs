@@ -150,7 +150,7 @@ pub struct EventInput {
     #[schema(
         min_length = 1,
         max_length = 500,
-        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u3164\uFE00-\uFE0F\uFEFF\uFFA0][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
     )]
     pub title: String,
     #[serde(default = "default_kind")]
@@ -165,10 +165,10 @@ pub struct EventInput {
     #[serde(default)]
     pub ends_at: Option<Instant>,
     #[serde(default)]
-    #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
+    #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     pub location: Option<String>,
     #[serde(default)]
-    #[schema(max_length = 20000, pattern = r"^[^\x00]*$")]
+    #[schema(max_length = 20000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     pub description: Option<String>,
     /// A live event (id or `scheme:value`) this one is a session of; no
     /// cycles.
@@ -194,7 +194,7 @@ pub struct EventInput {
 #[schema(
     min_length = 1,
     max_length = 100,
-    pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+    pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u3164\uFE00-\uFE0F\uFEFF\uFFA0][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
 )]
 pub struct Topic(pub String);
 
@@ -208,7 +208,7 @@ pub struct EventPatch {
         nullable = false,
         min_length = 1,
         max_length = 500,
-        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u3164\uFE00-\uFE0F\uFEFF\uFFA0][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
     )]
     pub title: Option<String>,
     pub kind: Option<EventKind>,
@@ -216,9 +216,9 @@ pub struct EventPatch {
     #[schema(nullable = false)]
     pub starts_at: Option<Instant>,
     pub ends_at: Option<Instant>,
-    #[schema(max_length = 500, pattern = r"^[^\x00]*$")]
+    #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     pub location: Option<String>,
-    #[schema(max_length = 20000, pattern = r"^[^\x00]*$")]
+    #[schema(max_length = 20000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     pub description: Option<String>,
     pub parent_event_id: Option<Reference>,
     #[schema(max_items = 50, inline)]
@@ -250,7 +250,7 @@ pub struct ListEventsParams {
     /// Only events in this status.
     status: Option<EventStatus>,
     /// Only events with this topic (exact match).
-    #[param(max_length = 100, pattern = r"^[^\x00]*$")]
+    #[param(max_length = 100, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     topic: Option<String>,
     /// Only events this organization takes part in, in any role, or that
     /// someone takes part in on its behalf.
@@ -260,7 +260,7 @@ pub struct ListEventsParams {
     /// Only sessions of this event.
     parent_event_id: Option<Uuid>,
     /// Case-insensitive substring of the title or description.
-    #[param(max_length = 200, pattern = r"^[^\x00]*$")]
+    #[param(max_length = 200, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     q: Option<String>,
     /// Only events changed at or after this instant (RFC 3339).
     updated_since: Option<Instant>,

@@ -119,7 +119,7 @@ pub struct OrganizationInput {
     #[schema(
         min_length = 1,
         max_length = 500,
-        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u3164\uFE00-\uFE0F\uFEFF\uFFA0][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
     )]
     pub name: String,
     pub kind: OrganizationKind,
@@ -136,7 +136,7 @@ pub struct OrganizationInput {
     #[serde(default)]
     pub dissolution_date: Option<Date>,
     #[serde(default)]
-    #[schema(max_length = 20000, pattern = r"^[^\x00]*$")]
+    #[schema(max_length = 20000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     pub description: Option<String>,
     #[serde(default)]
     #[schema(max_items = 100)]
@@ -163,7 +163,7 @@ pub struct OrganizationPatch {
         nullable = false,
         min_length = 1,
         max_length = 500,
-        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u3164\uFE00-\uFE0F\uFEFF\uFFA0][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
     )]
     pub name: Option<String>,
     #[schema(nullable = false)]
@@ -173,7 +173,7 @@ pub struct OrganizationPatch {
     pub other_names: Option<Vec<OtherName>>,
     pub founding_date: Option<Date>,
     pub dissolution_date: Option<Date>,
-    #[schema(max_length = 20000, pattern = r"^[^\x00]*$")]
+    #[schema(max_length = 20000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     pub description: Option<String>,
     #[schema(max_items = 100)]
     pub contact_details: Option<Vec<ContactDetail>>,
@@ -200,7 +200,7 @@ pub struct ListOrganizationsParams {
     parent_id: Option<Uuid>,
     /// Case-insensitive substring of the name or of any other name (any
     /// script, e.g. `bilibili` or `哔哩`).
-    #[param(max_length = 200, pattern = r"^[^\x00]*$")]
+    #[param(max_length = 200, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     q: Option<String>,
     /// Only organizations changed at or after this instant (RFC 3339;
     /// percent-encode a `+` offset as `%2B`).

@@ -129,7 +129,7 @@ pub struct ParticipantInput {
     #[serde(default)]
     pub on_behalf_of_id: Option<Reference>,
     #[serde(default)]
-    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
+    #[schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     pub note: Option<String>,
 }
 
@@ -145,7 +145,7 @@ pub struct ParticipantPatch {
     #[schema(nullable = false)]
     pub role: Option<ParticipantRole>,
     pub on_behalf_of_id: Option<Reference>,
-    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
+    #[schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     pub note: Option<String>,
 }
 

@@ -133,7 +133,7 @@ pub struct RoleInput {
     #[schema(
         min_length = 1,
         max_length = 500,
-        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u3164\uFE00-\uFE0F\uFEFF\uFFA0][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
     )]
     pub title: String,
     #[serde(default)]
@@ -142,7 +142,7 @@ pub struct RoleInput {
     #[serde(default)]
     pub end_date: Option<Date>,
     #[serde(default)]
-    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
+    #[schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     pub note: Option<String>,
     #[serde(default)]
     #[schema(max_items = 100)]
@@ -168,12 +168,12 @@ pub struct RolePatch {
         nullable = false,
         min_length = 1,
         max_length = 500,
-        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u3164\uFE00-\uFE0F\uFEFF\uFFA0][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
     )]
     pub title: Option<String>,
     pub start_date: Option<Date>,
     pub end_date: Option<Date>,
-    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
+    #[schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     pub note: Option<String>,
     #[schema(max_items = 100)]
     pub sources: Option<Vec<Source>>,
@@ -233,7 +233,7 @@ pub struct ListRolesParams {
     /// end ≥ day (or no end).
     active_on: Option<Date>,
     /// Case-insensitive substring of the title.
-    #[param(max_length = 200, pattern = r"^[^\x00]*$")]
+    #[param(max_length = 200, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     title: Option<String>,
     /// Only roles changed at or after this instant (RFC 3339).
     updated_since: Option<Instant>,

@@ -3,6 +3,53 @@
 
 use crate::error::{Error, FieldError};
 
+/// Pattern of a name or title in the OpenAPI document (JSON Schema
+/// syntax): no control or bidirectional-control characters, and at least
+/// one visible character. [`Validator::text`] enforces the same rule.
+pub const NAME_PATTERN: &str = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u3164\uFE00-\uFE0F\uFEFF\uFFA0][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$";
+
+/// Pattern of a free text (note, description) in the OpenAPI document: no
+/// control characters but tab and line breaks. [`Validator::optional_text`]
+/// enforces the same rule.
+pub const TEXT_PATTERN: &str = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$";
+
+/// Bidirectional formatting controls, which can make a name display as
+/// another (Trojan Source); refused in names.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that show nothing on their own: white space, controls and
+/// the default-ignorable formatting characters (zero-width spaces and
+/// joiners, variation selectors, fillers, tags).
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(c,
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+            | '\u{FFA0}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// Control characters a free text may not hold (tab and line breaks may).
+fn is_forbidden_in_text(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// Why `text` (trimmed, non-empty) is not a valid name, if it is not.
+pub fn name_fault(text: &str) -> Option<&'static str> {
+    if text.chars().any(char::is_control) {
+        Some("must not contain control characters")
+    } else if text.chars().any(is_bidi_control) {
+        Some("must not contain bidirectional control characters")
+    } else if text.chars().all(is_invisible) {
+        Some("must contain a visible character")
+    } else {
+        None
+    }
+}
+
 /// Collects field errors while normalizing input.
 #[derive(Debug, Default)]
 pub struct Validator {
@@ -14,11 +61,15 @@ impl Validator {
         self.errors.push(FieldError::new(field, message));
     }
 
-    /// A required text: trimmed, non-empty, at most `max` characters.
+    /// A required name or title: trimmed, non-empty, at most `max`
+    /// characters, no control or bidirectional-control characters, at
+    /// least one visible character ([`NAME_PATTERN`]).
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
         let trimmed = value.trim();
         if trimmed.is_empty() {
             self.error(field, "must not be empty");
+        } else if let Some(fault) = name_fault(trimmed) {
+            self.error(field, fault);
         } else {
             self.max_chars(field, trimmed, max);
         }
@@ -39,9 +90,13 @@ impl Validator {
     }
 
     fn max_chars(&mut self, field: &str, value: &str, max: usize) {
-        // PostgreSQL cannot store NUL in text or jsonb.
-        if value.contains('\0') {
-            self.error(field, "must not contain NUL characters");
+        // PostgreSQL cannot store NUL in text or jsonb; other controls
+        // (but tab and line breaks) garble logs, terminals and exports.
+        if value.chars().any(is_forbidden_in_text) {
+            self.error(
+                field,
+                "must not contain control characters other than tab and line breaks",
+            );
         } else if value.chars().count() > max {
             self.error(field, format!("must be at most {max} characters"));
         }
@@ -146,10 +201,10 @@ pub fn search_param(name: &str, value: Option<String>) -> Result<Option<String>,
     let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    if value.chars().count() > 200 || value.contains('\0') {
+    if value.chars().count() > 200 || value.chars().any(char::is_control) {
         return Err(Error::bad_parameter(
             name,
-            "must be at most 200 characters, without NUL",
+            "must be at most 200 characters, without control characters",
         ));
     }
     Ok(Some(value))
@@ -171,6 +226,56 @@ mod tests {
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["empty", "long"]);
+    }
+
+    #[test]
+    fn names_need_a_visible_character_and_no_controls() {
+        for bad in [
+            "\u{200B}\u{200B}",
+            "\u{FEFF}",
+            "a\u{202E}b",
+            "a\u{2066}b",
+            "a\u{0}b",
+            "a\u{1B}[31mb",
+            "a\nb",
+            "\u{3164}",
+        ] {
+            let mut v = Validator::default();
+            v.text("name", bad, 100);
+            assert!(v.finish().is_err(), "{bad:?}");
+        }
+        let mut v = Validator::default();
+        v.text("name", "杨浦区 Yangpu\u{200D}", 100);
+        v.optional_text("note", Some("line one\nline two\ttab"), 100);
+        assert!(v.finish().is_ok());
+        let mut v = Validator::default();
+        v.optional_text("note", Some("bell\u{7}"), 100);
+        assert!(v.finish().is_err());
+    }
+
+    #[test]
+    fn the_documented_patterns_agree_with_the_validator() {
+        let name = regex_lite::Regex::new(NAME_PATTERN).unwrap();
+        let text = regex_lite::Regex::new(TEXT_PATTERN).unwrap();
+        for sample in [
+            "杨浦区",
+            " x ",
+            "\u{200B}",
+            "\u{200B}x",
+            "a\u{202E}b",
+            "a\u{0}b",
+            "a\u{85}b",
+            "\u{A0}",
+            "a\tb",
+            "\u{3000}",
+        ] {
+            let mut v = Validator::default();
+            v.text("name", sample, 1000);
+            assert_eq!(name.is_match(sample), v.finish().is_ok(), "name {sample:?}");
+            let mut v = Validator::default();
+            v.optional_text("note", Some(sample), 1000);
+            assert_eq!(text.is_match(sample), v.finish().is_ok(), "text {sample:?}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use crate::access::{call, grants, operations};
 use crate::helpers::{id, mint_key, spawn_app, Reply};
 use alliance_registry::{api::ROUTES, store::api_keys::Scope};
 use awc::http::Method;
+use diesel::RunQueryDsl;
 use serde_json::{json, Value};
 
 /// Other spellings of `path` that a client or proxy may send: a letter or
@@ -185,4 +186,140 @@ async fn a_key_can_only_grant_scopes_it_holds() {
     // write implies read, so a write key may hand on read.
     mint(json!(["read", "write"])).await.expect(201);
     mint(json!(["admin"])).await.expect(201);
+}
+
+#[actix_web::test]
+async fn days_and_instants_outside_years_1_to_9999_are_refused_and_the_feed_keeps_working() {
+    let app = spawn_app().await;
+    let alliance = app.organization("Alliance", "alliance", None).await;
+    let person = app.person("Xu Shujie").await;
+    let cases = [
+        ("/v1/events", json!({"title": "x", "starts_at": "9999-12-31T23:59:59-14:00"}), "starts_at"),
+        ("/v1/events", json!({"title": "x", "starts_at": "0001-01-01T00:00:00+14:00"}), "starts_at"),
+        ("/v1/events", json!({"title": "x", "starts_at": "2023-05-23T10:00:00Z", "ends_at": "2016-12-31T23:59:60Z"}), "ends_at"),
+        ("/v1/people", json!({"name": "x", "birth_date": "+10000-01-01"}), "birth_date"),
+        ("/v1/people", json!({"name": "x", "birth_date": "-4714-11-23"}), "birth_date"),
+        ("/v1/organizations", json!({"name": "x", "kind": "other", "founding_date": "0000-01-01"}), "founding_date"),
+        ("/v1/roles", json!({"organization_id": id(&alliance), "person_id": id(&person), "title": "x", "start_date": "0000-01-01"}), "start_date"),
+        ("/v1/api-keys", json!({"name": "x", "scopes": ["read"], "expires_at": "+10000-01-01T00:00:00Z"}), "expires_at"),
+    ];
+    for (path, body, field) in cases {
+        let problem = app.post(path, &body).await.problem(422);
+        assert_eq!(Reply::fields(&problem), [field], "{path} {body}");
+    }
+    for query in [
+        "/v1/people?updated_since=-262143-01-01T00:00:00Z",
+        "/v1/events?from=%2B10000-01-01T00:00:00Z",
+        "/v1/roles?active_on=0000-01-01",
+        "/v1/audit?to=9999-12-31T23:59:59-14:00",
+    ] {
+        app.get(query).await.problem(400);
+    }
+    let feed = app.get("/v1/changes").await.expect(200).json();
+    assert_eq!(feed["items"].as_array().unwrap().len(), 2);
+}
+
+#[actix_web::test]
+async fn a_journal_row_the_feed_cannot_render_is_delivered_without_data_and_passed() {
+    let app = spawn_app().await;
+    let before = app.organization("Before", "other", None).await;
+    // What an older release let in: an instant of year 10000 in UTC.
+    let poisoned = uuid::Uuid::now_v7();
+    diesel::sql_query(format!(
+        "INSERT INTO journal (entity_type, entity_id, op, version, changed, after) \
+         VALUES ('event', '{poisoned}', 'created', 1, '{{title,starts_at}}', \
+                 '{{\"id\": \"{poisoned}\", \"title\": \"x\", \"starts_at\": \"10000-01-01T13:59:59+00:00\"}}')"
+    ))
+    .execute(&mut app.db.connect())
+    .unwrap();
+    let after = app.organization("After", "other", None).await;
+
+    let mut cursor = String::new();
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let page = app
+            .get(&format!("/v1/changes?limit=1&cursor={cursor}"))
+            .await
+            .expect(200)
+            .json();
+        let entry = &page["items"][0];
+        seen.push(entry.clone());
+        cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    }
+    assert_eq!(seen[0]["entity_id"], id(&before));
+    assert_eq!(seen[1]["entity_id"], poisoned.to_string());
+    assert_eq!(seen[1]["entity_type"], "event");
+    assert_eq!(seen[1]["version"], 1);
+    assert_eq!(seen[1]["data"], Value::Null);
+    assert!(seen[1]["problem"].as_str().unwrap().contains("cannot be rendered"));
+    assert_eq!(seen[2]["entity_id"], id(&after));
+    assert!(seen[2].get("problem").is_none());
+}
+
+#[test]
+fn every_text_pattern_in_the_document_is_one_the_validator_enforces() {
+    use alliance_registry::api::validation::{NAME_PATTERN, TEXT_PATTERN};
+    fn walk(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    match (key.as_str(), child) {
+                        ("pattern", Value::String(p)) if p.contains(r"\x00") => found.push(p.clone()),
+                        _ => walk(child, found),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| walk(item, found)),
+            _ => {}
+        }
+    }
+    let doc: Value = serde_json::from_str(&alliance_registry::api::openapi_json()).unwrap();
+    let mut found = Vec::new();
+    walk(&doc, &mut found);
+    assert!(found.len() > 30, "{} text patterns", found.len());
+    for pattern in found {
+        assert!(pattern == NAME_PATTERN || pattern == TEXT_PATTERN, "{pattern}");
+    }
+}
+
+#[actix_web::test]
+async fn control_characters_in_names_references_and_filters_are_client_errors() {
+    let app = spawn_app().await;
+    let alliance = app.organization("Alliance", "alliance", None).await;
+    for name in ["\u{200B}\u{200B}", "Bili\u{202E}bili", "a\u{0}b", "\u{1B}[2J", "\u{FEFF}"] {
+        let problem = app
+            .post("/v1/organizations", &json!({"name": name, "kind": "other"}))
+            .await
+            .problem(422);
+        assert_eq!(Reply::fields(&problem), ["name"], "{name:?}");
+    }
+    let problem = app
+        .post(
+            "/v1/people",
+            &json!({"name": "x", "biography": "bell\u{7}", "other_names": [{"name": "\u{200C}"}]}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(Reply::fields(&problem), ["other_names[0].name", "biography"]);
+    let problem = app
+        .post(
+            "/v1/roles",
+            &json!({"organization_id": "yp:A1\u{0}", "member_organization_id": id(&alliance), "title": "x"}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(Reply::fields(&problem), ["organization_id"]);
+    for list in ["organizations", "people", "roles", "events"] {
+        app.get(&format!("/v1/{list}?identifier=yp:P1%00"))
+            .await
+            .problem(400);
+    }
+    app.get("/v1/people?q=a%00b").await.problem(400);
+    // Multi-line free text stays allowed.
+    app.post(
+        "/v1/people",
+        &json!({"name": "Xu Shujie", "biography": "Line one.\nLine two.\tTabbed."}),
+    )
+    .await
+    .expect(201);
 }
