@@ -1,7 +1,7 @@
 //! JSON merge patch (RFC 7396) request bodies.
 
 use crate::{
-    api::extract::{from_json_value, parse_json, read_body},
+    api::extract::{from_json_value, parse_document, read_body},
     error::Error,
 };
 use actix_web::{dev::Payload, FromRequest, HttpRequest};
@@ -51,7 +51,7 @@ impl FromRequest for MergePatch {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = read_body(req, payload, &[MERGE_PATCH_JSON, "application/json"]);
         Box::pin(async move {
-            match parse_json::<Value>(&body.await?)? {
+            match parse_document(&body.await?)? {
                 Value::Object(members) => Ok(MergePatch(members)),
                 _ => Err(Error::invalid(
                     "body",

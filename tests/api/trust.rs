@@ -323,3 +323,84 @@ async fn control_characters_in_names_references_and_filters_are_client_errors() 
     .await
     .expect(201);
 }
+
+#[actix_web::test]
+async fn bodies_must_be_objects_without_duplicate_keys() {
+    let app = spawn_app().await;
+    let org = app.organization("Bilibili", "enterprise", None).await;
+    let path = format!("/v1/organizations/{}", id(&org));
+    for (method, target) in [(Method::POST, "/v1/organizations"), (Method::PUT, path.as_str())] {
+        let problem = app
+            .send_json(method.clone(), target, &json!(["x", "other"]))
+            .await
+            .problem(422);
+        assert_eq!(Reply::fields(&problem), ["body"], "{method} {target}");
+    }
+    let duplicate = br#"{"name": "A", "kind": "other", "name": "B"}"#.to_vec();
+    let reply = app
+        .send(
+            app.request(Method::POST, "/v1/organizations"),
+            Some(("application/json", duplicate)),
+        )
+        .await;
+    assert_eq!(Reply::fields(&reply.problem(422)), ["name"]);
+    let reply = app
+        .send(
+            app.request(Method::PATCH, &path),
+            Some((
+                "application/merge-patch+json",
+                br#"{"description": "a", "description": "b"}"#.to_vec(),
+            )),
+        )
+        .await;
+    assert_eq!(Reply::fields(&reply.problem(422)), ["description"]);
+    let nested = br#"{"name": "A", "kind": "other", "other_names": [{"name": "x", "name": "y"}]}"#;
+    let reply = app
+        .send(
+            app.request(Method::POST, "/v1/organizations"),
+            Some(("application/json", nested.to_vec())),
+        )
+        .await;
+    assert_eq!(Reply::fields(&reply.problem(422)), ["other_names[0].name"]);
+    let list = app.get("/v1/organizations").await.expect(200).json();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "nothing written");
+}
+
+#[actix_web::test]
+async fn every_field_that_fails_to_deserialize_is_reported_in_one_problem() {
+    let app = spawn_app().await;
+    let problem = app
+        .post(
+            "/v1/organizations",
+            &json!({"name": "A", "kind": 1, "founding_date": "2023-13-01", "parent_id": 7, "contact_details": [{"type": "phone", "value": 5}]}),
+        )
+        .await
+        .problem(422);
+    let mut fields = Reply::fields(&problem);
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["contact_details[0].value", "founding_date", "kind", "parent_id"]
+    );
+    let kind = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["field"] == "kind")
+        .unwrap();
+    assert!(!kind["message"].as_str().unwrap().contains("malformed"));
+    let problem = app
+        .post("/v1/events", &json!({"title": 5, "kind": "picnic", "starts_at": "soon"}))
+        .await
+        .problem(422);
+    let mut fields = Reply::fields(&problem);
+    fields.sort();
+    assert_eq!(fields, ["kind", "starts_at", "title"]);
+}
+
+#[actix_web::test]
+async fn a_repeated_query_parameter_is_named() {
+    let app = spawn_app().await;
+    let problem = app.get("/v1/people?limit=1&limit=2").await.problem(400);
+    assert_eq!(Reply::fields(&problem), ["limit"]);
+}
