@@ -10,6 +10,7 @@ use crate::{
     error::Error,
     store::api_keys::{self, Principal, Refusal, Scope},
 };
+use actix_service::boxed::BoxService;
 use actix_web::{
     body::{BoxBody, EitherBody},
     dev::{Payload, ServiceRequest, ServiceResponse, Transform},
@@ -17,7 +18,6 @@ use actix_web::{
     middleware::{from_fn, Next},
     web, FromRequest, HttpMessage, HttpRequest, ResponseError,
 };
-use actix_service::boxed::BoxService;
 use governor::{clock::Clock, Quota};
 use std::{
     future::{ready, Ready},

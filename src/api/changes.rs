@@ -13,8 +13,13 @@
 use crate::{
     api::{
         audit::AuditOperation,
-        cursor::{CursorKey, Signer}, events::Event, extract::Query, organizations::Organization,
-        participants::Participant, people::Person, roles::Role,
+        cursor::{CursorKey, Signer},
+        events::Event,
+        extract::Query,
+        organizations::Organization,
+        participants::Participant,
+        people::Person,
+        roles::Role,
     },
     db::{self, PgPool},
     error::Error,

@@ -1,8 +1,8 @@
 //! `/v1/events`: the founding seminar, its discussion session, joint
 //! meetings of all members, rotating themed activities.
 
-use crate::store::api_keys::Principal;
 use crate::api::values::Instant;
+use crate::store::api_keys::Principal;
 use crate::{
     api::{
         common::{self, Identifier, Reference, Source},
@@ -165,10 +165,16 @@ pub struct EventInput {
     #[serde(default)]
     pub ends_at: Option<Instant>,
     #[serde(default)]
-    #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[schema(
+        max_length = 500,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub location: Option<String>,
     #[serde(default)]
-    #[schema(max_length = 20000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[schema(
+        max_length = 20000,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub description: Option<String>,
     /// A live event (id or `scheme:value`) this one is a session of; no
     /// cycles.
@@ -216,9 +222,15 @@ pub struct EventPatch {
     #[schema(nullable = false)]
     pub starts_at: Option<Instant>,
     pub ends_at: Option<Instant>,
-    #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[schema(
+        max_length = 500,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub location: Option<String>,
-    #[schema(max_length = 20000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[schema(
+        max_length = 20000,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub description: Option<String>,
     pub parent_event_id: Option<Reference>,
     #[schema(max_items = 50, inline)]
@@ -250,7 +262,10 @@ pub struct ListEventsParams {
     /// Only events in this status.
     status: Option<EventStatus>,
     /// Only events with this topic (exact match).
-    #[param(max_length = 100, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[param(
+        max_length = 100,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     topic: Option<String>,
     /// Only events this organization takes part in, in any role, or that
     /// someone takes part in on its behalf.
@@ -260,7 +275,10 @@ pub struct ListEventsParams {
     /// Only sessions of this event.
     parent_event_id: Option<Uuid>,
     /// Case-insensitive substring of the title or description.
-    #[param(max_length = 200, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[param(
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     q: Option<String>,
     /// Only events changed at or after this instant (RFC 3339).
     updated_since: Option<Instant>,

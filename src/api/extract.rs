@@ -262,10 +262,15 @@ pub fn field_error(path: &str, message: &str) -> FieldError {
         Some(at) => &message[..at],
         None => message,
     };
-    let named = ["missing field `", "unknown field `", "duplicate field `", "duplicate key `"]
-        .iter()
-        .find_map(|prefix| message.strip_prefix(prefix))
-        .and_then(|rest| rest.split('`').next());
+    let named = [
+        "missing field `",
+        "unknown field `",
+        "duplicate field `",
+        "duplicate key `",
+    ]
+    .iter()
+    .find_map(|prefix| message.strip_prefix(prefix))
+    .and_then(|rest| rest.split('`').next());
     let base = if path == "." { "" } else { path };
     let field = match named {
         Some(name) if base.is_empty() => name.to_owned(),

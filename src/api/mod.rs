@@ -284,7 +284,10 @@ where
 fn allow_header(methods: &[Method]) -> String {
     let mut names: Vec<&str> = methods.iter().map(Method::as_str).collect();
     if methods.contains(&Method::GET) {
-        names.insert(1 + names.iter().position(|m| *m == "GET").unwrap_or(0), "HEAD");
+        names.insert(
+            1 + names.iter().position(|m| *m == "GET").unwrap_or(0),
+            "HEAD",
+        );
     }
     names.join(", ")
 }

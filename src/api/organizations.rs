@@ -1,8 +1,8 @@
 //! `/v1/organizations`: the alliance, its member units, their party
 //! organizations and the bodies around them.
 
-use crate::store::api_keys::Principal;
 use crate::api::values::{Date, Instant};
+use crate::store::api_keys::Principal;
 use crate::{
     api::{
         common::{self, ContactDetail, Identifier, OtherName, Reference, Source},
@@ -136,7 +136,10 @@ pub struct OrganizationInput {
     #[serde(default)]
     pub dissolution_date: Option<Date>,
     #[serde(default)]
-    #[schema(max_length = 20000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[schema(
+        max_length = 20000,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub description: Option<String>,
     #[serde(default)]
     #[schema(max_items = 100)]
@@ -173,7 +176,10 @@ pub struct OrganizationPatch {
     pub other_names: Option<Vec<OtherName>>,
     pub founding_date: Option<Date>,
     pub dissolution_date: Option<Date>,
-    #[schema(max_length = 20000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[schema(
+        max_length = 20000,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub description: Option<String>,
     #[schema(max_items = 100)]
     pub contact_details: Option<Vec<ContactDetail>>,
@@ -200,7 +206,10 @@ pub struct ListOrganizationsParams {
     parent_id: Option<Uuid>,
     /// Case-insensitive substring of the name or of any other name (any
     /// script, e.g. `bilibili` or `哔哩`).
-    #[param(max_length = 200, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[param(
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     q: Option<String>,
     /// Only organizations changed at or after this instant (RFC 3339;
     /// percent-encode a `+` offset as `%2B`).

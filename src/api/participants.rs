@@ -2,8 +2,8 @@
 //! an organization — as organizer, host, speaker, attendee or commenter,
 //! and on whose behalf.
 
-use crate::store::api_keys::Principal;
 use crate::api::values::Instant;
+use crate::store::api_keys::Principal;
 use crate::{
     api::{
         common::{self, Reference},
@@ -129,7 +129,10 @@ pub struct ParticipantInput {
     #[serde(default)]
     pub on_behalf_of_id: Option<Reference>,
     #[serde(default)]
-    #[schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub note: Option<String>,
 }
 
@@ -145,7 +148,10 @@ pub struct ParticipantPatch {
     #[schema(nullable = false)]
     pub role: Option<ParticipantRole>,
     pub on_behalf_of_id: Option<Reference>,
-    #[schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub note: Option<String>,
 }
 

@@ -1,8 +1,8 @@
 //! `/v1/people`: officials and members; one person often holds several
 //! posts at once (see `/v1/people/{id}/roles`).
 
-use crate::store::api_keys::{Principal, Scope};
 use crate::api::values::{Date, Instant};
+use crate::store::api_keys::{Principal, Scope};
 use crate::{
     api::{
         common::{self, ContactDetail, Identifier, OtherName, Source},
@@ -173,16 +173,25 @@ pub struct PersonInput {
     )]
     pub name: String,
     #[serde(default)]
-    #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[schema(
+        max_length = 500,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub given_name: Option<String>,
     #[serde(default)]
-    #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[schema(
+        max_length = 500,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub family_name: Option<String>,
     #[serde(default)]
     #[schema(max_items = 100)]
     pub other_names: Vec<OtherName>,
     #[serde(default)]
-    #[schema(max_length = 50, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[schema(
+        max_length = 50,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub gender: Option<String>,
     #[serde(default)]
     pub birth_date: Option<Date>,
@@ -195,10 +204,16 @@ pub struct PersonInput {
     pub email: Option<String>,
     /// Personal data: writing it needs the `pii` scope.
     #[serde(default)]
-    #[schema(max_length = 50, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[schema(
+        max_length = 50,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub phone: Option<String>,
     #[serde(default)]
-    #[schema(max_length = 20000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[schema(
+        max_length = 20000,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub biography: Option<String>,
     /// Absolute http(s) URL of a portrait (blank means none).
     #[serde(default)]
@@ -235,13 +250,22 @@ pub struct PersonPatch {
         pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u3164\uFE00-\uFE0F\uFEFF\uFFA0][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
     )]
     pub name: Option<String>,
-    #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[schema(
+        max_length = 500,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub given_name: Option<String>,
-    #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[schema(
+        max_length = 500,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub family_name: Option<String>,
     #[schema(max_items = 100)]
     pub other_names: Option<Vec<OtherName>>,
-    #[schema(max_length = 50, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[schema(
+        max_length = 50,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub gender: Option<String>,
     pub birth_date: Option<Date>,
     #[schema(
@@ -250,9 +274,15 @@ pub struct PersonPatch {
         pattern = r"^(\s*|\s*[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\s*)$"
     )]
     pub email: Option<String>,
-    #[schema(max_length = 50, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[schema(
+        max_length = 50,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub phone: Option<String>,
-    #[schema(max_length = 20000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[schema(
+        max_length = 20000,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub biography: Option<String>,
     #[schema(
         max_length = 2000,
@@ -280,7 +310,10 @@ page_type!(
 pub struct ListPeopleParams {
     /// Case-insensitive substring of the name or of any other name (any
     /// script, e.g. `zhou` or `海鹰`).
-    #[param(max_length = 200, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[param(
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     q: Option<String>,
     /// Only people holding a (live) role in this organization.
     organization_id: Option<Uuid>,

@@ -2,8 +2,8 @@
 //! when; and which organizations are members of another. Also the two views
 //! over roles: the members of an organization and the roles of a person.
 
-use crate::store::api_keys::Principal;
 use crate::api::values::{Date, Instant};
+use crate::store::api_keys::Principal;
 use crate::{
     api::{
         common::{self, Identifier, Reference, Source},
@@ -142,7 +142,10 @@ pub struct RoleInput {
     #[serde(default)]
     pub end_date: Option<Date>,
     #[serde(default)]
-    #[schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub note: Option<String>,
     #[serde(default)]
     #[schema(max_items = 100)]
@@ -173,7 +176,10 @@ pub struct RolePatch {
     pub title: Option<String>,
     pub start_date: Option<Date>,
     pub end_date: Option<Date>,
-    #[schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub note: Option<String>,
     #[schema(max_items = 100)]
     pub sources: Option<Vec<Source>>,
@@ -233,7 +239,10 @@ pub struct ListRolesParams {
     /// end ≥ day (or no end).
     active_on: Option<Date>,
     /// Case-insensitive substring of the title.
-    #[param(max_length = 200, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[param(
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     title: Option<String>,
     /// Only roles changed at or after this instant (RFC 3339).
     updated_since: Option<Instant>,

@@ -47,9 +47,8 @@ impl Date {
             .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
             .flatten()
             .filter(|day| YEARS.contains(&day.year()));
-        day.map(Self).ok_or_else(|| {
-            "must be a day YYYY-MM-DD from 0001-01-01 to 9999-12-31".to_owned()
-        })
+        day.map(Self)
+            .ok_or_else(|| "must be a day YYYY-MM-DD from 0001-01-01 to 9999-12-31".to_owned())
     }
 }
 
@@ -208,7 +207,13 @@ mod tests {
     fn the_documented_patterns_admit_what_the_parsers_admit() {
         let pattern = |p: String| regex_lite::Regex::new(&p).unwrap();
         let (date, instant) = (pattern(date_pattern()), pattern(instant_pattern()));
-        for text in ["0001-01-01", "9999-12-31", "0000-01-01", "2023-13-01", "99999-01-01"] {
+        for text in [
+            "0001-01-01",
+            "9999-12-31",
+            "0000-01-01",
+            "2023-13-01",
+            "99999-01-01",
+        ] {
             assert_eq!(date.is_match(text), Date::parse(text).is_ok(), "{text}");
         }
         for text in [

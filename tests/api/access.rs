@@ -36,7 +36,12 @@ pub fn grants(held: Scope, needed: Scope) -> bool {
     held == needed || (held == Scope::Write && needed == Scope::Read)
 }
 
-pub async fn call(app: &TestApp, method: &Method, path: &str, authorization: Option<&str>) -> Reply {
+pub async fn call(
+    app: &TestApp,
+    method: &Method,
+    path: &str,
+    authorization: Option<&str>,
+) -> Reply {
     let mut request = app.client.request(method.clone(), app.url(path));
     if let Some(value) = authorization {
         request = request.insert_header(("Authorization", value));

@@ -74,7 +74,11 @@ async fn no_spelling_of_a_path_gets_more_access_than_the_plain_path() {
 async fn the_reported_encoded_admin_paths_are_refused_to_other_keys() {
     let app = spawn_app().await;
     let (admin_id, _) = mint_key(&app.db, "admin", &[Scope::Admin], None);
-    for scopes in [&[Scope::Read][..], &[Scope::Write], &[Scope::Read, Scope::Write, Scope::Pii]] {
+    for scopes in [
+        &[Scope::Read][..],
+        &[Scope::Write],
+        &[Scope::Read, Scope::Write, Scope::Pii],
+    ] {
         let token = mint_key(&app.db, "other", scopes, None).1;
         let bearer = format!("Bearer {token}");
         for path in ["/v1/%61pi-keys", "/v1/api%2Dkeys", "/v1/%61udit"] {
@@ -194,14 +198,46 @@ async fn days_and_instants_outside_years_1_to_9999_are_refused_and_the_feed_keep
     let alliance = app.organization("Alliance", "alliance", None).await;
     let person = app.person("Xu Shujie").await;
     let cases = [
-        ("/v1/events", json!({"title": "x", "starts_at": "9999-12-31T23:59:59-14:00"}), "starts_at"),
-        ("/v1/events", json!({"title": "x", "starts_at": "0001-01-01T00:00:00+14:00"}), "starts_at"),
-        ("/v1/events", json!({"title": "x", "starts_at": "2023-05-23T10:00:00Z", "ends_at": "2016-12-31T23:59:60Z"}), "ends_at"),
-        ("/v1/people", json!({"name": "x", "birth_date": "+10000-01-01"}), "birth_date"),
-        ("/v1/people", json!({"name": "x", "birth_date": "-4714-11-23"}), "birth_date"),
-        ("/v1/organizations", json!({"name": "x", "kind": "other", "founding_date": "0000-01-01"}), "founding_date"),
-        ("/v1/roles", json!({"organization_id": id(&alliance), "person_id": id(&person), "title": "x", "start_date": "0000-01-01"}), "start_date"),
-        ("/v1/api-keys", json!({"name": "x", "scopes": ["read"], "expires_at": "+10000-01-01T00:00:00Z"}), "expires_at"),
+        (
+            "/v1/events",
+            json!({"title": "x", "starts_at": "9999-12-31T23:59:59-14:00"}),
+            "starts_at",
+        ),
+        (
+            "/v1/events",
+            json!({"title": "x", "starts_at": "0001-01-01T00:00:00+14:00"}),
+            "starts_at",
+        ),
+        (
+            "/v1/events",
+            json!({"title": "x", "starts_at": "2023-05-23T10:00:00Z", "ends_at": "2016-12-31T23:59:60Z"}),
+            "ends_at",
+        ),
+        (
+            "/v1/people",
+            json!({"name": "x", "birth_date": "+10000-01-01"}),
+            "birth_date",
+        ),
+        (
+            "/v1/people",
+            json!({"name": "x", "birth_date": "-4714-11-23"}),
+            "birth_date",
+        ),
+        (
+            "/v1/organizations",
+            json!({"name": "x", "kind": "other", "founding_date": "0000-01-01"}),
+            "founding_date",
+        ),
+        (
+            "/v1/roles",
+            json!({"organization_id": id(&alliance), "person_id": id(&person), "title": "x", "start_date": "0000-01-01"}),
+            "start_date",
+        ),
+        (
+            "/v1/api-keys",
+            json!({"name": "x", "scopes": ["read"], "expires_at": "+10000-01-01T00:00:00Z"}),
+            "expires_at",
+        ),
     ];
     for (path, body, field) in cases {
         let problem = app.post(path, &body).await.problem(422);
@@ -251,7 +287,10 @@ async fn a_journal_row_the_feed_cannot_render_is_delivered_without_data_and_pass
     assert_eq!(seen[1]["entity_type"], "event");
     assert_eq!(seen[1]["version"], 1);
     assert_eq!(seen[1]["data"], Value::Null);
-    assert!(seen[1]["problem"].as_str().unwrap().contains("cannot be rendered"));
+    assert!(seen[1]["problem"]
+        .as_str()
+        .unwrap()
+        .contains("cannot be rendered"));
     assert_eq!(seen[2]["entity_id"], id(&after));
     assert!(seen[2].get("problem").is_none());
 }
@@ -264,7 +303,9 @@ fn every_text_pattern_in_the_document_is_one_the_validator_enforces() {
             Value::Object(map) => {
                 for (key, child) in map {
                     match (key.as_str(), child) {
-                        ("pattern", Value::String(p)) if p.contains(r"\x00") => found.push(p.clone()),
+                        ("pattern", Value::String(p)) if p.contains(r"\x00") => {
+                            found.push(p.clone())
+                        }
                         _ => walk(child, found),
                     }
                 }
@@ -278,7 +319,10 @@ fn every_text_pattern_in_the_document_is_one_the_validator_enforces() {
     walk(&doc, &mut found);
     assert!(found.len() > 30, "{} text patterns", found.len());
     for pattern in found {
-        assert!(pattern == NAME_PATTERN || pattern == TEXT_PATTERN, "{pattern}");
+        assert!(
+            pattern == NAME_PATTERN || pattern == TEXT_PATTERN,
+            "{pattern}"
+        );
     }
 }
 
@@ -286,7 +330,13 @@ fn every_text_pattern_in_the_document_is_one_the_validator_enforces() {
 async fn control_characters_in_names_references_and_filters_are_client_errors() {
     let app = spawn_app().await;
     let alliance = app.organization("Alliance", "alliance", None).await;
-    for name in ["\u{200B}\u{200B}", "Bili\u{202E}bili", "a\u{0}b", "\u{1B}[2J", "\u{FEFF}"] {
+    for name in [
+        "\u{200B}\u{200B}",
+        "Bili\u{202E}bili",
+        "a\u{0}b",
+        "\u{1B}[2J",
+        "\u{FEFF}",
+    ] {
         let problem = app
             .post("/v1/organizations", &json!({"name": name, "kind": "other"}))
             .await
@@ -300,7 +350,10 @@ async fn control_characters_in_names_references_and_filters_are_client_errors() 
         )
         .await
         .problem(422);
-    assert_eq!(Reply::fields(&problem), ["other_names[0].name", "biography"]);
+    assert_eq!(
+        Reply::fields(&problem),
+        ["other_names[0].name", "biography"]
+    );
     let problem = app
         .post(
             "/v1/roles",
@@ -329,7 +382,10 @@ async fn bodies_must_be_objects_without_duplicate_keys() {
     let app = spawn_app().await;
     let org = app.organization("Bilibili", "enterprise", None).await;
     let path = format!("/v1/organizations/{}", id(&org));
-    for (method, target) in [(Method::POST, "/v1/organizations"), (Method::PUT, path.as_str())] {
+    for (method, target) in [
+        (Method::POST, "/v1/organizations"),
+        (Method::PUT, path.as_str()),
+    ] {
         let problem = app
             .send_json(method.clone(), target, &json!(["x", "other"]))
             .await
@@ -363,7 +419,11 @@ async fn bodies_must_be_objects_without_duplicate_keys() {
         .await;
     assert_eq!(Reply::fields(&reply.problem(422)), ["other_names[0].name"]);
     let list = app.get("/v1/organizations").await.expect(200).json();
-    assert_eq!(list["items"].as_array().unwrap().len(), 1, "nothing written");
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        1,
+        "nothing written"
+    );
 }
 
 #[actix_web::test]
@@ -380,7 +440,12 @@ async fn every_field_that_fails_to_deserialize_is_reported_in_one_problem() {
     fields.sort();
     assert_eq!(
         fields,
-        ["contact_details[0].value", "founding_date", "kind", "parent_id"]
+        [
+            "contact_details[0].value",
+            "founding_date",
+            "kind",
+            "parent_id"
+        ]
     );
     let kind = problem["errors"]
         .as_array()
@@ -390,7 +455,10 @@ async fn every_field_that_fails_to_deserialize_is_reported_in_one_problem() {
         .unwrap();
     assert!(!kind["message"].as_str().unwrap().contains("malformed"));
     let problem = app
-        .post("/v1/events", &json!({"title": 5, "kind": "picnic", "starts_at": "soon"}))
+        .post(
+            "/v1/events",
+            &json!({"title": 5, "kind": "picnic", "starts_at": "soon"}),
+        )
         .await
         .problem(422);
     let mut fields = Reply::fields(&problem);
