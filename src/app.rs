@@ -1,18 +1,29 @@
 //! Builds the HTTP server: routes, middleware, the docs UI and the pool.
 
 use crate::{
-    api::{self, changes::FeedRetention, cursor::CursorKey, extract::BodyLimit, idempotency::IdempotencyTtl},
+    api::{
+        self,
+        changes::FeedRetention,
+        cursor::CursorKey,
+        extract::BodyLimit,
+        idempotency::{self, IdempotencyTtl},
+    },
     auth::RateLimit,
     config::Settings,
     db::{self, PgPool},
+    error::Error,
     request_id,
 };
-use actix_cors::Cors;
+use actix_cors::{Cors, CorsError};
 use actix_web::{
-    dev::Server,
-    http::{header, Method},
-    middleware::{from_fn, DefaultHeaders, Logger},
-    web, App, HttpServer,
+    body::MessageBody,
+    dev::{Server, ServiceRequest, ServiceResponse},
+    http::{
+        header::{self, HeaderName},
+        Method,
+    },
+    middleware::{from_fn, Condition, DefaultHeaders, Logger, Next},
+    web, App, HttpServer, ResponseError,
 };
 use std::net::TcpListener;
 use utoipa::OpenApi;
@@ -24,12 +35,14 @@ const LOG_FORMAT: &str = r#"%a "%r" %s %b %Dms request_id=%{x-request-id}o"#;
 /// Seconds a stopping server (SIGTERM, SIGINT) gives in-flight requests.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
 
-/// CORS for the allowed origins only (none by default: browsers on other
-/// origins get no CORS headers and cannot read responses).
+/// CORS for the allowed origins only. Wrapped only when some origin is
+/// configured (see [`Application::build`]): with none, responses carry no
+/// CORS headers at all and browsers on other origins cannot read them.
 fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods([
             Method::GET,
+            Method::HEAD,
             Method::POST,
             Method::PUT,
             Method::PATCH,
@@ -40,20 +53,76 @@ fn cors(origins: &[String]) -> Cors {
             header::CONTENT_TYPE,
             header::IF_MATCH,
             header::IF_NONE_MATCH,
-            header::HeaderName::from_static(request_id::HEADER),
+            HeaderName::from_static(request_id::HEADER),
         ])
+        // Not a static (lower-case) name: `from_static` would panic.
+        .allowed_header(idempotency::HEADER)
         .expose_headers([
             header::ETAG,
             header::LOCATION,
             header::LINK,
             header::RETRY_AFTER,
-            header::HeaderName::from_static(request_id::HEADER),
+            header::ALLOW,
+            HeaderName::from_static(request_id::HEADER),
         ])
+        .expose_headers([idempotency::REPLAYED])
         .max_age(3600);
     for origin in origins {
         cors = cors.allowed_origin(origin);
     }
     cors
+}
+
+/// The problem (400) for a preflight request the CORS policy refuses.
+fn cors_problem(err: &CorsError) -> Error {
+    let (header, reason) = match err {
+        CorsError::MissingOrigin => ("Origin", "is required"),
+        CorsError::OriginNotAllowed | CorsError::WildcardOrigin => {
+            ("Origin", "this origin is not allowed")
+        }
+        CorsError::MissingRequestMethod | CorsError::BadRequestMethod => {
+            ("Access-Control-Request-Method", "expected an HTTP method")
+        }
+        CorsError::MethodNotAllowed => ("Access-Control-Request-Method", "method not allowed"),
+        CorsError::BadRequestHeaders => (
+            "Access-Control-Request-Headers",
+            "expected a comma-separated list of header names",
+        ),
+        CorsError::HeadersNotAllowed => (
+            "Access-Control-Request-Headers",
+            "one or more headers are not allowed",
+        ),
+        _ => ("Origin", "the CORS request is refused"),
+    };
+    Error::BadHeader {
+        header,
+        reason: reason.to_owned(),
+    }
+}
+
+/// Middleware function (outside the CORS middleware): renders the plain
+/// text errors of refused CORS requests as problem documents, like every
+/// other error. `Vary` is kept.
+async fn cors_problems(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let Some(problem) = res
+        .response()
+        .error()
+        .and_then(|err| err.as_error::<CorsError>())
+        .map(cors_problem)
+    else {
+        return Ok(res.map_into_left_body());
+    };
+    let vary = res.headers().get(header::VARY).cloned();
+    let (req, _) = res.into_parts();
+    let mut response = problem.error_response();
+    if let Some(vary) = vary {
+        response.headers_mut().insert(header::VARY, vary);
+    }
+    Ok(ServiceResponse::new(req, response).map_into_right_body())
 }
 
 /// A bound, not yet running server.
@@ -89,7 +158,8 @@ impl Application {
                 .app_data(cursor_key.clone())
                 .app_data(web::PathConfig::default().error_handler(api::extract::path_error))
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
-                .wrap(cors(&origins))
+                .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+                .wrap(from_fn(cors_problems))
                 .wrap(from_fn(request_id::middleware))
                 .wrap(Logger::new(LOG_FORMAT))
                 .configure(api::configure)

@@ -81,8 +81,20 @@ fn condition(req: &HttpRequest, name: &'static str) -> Result<Option<Condition>,
     Ok(Some(Condition::Tags(tags)))
 }
 
+/// The version whose entity tag is exactly `tag` (strong comparison:
+/// tags compare as strings, so `"04"` or `"+4"` is not the tag of
+/// version 4), if any.
+fn tagged_version(tag: &EntityTag) -> Option<i64> {
+    if tag.weak {
+        return None;
+    }
+    let version: i64 = tag.tag().parse().ok()?;
+    (version.to_string() == tag.tag()).then_some(version)
+}
+
 /// The `If-Match` header of a write: what the record's version must be.
-/// Weak tags never match (RFC 9110 uses strong comparison here).
+/// Weak tags never match (RFC 9110 uses strong comparison here); `*`
+/// requires a current record (any version).
 #[derive(Debug)]
 pub struct IfMatch(pub VersionCheck);
 
@@ -92,13 +104,11 @@ impl FromRequest for IfMatch {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let check = condition(req, "If-Match").map(|condition| match condition {
-            None | Some(Condition::Any) => VersionCheck::Any,
-            Some(Condition::Tags(tags)) => VersionCheck::OneOf(
-                tags.iter()
-                    .filter(|tag| !tag.weak)
-                    .filter_map(|tag| tag.tag().parse().ok())
-                    .collect(),
-            ),
+            None => VersionCheck::Any,
+            Some(Condition::Any) => VersionCheck::Exists,
+            Some(Condition::Tags(tags)) => {
+                VersionCheck::OneOf(tags.iter().filter_map(tagged_version).collect())
+            }
         });
         ready(check.map(IfMatch))
     }
@@ -211,6 +221,17 @@ mod tests {
         assert!(tags[0].weak && !tags[1].weak);
         assert!(if_none_match("0").is_err(), "tags are quoted");
         assert!(if_none_match(" , ").is_err());
+    }
+
+    #[test]
+    fn entity_tags_name_versions_exactly() {
+        let version = |tag: &str| tagged_version(&tag.parse().unwrap());
+        assert_eq!(version("\"4\""), Some(4));
+        assert_eq!(version("\"04\""), None);
+        assert_eq!(version("\"+4\""), None);
+        assert_eq!(version("\"-0\""), None);
+        assert_eq!(version("W/\"4\""), None);
+        assert_eq!(version("\"x\""), None);
     }
 
     #[test]

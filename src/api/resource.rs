@@ -318,7 +318,8 @@ pub async fn replace<R: Resource>(
 /// `scheme:value` (200), or creates it (201). The identifier is added to
 /// the body's identifiers when missing. Sending the same body again changes
 /// nothing: same version, no journal entry. Concurrent upserts of one new
-/// identifier create one record.
+/// identifier create one record. With `If-Match` (a version or `*`) no
+/// record is created: when none carries the identifier, 412.
 pub async fn upsert<R: Resource<Scope = ()>>(
     pool: &PgPool,
     viewer: Principal,
@@ -354,7 +355,8 @@ pub async fn upsert<R: Resource<Scope = ()>>(
                 stored::<R>(200, record, &author, false)
             }
             None => {
-                if let VersionCheck::OneOf(_) = check {
+                // `If-Match` (a version, or `*`) needs a current record.
+                if check.requires_record() {
                     return Err(Error::PreconditionFailed {
                         current_version: None,
                     });

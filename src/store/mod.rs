@@ -28,14 +28,24 @@ use uuid::Uuid;
 /// What a write expects of the record's current version (from `If-Match`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum VersionCheck {
-    /// Write whatever the current version is.
+    /// Write whatever the current version is, or create the record when
+    /// a write may (no `If-Match`).
     #[default]
     Any,
+    /// Write only if the record exists, whatever its version
+    /// (`If-Match: *`): never create it.
+    Exists,
     /// Write only if the current version is one of these.
     OneOf(Vec<i64>),
 }
 
 impl VersionCheck {
+    /// Whether the write needs a current record: with none, it fails with
+    /// 412 instead of creating one (RFC 9110, `If-Match`).
+    pub fn requires_record(&self) -> bool {
+        !matches!(self, Self::Any)
+    }
+
     /// Fails with 412 unless `current` satisfies the expectation.
     pub fn verify(&self, current: i64) -> Result<(), Error> {
         match self {
@@ -368,6 +378,10 @@ mod tests {
     #[test]
     fn version_checks() {
         assert!(VersionCheck::Any.verify(3).is_ok());
+        assert!(VersionCheck::Exists.verify(3).is_ok());
+        assert!(!VersionCheck::Any.requires_record());
+        assert!(VersionCheck::Exists.requires_record());
+        assert!(VersionCheck::OneOf(vec![3]).requires_record());
         assert!(VersionCheck::OneOf(vec![2, 3]).verify(3).is_ok());
         assert!(matches!(
             VersionCheck::OneOf(vec![2]).verify(3),

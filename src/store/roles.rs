@@ -7,7 +7,7 @@ use crate::{
         organizations, people,
         roles::{self, dsl},
     },
-    error::Error,
+    error::{ConflictingRecord, Error},
     live_rows,
     store::{
         identifiers, keyset_after, keyset_order, like_escape,
@@ -23,7 +23,7 @@ use diesel::{
     expression::BoxableExpression,
     pg::{Pg, PgConnection},
     prelude::*,
-    sql_types::{Bool, Date, Uuid as SqlUuid},
+    sql_types::{Bool, Date, Integer, Text, Uuid as SqlUuid},
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -178,14 +178,125 @@ fn check_references(
     )
 }
 
-/// Creates a role; the organization and the member must be live.
+/// Key space (first key of the two-key form) of the advisory locks that
+/// serialize writes of one holder's roles in one organization; two-key
+/// advisory locks never collide with the single-key ones used elsewhere.
+const HOLDER_LOCK_SPACE: i32 = 0x524f_4c45; // "ROLE"
+
+/// Takes the transaction-scoped lock that serializes writes of the roles
+/// the holder of `data` (person or member organization) has in its
+/// organization, so that two of them cannot both pass
+/// [`refuse_overlapping`]. Taken after the row locks of the write.
+fn lock_holder(conn: &mut PgConnection, data: &RoleData) -> Result<(), Error> {
+    let holder = match (data.person_id, data.member_organization_id) {
+        (Some(person), _) => format!("person:{person}"),
+        (None, Some(member)) => format!("organization:{member}"),
+        (None, None) => "none".to_owned(),
+    };
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind::<Integer, _>(HOLDER_LOCK_SPACE)
+        .bind::<Text, _>(format!("{}:{holder}", data.organization_id))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A role's dates as text, e.g. `2020-01-01 to open end`.
+fn period(start: Option<NaiveDate>, end: Option<NaiveDate>) -> String {
+    format!(
+        "{} to {}",
+        start.map_or_else(|| "open start".to_owned(), |day| day.to_string()),
+        end.map_or_else(|| "open end".to_owned(), |day| day.to_string()),
+    )
+}
+
+/// Fails with 409 naming the live roles (other than `id`) in which the
+/// holder of `data` holds the same title in the same organization over a
+/// period overlapping that of `data` (a missing start or end date is
+/// open). The caller holds [`lock_holder`].
+fn refuse_overlapping(
+    conn: &mut PgConnection,
+    data: &RoleData,
+    id: Option<Uuid>,
+) -> Result<(), Error> {
+    let mut query = dsl::roles
+        .inner_join(organizations::table.on(dsl::organization_id.eq(organizations::id)))
+        .filter(dsl::deleted_at.is_null())
+        .filter(dsl::organization_id.eq(data.organization_id))
+        .filter(dsl::person_id.is_not_distinct_from(data.person_id))
+        .filter(dsl::member_organization_id.is_not_distinct_from(data.member_organization_id))
+        .filter(dsl::title.eq(&data.title))
+        .select((dsl::id, dsl::start_date, dsl::end_date, organizations::name))
+        .into_boxed();
+    // Overlap: this start <= other end, and other start <= this end.
+    if let Some(start) = data.start_date {
+        query = query.filter(dsl::end_date.is_null().or(dsl::end_date.ge(start)));
+    }
+    if let Some(end) = data.end_date {
+        query = query.filter(dsl::start_date.is_null().or(dsl::start_date.le(end)));
+    }
+    if let Some(id) = id {
+        query = query.filter(dsl::id.ne(id));
+    }
+    let overlapping: Vec<(Uuid, Option<NaiveDate>, Option<NaiveDate>, String)> = query
+        .order((dsl::start_date.asc().nulls_first(), dsl::id.asc()))
+        .limit(refs::MAX_CONFLICTS_LISTED)
+        .load(conn)?;
+    let Some((_, _, _, organization)) = overlapping.first() else {
+        return Ok(());
+    };
+    let name = format!("{} of {organization}", data.title);
+    let holder = if data.person_id.is_some() {
+        "this person"
+    } else {
+        "this member organization"
+    };
+    let listed: Vec<String> = overlapping
+        .iter()
+        .map(|(id, start, end, _)| format!("role {id} ({})", period(*start, *end)))
+        .collect();
+    Err(Error::Conflict {
+        detail: format!(
+            "{holder} already holds {name} over a period overlapping {}: {}; \
+             change the dates or the existing role instead",
+            period(data.start_date, data.end_date),
+            listed.join(", ")
+        ),
+        conflicts: overlapping
+            .into_iter()
+            .map(|(id, _, _, _)| ConflictingRecord {
+                entity_type: ROLES.entity.to_owned(),
+                id,
+                name: name.clone(),
+            })
+            .collect(),
+    })
+}
+
+/// Whether `data` changes what makes two roles duplicates of each other:
+/// organization, holder, title or dates.
+fn changes_tenure(current: &RoleRecord, data: &RoleData) -> bool {
+    current.organization_id != data.organization_id
+        || current.person_id != data.person_id
+        || current.member_organization_id != data.member_organization_id
+        || current.title != data.title
+        || current.start_date != data.start_date
+        || current.end_date != data.end_date
+}
+
+/// Creates a role; the organization and the member must be live, and the
+/// member must not already hold the same title there over an overlapping
+/// period (409).
 pub fn create(conn: &mut PgConnection, data: &RoleData) -> Result<RoleRecord, Error> {
     check_references(conn, data, None)?;
     identifiers::check_free(conn, ROLES, &data.identifiers, None)?;
+    lock_holder(conn, data)?;
+    refuse_overlapping(conn, data, None)?;
     insert(conn, data)
 }
 
-/// Replaces the content of role `id` with what `change` makes of it.
+/// Replaces the content of role `id` with what `change` makes of it; a
+/// change of organization, member, title or dates must not make it
+/// overlap another role of the member with the same title there (409).
 pub fn update(
     conn: &mut PgConnection,
     id: Uuid,
@@ -196,6 +307,10 @@ pub fn update(
         check_references(conn, data, Some(current))?;
         if data.identifiers != current.identifiers {
             identifiers::check_free(conn, ROLES, &data.identifiers, Some(id))?;
+        }
+        if changes_tenure(current, data) {
+            lock_holder(conn, data)?;
+            refuse_overlapping(conn, data, Some(id))?;
         }
         Ok(())
     })

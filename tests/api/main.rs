@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod conditions;
 mod events;
 mod health;
 mod http_errors;
