@@ -190,24 +190,27 @@ pub fn identifiers(v: &mut Validator, field: &str, list: &[Identifier]) -> Vec<I
     seen
 }
 
-/// An identifier given as `scheme:value` in a query parameter or path.
-pub fn parse_identifier(field: &str, text: &str) -> Result<Identifier, Error> {
+/// The identifier written `scheme:value` (both parts non-empty), `None`
+/// when `text` does not have that shape; `Err` when it holds control
+/// characters.
+fn split_identifier(text: &str) -> Result<Option<Identifier>, &'static str> {
     if text.chars().any(char::is_control) {
-        return Err(Error::bad_parameter(
-            field,
-            "must not contain control characters",
-        ));
+        return Err("must not contain control characters");
     }
-    match text.split_once(':') {
-        Some((scheme, value)) if !scheme.is_empty() && !value.is_empty() => Ok(Identifier {
+    Ok(match text.split_once(':') {
+        Some((scheme, value)) if !scheme.is_empty() && !value.is_empty() => Some(Identifier {
             scheme: scheme.to_owned(),
             value: value.to_owned(),
         }),
-        _ => Err(Error::bad_parameter(
-            field,
-            "expected scheme:value, e.g. yangpu-party-org:310110-0042",
-        )),
-    }
+        _ => None,
+    })
+}
+
+/// An identifier given as `scheme:value` in a query parameter (400).
+pub fn parse_identifier(field: &str, text: &str) -> Result<Identifier, Error> {
+    split_identifier(text)
+        .and_then(|found| found.ok_or("expected scheme:value, e.g. yangpu-party-org:310110-0042"))
+        .map_err(|reason| Error::bad_parameter(field, reason))
 }
 
 /// The identifier named by the path of a `…/by-identifier/{scheme}/{value}`
@@ -263,22 +266,10 @@ impl<'de> Deserialize<'de> for Reference {
         if let Ok(id) = uuid::Uuid::parse_str(&text) {
             return Ok(Self::Id(id));
         }
-        if text.chars().any(char::is_control) {
-            return Err(serde::de::Error::custom(
-                "must not contain control characters",
-            ));
-        }
-        match text.split_once(':') {
-            Some((scheme, value)) if !scheme.is_empty() && !value.is_empty() => {
-                Ok(Self::Identifier(Identifier {
-                    scheme: scheme.to_owned(),
-                    value: value.to_owned(),
-                }))
-            }
-            _ => Err(serde::de::Error::custom(
-                "expected a UUID or an identifier as scheme:value",
-            )),
-        }
+        split_identifier(&text)
+            .and_then(|found| found.ok_or("expected a UUID or an identifier as scheme:value"))
+            .map(Self::Identifier)
+            .map_err(serde::de::Error::custom)
     }
 }
 

@@ -18,7 +18,7 @@ const TAG_BYTES: usize = 16;
 
 /// The cursor key of this server; put in the app data. Loaded once.
 #[derive(Debug, Clone, Default)]
-pub struct CursorKey(Arc<OnceLock<Vec<u8>>>);
+pub struct CursorKey(Arc<OnceLock<Signer>>);
 
 impl CursorKey {
     /// A key given by configuration, or (`None`) one read from — or made
@@ -26,30 +26,30 @@ impl CursorKey {
     pub fn new(configured: Option<Vec<u8>>) -> Self {
         let key = Self::default();
         if let Some(secret) = configured {
-            let _ = key.0.set(secret);
+            let _ = key.0.set(Signer::new(&secret));
         }
         key
     }
 
     /// The signer, loading the key through `conn` the first time.
     pub fn signer(&self, conn: &mut PgConnection) -> Result<Signer, Error> {
-        if let Some(secret) = self.0.get() {
-            return Ok(Signer(secret.clone()));
+        if let Some(signer) = self.0.get() {
+            return Ok(signer.clone());
         }
         let secret = store::secrets::get_or_create(conn, "cursor")?;
-        Ok(Signer(self.0.get_or_init(|| secret).clone()))
+        Ok(self.0.get_or_init(|| Signer::new(&secret)).clone())
     }
 }
 
 /// Seals and opens cursors with the server key.
 #[derive(Debug, Clone)]
-pub struct Signer(Vec<u8>);
+pub struct Signer(Arc<[u8]>);
 
 impl Signer {
     /// A signer with `secret` as its key (the server's comes from
     /// [`CursorKey::signer`]).
     pub fn new(secret: &[u8]) -> Self {
-        Self(secret.to_vec())
+        Self(secret.into())
     }
 
     /// A signer with a fixed key, for unit tests.

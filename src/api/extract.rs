@@ -200,7 +200,7 @@ pub fn from_json_value<T: DeserializeOwned>(mut value: Value) -> Result<T, Error
     let mut errors: Vec<FieldError> = Vec::new();
     // Each round removes one member, so this ends; the bound is a guard.
     for _ in 0..=MAX_REPORTED_FIELDS {
-        let err = match serde_path_to_error::deserialize::<_, T>(value.clone()) {
+        let err = match serde_path_to_error::deserialize::<_, T>(&value) {
             Ok(parsed) if errors.is_empty() => return Ok(parsed),
             Ok(_) => break,
             Err(err) => err,

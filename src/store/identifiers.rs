@@ -8,7 +8,7 @@ use crate::{
     error::{ConflictingRecord, Error},
     store::refs::Table,
 };
-use diesel::{pg::PgConnection, prelude::*, sql_types::Text};
+use diesel::{pg::PgConnection, prelude::*};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -104,10 +104,7 @@ pub fn check_free(
 /// Serializes upserts of one identifier: concurrent `PUT …/by-identifier`
 /// requests for the same new identifier create one record, not two.
 pub fn lock(conn: &mut PgConnection, table: Table, scheme: &str, value: &str) -> Result<(), Error> {
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind::<Text, _>(format!("{}:{scheme}:{value}", table.entity))
-        .execute(conn)?;
-    Ok(())
+    super::lock_named(conn, &format!("{}:{scheme}:{value}", table.entity))
 }
 
 /// Records of `table` carrying `scheme:value` (for list filters; tombstones

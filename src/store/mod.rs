@@ -354,6 +354,16 @@ macro_rules! live_rows {
     };
 }
 
+/// Takes the transaction-scoped advisory lock named `key` (hashed to 64
+/// bits). Keys are namespaced by their text, e.g. `identifier:person:yp:P1`.
+pub fn lock_named(conn: &mut diesel::pg::PgConnection, key: &str) -> Result<(), Error> {
+    use diesel::RunQueryDsl;
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind::<Text, _>(key)
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Escapes `%`, `_` and `\` so `text` matches literally inside a LIKE pattern.
 pub fn like_escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());

@@ -23,7 +23,7 @@ use diesel::{
     expression::BoxableExpression,
     pg::{Pg, PgConnection},
     prelude::*,
-    sql_types::{Bool, Date, Integer, Text, Uuid as SqlUuid},
+    sql_types::{Bool, Date, Uuid as SqlUuid},
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -178,11 +178,6 @@ fn check_references(
     )
 }
 
-/// Key space (first key of the two-key form) of the advisory locks that
-/// serialize writes of one holder's roles in one organization; two-key
-/// advisory locks never collide with the single-key ones used elsewhere.
-const HOLDER_LOCK_SPACE: i32 = 0x524f_4c45; // "ROLE"
-
 /// Takes the transaction-scoped lock that serializes writes of the roles
 /// the holder of `data` (person or member organization) has in its
 /// organization, so that two of them cannot both pass
@@ -193,11 +188,10 @@ fn lock_holder(conn: &mut PgConnection, data: &RoleData) -> Result<(), Error> {
         (None, Some(member)) => format!("organization:{member}"),
         (None, None) => "none".to_owned(),
     };
-    diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-        .bind::<Integer, _>(HOLDER_LOCK_SPACE)
-        .bind::<Text, _>(format!("{}:{holder}", data.organization_id))
-        .execute(conn)?;
-    Ok(())
+    super::lock_named(
+        conn,
+        &format!("role-holder:{}:{holder}", data.organization_id),
+    )
 }
 
 /// A role's dates as text, e.g. `2020-01-01 to open end`.
