@@ -119,7 +119,12 @@ impl AuditEntry {
                 .before
                 .as_ref()
                 .and_then(Value::as_object)
-                .map(|doc| doc.keys().filter(|k| *k != "id").cloned().collect())
+                .map(|doc| {
+                    doc.keys()
+                        .filter(|k| !store::BOOKKEEPING.contains(&k.as_str()))
+                        .cloned()
+                        .collect()
+                })
                 .unwrap_or_default(),
             _ => r.changed.clone(),
         };
@@ -142,7 +147,10 @@ impl AuditEntry {
             entity_type,
             entity_id: r.entity_id,
             op,
-            version: r.version,
+            version: match hide_pii {
+                true => r.public_version().unwrap_or(r.version),
+                false => r.version,
+            },
             changes,
         })
     }
@@ -207,6 +215,7 @@ pub async fn list(
         key_id: p.key_id,
         from: p.from.map(Into::into),
         to: p.to.map(Into::into),
+        without_private: !viewer.has(Scope::Pii),
     };
     let sort = p.sort.unwrap_or_default();
     let (items, next_cursor) = fetch_page(

@@ -24,7 +24,7 @@ use crate::{
     db::{self, PgPool},
     error::Error,
     store::{
-        api_keys::Principal,
+        api_keys::{Principal, Scope},
         events::EventRecord,
         journal::{self, FeedPosition, JournalRecord},
         organizations::OrganizationRecord,
@@ -222,6 +222,12 @@ fn present(
         "updated" => AuditOperation::Updated,
         _ => AuditOperation::Deleted,
     };
+    let version = match entity_type {
+        FeedEntityType::Person if !viewer.has(Scope::Pii) => {
+            row.public_version().unwrap_or(row.version)
+        }
+        _ => row.version,
+    };
     let (data, problem) = match row.after.map(|doc| render(entity_type, doc, viewer, names)) {
         None => (None, None),
         Some(Ok(data)) => (Some(data), None),
@@ -245,7 +251,7 @@ fn present(
         entity_type,
         entity_id: row.entity_id,
         op,
-        version: row.version,
+        version,
         changed_at: row.changed_at,
         data,
         problem,
@@ -309,6 +315,7 @@ pub async fn list(
         Some(_) => return Err(Error::bad_parameter("limit", "must be from 1 to 1000")),
     };
     let types = parse_types(p.types.as_deref())?;
+    let without_private = !viewer.has(Scope::Pii);
     let key = req.app_data::<CursorKey>().cloned().unwrap_or_default();
     let retention = retention.0;
     let (signer, start, rows, names) = db::run(&pool, move |conn| {
@@ -318,7 +325,7 @@ pub async fn list(
             None => FeedPosition::default(),
         };
         let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
-        let rows = journal::feed(conn, start, &names, limit)?;
+        let rows = journal::feed(conn, start, &names, without_private, limit)?;
         let (mut people, mut organizations) = (Vec::new(), Vec::new());
         for row in rows.iter().filter(|r| r.entity_type == "participant") {
             let Some(doc) = &row.after else { continue };

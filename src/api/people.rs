@@ -83,6 +83,9 @@ pub struct Person {
     /// External identifiers, e.g. of district systems.
     pub identifiers: Vec<Identifier>,
     /// Incremented by every change; the ETag is this number in quotes.
+    /// For keys without the `pii` scope, changes of personal data alone do
+    /// not count (here, in `updated_at`, the ETag, the change feed and the
+    /// audit trail): such keys cannot tell that personal data changed.
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -124,8 +127,7 @@ impl<T: Serialize> Serialize for Pii<T> {
     }
 }
 
-/// The input fields holding personal data.
-pub const PII_FIELDS: &[&str] = &["birth_date", "email", "phone"];
+pub use crate::store::people::PII_FIELDS;
 
 impl Person {
     /// The representation of `r` for `viewer` (personal data only with the
@@ -147,9 +149,13 @@ impl Person {
             contact_details: common::from_json(r.contact_details)?,
             sources: common::from_json(r.sources)?,
             identifiers: common::from_json(r.identifiers)?,
-            version: r.version,
+            version: if pii { r.version } else { r.public_version },
             created_at: r.created_at,
-            updated_at: r.updated_at,
+            updated_at: if pii {
+                r.updated_at
+            } else {
+                r.public_updated_at
+            },
             deleted_at: r.deleted_at,
         })
     }
@@ -385,6 +391,14 @@ impl Resource for People {
         }
     }
 
+    fn visible_version(record: &PersonRecord, viewer: &Principal) -> i64 {
+        if viewer.has(Scope::Pii) {
+            record.version
+        } else {
+            record.public_version
+        }
+    }
+
     fn validate((): (), input: PersonInput) -> Result<PersonData, Error> {
         let mut v = Validator::default();
         let name = v.text("name", &input.name, common::MAX_NAME_CHARS);
@@ -500,6 +514,7 @@ pub async fn list(
         organization_id: p.organization_id,
         active_on: p.active_on.map(Into::into),
         updated_since: p.updated_since.map(Into::into),
+        with_pii: viewer.has(Scope::Pii),
         identifier: p
             .identifier
             .as_deref()

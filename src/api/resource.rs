@@ -54,6 +54,11 @@ pub trait Resource: 'static {
     const PARENT_FIELD: Option<&'static str> = None;
 
     fn version(record: &Self::Record) -> i64;
+    /// The version `viewer` sees (and names in `If-Match`): for viewers
+    /// with hidden fields, one that changes to those fields do not move.
+    fn visible_version(record: &Self::Record, _viewer: &Principal) -> i64 {
+        Self::version(record)
+    }
     /// The URL path of `record`.
     fn location(record: &Self::Record) -> String;
     /// The input that would recreate `record`.
@@ -103,7 +108,7 @@ fn stored<R: Resource>(
     let mut headers = vec![
         (
             header::ETAG.to_string(),
-            etag(R::version(&record)).to_string(),
+            etag(R::visible_version(&record, viewer)).to_string(),
         ),
         (
             header::CACHE_CONTROL.to_string(),
@@ -201,6 +206,48 @@ fn resolve<R: Resource>(conn: &mut PgConnection, input: R::Input) -> Result<R::I
     serde_json::from_value(Value::Object(doc)).map_err(Error::internal)
 }
 
+/// `check` (from `If-Match`, in the versions `viewer` sees) as a check of
+/// the stored version of record `id`. Where the viewer's versions are the
+/// stored ones this is `check` itself; otherwise the current record is read
+/// and a match becomes a check of its stored version, which the write then
+/// verifies under the row lock (so a change in between still fails).
+fn stored_check<R: Resource>(
+    conn: &mut PgConnection,
+    scope: R::Scope,
+    id: Uuid,
+    check: VersionCheck,
+    viewer: &Principal,
+) -> Result<VersionCheck, Error> {
+    let VersionCheck::OneOf(expected) = &check else {
+        return Ok(check);
+    };
+    if R::hidden_fields(viewer).is_empty() {
+        return Ok(check);
+    }
+    let current = R::find(conn, scope, id)?;
+    let seen = R::visible_version(&current, viewer);
+    if expected.contains(&seen) {
+        Ok(VersionCheck::OneOf(vec![R::version(&current)]))
+    } else {
+        Err(Error::PreconditionFailed {
+            current_version: Some(seen),
+        })
+    }
+}
+
+/// `err` as `viewer` may see it: a failed precondition names a stored
+/// version only to viewers who see stored versions.
+fn seen_by<R: Resource>(err: Error, viewer: &Principal) -> Error {
+    match err {
+        Error::PreconditionFailed { .. } if !R::hidden_fields(viewer).is_empty() => {
+            Error::PreconditionFailed {
+                current_version: None,
+            }
+        }
+        other => other,
+    }
+}
+
 /// POST: 201 with `Location` and `ETag`. With an `Idempotency-Key`, the
 /// first response is stored with the write and replayed for retries.
 pub async fn create<R: Resource>(
@@ -278,7 +325,7 @@ pub async fn get<R: Resource>(
     if_none_match: IfNoneMatch,
 ) -> Result<HttpResponse, Error> {
     let record = db::run(pool, move |conn| R::find(conn, scope, id)).await?;
-    let version = R::version(&record);
+    let version = R::visible_version(&record, &viewer);
     if if_none_match.matches(&etag(version)) {
         return Ok(HttpResponse::NotModified()
             .insert_header(header::ETag(etag(version)))
@@ -305,9 +352,11 @@ pub async fn replace<R: Resource>(
     let author = viewer.clone();
     let response = db::transaction(pool, Some(viewer.key_id), move |conn| {
         let input = resolve::<R>(conn, input)?;
+        let check = stored_check::<R>(conn, scope, id, check, &author)?;
         let record = R::update(conn, scope, id, &check, may_reparent, |current| {
             R::validate(scope, keep_hidden::<R>(&author, &input, current)?)
-        })?;
+        })
+        .map_err(|err| seen_by::<R>(err, &author))?;
         stored::<R>(200, record, &author, false)
     })
     .await?;
@@ -349,9 +398,11 @@ pub async fn upsert<R: Resource<Scope = ()>>(
         let input = resolve::<R>(conn, input)?;
         match identifiers::owner(conn, table, &identifier.scheme, &identifier.value)? {
             Some(id) => {
+                let check = stored_check::<R>(conn, (), id, check, &author)?;
                 let record = R::update(conn, (), id, &check, may_reparent, |current| {
                     R::validate((), keep_hidden::<R>(&author, &input, current)?)
-                })?;
+                })
+                .map_err(|err| seen_by::<R>(err, &author))?;
                 stored::<R>(200, record, &author, false)
             }
             None => {
@@ -390,9 +441,11 @@ pub async fn patch<R: Resource>(
     let author = viewer.clone();
     let response = db::transaction(pool, Some(viewer.key_id), move |conn| {
         resolve_members::<R>(conn, patch.members_mut())?;
+        let check = stored_check::<R>(conn, scope, id, check, &author)?;
         let record = R::update(conn, scope, id, &check, may_reparent, |current| {
             R::validate(scope, patch.apply(&R::input_of(current)?)?)
-        })?;
+        })
+        .map_err(|err| seen_by::<R>(err, &author))?;
         stored::<R>(200, record, &author, false)
     })
     .await?;
@@ -408,7 +461,8 @@ pub async fn delete<R: Resource>(
     check: VersionCheck,
 ) -> Result<HttpResponse, Error> {
     db::transaction(pool, Some(viewer.key_id), move |conn| {
-        R::delete(conn, scope, id, &check)
+        let check = stored_check::<R>(conn, scope, id, check, &viewer)?;
+        R::delete(conn, scope, id, &check).map_err(|err| seen_by::<R>(err, &viewer))
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

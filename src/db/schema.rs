@@ -42,6 +42,8 @@ diesel::table! {
         updated_at -> Timestamptz,
         identifiers -> Jsonb,
         deleted_at -> Nullable<Timestamptz>,
+        public_version -> Int8,
+        public_updated_at -> Timestamptz,
     }
 }
 

@@ -5,7 +5,7 @@
 use crate::{
     db::schema::journal::{self, dsl},
     error::Error,
-    store::{After, SortKey, SortOrder, SortValue},
+    store::{people::PII_FIELDS, After, SortKey, SortOrder, SortValue},
 };
 use chrono::{DateTime, Utc};
 use diesel::{
@@ -37,6 +37,26 @@ pub struct JournalRecord {
     /// Position in commit order (set when the change's transaction commits).
     pub commit_seq: Option<i64>,
 }
+
+impl JournalRecord {
+    /// The version of a person after this change as keys without `pii`
+    /// see it (see `PersonRecord::public_version`): from the snapshot
+    /// after, or one past the one before for a deletion.
+    pub fn public_version(&self) -> Option<i64> {
+        let of = |doc: &Option<Value>| doc.as_ref()?.get("public_version")?.as_i64();
+        of(&self.after).or_else(|| of(&self.before).map(|version| version + 1))
+    }
+}
+
+/// Bookkeeping members of snapshots: not fields of the record.
+pub const BOOKKEEPING: &[&str] = &[
+    "id",
+    "version",
+    "created_at",
+    "updated_at",
+    "public_version",
+    "public_updated_at",
+];
 
 /// Orders of the audit trail.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
@@ -86,6 +106,23 @@ pub struct JournalFilter {
     pub from: Option<DateTime<Utc>>,
     /// Changes before this instant.
     pub to: Option<DateTime<Utc>>,
+    /// Leave out changes of personal data alone (for keys without `pii`).
+    pub without_private: bool,
+}
+
+/// The condition "not a change of a person's personal data alone".
+fn not_private() -> Box<
+    dyn diesel::expression::BoxableExpression<
+        journal::table,
+        Pg,
+        SqlType = diesel::sql_types::Bool,
+    >,
+> {
+    Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>(
+        "NOT (journal.entity_type = 'person' AND journal.op = 'updated' AND journal.changed <@ ",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(PII_FIELDS)
+    .sql(")"))
 }
 
 /// One keyset page of the journal.
@@ -111,6 +148,9 @@ pub fn list(
     }
     if let Some(to) = filter.to {
         query = query.filter(dsl::changed_at.lt(to));
+    }
+    if filter.without_private {
+        query = query.filter(not_private());
     }
     if let Some(After {
         value: SortValue::Int(seq),
@@ -138,7 +178,8 @@ pub struct FeedPosition {
 }
 
 /// Up to `limit` committed changes after `after`, in commit order (and in
-/// statement order within a transaction), of the given entity types.
+/// statement order within a transaction), of the given entity types
+/// (without changes of personal data alone, if `without_private`).
 ///
 /// Positions are handed out at commit under a lock (see the migration
 /// `sync`), so a position is visible only after every lower one: this
@@ -147,11 +188,16 @@ pub fn feed(
     conn: &mut PgConnection,
     after: FeedPosition,
     types: &[&str],
+    without_private: bool,
     limit: i64,
 ) -> Result<Vec<JournalRecord>, Error> {
     use diesel::dsl::sql;
     use diesel::sql_types::{BigInt, Bool};
-    Ok(dsl::journal
+    let mut query = dsl::journal.into_boxed();
+    if without_private {
+        query = query.filter(not_private());
+    }
+    Ok(query
         .filter(dsl::commit_seq.is_not_null())
         .filter(
             sql::<Bool>("(journal.commit_seq, journal.seq) > (")

@@ -42,7 +42,17 @@ pub struct PersonRecord {
     pub updated_at: DateTime<Utc>,
     #[serde(default)]
     pub deleted_at: Option<DateTime<Utc>>,
+    /// Moved only by changes to fields other than [`PII_FIELDS`]: the
+    /// version keys without the `pii` scope see (see the migration
+    /// `public_versions`).
+    pub public_version: i64,
+    /// When a field other than [`PII_FIELDS`] last changed.
+    pub public_updated_at: DateTime<Utc>,
 }
+
+/// The fields holding personal data: visible, writable and traceable
+/// (versions, the change feed, the audit trail) only with the `pii` scope.
+pub const PII_FIELDS: &[&str] = &["birth_date", "email", "phone"];
 
 /// The writable content of a person, already validated.
 #[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
@@ -101,6 +111,9 @@ pub struct PersonFilter {
     /// `organization_id` when given).
     pub active_on: Option<NaiveDate>,
     pub updated_since: Option<DateTime<Utc>>,
+    /// Whether `updated_since` counts changes of personal data (for keys
+    /// with the `pii` scope) or only the others.
+    pub with_pii: bool,
     /// Only records carrying this identifier (`scheme`, `value`).
     pub identifier: Option<(String, String)>,
     /// Also list deleted records (tombstones).
@@ -185,7 +198,11 @@ pub fn list(
         ));
     }
     if let Some(since) = filter.updated_since {
-        query = query.filter(dsl::updated_at.ge(since));
+        query = if filter.with_pii {
+            query.filter(dsl::updated_at.ge(since))
+        } else {
+            query.filter(dsl::public_updated_at.ge(since))
+        };
     }
     if let Some(after) = after {
         query = query.filter(keyset_after("people", sort, after));

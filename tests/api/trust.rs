@@ -472,3 +472,128 @@ async fn a_repeated_query_parameter_is_named() {
     let problem = app.get("/v1/people?limit=1&limit=2").await.problem(400);
     assert_eq!(Reply::fields(&problem), ["limit"]);
 }
+
+#[actix_web::test]
+async fn changes_of_personal_data_alone_are_invisible_without_pii() {
+    let app = spawn_app().await;
+    let person = app
+        .post(
+            "/v1/people",
+            &json!({"name": "Yu Yang", "email": "yu.yang@example.gov.cn", "birth_date": "1975-05-05"}),
+        )
+        .await
+        .expect(201)
+        .json();
+    let path = format!("/v1/people/{}", id(&person));
+    let reader = mint_key(&app.db, "reader", &[Scope::Read], None).1;
+    let writer = mint_key(&app.db, "writer", &[Scope::Write], None).1;
+    let auditor = mint_key(&app.db, "auditor", &[Scope::Admin, Scope::Read], None).1;
+    let get_as = |token: String, path: String| {
+        let app = &app;
+        async move {
+            app.send(app.request_as(Method::GET, &path, Some(&token)), None)
+                .await
+                .expect(200)
+        }
+    };
+    let seen = get_as(reader.clone(), path.clone()).await;
+    let (etag, seen) = (seen.header("etag").unwrap(), seen.json());
+    let feed = |token: String| {
+        let get = get_as(token, "/v1/changes?types=person".into());
+        async move { get.await.json()["items"].as_array().unwrap().len() }
+    };
+    let audit = |token: String| {
+        let get = get_as(token, format!("/v1/audit?entity_id={}", id(&person)));
+        async move { get.await.json()["items"].as_array().unwrap().len() }
+    };
+    let (feed_before, audit_before) = (feed(reader.clone()).await, audit(auditor.clone()).await);
+    let since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+
+    // Each personal field changed alone.
+    app.patch(&path, &json!({"email": "new@example.gov.cn"}))
+        .await
+        .expect(200);
+    app.patch(&path, &json!({"phone": "+86 21 0000 0002"}))
+        .await
+        .expect(200);
+    app.patch(&path, &json!({"birth_date": "1975-06-06"}))
+        .await
+        .expect(200);
+    assert_eq!(
+        app.get(&path).await.json()["version"],
+        4,
+        "pii sees every change"
+    );
+
+    let again = get_as(reader.clone(), path.clone()).await;
+    assert_eq!(again.header("etag").unwrap(), etag);
+    assert_eq!(again.json(), seen);
+    let fresh = app
+        .send(
+            app.request_as(Method::GET, &path, Some(&reader))
+                .insert_header(("If-None-Match", etag.as_str())),
+            None,
+        )
+        .await;
+    assert_eq!(fresh.status, 304);
+    assert_eq!(feed(reader.clone()).await, feed_before);
+    assert_eq!(audit(auditor.clone()).await, audit_before);
+    assert_eq!(feed(app.token.clone()).await, feed_before + 3);
+    assert_eq!(audit(app.token.clone()).await, audit_before + 3);
+    let changed = get_as(
+        reader.clone(),
+        format!("/v1/people?updated_since={}", since.replace('+', "%2B")),
+    )
+    .await
+    .json();
+    assert_eq!(changed["items"].as_array().unwrap().len(), 0);
+
+    // A key without pii writes against the versions it sees.
+    let patch_as = |token: String, if_match: String, body: Value| {
+        let app = &app;
+        let path = path.clone();
+        async move {
+            app.send(
+                app.request_as(Method::PATCH, &path, Some(&token))
+                    .insert_header(("If-Match", if_match)),
+                Some((
+                    "application/merge-patch+json",
+                    body.to_string().into_bytes(),
+                )),
+            )
+            .await
+        }
+    };
+    let stale = patch_as(writer.clone(), "\"4\"".into(), json!({"gender": "male"})).await;
+    assert_eq!(stale.header("etag").as_deref(), Some("\"1\""));
+    stale.problem(412);
+    let patched = patch_as(writer.clone(), etag.clone(), json!({"gender": "male"}))
+        .await
+        .expect(200);
+    assert_eq!(patched.header("etag").as_deref(), Some("\"2\""));
+    assert_eq!(patched.json()["version"], 2);
+    let changes = get_as(reader.clone(), "/v1/changes?types=person".into())
+        .await
+        .json();
+    let last = changes["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["op"].as_str(), last["version"].as_i64()),
+        (Some("updated"), Some(2))
+    );
+    let deleted = app
+        .send(
+            app.request_as(Method::DELETE, &path, Some(&writer))
+                .insert_header(("If-Match", "\"2\"")),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, 204);
+    let changes = get_as(reader, "/v1/changes?types=person".into())
+        .await
+        .json();
+    let last = changes["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["op"].as_str(), last["version"].as_i64()),
+        (Some("deleted"), Some(3))
+    );
+}
