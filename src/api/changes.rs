@@ -182,14 +182,14 @@ fn decode(signer: &Signer, text: &str, retention: Duration) -> Result<FeedPositi
 }
 
 fn parse_types(text: Option<&str>) -> Result<Vec<FeedEntityType>, Error> {
-    let Some(text) = text.filter(|t| !t.is_empty()) else {
+    let Some(text) = text else {
         return Ok(FeedEntityType::ALL.to_vec());
     };
     text.split(',')
         .map(|name| {
             FeedEntityType::ALL
                 .into_iter()
-                .find(|t| t.as_str() == name.trim())
+                .find(|t| t.as_str() == name)
                 .ok_or_else(|| {
                     Error::bad_parameter(
                         "types",

@@ -69,11 +69,11 @@ pub struct ContactDetail {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"url": "http://sh.people.com.cn/n2/2023/0524/c134768-40428371.html", "note": "People's Daily Online, 2023-05-23"}))]
 pub struct Source {
-    /// Absolute http(s) URL. (The schema's pattern admits ASCII URLs; the
-    /// server also takes internationalized ones.)
+    /// Absolute http(s) URL naming its host by domain (ASCII: write an
+    /// internationalized domain in its `xn--` form).
     #[schema(
         max_length = 2000,
-        pattern = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#][!-~]*)?$"
+        pattern = r"^[ \t\r\n]*https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*\.?(:[0-9]{1,4})?([/?#][!-~]*)?[ \t\r\n]*$"
     )]
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -158,19 +158,29 @@ pub use crate::store::identifiers::Identifier;
 /// Most identifiers a record may carry.
 pub const MAX_IDENTIFIERS: usize = 20;
 
+/// Pattern of `scheme:value` in query filters and references: a scheme
+/// ([`is_scheme`]), a colon, and a value without control characters.
+pub const IDENTIFIER_PATTERN: &str = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[^\x00-\x1F\x7F-\x9F]+$";
+
+/// Whether `scheme` names a naming system: 1–64 ASCII letters, digits,
+/// `.`, `_` or `-`, starting with a letter or digit (the pattern of
+/// `Identifier.scheme`).
+pub fn is_scheme(scheme: &str) -> bool {
+    (1..=64).contains(&scheme.len())
+        && scheme.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
 /// Validates and normalizes a list of external identifiers under `field`:
 /// schemes of letters, digits, `.`, `_`, `-`; values trimmed; no pair twice.
 pub fn identifiers(v: &mut Validator, field: &str, list: &[Identifier]) -> Vec<Identifier> {
     v.max_items(field, list.len(), MAX_IDENTIFIERS);
     let mut seen: Vec<Identifier> = Vec::new();
     for (i, item) in list.iter().enumerate() {
-        let scheme = item.scheme.trim().to_owned();
-        let scheme_ok = (1..=64).contains(&scheme.len())
-            && scheme.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-        if !scheme_ok {
+        let scheme = item.scheme.clone();
+        if !is_scheme(&scheme) {
             v.error(
                 format!("{field}[{i}].scheme"),
                 "must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit",
@@ -190,7 +200,7 @@ pub fn identifiers(v: &mut Validator, field: &str, list: &[Identifier]) -> Vec<I
     seen
 }
 
-/// The identifier written `scheme:value` (both parts non-empty), `None`
+/// The identifier written `scheme:value` ([`IDENTIFIER_PATTERN`]), `None`
 /// when `text` does not have that shape; `Err` when it holds control
 /// characters.
 fn split_identifier(text: &str) -> Result<Option<Identifier>, &'static str> {
@@ -198,7 +208,7 @@ fn split_identifier(text: &str) -> Result<Option<Identifier>, &'static str> {
         return Err("must not contain control characters");
     }
     Ok(match text.split_once(':') {
-        Some((scheme, value)) if !scheme.is_empty() && !value.is_empty() => Some(Identifier {
+        Some((scheme, value)) if is_scheme(scheme) && !value.is_empty() => Some(Identifier {
             scheme: scheme.to_owned(),
             value: value.to_owned(),
         }),
@@ -273,6 +283,14 @@ impl<'de> Deserialize<'de> for Reference {
     }
 }
 
+/// Pattern of a [`Reference`]: a UUID, or [`IDENTIFIER_PATTERN`].
+pub fn reference_pattern() -> String {
+    let identifier = &IDENTIFIER_PATTERN[1..IDENTIFIER_PATTERN.len() - 1];
+    format!(
+        "^([0-9a-fA-F]{{8}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{12}}|{identifier})$"
+    )
+}
+
 impl utoipa::PartialSchema for Reference {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
@@ -280,10 +298,11 @@ impl utoipa::PartialSchema for Reference {
             .description(Some(
                 "A record's id (UUID), or one of its external identifiers as `scheme:value`",
             ))
-            .pattern(Some(
-                r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Za-z0-9][A-Za-z0-9._-]*:.+)$",
-            ))
-            .examples(["0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b", "yangpu-party-org:310110-0042"])
+            .pattern(Some(reference_pattern()))
+            .examples([
+                "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b",
+                "yangpu-party-org:310110-0042",
+            ])
             .into()
     }
 }

@@ -14,7 +14,7 @@ use crate::{
         preconditions::{computed_response, IfMatch, IfNoneMatch},
         problems::{CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors},
         resource::{self, Resource},
-        validation::{search_param, Validator},
+        validation::{search_param, Validator, MAX_SEARCH_CHARS},
     },
     db::{self, PgPool},
     error::Error,
@@ -283,7 +283,7 @@ pub struct ListEventsParams {
     /// Only events changed at or after this instant (RFC 3339).
     updated_since: Option<Instant>,
     /// Only records carrying this external identifier, as `scheme:value`.
-    #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*:.+$")]
+    #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[^\x00-\x1F\x7F-\x9F]+$")]
     identifier: Option<String>,
     /// Also list deleted records (tombstones, with `deleted_at`).
     include_deleted: Option<bool>,
@@ -463,11 +463,11 @@ pub async fn list(
         to: p.to.map(Into::into),
         kind: p.kind,
         status: p.status,
-        topic: search_param("topic", p.topic)?,
+        topic: search_param("topic", p.topic, MAX_TOPIC_CHARS)?,
         organization_id: p.organization_id,
         person_id: p.person_id,
         parent_event_id: p.parent_event_id,
-        q: search_param("q", p.q)?,
+        q: search_param("q", p.q, MAX_SEARCH_CHARS)?,
         updated_since: p.updated_since.map(Into::into),
         identifier: p
             .identifier

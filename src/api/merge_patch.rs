@@ -2,7 +2,7 @@
 
 use crate::{
     api::extract::{from_json_value, parse_document, read_body},
-    error::Error,
+    error::{Error, FieldError},
 };
 use actix_web::{dev::Payload, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
@@ -39,6 +39,17 @@ impl MergePatch {
     /// result must still be a valid `T`, or the patch is a 422.
     pub fn apply<T: Serialize + DeserializeOwned>(&self, current: &T) -> Result<T, Error> {
         let mut document = serde_json::to_value(current).map_err(Error::internal)?;
+        // Every writable field is a member of `document`; a patch naming
+        // another is refused, also when it would only clear it (`null`).
+        let unknown: Vec<FieldError> = self
+            .0
+            .keys()
+            .filter(|name| document.get(name.as_str()).is_none())
+            .map(|name| FieldError::new(name.clone(), format!("unknown field `{name}`")))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(Error::Validation(unknown));
+        }
         json_patch::merge(&mut document, &Value::Object(self.0.clone()));
         from_json_value(document)
     }

@@ -103,7 +103,7 @@ its ETag enables conditional reads (`If-None-Match`) and optimistic concurrency 
         audit::AuditEntityType,
         changes::FeedEntityType,
     )),
-    modifiers(&Security),
+    modifiers(&Security, &BodyRules),
     tags(
         (name = "organizations", description = "The alliance, its member units, their party organizations and the bodies around them"),
         (name = "people", description = "Officials and members"),
@@ -116,6 +116,55 @@ its ETag enables conditional reads (`If-None-Match`) and optimistic concurrency 
     )
 )]
 pub struct ApiDoc;
+
+/// Rules of request bodies that the derived schemas cannot state: "exactly
+/// one of" two references (as `oneOf` of the two non-null choices beside
+/// the object), and identifiers listed at most once (`uniqueItems`).
+struct BodyRules;
+
+/// Input schemas whose two references exactly one must be given.
+const EXACTLY_ONE: &[(&str, [&str; 2])] = &[
+    ("RoleInput", ["person_id", "member_organization_id"]),
+    ("ParticipantInput", ["person_id", "organization_id"]),
+];
+
+impl utoipa::Modify for BodyRules {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{
+            schema::{AllOfBuilder, ObjectBuilder, OneOfBuilder, Schema, Type},
+            RefOr,
+        };
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        for schema in components.schemas.values_mut() {
+            let RefOr::T(Schema::Object(object)) = schema else {
+                continue;
+            };
+            if let Some(RefOr::T(Schema::Array(identifiers))) =
+                object.properties.get_mut("identifiers")
+            {
+                identifiers.unique_items = true;
+            }
+        }
+        for (name, fields) in EXACTLY_ONE {
+            let Some(object) = components.schemas.remove(*name) else {
+                continue;
+            };
+            let choices = fields.iter().fold(OneOfBuilder::new(), |choices, field| {
+                choices.item(
+                    ObjectBuilder::new()
+                        .required(*field)
+                        .property(*field, ObjectBuilder::new().schema_type(Type::String)),
+                )
+            });
+            components.schemas.insert(
+                (*name).to_owned(),
+                AllOfBuilder::new().item(object).item(choices).into(),
+            );
+        }
+    }
+}
 
 /// The OpenAPI document as pretty-printed JSON with a final newline.
 pub fn openapi_json() -> String {

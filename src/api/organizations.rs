@@ -13,7 +13,7 @@ use crate::{
         preconditions::{IfMatch, IfNoneMatch},
         problems::{CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors},
         resource::{self, Resource},
-        validation::{search_param, Validator},
+        validation::{search_param, Validator, MAX_SEARCH_CHARS},
     },
     db::PgPool,
     error::Error,
@@ -215,7 +215,7 @@ pub struct ListOrganizationsParams {
     /// percent-encode a `+` offset as `%2B`).
     updated_since: Option<Instant>,
     /// Only records carrying this external identifier, as `scheme:value`.
-    #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*:.+$")]
+    #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[^\x00-\x1F\x7F-\x9F]+$")]
     identifier: Option<String>,
     /// Also list deleted records (tombstones, with `deleted_at`).
     include_deleted: Option<bool>,
@@ -383,7 +383,7 @@ pub async fn list(
     let filter = OrganizationFilter {
         kind: p.kind,
         parent_id: p.parent_id,
-        q: search_param("q", p.q)?,
+        q: search_param("q", p.q, MAX_SEARCH_CHARS)?,
         updated_since: p.updated_since.map(Into::into),
         identifier: p
             .identifier

@@ -13,7 +13,7 @@ use crate::{
         preconditions::{IfMatch, IfNoneMatch},
         problems::{CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors},
         resource::{self, Resource},
-        validation::{search_param, Validator},
+        validation::{is_blank_url, search_param, Validator, MAX_SEARCH_CHARS},
     },
     db::PgPool,
     error::Error,
@@ -68,7 +68,7 @@ pub struct Person {
     pub birth_date: Pii<NaiveDate>,
     /// Personal data: present only for keys with the `pii` scope.
     #[serde(skip_serializing_if = "Pii::is_hidden")]
-    #[schema(value_type = Option<String>, format = "email")]
+    #[schema(value_type = Option<String>)]
     pub email: Pii<String>,
     /// Personal data: present only for keys with the `pii` scope.
     #[serde(skip_serializing_if = "Pii::is_hidden")]
@@ -203,7 +203,6 @@ pub struct PersonInput {
     pub birth_date: Option<Date>,
     #[serde(default)]
     #[schema(
-        format = "email",
         max_length = 254,
         pattern = r"^(\s*|\s*[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\s*)$"
     )]
@@ -225,7 +224,7 @@ pub struct PersonInput {
     #[serde(default)]
     #[schema(
         max_length = 2000,
-        pattern = r"^(|https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#][!-~]*)?)$"
+        pattern = r"^[ \t\r\n]*(https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*\.?(:[0-9]{1,4})?([/?#][!-~]*)?)?[ \t\r\n]*$"
     )]
     pub image_url: Option<String>,
     #[serde(default)]
@@ -275,7 +274,6 @@ pub struct PersonPatch {
     pub gender: Option<String>,
     pub birth_date: Option<Date>,
     #[schema(
-        format = "email",
         max_length = 254,
         pattern = r"^(\s*|\s*[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\s*)$"
     )]
@@ -292,7 +290,7 @@ pub struct PersonPatch {
     pub biography: Option<String>,
     #[schema(
         max_length = 2000,
-        pattern = r"^(|https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#][!-~]*)?)$"
+        pattern = r"^[ \t\r\n]*(https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*\.?(:[0-9]{1,4})?([/?#][!-~]*)?)?[ \t\r\n]*$"
     )]
     pub image_url: Option<String>,
     #[schema(max_items = 100)]
@@ -330,7 +328,7 @@ pub struct ListPeopleParams {
     /// a `+` offset as `%2B`).
     updated_since: Option<Instant>,
     /// Only records carrying this external identifier, as `scheme:value`.
-    #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*:.+$")]
+    #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[^\x00-\x1F\x7F-\x9F]+$")]
     identifier: Option<String>,
     /// Also list deleted records (tombstones, with `deleted_at`).
     include_deleted: Option<bool>,
@@ -428,7 +426,7 @@ impl Resource for People {
         let image_url = input
             .image_url
             .as_deref()
-            .filter(|u| !u.trim().is_empty())
+            .filter(|u| !is_blank_url(u))
             .map(|u| v.http_url("image_url", u));
         let contact_details =
             common::contact_details(&mut v, "contact_details", &input.contact_details);
@@ -510,7 +508,7 @@ pub async fn list(
 ) -> Result<HttpResponse, Error> {
     let p = params.0;
     let filter = PersonFilter {
-        q: search_param("q", p.q)?,
+        q: search_param("q", p.q, MAX_SEARCH_CHARS)?,
         organization_id: p.organization_id,
         active_on: p.active_on.map(Into::into),
         updated_since: p.updated_since.map(Into::into),

@@ -21,7 +21,8 @@ use utoipa::{
 
 /// Pattern of `If-Match` and `If-None-Match` values: `*` or a list of
 /// (optionally weak) quoted entity tags.
-const ETAG_LIST_PATTERN: &str = r#"^\s*(\*|(W/)?"[!#-~]*"(\s*,\s*(W/)?"[!#-~]*")*)\s*$"#;
+const ETAG_LIST_PATTERN: &str =
+    r#"^[ \t]*(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)[ \t]*$"#;
 
 /// The entity tag of a record at `version`.
 pub fn etag(version: i64) -> EntityTag {
@@ -57,8 +58,9 @@ enum Condition {
 }
 
 /// Parses every `name` header of `req` as `*` or a comma-separated list of
-/// quoted entity tags (optional whitespace — spaces or tabs — allowed
-/// around items). `None` when the header is absent; 400 when malformed.
+/// quoted entity tags (spaces or tabs allowed around items), exactly what
+/// [`ETAG_LIST_PATTERN`] admits: a tag may hold commas, `*` stands alone.
+/// `None` when the header is absent; 400 when malformed.
 fn condition(req: &HttpRequest, name: &'static str) -> Result<Option<Condition>, Error> {
     let mut values = req.headers().get_all(name).peekable();
     if values.peek().is_none() {
@@ -67,18 +69,46 @@ fn condition(req: &HttpRequest, name: &'static str) -> Result<Option<Condition>,
     let mut tags = Vec::new();
     for value in values {
         let value = value.to_str().map_err(|_| bad_header(name))?;
-        for item in value.split(',').map(|item| item.trim_matches([' ', '\t'])) {
-            match item {
-                "" => {}
-                "*" => return Ok(Some(Condition::Any)),
-                item => tags.push(item.parse::<EntityTag>().map_err(|_| bad_header(name))?),
-            }
+        match parse_list(value).ok_or_else(|| bad_header(name))? {
+            Condition::Any => return Ok(Some(Condition::Any)),
+            Condition::Tags(list) => tags.extend(list),
         }
     }
-    if tags.is_empty() {
-        return Err(bad_header(name));
-    }
     Ok(Some(Condition::Tags(tags)))
+}
+
+/// One header value: `*`, or one or more `"tag"` / `W/"tag"` separated by
+/// commas; `None` when it is neither.
+fn parse_list(value: &str) -> Option<Condition> {
+    const SPACE: [char; 2] = [' ', '\t'];
+    let value = value.trim_matches(SPACE);
+    if value == "*" {
+        return Some(Condition::Any);
+    }
+    let mut tags = Vec::new();
+    let mut rest = value;
+    loop {
+        let (weak, quoted) = match rest.strip_prefix("W/") {
+            Some(quoted) => (true, quoted),
+            None => (false, rest),
+        };
+        let body = quoted.strip_prefix('"')?;
+        let end = body.find('"')?;
+        let tag = &body[..end];
+        if !tag.bytes().all(|b| b == b'!' || (b'#'..=b'~').contains(&b)) {
+            return None;
+        }
+        tags.push(if weak {
+            EntityTag::new_weak(tag.to_owned())
+        } else {
+            EntityTag::new_strong(tag.to_owned())
+        });
+        rest = body[end + 1..].trim_start_matches(SPACE);
+        if rest.is_empty() {
+            return Some(Condition::Tags(tags));
+        }
+        rest = rest.strip_prefix(',')?.trim_start_matches(SPACE);
+    }
 }
 
 /// The version whose entity tag is exactly `tag` (strong comparison:
@@ -221,6 +251,46 @@ mod tests {
         assert!(tags[0].weak && !tags[1].weak);
         assert!(if_none_match("0").is_err(), "tags are quoted");
         assert!(if_none_match(" , ").is_err());
+        let Ok(Some(Condition::Tags(tags))) = if_none_match("\"a,b\", W/\"c\"") else {
+            panic!("a tag may hold a comma")
+        };
+        assert_eq!(tags[0].tag(), "a,b");
+        for bad in [
+            "*,UPF\"",
+            "*, \"a\"",
+            "\"a\",",
+            "\"a\" \"b\"",
+            "\"a b\"",
+            "W/ \"a\"",
+        ] {
+            assert!(if_none_match(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_documented_pattern_admits_what_the_parser_admits() {
+        let pattern = regex_lite::Regex::new(ETAG_LIST_PATTERN).unwrap();
+        for value in [
+            "*",
+            " * ",
+            "\"1\"",
+            "W/\"1\"",
+            "\"a,b\"",
+            "\"1\" ,\t\"2\"",
+            "*,\"1\"",
+            "\"1\",",
+            "\"1\" \"2\"",
+            "1",
+            "",
+            "\"\"",
+            "W/\"\"",
+        ] {
+            assert_eq!(
+                pattern.is_match(value),
+                parse_list(value).is_some(),
+                "{value:?}"
+            );
+        }
     }
 
     #[test]

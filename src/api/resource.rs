@@ -588,8 +588,10 @@ macro_rules! standard_handlers {
             operation_id = $upsert,
             summary = $upsert_s,
             params(
-                ("scheme" = String, Path, description = "Identifier scheme"),
-                ("value" = String, Path, description = "Identifier value (percent-encoded)"),
+                ("scheme" = String, Path, description = "Identifier scheme",
+                    min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"),
+                ("value" = String, Path, description = "Identifier value (percent-encoded)",
+                    min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u3164\uFE00-\uFE0F\uFEFF\uFFA0][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"),
                 IfMatch,
             ),
             request_body(content = $Input, content_type = "application/json"),

@@ -16,7 +16,7 @@ use crate::{
         preconditions::{IfMatch, IfNoneMatch},
         problems::{CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors},
         resource::{self, Resource},
-        validation::{search_param, Validator},
+        validation::{search_param, Validator, MAX_SEARCH_CHARS},
     },
     db::PgPool,
     error::Error,
@@ -247,7 +247,7 @@ pub struct ListRolesParams {
     /// Only roles changed at or after this instant (RFC 3339).
     updated_since: Option<Instant>,
     /// Only records carrying this external identifier, as `scheme:value`.
-    #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*:.+$")]
+    #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[^\x00-\x1F\x7F-\x9F]+$")]
     identifier: Option<String>,
     /// Also list deleted records (tombstones, with `deleted_at`).
     include_deleted: Option<bool>,
@@ -421,7 +421,7 @@ pub async fn list(
         person_id: p.person_id,
         member_organization_id: p.member_organization_id,
         active_on: p.active_on.map(Into::into),
-        title: search_param("title", p.title)?,
+        title: search_param("title", p.title, MAX_SEARCH_CHARS)?,
         updated_since: p.updated_since.map(Into::into),
         identifier: p
             .identifier

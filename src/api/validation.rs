@@ -13,6 +13,24 @@ pub const NAME_PATTERN: &str = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\
 /// enforces the same rule.
 pub const TEXT_PATTERN: &str = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$";
 
+/// Pattern of a web address (sources, portraits): http or https, a host
+/// named by a domain whose last label starts with a letter (no user info,
+/// no IP literal), an optional port below 10000 and printable ASCII after
+/// it; ASCII white space around it is trimmed. [`Validator::http_url`]
+/// checks exactly this pattern (and that the URL parses).
+pub const URL_PATTERN: &str = r"^[ \t\r\n]*https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*\.?(:[0-9]{1,4})?([/?#][!-~]*)?[ \t\r\n]*$";
+
+/// [`URL_PATTERN`], or blank (no address).
+pub const OPTIONAL_URL_PATTERN: &str = r"^[ \t\r\n]*(https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*\.?(:[0-9]{1,4})?([/?#][!-~]*)?)?[ \t\r\n]*$";
+
+/// ASCII white space, trimmed around URLs.
+const ASCII_SPACE: [char; 4] = [' ', '\t', '\r', '\n'];
+
+/// Whether an optional URL is blank (stands for none).
+pub fn is_blank_url(text: &str) -> bool {
+    text.trim_matches(ASCII_SPACE).is_empty()
+}
+
 /// Bidirectional formatting controls, which can make a name display as
 /// another (Trojan Source); refused in names.
 fn is_bidi_control(c: char) -> bool {
@@ -109,14 +127,19 @@ impl Validator {
         }
     }
 
-    /// An absolute http(s) URL, trimmed.
+    /// An absolute http(s) URL ([`URL_PATTERN`]), trimmed.
     pub fn http_url(&mut self, field: &str, value: &str) -> String {
-        let trimmed = value.trim();
-        match url::Url::parse(trimmed) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
-                self.max_chars(field, trimmed, 2_000);
-            }
-            _ => self.error(field, "must be an absolute http or https URL"),
+        static PATTERN: std::sync::LazyLock<regex_lite::Regex> = std::sync::LazyLock::new(|| {
+            regex_lite::Regex::new(URL_PATTERN).expect("URL_PATTERN is a regex")
+        });
+        let trimmed = value.trim_matches(ASCII_SPACE);
+        if PATTERN.is_match(value) && url::Url::parse(trimmed).is_ok() {
+            self.max_chars(field, trimmed, 2_000);
+        } else {
+            self.error(
+                field,
+                "must be an absolute http or https URL naming its host by domain, e.g. https://example.org/a",
+            );
         }
         trimmed.to_owned()
     }
@@ -195,16 +218,24 @@ impl Validator {
     }
 }
 
-/// A free-text search parameter: trimmed, blank means absent, at most 200
-/// characters and no NUL (400 otherwise).
-pub fn search_param(name: &str, value: Option<String>) -> Result<Option<String>, Error> {
+/// Longest free-text search (`q`, `title`).
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// A free-text search parameter: trimmed, blank means absent, at most
+/// `max` characters, no control characters but tab and line breaks
+/// ([`TEXT_PATTERN`]; 400 otherwise).
+pub fn search_param(
+    name: &str,
+    value: Option<String>,
+    max: usize,
+) -> Result<Option<String>, Error> {
     let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    if value.chars().count() > 200 || value.chars().any(char::is_control) {
+    if value.chars().count() > max || value.chars().any(is_forbidden_in_text) {
         return Err(Error::bad_parameter(
             name,
-            "must be at most 200 characters, without control characters",
+            format!("must be at most {max} characters, without control characters but tab and line breaks"),
         ));
     }
     Ok(Some(value))
@@ -287,11 +318,30 @@ mod tests {
         let mut v = Validator::default();
         v.http_url("a", "ftp://example.org");
         v.http_url("b", "not a url");
+        v.http_url("c", "https://o.2");
+        v.http_url("d", "https://user@example.org");
         v.language_tag("c", "chinese language");
         let Err(Error::Validation(errors)) = v.finish() else {
             panic!("expected validation errors")
         };
-        assert_eq!(errors.len(), 3);
+        assert_eq!(errors.len(), 5);
+    }
+
+    #[test]
+    fn every_url_the_pattern_admits_parses() {
+        let pattern = regex_lite::Regex::new(URL_PATTERN).unwrap();
+        for url in [
+            "https://a-.b-c",
+            "http://x.org.:80/a?b#c",
+            " https://example.org/\\%zz ",
+            "https://EXAMPLE.ORG:9999",
+            "https://a.b0",
+        ] {
+            assert!(pattern.is_match(url), "{url}");
+            let mut v = Validator::default();
+            v.http_url("url", url);
+            assert!(v.finish().is_ok(), "{url}");
+        }
     }
 
     #[test]

@@ -297,7 +297,10 @@ async fn a_journal_row_the_feed_cannot_render_is_delivered_without_data_and_pass
 
 #[test]
 fn every_text_pattern_in_the_document_is_one_the_validator_enforces() {
-    use alliance_registry::api::validation::{NAME_PATTERN, TEXT_PATTERN};
+    use alliance_registry::api::{
+        common::{reference_pattern, IDENTIFIER_PATTERN},
+        validation::{NAME_PATTERN, TEXT_PATTERN},
+    };
     fn walk(value: &Value, found: &mut Vec<String>) {
         match value {
             Value::Object(map) => {
@@ -318,11 +321,14 @@ fn every_text_pattern_in_the_document_is_one_the_validator_enforces() {
     let mut found = Vec::new();
     walk(&doc, &mut found);
     assert!(found.len() > 30, "{} text patterns", found.len());
+    let known = [
+        NAME_PATTERN.to_owned(),
+        TEXT_PATTERN.to_owned(),
+        IDENTIFIER_PATTERN.to_owned(),
+        reference_pattern(),
+    ];
     for pattern in found {
-        assert!(
-            pattern == NAME_PATTERN || pattern == TEXT_PATTERN,
-            "{pattern}"
-        );
+        assert!(known.contains(&pattern), "{pattern}");
     }
 }
 
