@@ -159,6 +159,7 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(api::extract::path_error))
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
                 .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+                .wrap(from_fn(api::extract::utf8_target))
                 .wrap(from_fn(cors_problems))
                 .wrap(from_fn(request_id::middleware))
                 .wrap(Logger::new(LOG_FORMAT))

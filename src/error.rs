@@ -294,8 +294,11 @@ impl From<DieselError> for Error {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
                     Self::Unavailable(info.message().to_owned())
                 }
-                // statement_timeout (SQLSTATE 57014): busy, not broken.
-                _ if info.message().contains("statement timeout") => {
+                // statement_timeout (57014) or lock_timeout (55P03): busy,
+                // not broken.
+                _ if info.message().contains("statement timeout")
+                    || info.message().contains("lock timeout") =>
+                {
                     Self::Unavailable(info.message().to_owned())
                 }
                 _ => Self::Internal(format!("database error: {}", info.message())),

@@ -91,7 +91,7 @@ pub struct NewApiKey {
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u3164\uFE00-\uFE0F\uFEFF\uFFA0][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
+        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u0600-\u0605\u06DD\u070F\u2800\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uFFFE\uFFFF][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*$"
     )]
     pub name: String,
     #[schema(min_items = 1)]
@@ -192,12 +192,17 @@ pub async fn create(
                 .into(),
         });
     }
-    let input = body.0;
-    let mut v = Validator::default();
-    let name = v.text("name", &input.name, 200);
-    if input.scopes.is_empty() {
-        v.error("scopes", "must name at least one scope");
-    }
+    let (name, input) = body.0.check(|input| {
+        let mut v = Validator::default();
+        let name = v.text("name", &input.name, 200);
+        if input.scopes.is_empty() {
+            v.error("scopes", "must name at least one scope");
+        }
+        if input.expires_at.is_some_and(|at| at <= Instant(Utc::now())) {
+            v.error("expires_at", "must lie in the future");
+        }
+        v.finish().map(|()| (name, input))
+    })?;
     // A key can only hand on what it holds: an admin key without `pii`
     // cannot mint one with `pii` (and so read what is hidden from it).
     if let Some(beyond) = input.scopes.iter().find(|scope| !admin.has(**scope)) {
@@ -205,10 +210,6 @@ pub async fn create(
             scope: beyond.as_str(),
         });
     }
-    if input.expires_at.is_some_and(|at| at <= Instant(Utc::now())) {
-        v.error("expires_at", "must lie in the future");
-    }
-    v.finish()?;
     let (record, token) = db::transaction(&pool, Some(admin.key_id), move |conn| {
         store::create(conn, &name, &input.scopes, input.expires_at.map(Into::into))
     })

@@ -5,27 +5,30 @@
 
 use crate::error::{Error, FieldError};
 use actix_web::{
-    dev::Payload,
+    body::{EitherBody, MessageBody},
+    dev::{Payload, ServiceRequest, ServiceResponse},
     http::header,
+    middleware::Next,
     web::{Bytes, BytesMut},
-    FromRequest, HttpMessage, HttpRequest,
+    FromRequest, HttpMessage, HttpRequest, ResponseError,
 };
 use futures_util::{future::LocalBoxFuture, StreamExt};
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use serde_path_to_error::Segment;
 use std::future::{ready, Ready};
+use utoipa::ToSchema;
 
 /// Largest accepted request body, in bytes; put in the app data.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
-/// A JSON request body (`application/json`) deserialized into `T`.
+/// A JSON request body (`application/json`) parsed into `T`, with the
+/// members that did not fit (see [`Parsed`]).
 #[derive(Debug)]
-pub struct JsonBody<T>(pub T);
+pub struct JsonBody<T>(pub Parsed<T>);
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for JsonBody<T> {
     type Error = Error;
     type Future = LocalBoxFuture<'static, Result<Self, Error>>;
 
@@ -33,6 +36,96 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         let body = read_body(req, payload, &["application/json"]);
         Box::pin(async move { parse_json(&body.await?).map(JsonBody) })
     }
+}
+
+/// A body parsed as `T`, and the fields at fault: members that do not fit
+/// `T` (wrong type, unknown value, unknown member) and missing required
+/// ones, each replaced by a placeholder so that the rest can still be
+/// checked. Only [`Parsed::check`] gets at the value, so a body with
+/// faults is never written: it reports them together with what the check
+/// finds in the other fields, in one 422.
+#[derive(Debug)]
+pub struct Parsed<T> {
+    value: T,
+    faults: Vec<FieldError>,
+}
+
+impl<T> Parsed<T> {
+    /// A value without faults.
+    pub fn ok(value: T) -> Self {
+        Self {
+            value,
+            faults: Vec::new(),
+        }
+    }
+
+    /// The value, to read what does not decide validity (e.g. which fields
+    /// a body names); placeholders stand where [`Parsed::check`] reports
+    /// faults.
+    pub fn peek(&self) -> &T {
+        &self.value
+    }
+
+    /// The parsed value with `change` applied (faults kept).
+    pub fn map<U>(self, change: impl FnOnce(T) -> U) -> Parsed<U> {
+        Parsed {
+            value: change(self.value),
+            faults: self.faults,
+        }
+    }
+
+    /// `change`d value (faults kept); when there are faults, a 422 from
+    /// `change` reports them together with its own findings.
+    pub fn try_map<U>(
+        self,
+        change: impl FnOnce(T) -> Result<U, Error>,
+    ) -> Result<Parsed<U>, Error> {
+        match change(self.value) {
+            Ok(value) => Ok(Parsed {
+                value,
+                faults: self.faults,
+            }),
+            Err(Error::Validation(more)) if !self.faults.is_empty() => {
+                Err(Error::Validation(joined(self.faults, more)))
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// `check`'s result for the value when there were no faults; otherwise
+    /// a 422 naming the faults and every field `check` finds invalid
+    /// besides (not those the placeholders stand in).
+    pub fn check<D>(self, check: impl FnOnce(T) -> Result<D, Error>) -> Result<D, Error> {
+        if self.faults.is_empty() {
+            return check(self.value);
+        }
+        match check(self.value) {
+            Err(Error::Validation(more)) => Err(Error::Validation(joined(self.faults, more))),
+            _ => Err(Error::Validation(self.faults)),
+        }
+    }
+}
+
+/// `faults` and those of `more` that are not inside one of them (where a
+/// placeholder stood).
+fn joined(mut faults: Vec<FieldError>, more: Vec<FieldError>) -> Vec<FieldError> {
+    let more: Vec<FieldError> = more
+        .into_iter()
+        .filter(|found| {
+            !faults
+                .iter()
+                .any(|fault| within(&found.field, &fault.field))
+        })
+        .collect();
+    faults.extend(more);
+    faults
+}
+
+/// Whether the field path `field` is `outer` or lies inside it.
+fn within(field: &str, outer: &str) -> bool {
+    field
+        .strip_prefix(outer)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
 }
 
 /// Reads the whole body after checking its media type against `accepted`
@@ -90,13 +183,32 @@ fn check_length(req: &HttpRequest, limit: usize) -> Result<(), Error> {
 
 /// Parses a JSON request body into `T`, which the contract describes as
 /// an object: syntax errors are 400 with serde's message; a duplicate key
-/// anywhere, a body that is not an object, and content that does not fit
-/// `T` are 422 naming every field at fault.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    match parse_document(bytes)? {
-        Value::Object(members) => from_json_value(Value::Object(members)),
-        _ => Err(Error::invalid("body", "must be a JSON object")),
-    }
+/// anywhere and a body that is not an object are 422; members that do not
+/// fit `T` are faults of the [`Parsed`] value, with `T`'s schema example
+/// standing in for them.
+pub fn parse_json<T: DeserializeOwned + ToSchema>(bytes: &[u8]) -> Result<Parsed<T>, Error> {
+    let Value::Object(members) = parse_document(bytes)? else {
+        return Err(Error::invalid("body", "must be a JSON object"));
+    };
+    parse_members(members, || {
+        let schema = serde_json::to_value(T::schema()).unwrap_or_default();
+        let example = match schema.get("example") {
+            Some(Value::Object(example)) => example.clone(),
+            _ => Map::new(),
+        };
+        let required = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|names| {
+                names
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        (example, required)
+    })
 }
 
 /// Parses a JSON document, refusing duplicate keys (422 naming the key):
@@ -192,66 +304,70 @@ fn malformed(err: &serde_json::Error) -> Error {
     }
 }
 
-/// Deserializes `T` from an already parsed JSON value; failures are 422
-/// naming every field at fault: a member that does not fit is reported,
-/// set aside and the rest deserialized again, until what remains fits or a
-/// required member is missing.
-pub fn from_json_value<T: DeserializeOwned>(mut value: Value) -> Result<T, Error> {
-    let mut errors: Vec<FieldError> = Vec::new();
-    // Each round removes one member, so this ends; the bound is a guard.
-    for _ in 0..=MAX_REPORTED_FIELDS {
-        let err = match serde_path_to_error::deserialize::<_, T>(&value) {
-            Ok(parsed) if errors.is_empty() => return Ok(parsed),
-            Ok(_) => break,
-            Err(err) => err,
-        };
-        let path: Vec<Segment> = err.path().iter().cloned().collect();
-        let fault = field_error(&err.path().to_string(), &err.into_inner().to_string());
-        if errors.iter().any(|known| known.field == fault.field) {
-            // A member set aside above is required where it was: set aside
-            // the top-level member holding it instead, if it is nested.
-            if path.len() > 1 && remove_at(&mut value, &path[..1]) {
+/// Deserializes `T` from the members of an object. The common case — all
+/// fit — takes one pass. Otherwise each member is tried alone over `base`
+/// (from `hints`, with the required member names), which costs one pass
+/// over the body in all, however many members are at fault: the members
+/// that fit are kept, the others become faults (their first error each),
+/// as do required members that are missing, and `base`'s values stand in
+/// for those.
+pub fn parse_members<T: DeserializeOwned>(
+    members: Map<String, Value>,
+    hints: impl FnOnce() -> (Map<String, Value>, Vec<String>),
+) -> Result<Parsed<T>, Error> {
+    let whole = Value::Object(members);
+    let first = match serde_path_to_error::deserialize::<_, T>(&whole) {
+        Ok(value) => return Ok(Parsed::ok(value)),
+        Err(err) => fault(err),
+    };
+    let Value::Object(members) = whole else {
+        return Err(Error::Validation(vec![first]));
+    };
+    let (base, required) = hints();
+    let named: Vec<String> = members.keys().cloned().collect();
+    let mut faults: Vec<FieldError> = required
+        .into_iter()
+        .filter(|name| !named.contains(name))
+        .map(|name| FieldError::new(name.clone(), format!("missing field `{name}`")))
+        .collect();
+    // Placeholders only where a member is at fault or missing: fields the
+    // body leaves out stay out (they may take part in its rules).
+    let mut merged: Map<String, Value> = faults
+        .iter()
+        .filter_map(|missing| Some((missing.field.clone(), base.get(&missing.field)?.clone())))
+        .collect();
+    for (name, member) in members {
+        let mut alone = base.clone();
+        alone.insert(name.clone(), member);
+        let alone = Value::Object(alone);
+        if let Err(err) = serde_path_to_error::deserialize::<_, T>(&alone) {
+            let found = fault(err);
+            if within(&found.field, &name) {
+                faults.push(found);
+                if let Some(placeholder) = base.get(&name) {
+                    merged.insert(name, placeholder.clone());
+                }
                 continue;
             }
-            break;
         }
-        errors.push(fault);
-        if !remove_at(&mut value, &path) {
-            break;
+        if let Value::Object(mut alone) = alone {
+            if let Some(member) = alone.remove(&name) {
+                merged.insert(name, member);
+            }
         }
     }
-    Err(Error::Validation(errors))
+    if faults.is_empty() {
+        faults.push(first);
+    }
+    match serde_path_to_error::deserialize::<_, T>(&Value::Object(merged)) {
+        Ok(value) => Ok(Parsed { value, faults }),
+        Err(_) => Err(Error::Validation(faults)),
+    }
 }
 
-/// Most fields one 422 reports from deserialization.
-const MAX_REPORTED_FIELDS: usize = 64;
-
-/// Removes the object member at `path` from `value`; false when there is
-/// none (the fault is the enclosing value itself, or an array item).
-fn remove_at(value: &mut Value, path: &[Segment]) -> bool {
-    let Some((last, parents)) = path.split_last() else {
-        return false;
-    };
-    let mut target = value;
-    for segment in parents {
-        target = match (segment, target) {
-            (Segment::Map { key }, Value::Object(map)) => match map.get_mut(key) {
-                Some(child) => child,
-                None => return false,
-            },
-            (Segment::Seq { index }, Value::Array(items)) => match items.get_mut(*index) {
-                Some(child) => child,
-                None => return false,
-            },
-            _ => return false,
-        };
-    }
-    match (last, target) {
-        (Segment::Map { key }, Value::Object(map)) => map.remove(key).is_some(),
-        // Removing an item would renumber the items after it, and their
-        // faults would be reported under the wrong index.
-        _ => false,
-    }
+/// The field at fault in a deserialization error, and the message.
+fn fault(err: serde_path_to_error::Error<serde_json::Error>) -> FieldError {
+    field_error(&err.path().to_string(), &err.into_inner().to_string())
 }
 
 /// The field at fault and a message, from a serde error and its path. serde
@@ -301,6 +417,38 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
             });
         ready(result)
     }
+}
+
+/// Middleware function, for `from_fn`: a request target (path or query)
+/// whose percent-encoded bytes are not UTF-8 is a 400, before any route
+/// sees it — decoding would turn each such byte into U+FFFD, and distinct
+/// identifiers such as `%FE` and `%FF` into the same one.
+pub async fn utf8_target(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let decodes = |part: &str| {
+        percent_encoding::percent_decode_str(part)
+            .decode_utf8()
+            .is_ok()
+    };
+    let part = if !decodes(req.uri().path()) {
+        "path"
+    } else if !req.uri().query().is_none_or(decodes) {
+        "query"
+    } else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let err = Error::BadRequest {
+        detail: format!("the request {part} is not UTF-8 once percent-decoded"),
+        errors: vec![FieldError::new(
+            part,
+            "percent-encode UTF-8 bytes only, e.g. %E6%9D%A8 for 杨",
+        )],
+    };
+    Ok(req
+        .into_response(err.error_response())
+        .map_into_right_body())
 }
 
 /// Error handler for path segments that do not parse (e.g. an id that is

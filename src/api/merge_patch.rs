@@ -1,7 +1,7 @@
 //! JSON merge patch (RFC 7396) request bodies.
 
 use crate::{
-    api::extract::{from_json_value, parse_document, read_body},
+    api::extract::{parse_document, parse_members, read_body, Parsed},
     error::{Error, FieldError},
 };
 use actix_web::{dev::Payload, FromRequest, HttpRequest};
@@ -36,22 +36,30 @@ impl MergePatch {
     /// Applies the patch to `current`: members set to `null` are removed
     /// (optional fields become empty), other members replace the current
     /// value (objects merge recursively, arrays are replaced whole). The
-    /// result must still be a valid `T`, or the patch is a 422.
-    pub fn apply<T: Serialize + DeserializeOwned>(&self, current: &T) -> Result<T, Error> {
-        let mut document = serde_json::to_value(current).map_err(Error::internal)?;
-        // Every writable field is a member of `document`; a patch naming
+    /// result must still be a valid `T`: what does not fit is a fault of
+    /// the [`Parsed`] result.
+    pub fn apply<T: Serialize + DeserializeOwned>(&self, current: &T) -> Result<Parsed<T>, Error> {
+        let Value::Object(base) = serde_json::to_value(current).map_err(Error::internal)? else {
+            return Err(Error::internal("a patched record is not an object"));
+        };
+        // Every writable field is a member of `base`; a patch naming
         // another is refused, also when it would only clear it (`null`).
         let unknown: Vec<FieldError> = self
             .0
             .keys()
-            .filter(|name| document.get(name.as_str()).is_none())
+            .filter(|name| !base.contains_key(name.as_str()))
             .map(|name| FieldError::new(name.clone(), format!("unknown field `{name}`")))
             .collect();
         if !unknown.is_empty() {
             return Err(Error::Validation(unknown));
         }
+        let mut document = Value::Object(base.clone());
         json_patch::merge(&mut document, &Value::Object(self.0.clone()));
-        from_json_value(document)
+        let Value::Object(members) = document else {
+            return Err(Error::internal("a patched record is not an object"));
+        };
+        // The current values stand in for members that do not fit.
+        parse_members(members, || (base, Vec::new()))
     }
 }
 

@@ -34,15 +34,19 @@ pub fn limit(requested: Option<i64>) -> Result<i64, Error> {
 
 #[derive(Serialize, Deserialize)]
 struct CursorData {
+    /// The listing (request path) the cursor belongs to.
+    p: String,
     /// The sort order the cursor belongs to.
     s: String,
     v: SortValue,
     id: Uuid,
 }
 
-/// Encodes the position after `after` in the order named `sort`, sealed.
-pub fn encode_cursor(signer: &Signer, sort: &str, after: &After) -> String {
+/// Encodes the position after `after` in the listing at `path` in the
+/// order named `sort`, sealed.
+pub fn encode_cursor(signer: &Signer, path: &str, sort: &str, after: &After) -> String {
     let data = CursorData {
+        p: path.to_owned(),
         s: sort.to_owned(),
         v: after.value.clone(),
         id: after.id,
@@ -50,12 +54,13 @@ pub fn encode_cursor(signer: &Signer, sort: &str, after: &After) -> String {
     signer.seal(&serde_json::to_vec(&data).unwrap_or_default())
 }
 
-/// Decodes a cursor given for the order named `sort`; `accepts` tells
-/// whether its sort value fits that order. Cursors the server did not seal
+/// Decodes a cursor given for the listing at `path` in the order named
+/// `sort`; `accepts` tells whether its sort value fits that order. Cursors the server did not seal
 /// are refused (400) before anything reaches the database.
 pub fn decode_cursor(
     signer: &Signer,
     cursor: &str,
+    path: &str,
     sort: &str,
     accepts: impl Fn(&SortValue) -> bool,
 ) -> Result<After, Error> {
@@ -67,6 +72,12 @@ pub fn decode_cursor(
     };
     let bytes = signer.open(cursor).ok_or_else(invalid)?;
     let data: CursorData = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    if data.p != path {
+        return Err(Error::bad_parameter(
+            "cursor",
+            format!("the cursor belongs to {}, not {path}", data.p),
+        ));
+    }
     if data.s != sort || !accepts(&data.v) {
         return Err(Error::bad_parameter(
             "cursor",
@@ -98,11 +109,13 @@ where
 {
     let limit = self::limit(limit)?;
     let key = req.app_data::<CursorKey>().cloned().unwrap_or_default();
+    let path = req.path().to_owned();
+    let listing = path.clone();
     let (signer, mut rows) = db::run(pool, move |conn| {
         let signer = key.signer(conn)?;
         let after = cursor
             .filter(|c| !c.is_empty())
-            .map(|c| decode_cursor(&signer, &c, sort.tag(), |v| sort.accepts(v)))
+            .map(|c| decode_cursor(&signer, &c, &listing, sort.tag(), |v| sort.accepts(v)))
             .transpose()?;
         let rows = query(conn, after.as_ref(), limit + 1)?;
         Ok((signer, rows))
@@ -113,7 +126,7 @@ where
         rows.truncate(limit as usize);
         next = rows
             .last()
-            .map(|last| encode_cursor(&signer, sort.tag(), &sort.key(last)));
+            .map(|last| encode_cursor(&signer, &path, sort.tag(), &sort.key(last)));
     }
     let items = rows.into_iter().map(present).collect::<Result<_, _>>()?;
     Ok((items, next))
@@ -179,14 +192,13 @@ mod tests {
             id: Uuid::now_v7(),
         };
         let signer = Signer::for_tests();
-        let cursor = encode_cursor(&signer, "name", &after);
-        assert_eq!(
-            decode_cursor(&signer, &cursor, "name", |_| true).unwrap(),
-            after
-        );
-        assert!(decode_cursor(&signer, &cursor, "-name", |_| true).is_err());
-        assert!(decode_cursor(&signer, &cursor, "name", |_| false).is_err());
-        assert!(decode_cursor(&signer, "garbage!", "name", |_| true).is_err());
+        let cursor = encode_cursor(&signer, "/v1/people", "name", &after);
+        let decode = |path, sort, fits: bool| decode_cursor(&signer, &cursor, path, sort, |_| fits);
+        assert_eq!(decode("/v1/people", "name", true).unwrap(), after);
+        assert!(decode("/v1/organizations", "name", true).is_err());
+        assert!(decode("/v1/people", "-name", true).is_err());
+        assert!(decode("/v1/people", "name", false).is_err());
+        assert!(decode_cursor(&signer, "garbage!", "/v1/people", "name", |_| true).is_err());
     }
 
     #[test]

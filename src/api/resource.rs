@@ -7,6 +7,7 @@
 
 use crate::{
     api::{
+        extract::Parsed,
         idempotency::{self, IdempotencyKey},
         merge_patch::MergePatch,
         preconditions::{etag, IfNoneMatch},
@@ -254,10 +255,10 @@ pub async fn create<R: Resource>(
     pool: &PgPool,
     viewer: Principal,
     scope: R::Scope,
-    input: R::Input,
+    input: Parsed<R::Input>,
     idempotency: Option<IdempotencyKey>,
 ) -> Result<HttpResponse, Error> {
-    let input_value = serde_json::to_value(&input).map_err(Error::internal)?;
+    let input_value = serde_json::to_value(input.peek()).map_err(Error::internal)?;
     refuse_hidden::<R>(&viewer, &input_value)?;
     let remember = match &idempotency {
         Some(key) => {
@@ -271,7 +272,7 @@ pub async fn create<R: Resource>(
     };
     let author = viewer.clone();
     let outcome = db::transaction(pool, Some(viewer.key_id), move |conn| {
-        let data = R::validate(scope, resolve::<R>(conn, input)?)?;
+        let data = input.check(|input| R::validate(scope, resolve::<R>(conn, input)?))?;
         let record = R::create(conn, &data)?;
         let response = stored::<R>(201, record, &author, true)?;
         if let Some((key, hash)) = &remember {
@@ -342,19 +343,19 @@ pub async fn replace<R: Resource>(
     scope: R::Scope,
     id: Uuid,
     check: VersionCheck,
-    input: R::Input,
+    input: Parsed<R::Input>,
 ) -> Result<HttpResponse, Error> {
     refuse_hidden::<R>(
         &viewer,
-        &serde_json::to_value(&input).map_err(Error::internal)?,
+        &serde_json::to_value(input.peek()).map_err(Error::internal)?,
     )?;
-    let may_reparent = R::reparents(&input);
+    let may_reparent = R::reparents(input.peek());
     let author = viewer.clone();
     let response = db::transaction(pool, Some(viewer.key_id), move |conn| {
-        let input = resolve::<R>(conn, input)?;
+        let input = input.try_map(|input| resolve::<R>(conn, input))?;
         let check = stored_check::<R>(conn, scope, id, check, &author)?;
         let record = R::update(conn, scope, id, &check, may_reparent, |current| {
-            R::validate(scope, keep_hidden::<R>(&author, &input, current)?)
+            input.check(|input| R::validate(scope, keep_hidden::<R>(&author, &input, current)?))
         })
         .map_err(|err| seen_by::<R>(err, &author))?;
         stored::<R>(200, record, &author, false)
@@ -374,10 +375,11 @@ pub async fn upsert<R: Resource<Scope = ()>>(
     viewer: Principal,
     identifier: Identifier,
     check: VersionCheck,
-    input: R::Input,
+    input: Parsed<R::Input>,
 ) -> Result<HttpResponse, Error> {
     let table = R::TABLE.ok_or_else(|| Error::internal("resource without identifiers"))?;
-    let Value::Object(mut doc) = serde_json::to_value(&input).map_err(Error::internal)? else {
+    let Value::Object(mut doc) = serde_json::to_value(input.peek()).map_err(Error::internal)?
+    else {
         return Err(Error::internal("input is not an object"));
     };
     refuse_hidden::<R>(&viewer, &Value::Object(doc.clone()))?;
@@ -390,17 +392,19 @@ pub async fn upsert<R: Resource<Scope = ()>>(
             list.push(carried);
         }
     }
-    let input: R::Input = serde_json::from_value(Value::Object(doc)).map_err(Error::internal)?;
-    let may_reparent = R::reparents(&input);
+    let input =
+        input.try_map(|_| serde_json::from_value(Value::Object(doc)).map_err(Error::internal))?;
+    let may_reparent = R::reparents(input.peek());
     let author = viewer.clone();
     let response = db::transaction(pool, Some(viewer.key_id), move |conn| {
         identifiers::lock(conn, table, &identifier.scheme, &identifier.value)?;
-        let input = resolve::<R>(conn, input)?;
+        let input = input.try_map(|input| resolve::<R>(conn, input))?;
         match identifiers::owner(conn, table, &identifier.scheme, &identifier.value)? {
             Some(id) => {
                 let check = stored_check::<R>(conn, (), id, check, &author)?;
                 let record = R::update(conn, (), id, &check, may_reparent, |current| {
-                    R::validate((), keep_hidden::<R>(&author, &input, current)?)
+                    input
+                        .check(|input| R::validate((), keep_hidden::<R>(&author, &input, current)?))
                 })
                 .map_err(|err| seen_by::<R>(err, &author))?;
                 stored::<R>(200, record, &author, false)
@@ -412,7 +416,7 @@ pub async fn upsert<R: Resource<Scope = ()>>(
                         current_version: None,
                     });
                 }
-                let record = R::create(conn, &R::validate((), input)?)?;
+                let record = R::create(conn, &input.check(|input| R::validate((), input))?)?;
                 stored::<R>(201, record, &author, true)
             }
         }
@@ -443,7 +447,9 @@ pub async fn patch<R: Resource>(
         resolve_members::<R>(conn, patch.members_mut())?;
         let check = stored_check::<R>(conn, scope, id, check, &author)?;
         let record = R::update(conn, scope, id, &check, may_reparent, |current| {
-            R::validate(scope, patch.apply(&R::input_of(current)?)?)
+            patch
+                .apply(&R::input_of(current)?)?
+                .check(|input| R::validate(scope, input))
         })
         .map_err(|err| seen_by::<R>(err, &author))?;
         stored::<R>(200, record, &author, false)
@@ -591,7 +597,7 @@ macro_rules! standard_handlers {
                 ("scheme" = String, Path, description = "Identifier scheme",
                     min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"),
                 ("value" = String, Path, description = "Identifier value (percent-encoded)",
-                    min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u3164\uFE00-\uFE0F\uFEFF\uFFA0][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"),
+                    min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u0600-\u0605\u06DD\u070F\u2800\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uFFFE\uFFFF][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*$"),
                 IfMatch,
             ),
             request_body(content = $Input, content_type = "application/json"),

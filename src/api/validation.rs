@@ -4,9 +4,12 @@
 use crate::error::{Error, FieldError};
 
 /// Pattern of a name or title in the OpenAPI document (JSON Schema
-/// syntax): no control or bidirectional-control characters, and at least
-/// one visible character. [`Validator::text`] enforces the same rule.
-pub const NAME_PATTERN: &str = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u3164\uFE00-\uFE0F\uFEFF\uFFA0][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$";
+/// syntax): no control, line-separator or bidirectional-control
+/// characters, and at least one visible character. [`Validator::text`]
+/// enforces the same rule; it also counts as invisible what a pattern
+/// without Unicode classes cannot name: marks without a base and
+/// unassigned code points.
+pub const NAME_PATTERN: &str = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u0600-\u0605\u06DD\u070F\u2800\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uFFFE\uFFFF][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*$";
 
 /// Pattern of a free text (note, description) in the OpenAPI document: no
 /// control characters but tab and line breaks. [`Validator::optional_text`]
@@ -31,23 +34,52 @@ pub fn is_blank_url(text: &str) -> bool {
     text.trim_matches(ASCII_SPACE).is_empty()
 }
 
+/// Pattern of an e-mail address (or blank, for none) in the OpenAPI
+/// document: what [`Validator::email`] takes, without its length rules.
+pub const EMAIL_PATTERN: &str = r"^(\s*|\s*[^@\s\x00-\x1F\x7F-\x9F\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF]+@[^@\s.\x00-\x1F\x7F-\x9F\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF]+(\.[^@\s.\x00-\x1F\x7F-\x9F\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF]+)+\s*)$";
+
 /// Bidirectional formatting controls, which can make a name display as
 /// another (Trojan Source); refused in names.
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// Characters that show nothing on their own: white space, controls and
-/// the default-ignorable formatting characters (zero-width spaces and
-/// joiners, variation selectors, fillers, tags).
+/// Characters that show nothing on their own: white space, separators,
+/// controls, formatting characters (zero-width spaces and joiners, bidi
+/// controls, tags), marks without a base (combining, variation
+/// selectors), unassigned code points and noncharacters, and the blank
+/// letters (Hangul fillers, the blank Braille pattern).
 fn is_invisible(c: char) -> bool {
+    use unicode_properties::{GeneralCategory as G, UnicodeGeneralCategory};
     c.is_whitespace()
-        || c.is_control()
-        || matches!(c,
-            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
-            | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
-            | '\u{FFA0}' | '\u{E0000}'..='\u{E0FFF}')
+        || matches!(
+            c.general_category(),
+            G::Control
+                | G::Format
+                | G::Unassigned
+                | G::SpaceSeparator
+                | G::LineSeparator
+                | G::ParagraphSeparator
+                | G::NonspacingMark
+                | G::EnclosingMark
+        )
+        || matches!(
+            c,
+            '\u{115F}' | '\u{1160}' | '\u{2800}' | '\u{3164}' | '\u{FFA0}'
+        )
+}
+
+/// Characters that break a line or a display without being controls:
+/// refused in names like controls.
+fn is_separator(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// Formatting characters (zero-width, bidi controls, …): nothing an e-mail
+/// address holds.
+fn is_format(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    c.general_category() == GeneralCategory::Format
 }
 
 /// Control characters a free text may not hold (tab and line breaks may).
@@ -57,8 +89,8 @@ fn is_forbidden_in_text(c: char) -> bool {
 
 /// Why `text` (trimmed, non-empty) is not a valid name, if it is not.
 pub fn name_fault(text: &str) -> Option<&'static str> {
-    if text.chars().any(char::is_control) {
-        Some("must not contain control characters")
+    if text.chars().any(|c| c.is_control() || is_separator(c)) {
+        Some("must not contain control characters or line separators")
     } else if text.chars().any(is_bidi_control) {
         Some("must not contain bidirectional control characters")
     } else if text.chars().all(is_invisible) {
@@ -149,7 +181,9 @@ impl Validator {
     pub fn email(&mut self, field: &str, value: &str) -> String {
         let trimmed = value.trim();
         let valid = trimmed.len() <= 254
-            && !trimmed.chars().any(|c| c.is_whitespace() || c.is_control())
+            && !trimmed
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || is_format(c))
             && match trimmed.split_once('@') {
                 Some((local, domain)) => {
                     !local.is_empty()
@@ -264,6 +298,14 @@ mod tests {
         for bad in [
             "\u{200B}\u{200B}",
             "\u{FEFF}",
+            "\u{2800}",
+            "\u{FFFE}",
+            "\u{10FFFF}",
+            "\u{0301}",
+            "\u{1BCA0}",
+            "\u{1D173}",
+            "\u{0600}",
+            "a\u{2028}b",
             "a\u{202E}b",
             "a\u{2066}b",
             "a\u{0}b",
@@ -359,6 +401,8 @@ mod tests {
             "a@@example.org",
             "a b@example.org",
             "a@example..org",
+            "aa\u{202E}b@b.com",
+            "a\u{200B}b@b.com",
         ] {
             let mut v = Validator::default();
             v.email("email", bad);

@@ -3,7 +3,7 @@
 //! out-of-domain value never reaches the database, the journal or the
 //! change feed) and states the same domain in the OpenAPI document.
 
-use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, SubsecRound, Timelike, Utc};
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use utoipa::openapi::{schema::SchemaFormat, KnownFormat, ObjectBuilder, RefOr, Schema, Type};
@@ -92,7 +92,8 @@ impl utoipa::ToSchema for Date {}
 
 /// An instant: RFC 3339 with a four-digit year and an offset (`Z` or
 /// `±hh:mm`), no leap second, from 0001-01-01T00:00:00Z to
-/// 9999-12-31T23:59:59.999999999Z once converted to UTC.
+/// 9999-12-31T23:59:59.999999Z once converted to UTC; at most nine
+/// fractional digits, kept to the microsecond (further digits dropped).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Instant(pub DateTime<Utc>);
 
@@ -108,6 +109,15 @@ impl Instant {
         if year_digits != 4 {
             return Err(invalid());
         }
+        let fraction_digits = text
+            .get(19..)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .map_or(0, |rest| {
+                rest.bytes().take_while(u8::is_ascii_digit).count()
+            });
+        if fraction_digits > 9 {
+            return Err(invalid());
+        }
         let parsed = DateTime::parse_from_rfc3339(text).map_err(|_| invalid())?;
         if parsed.nanosecond() >= 1_000_000_000 {
             return Err("must not be a leap second (:60)".to_owned());
@@ -116,7 +126,9 @@ impl Instant {
         if !YEARS.contains(&utc.year()) {
             return Err(invalid());
         }
-        Ok(Self(utc))
+        // Stored to the microsecond: what is kept is what is compared, so
+        // sending the same instant again changes nothing.
+        Ok(Self(utc.trunc_subsecs(6)))
     }
 }
 
@@ -147,7 +159,8 @@ impl utoipa::PartialSchema for Instant {
             .pattern(Some(instant_pattern()))
             .description(Some(
                 "An RFC 3339 instant with an offset, e.g. 2023-05-23T09:30:00+08:00; in UTC \
-                 from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z; no leap seconds",
+                 from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z; no leap seconds; kept \
+                 to the microsecond (digits past the sixth are dropped)",
             ))
             .into()
     }
@@ -198,9 +211,19 @@ mod tests {
             "2016-12-31T23:59:60Z",
             "2023-05-23T09:30:00",
             "2023-05-23",
+            "2023-05-23T09:30:00.1234567890Z",
         ] {
             assert!(Instant::parse(bad).is_err(), "{bad}");
         }
+        let kept = |text: &str| Instant::parse(text).unwrap().0.to_rfc3339();
+        assert_eq!(
+            kept("2023-05-23T09:00:00.1234569Z"),
+            "2023-05-23T09:00:00.123456+00:00"
+        );
+        assert_eq!(
+            kept("1969-12-31T23:59:59.9999999Z"),
+            "1969-12-31T23:59:59.999999+00:00"
+        );
     }
 
     #[test]

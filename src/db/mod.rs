@@ -7,6 +7,7 @@ pub mod schema;
 use crate::{config::Settings, error::Error};
 use actix_web::web;
 use diesel::{
+    connection::SimpleConnection,
     pg::PgConnection,
     r2d2::{ConnectionManager, CustomizeConnection, Pool},
     Connection, RunQueryDsl,
@@ -38,12 +39,12 @@ struct SessionSettings {
 
 impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
     fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
-        diesel::sql_query(format!(
-            "SET statement_timeout = {}",
-            self.statement_timeout_ms
+        // lock_timeout also bounds lock waits at COMMIT (the change feed's
+        // commit-order lock), where statement_timeout no longer runs.
+        let ms = self.statement_timeout_ms;
+        conn.batch_execute(&format!(
+            "SET statement_timeout = {ms}; SET lock_timeout = {ms}"
         ))
-        .execute(conn)
-        .map(|_| ())
         .map_err(diesel::r2d2::Error::QueryError)
     }
 }

@@ -299,7 +299,7 @@ async fn a_journal_row_the_feed_cannot_render_is_delivered_without_data_and_pass
 fn every_text_pattern_in_the_document_is_one_the_validator_enforces() {
     use alliance_registry::api::{
         common::{reference_pattern, IDENTIFIER_PATTERN},
-        validation::{NAME_PATTERN, TEXT_PATTERN},
+        validation::{EMAIL_PATTERN, NAME_PATTERN, TEXT_PATTERN},
     };
     fn walk(value: &Value, found: &mut Vec<String>) {
         match value {
@@ -325,6 +325,7 @@ fn every_text_pattern_in_the_document_is_one_the_validator_enforces() {
         NAME_PATTERN.to_owned(),
         TEXT_PATTERN.to_owned(),
         IDENTIFIER_PATTERN.to_owned(),
+        EMAIL_PATTERN.to_owned(),
         reference_pattern(),
     ];
     for pattern in found {
@@ -470,6 +471,43 @@ async fn every_field_that_fails_to_deserialize_is_reported_in_one_problem() {
     let mut fields = Reply::fields(&problem);
     fields.sort();
     assert_eq!(fields, ["kind", "starts_at", "title"]);
+    // Every missing required field, and the rules of the fields that did
+    // parse, in the same problem.
+    let cases = [
+        ("/v1/organizations", json!({}), vec!["kind", "name"]),
+        (
+            "/v1/organizations",
+            json!({"name": "", "kind": "other", "founding_date": "bad"}),
+            vec!["founding_date", "name"],
+        ),
+        (
+            "/v1/events",
+            json!({"title": "", "kind": "x", "starts_at": "2023-01-01T00:00:00Z"}),
+            vec!["kind", "title"],
+        ),
+        (
+            "/v1/organizations",
+            json!({"name": "", "kind": "nope", "other_names": [{"name": "x", "lang": "!!"}], "sources": [{"url": "ftp://x"}]}),
+            vec!["kind", "name", "other_names[0].lang", "sources[0].url"],
+        ),
+    ];
+    for (path, body, expected) in cases {
+        let problem = app.post(path, &body).await.problem(422);
+        let mut fields = Reply::fields(&problem);
+        fields.sort();
+        assert_eq!(fields, expected, "{body}");
+    }
+    let org = app.organization("Bilibili", "enterprise", None).await;
+    let problem = app
+        .patch(
+            &format!("/v1/organizations/{}", id(&org)),
+            &json!({"name": " ", "kind": 7, "founding_date": "2023-02-30"}),
+        )
+        .await
+        .problem(422);
+    let mut fields = Reply::fields(&problem);
+    fields.sort();
+    assert_eq!(fields, ["founding_date", "kind", "name"]);
 }
 
 #[actix_web::test]
@@ -602,4 +640,127 @@ async fn changes_of_personal_data_alone_are_invisible_without_pii() {
         (last["op"].as_str(), last["version"].as_i64()),
         (Some("deleted"), Some(3))
     );
+}
+
+#[actix_web::test]
+async fn sending_the_same_instant_again_changes_nothing_whatever_its_precision() {
+    let app = spawn_app().await;
+    let body = json!({"title": "Nano", "kind": "other", "status": "held", "starts_at": "2023-05-23T09:00:00.1234567Z"});
+    let path = "/v1/events/by-identifier/nano/1";
+    let created = app.put(path, &body).await.expect(201).json();
+    assert_eq!(created["starts_at"], "2023-05-23T09:00:00.123456Z");
+    for _ in 0..2 {
+        let again = app.put(path, &body).await.expect(200).json();
+        assert_eq!(again["version"], 1);
+    }
+    let feed = app.get("/v1/changes?types=event").await.expect(200).json();
+    assert_eq!(feed["items"].as_array().unwrap().len(), 1);
+    let long = json!({"title": "x", "starts_at": "2023-05-23T09:00:00.1234567890Z"});
+    assert_eq!(
+        Reply::fields(&app.post("/v1/events", &long).await.problem(422)),
+        ["starts_at"]
+    );
+}
+
+#[actix_web::test]
+async fn bytes_that_are_not_utf8_in_a_path_or_query_are_refused_not_replaced() {
+    let app = spawn_app().await;
+    let body = json!({"name": "bi", "kind": "other"});
+    for path in [
+        "/v1/organizations/by-identifier/s/%FF",
+        "/v1/organizations/by-identifier/s/%C0%80",
+    ] {
+        assert_eq!(
+            Reply::fields(&app.put(path, &body).await.problem(400)),
+            ["path"]
+        );
+    }
+    let problem = app
+        .get("/v1/organizations?identifier=s:%FE")
+        .await
+        .problem(400);
+    assert_eq!(Reply::fields(&problem), ["query"]);
+    app.get("/v1/organizations?q=%E6%9D%A8").await.expect(200);
+}
+
+#[actix_web::test]
+async fn a_cursor_only_continues_the_listing_it_came_from() {
+    let app = spawn_app().await;
+    for name in ["A", "B"] {
+        app.person(name).await;
+        app.organization(name, "other", None).await;
+    }
+    let page = app.get("/v1/people?limit=1").await.expect(200).json();
+    let cursor = page["next_cursor"].as_str().unwrap();
+    app.get(&format!("/v1/people?limit=1&cursor={cursor}"))
+        .await
+        .expect(200);
+    let problem = app
+        .get(&format!("/v1/organizations?limit=1&cursor={cursor}"))
+        .await
+        .problem(400);
+    assert_eq!(Reply::fields(&problem), ["cursor"]);
+    app.get(&format!("/v1/changes?cursor={cursor}"))
+        .await
+        .problem(400);
+}
+
+#[actix_web::test]
+async fn a_write_waiting_on_the_feed_lock_past_the_timeout_is_a_503() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.statement_timeout = std::time::Duration::from_millis(300)
+    })
+    .await;
+    let org = app.organization("Bilibili", "enterprise", None).await;
+    // Another session holds the commit-order lock every write takes at
+    // commit (see the sync migration).
+    let mut holder = app.db.connect();
+    diesel::sql_query("SELECT pg_advisory_lock(7310413)")
+        .execute(&mut holder)
+        .unwrap();
+    let started = std::time::Instant::now();
+    let reply = app
+        .patch(
+            &format!("/v1/organizations/{}", id(&org)),
+            &json!({"description": "x"}),
+        )
+        .await;
+    assert!(reply.header("retry-after").is_some());
+    reply.problem(503);
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    diesel::sql_query("SELECT pg_advisory_unlock(7310413)")
+        .execute(&mut holder)
+        .unwrap();
+    let stored = app
+        .get(&format!("/v1/organizations/{}", id(&org)))
+        .await
+        .json();
+    assert_eq!(stored["description"], Value::Null, "nothing half-written");
+}
+
+#[actix_web::test]
+async fn names_of_invisible_or_unassigned_characters_are_refused() {
+    let app = spawn_app().await;
+    for name in [
+        "\u{2800}",
+        "\u{FFFB}",
+        "\u{1D173}",
+        "\u{0301}",
+        "\u{10FFFF}",
+        "a\u{2028}b",
+    ] {
+        let problem = app
+            .post("/v1/organizations", &json!({"name": name, "kind": "other"}))
+            .await
+            .problem(422);
+        assert_eq!(Reply::fields(&problem), ["name"], "{name:?}");
+    }
+    let problem = app
+        .post(
+            "/v1/people",
+            &json!({"name": "x", "email": "aa\u{202E}b@b.com"}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(Reply::fields(&problem), ["email"]);
 }
