@@ -57,6 +57,9 @@ fn bearer_token(headers: &HeaderMap) -> Result<String, Error> {
         detail: detail.to_owned(),
         invalid_token: false,
     };
+    if headers.get_all(header::AUTHORIZATION).count() > 1 {
+        return Err(missing("send one Authorization header, not several"));
+    }
     let value = headers
         .get(header::AUTHORIZATION)
         .ok_or_else(|| missing("send an API key as Authorization: Bearer <token>"))?
@@ -171,6 +174,11 @@ mod tests {
             HeaderValue::from_static("bearer ar_x_y"),
         );
         assert_eq!(bearer_token(&headers).unwrap(), "ar_x_y");
+        headers.append(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer ar_other"),
+        );
+        assert!(bearer_token(&headers).is_err(), "which one would count?");
     }
 
     #[test]

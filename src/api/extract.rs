@@ -158,6 +158,19 @@ pub fn read_body(
 }
 
 fn check_media_type(req: &HttpRequest, accepted: &[&str]) -> Result<(), Error> {
+    // Bodies are read as sent: an encoded one (gzip, …) is not JSON.
+    if let Some(encoding) = req.headers().get(header::CONTENT_ENCODING) {
+        if !encoding.as_bytes().eq_ignore_ascii_case(b"identity") {
+            return Err(Error::UnsupportedMediaType {
+                found: format!(
+                    "{} with Content-Encoding {}",
+                    req.content_type(),
+                    String::from_utf8_lossy(encoding.as_bytes())
+                ),
+                expected: format!("{} without Content-Encoding", accepted.join(" or ")),
+            });
+        }
+    }
     let found = req.content_type();
     if accepted.iter().any(|m| m.eq_ignore_ascii_case(found)) {
         Ok(())

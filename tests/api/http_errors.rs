@@ -48,6 +48,17 @@ async fn wrong_content_type_is_415() {
         .send(app.request(Method::POST, "/v1/organizations"), None)
         .await;
     missing.problem(415);
+    let encoded = app
+        .send(
+            app.request(Method::POST, "/v1/organizations")
+                .insert_header(("Content-Encoding", "gzip")),
+            Some((
+                "application/json",
+                br#"{"name":"x","kind":"other"}"#.to_vec(),
+            )),
+        )
+        .await;
+    encoded.problem(415);
 }
 
 #[actix_web::test]

@@ -764,3 +764,13 @@ async fn names_of_invisible_or_unassigned_characters_are_refused() {
         .problem(422);
     assert_eq!(Reply::fields(&problem), ["email"]);
 }
+
+#[actix_web::test]
+async fn two_authorization_headers_are_refused() {
+    let app = spawn_app().await;
+    let reader = mint_key(&app.db, "reader", &[Scope::Read], None).1;
+    let request = app
+        .request_as(Method::GET, "/v1/people", Some(&reader))
+        .append_header(("Authorization", format!("Bearer {}", app.token)));
+    app.send(request, None).await.problem(401);
+}
