@@ -52,7 +52,7 @@ pub struct Parsed<T> {
 
 impl<T> Parsed<T> {
     /// A value without faults.
-    pub fn ok(value: T) -> Self {
+    fn ok(value: T) -> Self {
         Self {
             value,
             faults: Vec::new(),
@@ -66,16 +66,9 @@ impl<T> Parsed<T> {
         &self.value
     }
 
-    /// The parsed value with `change` applied (faults kept).
-    pub fn map<U>(self, change: impl FnOnce(T) -> U) -> Parsed<U> {
-        Parsed {
-            value: change(self.value),
-            faults: self.faults,
-        }
-    }
-
-    /// `change`d value (faults kept); when there are faults, a 422 from
-    /// `change` reports them together with its own findings.
+    /// The value with `change` applied (faults kept); when there are
+    /// faults, a 422 from `change` reports them together with its own
+    /// findings.
     pub fn try_map<U>(
         self,
         change: impl FnOnce(T) -> Result<U, Error>,

@@ -204,7 +204,7 @@ pub struct PersonInput {
     #[serde(default)]
     #[schema(
         max_length = 254,
-        pattern = r"^(\s*|\s*[^@\s\x00-\x1F\x7F-\x9F\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF]+@[^@\s.\x00-\x1F\x7F-\x9F\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF]+(\.[^@\s.\x00-\x1F\x7F-\x9F\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF]+)+\s*)$"
+        pattern = r"^[\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF]*([^@\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF\x00-\x1F\x7F-\x9F\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F]{1,64}@[^@.\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF\x00-\x1F\x7F-\x9F\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F]+(\.[^@.\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF\x00-\x1F\x7F-\x9F\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F]+)+)?[\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF]*$"
     )]
     pub email: Option<String>,
     /// Personal data: writing it needs the `pii` scope.
@@ -275,7 +275,7 @@ pub struct PersonPatch {
     pub birth_date: Option<Date>,
     #[schema(
         max_length = 254,
-        pattern = r"^(\s*|\s*[^@\s\x00-\x1F\x7F-\x9F\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF]+@[^@\s.\x00-\x1F\x7F-\x9F\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF]+(\.[^@\s.\x00-\x1F\x7F-\x9F\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF]+)+\s*)$"
+        pattern = r"^[\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF]*([^@\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF\x00-\x1F\x7F-\x9F\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F]{1,64}@[^@.\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF\x00-\x1F\x7F-\x9F\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F]+(\.[^@.\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF\x00-\x1F\x7F-\x9F\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F]+)+)?[\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF]*$"
     )]
     pub email: Option<String>,
     #[schema(
@@ -412,11 +412,7 @@ impl Resource for People {
         );
         let other_names = common::other_names(&mut v, "other_names", &input.other_names);
         let gender = v.optional_text("gender", input.gender.as_deref(), 50);
-        let email = input
-            .email
-            .as_deref()
-            .filter(|e| !e.trim().is_empty())
-            .map(|e| v.email("email", e));
+        let email = v.optional_email("email", input.email.as_deref());
         let phone = v.optional_text("phone", input.phone.as_deref(), 50);
         let biography = v.optional_text(
             "biography",

@@ -24,7 +24,7 @@ fn date_pattern() -> String {
 
 fn instant_pattern() -> String {
     format!(
-        "^{YEAR_PATTERN}-{MONTH_DAY_PATTERN}[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{{1,9}})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+        "^{YEAR_PATTERN}-{MONTH_DAY_PATTERN}[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{{1,9}})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
     )
 }
 
@@ -106,7 +106,7 @@ impl Instant {
                 .to_owned()
         };
         let year_digits = text.bytes().take_while(u8::is_ascii_digit).count();
-        if year_digits != 4 {
+        if year_digits != 4 || !matches!(text.as_bytes().get(10), Some(b'T' | b't')) {
             return Err(invalid());
         }
         let fraction_digits = text
@@ -210,6 +210,7 @@ mod tests {
             "+10000-01-01T00:00:00Z",
             "2016-12-31T23:59:60Z",
             "2023-05-23T09:30:00",
+            "2023-05-23 09:30:00Z",
             "2023-05-23",
             "2023-05-23T09:30:00.1234567890Z",
         ] {

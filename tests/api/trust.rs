@@ -739,16 +739,9 @@ async fn a_write_waiting_on_the_feed_lock_past_the_timeout_is_a_503() {
 }
 
 #[actix_web::test]
-async fn names_of_invisible_or_unassigned_characters_are_refused() {
+async fn names_of_blank_or_formatting_characters_or_line_separators_are_refused() {
     let app = spawn_app().await;
-    for name in [
-        "\u{2800}",
-        "\u{FFFB}",
-        "\u{1D173}",
-        "\u{0301}",
-        "\u{10FFFF}",
-        "a\u{2028}b",
-    ] {
+    for name in ["\u{2800}", "\u{FFFB}", "\u{FFFE}", "\u{0600}", "a\u{2028}b"] {
         let problem = app
             .post("/v1/organizations", &json!({"name": name, "kind": "other"}))
             .await
