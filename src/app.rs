@@ -26,7 +26,6 @@ use actix_web::{
     web, App, HttpServer, ResponseError,
 };
 use std::net::TcpListener;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 /// Access log line: client, request line, status, bytes, duration, request id.
@@ -142,7 +141,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let pool_data = web::Data::new(pool.clone());
         let body_limit = BodyLimit(settings.max_body_bytes);
-        let openapi = api::ApiDoc::openapi();
+        let openapi = api::openapi();
         let rate_limit = RateLimit::per_minute(settings.rate_limit_per_minute);
         let origins = settings.cors_allowed_origins.clone();
         let idempotency_ttl = IdempotencyTtl(settings.idempotency_ttl);

@@ -266,3 +266,10 @@ pub async fn revoke(
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+crate::routes! {
+    Admin => list,
+    Admin => create,
+    Admin => get,
+    Admin => revoke,
+}

@@ -231,3 +231,7 @@ pub async fn list(
     let page = AuditPage { items, next_cursor };
     page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
 }
+
+crate::routes! {
+    Admin => list,
+}

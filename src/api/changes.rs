@@ -361,3 +361,7 @@ pub async fn list(
             next_cursor: encode(&signer, end),
         }))
 }
+
+crate::routes! {
+    Read => list,
+}

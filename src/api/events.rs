@@ -6,13 +6,11 @@ use crate::store::api_keys::Principal;
 use crate::{
     api::{
         common::{self, Identifier, Reference, Source},
-        extract::{JsonBody, Query},
-        idempotency::{Idempotency, IdempotencyKeyHeader},
-        merge_patch::MergePatch,
+        extract::Query,
         pagination::{fetch_page, page_response},
         participants::Participant,
-        preconditions::{computed_response, IfMatch, IfNoneMatch},
-        problems::{CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors},
+        preconditions::{computed_response, IfNoneMatch},
+        problems::{ListErrors, ReadErrors},
         resource::{self, Resource},
         validation::{search_param, Validator, MAX_SEARCH_CHARS},
     },
@@ -574,3 +572,13 @@ crate::standard_handlers!(
         "Creates or replaces the event carrying an external identifier."
     ],
 );
+
+crate::routes! {
+    Read => list,
+    Write => create,
+    Write => upsert,
+    Read => get,
+    Write => replace,
+    Write => update,
+    Write => delete,
+}

@@ -63,3 +63,8 @@ pub async fn ready(pool: web::Data<PgPool>) -> Result<HttpResponse, Error> {
     })?;
     Ok(ok())
 }
+
+crate::routes! {
+    Open => live,
+    Open => ready,
+}

@@ -19,14 +19,16 @@ pub mod preconditions;
 pub mod problems;
 pub mod resource;
 pub mod roles;
+pub mod routes;
 pub mod validation;
 pub mod values;
 
 use crate::error::{ConflictingRecord, Error, FieldError, Problem};
-use crate::store::api_keys::Scope;
-use actix_web::{http::Method, web, FromRequest, Handler, HttpRequest, Resource, Responder};
+use actix_web::{web, HttpRequest};
 use problems::Security;
-use utoipa::OpenApi;
+use routes::Route;
+use std::sync::LazyLock;
+use utoipa::{Modify, OpenApi};
 
 /// The OpenAPI document of the service (committed as `openapi/openapi.json`).
 #[derive(OpenApi)]
@@ -40,53 +42,6 @@ the operation names. Errors are RFC 9457 problem documents (`application/problem
 its ETag enables conditional reads (`If-None-Match`) and optimistic concurrency \
 (`If-Match`). Lists are keyset-paginated: follow `next_cursor` or the `Link` header.",
         license(name = "MIT OR Apache-2.0"),
-    ),
-    paths(
-        health::live,
-        health::ready,
-        organizations::list,
-        organizations::create,
-        organizations::get,
-        organizations::replace,
-        organizations::update,
-        organizations::delete,
-        organizations::list_children,
-        organizations::upsert,
-        roles::members,
-        people::list,
-        people::create,
-        people::get,
-        people::replace,
-        people::update,
-        people::delete,
-        people::upsert,
-        roles::held_by,
-        roles::list,
-        roles::create,
-        roles::get,
-        roles::replace,
-        roles::update,
-        roles::delete,
-        roles::upsert,
-        events::list,
-        events::create,
-        events::get,
-        events::replace,
-        events::update,
-        events::delete,
-        events::upsert,
-        participants::list,
-        participants::create,
-        participants::get,
-        participants::replace,
-        participants::update,
-        participants::delete,
-        api_keys::list,
-        api_keys::create,
-        api_keys::get,
-        api_keys::revoke,
-        audit::list,
-        changes::list,
     ),
     components(schemas(
         Problem,
@@ -103,7 +58,6 @@ its ETag enables conditional reads (`If-None-Match`) and optimistic concurrency 
         audit::AuditEntityType,
         changes::FeedEntityType,
     )),
-    modifiers(&Security, &BodyRules),
     tags(
         (name = "organizations", description = "The alliance, its member units, their party organizations and the bodies around them"),
         (name = "people", description = "Officials and members"),
@@ -166,201 +120,48 @@ impl utoipa::Modify for BodyRules {
     }
 }
 
+/// The OpenAPI document: [`ApiDoc`] with every route's operation.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    for route in ROUTES.iter() {
+        doc.merge(route.doc());
+    }
+    Security.modify(&mut doc);
+    BodyRules.modify(&mut doc);
+    doc
+}
+
 /// The OpenAPI document as pretty-printed JSON with a final newline.
 pub fn openapi_json() -> String {
-    let mut json = ApiDoc::openapi()
+    let mut json = openapi()
         .to_pretty_json()
         .expect("the OpenAPI document serializes");
     json.push('\n');
     json
 }
 
-/// One `/v1` operation as registered: its path template, method and the
-/// scope a key needs for it. The authorization check and the OpenAPI
-/// document's `security` both read this, so a route's scope is declared once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RouteSpec {
-    pub path: &'static str,
-    pub method: &'static str,
-    pub scope: Scope,
-}
+/// Every route of the service, resource by resource, each declared once
+/// in its module (see [`routes`]).
+pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
+    [
+        health::routes(),
+        organizations::routes(),
+        people::routes(),
+        roles::routes(),
+        events::routes(),
+        participants::routes(),
+        api_keys::routes(),
+        audit::routes(),
+        changes::routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+});
 
-/// Declares the `/v1` routes once: [`ROUTES`] (for the OpenAPI document and
-/// the tests) and `register_v1` (for the server). Each route is wrapped in
-/// [`crate::auth::require`] with its own scope, so the decision follows
-/// what the router matched, never a re-parse of the request path. GET
-/// routes also answer HEAD.
-macro_rules! routes {
-    ($($path:literal { $($method:ident $scope:ident => $handler:path),+ $(,)? })*) => {
-        /// Every `/v1` operation with the scope it needs.
-        pub const ROUTES: &[RouteSpec] = &[
-            $($(RouteSpec {
-                path: concat!("/v1", $path),
-                method: stringify!($method),
-                scope: Scope::$scope,
-            },)+)*
-        ];
-
-        fn register_v1(cfg: &mut web::ServiceConfig) {
-            $(
-                let resource = web::resource(concat!("/v1", $path));
-                $(let resource = add_route(resource, Method::$method, Scope::$scope, $handler);)+
-                let allow = allow_header(&[$(Method::$method),+]);
-                cfg.service(resource.default_service(web::to(move || method_not_allowed(allow.clone()))));
-            )*
-        }
-    };
-}
-
-routes! {
-    "/organizations" {
-        GET Read => organizations::list,
-        POST Write => organizations::create,
-    }
-    "/organizations/by-identifier/{scheme}/{value}" {
-        PUT Write => organizations::upsert,
-    }
-    "/organizations/{id}" {
-        GET Read => organizations::get,
-        PUT Write => organizations::replace,
-        PATCH Write => organizations::update,
-        DELETE Write => organizations::delete,
-    }
-    "/organizations/{id}/children" {
-        GET Read => organizations::list_children,
-    }
-    "/organizations/{id}/members" {
-        GET Read => roles::members,
-    }
-    "/people" {
-        GET Read => people::list,
-        POST Write => people::create,
-    }
-    "/people/by-identifier/{scheme}/{value}" {
-        PUT Write => people::upsert,
-    }
-    "/people/{id}" {
-        GET Read => people::get,
-        PUT Write => people::replace,
-        PATCH Write => people::update,
-        DELETE Write => people::delete,
-    }
-    "/people/{id}/roles" {
-        GET Read => roles::held_by,
-    }
-    "/roles" {
-        GET Read => roles::list,
-        POST Write => roles::create,
-    }
-    "/roles/by-identifier/{scheme}/{value}" {
-        PUT Write => roles::upsert,
-    }
-    "/roles/{id}" {
-        GET Read => roles::get,
-        PUT Write => roles::replace,
-        PATCH Write => roles::update,
-        DELETE Write => roles::delete,
-    }
-    "/events" {
-        GET Read => events::list,
-        POST Write => events::create,
-    }
-    "/events/by-identifier/{scheme}/{value}" {
-        PUT Write => events::upsert,
-    }
-    "/events/{id}" {
-        GET Read => events::get,
-        PUT Write => events::replace,
-        PATCH Write => events::update,
-        DELETE Write => events::delete,
-    }
-    "/events/{id}/participants" {
-        GET Read => participants::list,
-        POST Write => participants::create,
-    }
-    "/events/{id}/participants/{participant_id}" {
-        GET Read => participants::get,
-        PUT Write => participants::replace,
-        PATCH Write => participants::update,
-        DELETE Write => participants::delete,
-    }
-    "/api-keys" {
-        GET Admin => api_keys::list,
-        POST Admin => api_keys::create,
-    }
-    "/api-keys/{id}" {
-        GET Admin => api_keys::get,
-        DELETE Admin => api_keys::revoke,
-    }
-    "/changes" {
-        GET Read => changes::list,
-    }
-    "/audit" {
-        GET Admin => audit::list,
-    }
-}
-
-/// The scope the operation `method` on the documented `path` needs.
-pub fn route_scope(method: &str, path: &str) -> Option<Scope> {
-    ROUTES
-        .iter()
-        .find(|route| route.path == path && route.method.eq_ignore_ascii_case(method))
-        .map(|route| route.scope)
-}
-
-/// `resource` with `handler` serving `method` behind a check of `scope`
-/// (and HEAD beside GET).
-fn add_route<F, Args>(resource: Resource, method: Method, scope: Scope, handler: F) -> Resource
-where
-    F: Handler<Args> + Clone,
-    Args: FromRequest + 'static,
-    F::Output: Responder + 'static,
-{
-    let head = method == Method::GET;
-    let resource = resource.route(
-        web::method(method)
-            .to(handler.clone())
-            .wrap(crate::auth::require(scope)),
-    );
-    if head {
-        resource.route(web::head().to(handler).wrap(crate::auth::require(scope)))
-    } else {
-        resource
-    }
-}
-
-/// The `Allow` header of a resource serving `methods`.
-fn allow_header(methods: &[Method]) -> String {
-    let mut names: Vec<&str> = methods.iter().map(Method::as_str).collect();
-    if methods.contains(&Method::GET) {
-        names.insert(
-            1 + names.iter().position(|m| *m == "GET").unwrap_or(0),
-            "HEAD",
-        );
-    }
-    names.join(", ")
-}
-
-/// Registers every API route: the probes, and the register under `/v1`,
-/// each route behind API-key authentication with its own scope.
+/// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/health/live")
-            .route(web::get().to(health::live))
-            .route(web::head().to(health::live))
-            .default_service(web::to(|| method_not_allowed("GET, HEAD".to_owned()))),
-    )
-    .service(
-        web::resource("/health/ready")
-            .route(web::get().to(health::ready))
-            .route(web::head().to(health::ready))
-            .default_service(web::to(|| method_not_allowed("GET, HEAD".to_owned()))),
-    );
-    register_v1(cfg);
-}
-
-async fn method_not_allowed(allow: String) -> Result<actix_web::HttpResponse, Error> {
-    Err(Error::MethodNotAllowed { allow })
+    routes::register(cfg, &ROUTES);
 }
 
 /// Fallback for paths no route serves.

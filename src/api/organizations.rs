@@ -6,13 +6,11 @@ use crate::store::api_keys::Principal;
 use crate::{
     api::{
         common::{self, ContactDetail, Identifier, OtherName, Reference, Source},
-        extract::{JsonBody, Query},
-        idempotency::{Idempotency, IdempotencyKeyHeader},
-        merge_patch::MergePatch,
+        extract::Query,
         pagination::{fetch_page, page_response},
-        preconditions::{IfMatch, IfNoneMatch},
-        problems::{CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors},
-        resource::{self, Resource},
+        preconditions::IfNoneMatch,
+        problems::{ListErrors, ReadErrors},
+        resource::Resource,
         validation::{search_param, Validator, MAX_SEARCH_CHARS},
     },
     db::PgPool,
@@ -487,3 +485,14 @@ crate::standard_handlers!(
         "Creates or replaces the organization carrying an external identifier."
     ],
 );
+
+crate::routes! {
+    Read => list,
+    Write => create,
+    Write => upsert,
+    Read => get,
+    Write => replace,
+    Write => update,
+    Write => delete,
+    Read => list_children,
+}

@@ -474,3 +474,12 @@ pub async fn delete(
     let (event, id) = *path;
     resource::delete::<Participants>(&pool, viewer, event, id, check).await
 }
+
+crate::routes! {
+    Read => list,
+    Write => create,
+    Read => get,
+    Write => replace,
+    Write => update,
+    Write => delete,
+}

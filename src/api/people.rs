@@ -6,13 +6,11 @@ use crate::store::api_keys::{Principal, Scope};
 use crate::{
     api::{
         common::{self, ContactDetail, Identifier, OtherName, Source},
-        extract::{JsonBody, Query},
-        idempotency::{Idempotency, IdempotencyKeyHeader},
-        merge_patch::MergePatch,
+        extract::Query,
         pagination::{fetch_page, page_response},
-        preconditions::{IfMatch, IfNoneMatch},
-        problems::{CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors},
-        resource::{self, Resource},
+        preconditions::IfNoneMatch,
+        problems::ListErrors,
+        resource::Resource,
         validation::{is_blank_url, search_param, Validator, MAX_SEARCH_CHARS},
     },
     db::PgPool,
@@ -564,3 +562,13 @@ crate::standard_handlers!(
         "Creates or replaces the person carrying an external identifier."
     ],
 );
+
+crate::routes! {
+    Read => list,
+    Write => create,
+    Write => upsert,
+    Read => get,
+    Write => replace,
+    Write => update,
+    Write => delete,
+}

@@ -1,9 +1,10 @@
 //! The error responses of the OpenAPI document: every 4xx and 5xx is a
 //! problem document. Each type below is a set of them that operations list
 //! in `responses(...)`, so a kind of operation documents the same statuses
-//! everywhere. [`Security`] adds authentication to every `/v1` operation.
+//! everywhere. [`Security`] documents the bearer scheme and [`secure`] an
+//! operation's scope (see [`crate::api::routes`]).
 
-use crate::{api::route_scope, error::PROBLEM_JSON};
+use crate::error::PROBLEM_JSON;
 use std::collections::BTreeMap;
 use utoipa::{
     openapi::{
@@ -116,8 +117,7 @@ error_set!(
     ProbeErrors: [INTERNAL]
 );
 
-/// Documents authentication: the bearer scheme, and on every `/v1`
-/// operation the scope it needs and its 401, 403 and 429 responses.
+/// Documents authentication: the bearer scheme.
 pub struct Security;
 
 impl Modify for Security {
@@ -137,27 +137,12 @@ impl Modify for Security {
                     .build(),
             ),
         );
-        for (path, item) in openapi.paths.paths.iter_mut() {
-            if !path.starts_with("/v1/") {
-                continue;
-            }
-            let operations = [
-                ("GET", &mut item.get),
-                ("POST", &mut item.post),
-                ("PUT", &mut item.put),
-                ("PATCH", &mut item.patch),
-                ("DELETE", &mut item.delete),
-            ];
-            for (method, operation) in operations {
-                if let (Some(operation), Some(scope)) = (operation, route_scope(method, path)) {
-                    secure(operation, scope.as_str());
-                }
-            }
-        }
     }
 }
 
-fn secure(operation: &mut Operation, scope: &str) {
+/// `operation` as one that needs a key with `scope`: its `security`, and
+/// the 401, 403 and 429 answers of the authentication check.
+pub fn secure(operation: &mut Operation, scope: &str) {
     operation.security = Some(vec![SecurityRequirement::new("bearer", [scope])]);
     let responses = &mut operation.responses.responses;
     responses.insert(

@@ -477,9 +477,8 @@ pub async fn delete<R: Resource>(
 /// Defines the standard handlers of a top-level resource over the generic
 /// functions above — `create` (POST, with `Idempotency-Key`), `replace`
 /// (PUT), `update` (PATCH, merge patch), `delete` and `upsert` (PUT by
-/// external identifier) — with their OpenAPI annotations. The invoking
-/// module imports what the handlers name (`web`, `PgPool`, `Principal`,
-/// the extractors and error sets).
+/// external identifier) — with their OpenAPI annotations. Everything the
+/// handlers name is named by its full path.
 #[macro_export]
 macro_rules! standard_handlers {
     (
@@ -500,22 +499,22 @@ macro_rules! standard_handlers {
             tag = $tag,
             operation_id = $create,
             summary = $create_s,
-            params(IdempotencyKeyHeader),
+            params($crate::api::idempotency::IdempotencyKeyHeader),
             request_body(content = $Input, content_type = "application/json"),
             responses(
                 (status = 201, description = "Created", body = $Output, headers(
                     ("Location" = String, description = "URL of the new record"),
                     ("ETag" = String, description = "Entity tag of the new version"))),
-                CreateErrors,
+                $crate::api::problems::CreateErrors,
             )
         )]
         pub async fn create(
-            pool: web::Data<PgPool>,
-            viewer: Principal,
-            Idempotency(idempotency): Idempotency,
-            body: JsonBody<$Input>,
-        ) -> Result<HttpResponse, Error> {
-            resource::create::<$R>(&pool, viewer, (), body.0, idempotency).await
+            pool: ::actix_web::web::Data<$crate::db::PgPool>,
+            viewer: $crate::store::api_keys::Principal,
+            $crate::api::idempotency::Idempotency(idempotency): $crate::api::idempotency::Idempotency,
+            body: $crate::api::extract::JsonBody<$Input>,
+        ) -> Result<::actix_web::HttpResponse, $crate::error::Error> {
+            $crate::api::resource::create::<$R>(&pool, viewer, (), body.0, idempotency).await
         }
 
         #[utoipa::path(
@@ -524,22 +523,22 @@ macro_rules! standard_handlers {
             tag = $tag,
             operation_id = $replace,
             summary = $replace_s,
-            params(("id" = Uuid, Path, description = "Record id"), IfMatch),
+            params(("id" = Uuid, Path, description = "Record id"), $crate::api::preconditions::IfMatch),
             request_body(content = $Input, content_type = "application/json"),
             responses(
                 (status = 200, description = "Replaced (omitted optional fields are cleared)", body = $Output,
                     headers(("ETag" = String, description = "Entity tag of the new version"))),
-                UpdateErrors,
+                $crate::api::problems::UpdateErrors,
             )
         )]
         pub async fn replace(
-            pool: web::Data<PgPool>,
-            viewer: Principal,
-            id: web::Path<Uuid>,
-            IfMatch(check): IfMatch,
-            body: JsonBody<$Input>,
-        ) -> Result<HttpResponse, Error> {
-            resource::replace::<$R>(&pool, viewer, (), *id, check, body.0).await
+            pool: ::actix_web::web::Data<$crate::db::PgPool>,
+            viewer: $crate::store::api_keys::Principal,
+            id: ::actix_web::web::Path<::uuid::Uuid>,
+            $crate::api::preconditions::IfMatch(check): $crate::api::preconditions::IfMatch,
+            body: $crate::api::extract::JsonBody<$Input>,
+        ) -> Result<::actix_web::HttpResponse, $crate::error::Error> {
+            $crate::api::resource::replace::<$R>(&pool, viewer, (), *id, check, body.0).await
         }
 
         #[utoipa::path(
@@ -548,22 +547,22 @@ macro_rules! standard_handlers {
             tag = $tag,
             operation_id = $update,
             summary = $update_s,
-            params(("id" = Uuid, Path, description = "Record id"), IfMatch),
+            params(("id" = Uuid, Path, description = "Record id"), $crate::api::preconditions::IfMatch),
             request_body(content = $Patch, content_type = "application/merge-patch+json"),
             responses(
                 (status = 200, description = "Updated (a patch that changes nothing keeps the version)", body = $Output,
                     headers(("ETag" = String, description = "Entity tag of the new version"))),
-                UpdateErrors,
+                $crate::api::problems::UpdateErrors,
             )
         )]
         pub async fn update(
-            pool: web::Data<PgPool>,
-            viewer: Principal,
-            id: web::Path<Uuid>,
-            IfMatch(check): IfMatch,
-            patch: MergePatch,
-        ) -> Result<HttpResponse, Error> {
-            resource::patch::<$R>(&pool, viewer, (), *id, check, patch).await
+            pool: ::actix_web::web::Data<$crate::db::PgPool>,
+            viewer: $crate::store::api_keys::Principal,
+            id: ::actix_web::web::Path<::uuid::Uuid>,
+            $crate::api::preconditions::IfMatch(check): $crate::api::preconditions::IfMatch,
+            patch: $crate::api::merge_patch::MergePatch,
+        ) -> Result<::actix_web::HttpResponse, $crate::error::Error> {
+            $crate::api::resource::patch::<$R>(&pool, viewer, (), *id, check, patch).await
         }
 
         #[utoipa::path(
@@ -572,19 +571,19 @@ macro_rules! standard_handlers {
             tag = $tag,
             operation_id = $delete,
             summary = $delete_s,
-            params(("id" = Uuid, Path, description = "Record id"), IfMatch),
+            params(("id" = Uuid, Path, description = "Record id"), $crate::api::preconditions::IfMatch),
             responses(
                 (status = 204, description = "Deleted; the record is kept as a tombstone"),
-                DeleteErrors,
+                $crate::api::problems::DeleteErrors,
             )
         )]
         pub async fn delete(
-            pool: web::Data<PgPool>,
-            viewer: Principal,
-            id: web::Path<Uuid>,
-            IfMatch(check): IfMatch,
-        ) -> Result<HttpResponse, Error> {
-            resource::delete::<$R>(&pool, viewer, (), *id, check).await
+            pool: ::actix_web::web::Data<$crate::db::PgPool>,
+            viewer: $crate::store::api_keys::Principal,
+            id: ::actix_web::web::Path<::uuid::Uuid>,
+            $crate::api::preconditions::IfMatch(check): $crate::api::preconditions::IfMatch,
+        ) -> Result<::actix_web::HttpResponse, $crate::error::Error> {
+            $crate::api::resource::delete::<$R>(&pool, viewer, (), *id, check).await
         }
 
         #[utoipa::path(
@@ -598,7 +597,7 @@ macro_rules! standard_handlers {
                     min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"),
                 ("value" = String, Path, description = "Identifier value (percent-encoded)",
                     min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u0600-\u0605\u06DD\u070F\u2800\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uFFFE\uFFFF][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*$"),
-                IfMatch,
+                $crate::api::preconditions::IfMatch,
             ),
             request_body(content = $Input, content_type = "application/json"),
             responses(
@@ -607,18 +606,18 @@ macro_rules! standard_handlers {
                 (status = 201, description = "Created", body = $Output, headers(
                     ("Location" = String, description = "URL of the new record"),
                     ("ETag" = String, description = "Entity tag of the new version"))),
-                UpdateErrors,
+                $crate::api::problems::UpdateErrors,
             )
         )]
         pub async fn upsert(
-            pool: web::Data<PgPool>,
-            viewer: Principal,
-            path: web::Path<(String, String)>,
-            IfMatch(check): IfMatch,
-            body: JsonBody<$Input>,
-        ) -> Result<HttpResponse, Error> {
+            pool: ::actix_web::web::Data<$crate::db::PgPool>,
+            viewer: $crate::store::api_keys::Principal,
+            path: ::actix_web::web::Path<(String, String)>,
+            $crate::api::preconditions::IfMatch(check): $crate::api::preconditions::IfMatch,
+            body: $crate::api::extract::JsonBody<$Input>,
+        ) -> Result<::actix_web::HttpResponse, $crate::error::Error> {
             let identifier = $crate::api::common::by_identifier(path.into_inner())?;
-            resource::upsert::<$R>(&pool, viewer, identifier, check, body.0).await
+            $crate::api::resource::upsert::<$R>(&pool, viewer, identifier, check, body.0).await
         }
     };
 }
@@ -634,22 +633,22 @@ macro_rules! standard_get {
                     tag = $tag,
                     operation_id = $get,
                     summary = $summary,
-                    params(("id" = Uuid, Path, description = "Record id"), IfNoneMatch),
+                    params(("id" = Uuid, Path, description = "Record id"), $crate::api::preconditions::IfNoneMatch),
                     responses(
                         (status = 200, description = "The record", body = $Output,
                             headers(("ETag" = String, description = "Entity tag of this version"))),
                         (status = 304, description = "The client's copy (If-None-Match) is current",
                             headers(("ETag" = String, description = "Entity tag of this version"))),
-                        ReadErrors,
+                        $crate::api::problems::ReadErrors,
                     )
                 )]
         pub async fn get(
-            pool: web::Data<PgPool>,
-            viewer: Principal,
-            id: web::Path<Uuid>,
-            if_none_match: IfNoneMatch,
-        ) -> Result<HttpResponse, Error> {
-            resource::get::<$R>(&pool, viewer, (), *id, if_none_match).await
+            pool: ::actix_web::web::Data<$crate::db::PgPool>,
+            viewer: $crate::store::api_keys::Principal,
+            id: ::actix_web::web::Path<::uuid::Uuid>,
+            if_none_match: $crate::api::preconditions::IfNoneMatch,
+        ) -> Result<::actix_web::HttpResponse, $crate::error::Error> {
+            $crate::api::resource::get::<$R>(&pool, viewer, (), *id, if_none_match).await
         }
     };
 }

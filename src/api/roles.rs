@@ -7,15 +7,13 @@ use crate::store::api_keys::Principal;
 use crate::{
     api::{
         common::{self, Identifier, Reference, Source},
-        extract::{JsonBody, Query},
-        idempotency::{Idempotency, IdempotencyKeyHeader},
-        merge_patch::MergePatch,
+        extract::Query,
         organizations::Organization,
         pagination::{fetch_page, page_response},
         people::Person,
-        preconditions::{IfMatch, IfNoneMatch},
-        problems::{CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors},
-        resource::{self, Resource},
+        preconditions::IfNoneMatch,
+        problems::{ListErrors, ReadErrors},
+        resource::Resource,
         validation::{search_param, Validator, MAX_SEARCH_CHARS},
     },
     db::PgPool,
@@ -579,3 +577,15 @@ crate::standard_handlers!(
         "Creates or replaces the role carrying an external identifier."
     ],
 );
+
+crate::routes! {
+    Read => members,
+    Read => held_by,
+    Read => list,
+    Write => create,
+    Write => upsert,
+    Read => get,
+    Write => replace,
+    Write => update,
+    Write => delete,
+}

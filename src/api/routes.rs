@@ -1,0 +1,199 @@
+//! Each route declared once. A handler's `#[utoipa::path]` attribute states
+//! its method, path and OpenAPI operation; its resource's [`routes!`] table
+//! names it with the scope it needs. From that one declaration come the
+//! actix route (wrapped in [`crate::auth::require`] with that scope, HEAD
+//! beside GET, 405 with `Allow` for other methods), the operation in the
+//! document (with its `security` and 401/403/429 answers) and the scope the
+//! authorization check enforces.
+
+use crate::{error::Error, store::api_keys::Scope};
+use actix_web::{http::Method, web, FromRequest, Handler, Resource, Responder};
+use utoipa::openapi::OpenApi;
+
+/// One operation as declared: its method, path template, the scope a key
+/// needs for it (`None`: open, e.g. the health probes) and its part of the
+/// OpenAPI document.
+pub struct Route {
+    /// Upper case, e.g. `GET`.
+    pub method: &'static str,
+    pub path: String,
+    pub scope: Option<Scope>,
+    doc: OpenApi,
+    add: fn(Resource, Method, Option<Scope>) -> Resource,
+}
+
+/// The methods of a path item, in the order the document lists them.
+const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+impl Route {
+    /// The route of the single operation `doc` describes (as derived from a
+    /// handler's `#[utoipa::path]`), served by `add`.
+    ///
+    /// # Panics
+    /// When `doc` holds other than one operation: a declaration error that
+    /// the first test run (and the first start) reports.
+    pub fn new(
+        scope: Option<Scope>,
+        doc: OpenApi,
+        add: fn(Resource, Method, Option<Scope>) -> Resource,
+    ) -> Self {
+        let mut operations = doc.paths.paths.iter().flat_map(|(path, item)| {
+            let methods = [&item.get, &item.post, &item.put, &item.patch, &item.delete];
+            METHODS
+                .into_iter()
+                .zip(methods)
+                .filter(|(_, operation)| operation.is_some())
+                .map(move |(method, _)| (method, path.clone()))
+        });
+        let (method, path) = operations.next().expect("a handler documents an operation");
+        assert!(
+            operations.next().is_none(),
+            "{method} {path}: a handler documents one operation"
+        );
+        drop(operations);
+        Self {
+            method,
+            path,
+            scope,
+            doc,
+            add,
+        }
+    }
+
+    /// This route's part of the OpenAPI document, its operation secured
+    /// with its scope.
+    pub fn doc(&self) -> OpenApi {
+        let mut doc = self.doc.clone();
+        if let Some(scope) = self.scope {
+            for item in doc.paths.paths.values_mut() {
+                let operations = [
+                    &mut item.get,
+                    &mut item.post,
+                    &mut item.put,
+                    &mut item.patch,
+                    &mut item.delete,
+                ];
+                for operation in operations.into_iter().flatten() {
+                    crate::api::problems::secure(operation, scope.as_str());
+                }
+            }
+        }
+        doc
+    }
+
+    fn method(&self) -> Method {
+        Method::from_bytes(self.method.as_bytes()).expect("a known method")
+    }
+}
+
+/// Declares the routes of a resource module: `Scope => handler` for each
+/// handler (`Open` for routes without authentication). Generates
+/// `pub fn routes() -> Vec<Route>`.
+#[macro_export]
+macro_rules! routes {
+    (@scope Open) => { None };
+    (@scope $scope:ident) => { Some($crate::store::api_keys::Scope::$scope) };
+    ($($scope:ident => $handler:ident),+ $(,)?) => {
+        /// The routes of this module, each with the scope it needs.
+        pub fn routes() -> Vec<$crate::api::routes::Route> {
+            vec![$({
+                #[derive(utoipa::OpenApi)]
+                #[openapi(paths($handler))]
+                struct Operation;
+                $crate::api::routes::Route::new(
+                    $crate::routes!(@scope $scope),
+                    <Operation as utoipa::OpenApi>::openapi(),
+                    |resource, method, scope| {
+                        $crate::api::routes::add(resource, method, scope, $handler)
+                    },
+                )
+            }),+]
+        }
+    };
+}
+
+/// `resource` with `handler` serving `method` behind a check of `scope`
+/// (and HEAD beside GET).
+pub fn add<F, Args>(
+    resource: Resource,
+    method: Method,
+    scope: Option<Scope>,
+    handler: F,
+) -> Resource
+where
+    F: Handler<Args> + Clone,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    let route = |method: Method, handler: F| {
+        let route = web::method(method).to(handler);
+        match scope {
+            Some(scope) => route.wrap(crate::auth::require(scope)),
+            None => route,
+        }
+    };
+    if method == Method::GET {
+        resource
+            .route(route(Method::GET, handler.clone()))
+            .route(route(Method::HEAD, handler))
+    } else {
+        resource.route(route(method, handler))
+    }
+}
+
+/// Registers `routes`: one actix resource a path, in the order the paths
+/// are first declared, answering 405 with `Allow` to other methods.
+///
+/// # Panics
+/// When a method and path are declared twice.
+pub fn register(cfg: &mut web::ServiceConfig, routes: &[Route]) {
+    let mut paths: Vec<&str> = Vec::new();
+    for route in routes {
+        if !paths.contains(&route.path.as_str()) {
+            paths.push(&route.path);
+        }
+    }
+    for path in paths {
+        let served: Vec<&Route> = routes.iter().filter(|r| r.path == path).collect();
+        let mut methods: Vec<&str> = Vec::new();
+        let mut resource = web::resource(path);
+        for route in served {
+            assert!(
+                !methods.contains(&route.method),
+                "{} {path} is declared twice",
+                route.method
+            );
+            methods.push(route.method);
+            resource = (route.add)(resource, route.method(), route.scope);
+        }
+        let allow = allow_header(&methods);
+        cfg.service(resource.default_service(web::to(move || method_not_allowed(allow.clone()))));
+    }
+}
+
+/// The `Allow` header of a resource serving `methods` (HEAD beside GET).
+fn allow_header(methods: &[&str]) -> String {
+    let mut names = methods.to_vec();
+    if let Some(get) = names.iter().position(|m| *m == "GET") {
+        names.insert(get + 1, "HEAD");
+    }
+    names.join(", ")
+}
+
+async fn method_not_allowed(allow: String) -> Result<actix_web::HttpResponse, Error> {
+    Err(Error::MethodNotAllowed { allow })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allow_header;
+
+    #[test]
+    fn head_is_allowed_beside_get() {
+        assert_eq!(
+            allow_header(&["GET", "PUT", "PATCH", "DELETE"]),
+            "GET, HEAD, PUT, PATCH, DELETE"
+        );
+        assert_eq!(allow_header(&["POST"]), "POST");
+    }
+}
