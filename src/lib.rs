@@ -2,7 +2,8 @@
 //! organizations — its member units, the people in them, the posts they hold
 //! and the events the alliance runs.
 //!
-//! Layout: [`config`] reads settings, [`db`] owns the pool, migrations and
+//! Layout: [`domain`] holds the register's values, each owning its rule;
+//! [`config`] reads settings, [`db`] owns the pool, migrations and
 //! schema, [`store`] holds plain synchronous diesel functions, [`api`] holds
 //! the HTTP handlers and their OpenAPI description, and [`app`] wires them
 //! into a server.
@@ -12,6 +13,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod domain;
 pub mod error;
 pub mod request_id;
 pub mod store;

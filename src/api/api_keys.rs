@@ -1,7 +1,6 @@
 //! `/v1/api-keys` (admin scope): the keys clients authenticate with. A
 //! key's token is shown once, in the response that creates it.
 
-use crate::api::values::Instant;
 use crate::{
     api::{
         extract::{JsonBody, Query},
@@ -9,9 +8,9 @@ use crate::{
         pagination::{fetch_page, page_response},
         preconditions::IfNoneMatch,
         problems::{CreateErrors, ListErrors, ReadErrors},
-        validation::Validator,
     },
     db::{self, PgPool},
+    domain::{field::Components, Field, Instant, Name, Parse},
     error::Error,
     page_type,
     store::{
@@ -24,7 +23,8 @@ use actix_web::{
     web, HttpRequest, HttpResponse,
 };
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -82,23 +82,45 @@ pub struct CreatedApiKey {
     pub token: String,
 }
 
-/// What a new key is called and may do.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "district sync", "scopes": ["read", "write"], "expires_at": "2027-12-31T00:00:00Z"}))]
-pub struct NewApiKey {
-    /// 1–200 characters after trimming.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u0600-\u0605\u06DD\u070F\u2800\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uFFFE\uFFFF][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*$"
-    )]
-    pub name: String,
-    #[schema(min_items = 1)]
-    pub scopes: Vec<Scope>,
-    /// After this instant the key is refused; must lie in the future.
-    #[serde(default)]
-    pub expires_at: Option<Instant>,
+crate::enum_field!(Scope);
+
+/// The scopes of a new key: at least one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Scopes(pub Vec<Scope>);
+
+impl<'de> Deserialize<'de> for Scopes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let scopes = Vec::<Scope>::deserialize(deserializer)?;
+        if scopes.is_empty() {
+            return Err(serde::de::Error::custom("must name at least one scope"));
+        }
+        Ok(Self(scopes))
+    }
+}
+
+impl Field for Scopes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(Scope::schema())
+            .min_items(Some(1))
+            .into()
+    }
+
+    fn components(out: &mut Components) {
+        Scope::components(out);
+    }
+}
+
+crate::record! {
+    /// What a new key is called and may do.
+    #[example = json!({"name": "district sync", "scopes": ["read", "write"], "expires_at": "2027-12-31T00:00:00Z"})]
+    pub struct NewApiKey {
+        /// 1–200 characters after trimming.
+        pub name: Name<200>,
+        pub scopes: Scopes,
+        /// After this instant the key is refused; must lie in the future.
+        pub expires_at: Option<Instant>,
+    }
 }
 
 page_type!(
@@ -192,26 +214,27 @@ pub async fn create(
                 .into(),
         });
     }
-    let (name, input) = body.0.check(|input| {
-        let mut v = Validator::default();
-        let name = v.text("name", &input.name, 200);
-        if input.scopes.is_empty() {
-            v.error("scopes", "must name at least one scope");
-        }
+    let input = body.0.check(|input| {
         if input.expires_at.is_some_and(|at| at <= Instant(Utc::now())) {
-            v.error("expires_at", "must lie in the future");
+            Err(Error::invalid("expires_at", "must lie in the future"))
+        } else {
+            Ok(input)
         }
-        v.finish().map(|()| (name, input))
     })?;
     // A key can only hand on what it holds: an admin key without `pii`
     // cannot mint one with `pii` (and so read what is hidden from it).
-    if let Some(beyond) = input.scopes.iter().find(|scope| !admin.has(**scope)) {
+    if let Some(beyond) = input.scopes.0.iter().find(|scope| !admin.has(**scope)) {
         return Err(Error::Forbidden {
             scope: beyond.as_str(),
         });
     }
     let (record, token) = db::transaction(&pool, Some(admin.key_id), move |conn| {
-        store::create(conn, &name, &input.scopes, input.expires_at.map(Into::into))
+        store::create(
+            conn,
+            input.name.as_str(),
+            &input.scopes.0,
+            input.expires_at.map(Into::into),
+        )
     })
     .await?;
     let location = format!("/v1/api-keys/{}", record.id);

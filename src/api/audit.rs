@@ -1,12 +1,11 @@
 //! `/v1/audit` (admin scope): every change of the register — when, by which
 //! key, to which record, and the fields that changed, before and after.
 
-use crate::api::values::Instant;
+use crate::domain::Instant;
 use crate::{
     api::{
         extract::Query,
         pagination::{fetch_page, page_response},
-        people::PII_FIELDS,
         preconditions::IfNoneMatch,
         problems::ListErrors,
     },
@@ -16,6 +15,7 @@ use crate::{
     store::{
         api_keys::{Principal, Scope},
         journal::{self as store, JournalFilter, JournalRecord, JournalSort},
+        people::PII_FIELDS,
     },
 };
 use actix_web::{web, HttpRequest, HttpResponse};

@@ -1,23 +1,23 @@
 //! `/v1/events`: the founding seminar, its discussion session, joint
 //! meetings of all members, rotating themed activities.
 
-use crate::api::values::Instant;
-use crate::store::api_keys::Principal;
 use crate::{
     api::{
-        common::{self, Identifier, Reference, Source},
+        common::{self, search_param, MAX_SEARCH_CHARS},
         extract::Query,
+        input::{not_before, Patch, Ref, Target},
         pagination::{fetch_page, page_response},
         participants::Participant,
         preconditions::{computed_response, IfNoneMatch},
         problems::{ListErrors, ReadErrors},
-        resource::{self, Resource},
-        validation::{search_param, Validator, MAX_SEARCH_CHARS},
+        resource::{self, Item, Resource},
     },
     db::{self, PgPool},
-    error::Error,
+    domain::{Identifier, Identifiers, Instant, List, Name, Optional, Source, Text, Topics},
+    error::{Error, FieldError},
     page_type,
     store::{
+        api_keys::Principal,
         events::{
             self as store, EventData, EventFilter, EventKind, EventRecord, EventSort, EventStatus,
         },
@@ -30,13 +30,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::pg::PgConnection;
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-/// Most topics an event may have.
-const MAX_TOPICS: usize = 50;
-/// Longest topic.
-const MAX_TOPIC_CHARS: usize = 100;
 
 /// An event of the register.
 #[derive(Debug, Serialize, ToSchema)]
@@ -73,9 +69,11 @@ pub struct Event {
     #[schema(required = true)]
     pub parent_event_id: Option<Uuid>,
     pub topics: Vec<String>,
-    pub sources: Vec<Source>,
+    #[schema(value_type = Vec<Source>)]
+    pub sources: Value,
     /// External identifiers, e.g. of district systems.
-    pub identifiers: Vec<Identifier>,
+    #[schema(value_type = Vec<Identifier>)]
+    pub identifiers: Value,
     /// Incremented by every change; the ETag is this number in quotes.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -110,8 +108,8 @@ impl TryFrom<EventRecord> for Event {
             description: r.description,
             parent_event_id: r.parent_event_id,
             topics: r.topics,
-            sources: common::from_json(r.sources)?,
-            identifiers: common::from_json(r.identifiers)?,
+            sources: r.sources,
+            identifiers: r.identifiers,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -122,121 +120,50 @@ impl TryFrom<EventRecord> for Event {
     }
 }
 
-fn default_kind() -> EventKind {
-    EventKind::Other
-}
+crate::enum_field!(
+    EventKind = EventKind::Other,
+    EventStatus = EventStatus::Planned
+);
 
-fn default_status() -> EventStatus {
-    EventStatus::Planned
-}
-
-/// The writable fields of an event, for create (POST) and full replace
-/// (PUT). Optional fields left out are empty; `kind` defaults to `other`
-/// and `status` to `planned`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "title": "Theoretical discussion session",
-    "kind": "discussion_session",
-    "status": "held",
-    "starts_at": "2023-05-23T10:30:00+08:00",
-    "parent_event_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a95",
-    "topics": ["cloud computing", "digital design", "digital sports"]
-}))]
-pub struct EventInput {
-    /// 1–500 characters after trimming.
-    #[schema(
-        min_length = 1,
-        max_length = 500,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u0600-\u0605\u06DD\u070F\u2800\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uFFFE\uFFFF][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*$"
-    )]
-    pub title: String,
-    #[serde(default = "default_kind")]
-    #[schema(default = "other")]
-    pub kind: EventKind,
-    #[serde(default = "default_status")]
-    #[schema(default = "planned")]
-    pub status: EventStatus,
-    /// RFC 3339 with an offset; stored and returned in UTC.
-    pub starts_at: Instant,
-    /// Not before `starts_at`.
-    #[serde(default)]
-    pub ends_at: Option<Instant>,
-    #[serde(default)]
-    #[schema(
-        max_length = 500,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    pub location: Option<String>,
-    #[serde(default)]
-    #[schema(
-        max_length = 20000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    pub description: Option<String>,
-    /// A live event (id or `scheme:value`) this one is a session of; no
-    /// cycles.
-    #[serde(default)]
-    pub parent_event_id: Option<Reference>,
-    /// Topics, e.g. "cloud computing"; trimmed, duplicates dropped.
-    #[serde(default)]
-    #[schema(max_items = 50, inline)]
-    pub topics: Vec<Topic>,
-    #[serde(default)]
-    #[schema(max_items = 100)]
-    pub sources: Vec<Source>,
-    /// External identifiers; each (resource, scheme, value) belongs to one
-    /// live record.
-    #[serde(default)]
-    #[schema(max_items = 20)]
-    pub identifiers: Vec<Identifier>,
-}
-
-/// One topic of an event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(transparent)]
-#[schema(
-    min_length = 1,
-    max_length = 100,
-    pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u0600-\u0605\u06DD\u070F\u2800\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uFFFE\uFFFF][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*$"
-)]
-pub struct Topic(pub String);
-
-/// A JSON merge patch (RFC 7396) of an event. (Describes the body in the
-/// OpenAPI document; the patched whole is validated as an [`EventInput`].)
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"status": "held", "ends_at": "2023-05-23T12:00:00+08:00"}))]
-pub struct EventPatch {
-    #[schema(
-        nullable = false,
-        min_length = 1,
-        max_length = 500,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u0600-\u0605\u06DD\u070F\u2800\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uFFFE\uFFFF][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*$"
-    )]
-    pub title: Option<String>,
-    pub kind: Option<EventKind>,
-    pub status: Option<EventStatus>,
-    #[schema(nullable = false)]
-    pub starts_at: Option<Instant>,
-    pub ends_at: Option<Instant>,
-    #[schema(
-        max_length = 500,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    pub location: Option<String>,
-    #[schema(
-        max_length = 20000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    pub description: Option<String>,
-    pub parent_event_id: Option<Reference>,
-    #[schema(max_items = 50, inline)]
-    pub topics: Option<Vec<Topic>>,
-    #[schema(max_items = 100)]
-    pub sources: Option<Vec<Source>>,
-    #[schema(max_items = 20)]
-    pub identifiers: Option<Vec<Identifier>>,
+crate::input! {
+    /// The writable fields of an event, for create (POST) and full replace
+    /// (PUT). Optional fields left out are empty; `kind` defaults to `other`
+    /// and `status` to `planned`.
+    #[example = json!({
+        "title": "Theoretical discussion session",
+        "kind": "discussion_session",
+        "status": "held",
+        "starts_at": "2023-05-23T10:30:00+08:00",
+        "parent_event_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a95",
+        "topics": ["cloud computing", "digital design", "digital sports"]
+    })]
+    pub struct EventInput => EventData;
+    /// A JSON merge patch (RFC 7396) of an event: members present are set,
+    /// members set to `null` are cleared (or take their default), absent
+    /// members stay.
+    #[example = json!({"status": "held", "ends_at": "2023-05-23T12:00:00+08:00"})]
+    pub struct EventPatch;
+    {
+        /// 1–500 characters after trimming.
+        title: Name<500>,
+        kind: EventKind,
+        status: EventStatus,
+        /// RFC 3339 with an offset; stored and returned in UTC.
+        starts_at: Instant,
+        /// Not before `starts_at`.
+        ends_at: Option<Instant>,
+        location: Optional<Text<500>>,
+        description: Optional<Text<20000>>,
+        /// A live event (id or `scheme:value`) this one is a session of; no
+        /// cycles.
+        parent_event_id: Option<Ref<Events>>,
+        /// Topics, e.g. "cloud computing"; trimmed, duplicates dropped.
+        topics: Topics,
+        sources: List<Source, 100>,
+        /// External identifiers; each (resource, scheme, value) belongs to one
+        /// live record.
+        identifiers: Identifiers,
+    }
 }
 
 page_type!(
@@ -310,17 +237,24 @@ pub struct GetEventParams {
 /// Events as a [`Resource`].
 pub struct Events;
 
+impl Target for Events {
+    const TABLE: Table = EVENTS;
+}
+
 impl Resource for Events {
     type Scope = ();
+    type Key = Uuid;
     type Record = EventRecord;
     type Input = EventInput;
+    type Patch = EventPatch;
     type Data = EventData;
     type Output = Event;
 
     const TABLE: Option<Table> = Some(EVENTS);
-    const REFERENCES: &'static [(&'static str, Table)] = &[("parent_event_id", EVENTS)];
 
-    const PARENT_FIELD: Option<&'static str> = Some("parent_event_id");
+    fn key(id: Uuid) -> ((), Uuid) {
+        ((), id)
+    }
 
     fn version(record: &EventRecord) -> i64 {
         record.version
@@ -330,69 +264,27 @@ impl Resource for Events {
         format!("/v1/events/{}", record.id)
     }
 
-    fn input_of(record: &EventRecord) -> Result<EventInput, Error> {
-        let e = Event::try_from(record.clone())?;
-        Ok(EventInput {
-            title: e.title,
-            kind: e.kind,
-            status: e.status,
-            starts_at: Instant(e.starts_at),
-            ends_at: e.ends_at.map(Instant),
-            location: e.location,
-            description: e.description,
-            parent_event_id: e.parent_event_id.map(Reference::from),
-            topics: e.topics.into_iter().map(Topic).collect(),
-            sources: e.sources,
-            identifiers: e.identifiers,
-        })
+    fn data(record: &EventRecord) -> EventData {
+        record.data()
     }
 
-    fn validate((): (), input: EventInput) -> Result<EventData, Error> {
-        let mut v = Validator::default();
-        let title = v.text("title", &input.title, common::MAX_NAME_CHARS);
-        v.not_before("ends_at", input.ends_at, "starts_at", Some(input.starts_at));
-        let location = v.optional_text(
-            "location",
-            input.location.as_deref(),
-            common::MAX_NAME_CHARS,
-        );
-        let description = v.optional_text(
-            "description",
-            input.description.as_deref(),
-            common::MAX_DESCRIPTION_CHARS,
-        );
-        v.max_items("topics", input.topics.len(), MAX_TOPICS);
-        let mut topics: Vec<String> = Vec::new();
-        for (i, Topic(topic)) in input.topics.iter().enumerate() {
-            let topic = v.text(&format!("topics[{i}]"), topic, MAX_TOPIC_CHARS);
-            if !topics.contains(&topic) {
-                topics.push(topic);
-            }
-        }
-        let sources = common::sources(&mut v, "sources", &input.sources);
-        let identifiers = common::identifiers(&mut v, "identifiers", &input.identifiers);
-        v.finish()?;
-        Ok(EventData {
-            title,
-            kind: input.kind,
-            status: input.status,
-            starts_at: input.starts_at.into(),
-            ends_at: input.ends_at.map(Into::into),
-            location,
-            description,
-            parent_event_id: input
-                .parent_event_id
-                .as_ref()
-                .map(Reference::id)
-                .transpose()?,
-            topics,
-            sources: common::to_json(sources)?,
-            identifiers: common::to_json(identifiers)?,
-        })
+    fn rules(input: &EventInput) -> Vec<FieldError> {
+        not_before(
+            ("ends_at", input.ends_at),
+            ("starts_at", Some(input.starts_at)),
+        )
     }
 
-    fn reparents(input: &EventInput) -> bool {
+    fn identifiers(input: &mut EventInput) -> Option<&mut Identifiers> {
+        Some(&mut input.identifiers)
+    }
+
+    fn moves(input: &EventInput) -> bool {
         input.parent_event_id.is_some()
+    }
+
+    fn patch_moves(patch: &EventPatch) -> bool {
+        matches!(patch.parent_event_id, Patch::Set(Some(_)))
     }
 
     fn present(record: EventRecord, _viewer: &Principal) -> Result<Event, Error> {
@@ -403,7 +295,7 @@ impl Resource for Events {
         store::find(conn, id)
     }
 
-    fn create(conn: &mut PgConnection, data: &EventData) -> Result<EventRecord, Error> {
+    fn create(conn: &mut PgConnection, (): (), data: &EventData) -> Result<EventRecord, Error> {
         store::create(conn, data)
     }
 
@@ -413,7 +305,7 @@ impl Resource for Events {
         id: Uuid,
         check: &VersionCheck,
         may_reparent: bool,
-        change: impl FnOnce(&EventRecord) -> Result<EventData, Error>,
+        change: impl FnOnce(&mut PgConnection, &EventRecord) -> Result<EventData, Error>,
     ) -> Result<EventRecord, Error> {
         store::update(conn, id, check, may_reparent, change)
     }
@@ -461,17 +353,13 @@ pub async fn list(
         to: p.to.map(Into::into),
         kind: p.kind,
         status: p.status,
-        topic: search_param("topic", p.topic, MAX_TOPIC_CHARS)?,
+        topic: search_param("topic", p.topic, 100)?,
         organization_id: p.organization_id,
         person_id: p.person_id,
         parent_event_id: p.parent_event_id,
         q: search_param("q", p.q, MAX_SEARCH_CHARS)?,
         updated_since: p.updated_since.map(Into::into),
-        identifier: p
-            .identifier
-            .as_deref()
-            .map(|text| common::parse_identifier("identifier", text).map(|i| (i.scheme, i.value)))
-            .transpose()?,
+        identifier: common::identifier_filter("identifier", p.identifier.as_deref())?,
         include_deleted: p.include_deleted.unwrap_or(false),
     };
     let sort = p.sort.unwrap_or_default();
@@ -526,7 +414,7 @@ pub async fn get(
         }
     }
     if !with_participants && !with_sessions {
-        return resource::get::<Events>(&pool, viewer, (), id, if_none_match).await;
+        return resource::get::<Events>(&pool, viewer, Item((), id), if_none_match).await;
     }
     let (record, participant_rows, session_rows) = db::run(&pool, move |conn| {
         let record = store::find(conn, id)?;
@@ -548,30 +436,20 @@ pub async fn get(
     computed_response(&if_none_match, &event, Vec::new())
 }
 
-crate::standard_handlers!(
+crate::handlers! {
     resource = Events,
     input = EventInput,
     patch = EventPatch,
     output = Event,
     tag = "events",
-    collection = "/v1/events",
-    item = "/v1/events/{id}",
-    by_identifier = "/v1/events/by-identifier/{scheme}/{value}",
-    operation_ids = [
-        "createEvent",
-        "replaceEvent",
-        "updateEvent",
-        "deleteEvent",
-        "upsertEventByIdentifier"
-    ],
-    summaries = [
-        "Creates an event.",
-        "Replaces an event (every writable field; omitted optional fields are cleared).",
-        "Changes some fields of an event (JSON merge patch).",
-        "Deletes an event and its participants (kept as tombstones); refused while live sessions belong to it.",
-        "Creates or replaces the event carrying an external identifier."
-    ],
-);
+    collection = "/v1/events" (),
+    item = "/v1/events/{id}" (("id" = Uuid, Path, description = "Record id")),
+    create = ("createEvent", "Creates an event.", crate::api::problems::CreateErrors),
+    replace = ("replaceEvent", "Replaces an event (every writable field; omitted optional fields are cleared)."),
+    update = ("updateEvent", "Changes some fields of an event (JSON merge patch)."),
+    delete = ("deleteEvent", "Deletes an event and its participants (kept as tombstones); refused while live sessions belong to it."),
+    upsert = ("/v1/events/by-identifier/{scheme}/{value}", "upsertEventByIdentifier", "Creates or replaces the event carrying an external identifier."),
+}
 
 crate::routes! {
     Read => list,

@@ -3,7 +3,10 @@
 //! JSON, 422 naming the field for well-formed but invalid content), query
 //! strings (400 naming the parameter) and path segments.
 
-use crate::error::{Error, FieldError};
+use crate::{
+    domain::{faults, Faults},
+    error::{Error, FieldError},
+};
 use actix_web::{
     body::{EitherBody, MessageBody},
     dev::{Payload, ServiceRequest, ServiceResponse},
@@ -119,6 +122,24 @@ fn within(field: &str, outer: &str) -> bool {
     field
         .strip_prefix(outer)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+}
+
+/// A JSON merge patch body (`application/merge-patch+json`, or plain
+/// `application/json`) parsed into the patch type `T` (see [`Parsed`]).
+#[derive(Debug)]
+pub struct MergePatchBody<T>(pub Parsed<T>);
+
+/// Media type of merge patch bodies.
+pub const MERGE_PATCH_JSON: &str = "application/merge-patch+json";
+
+impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for MergePatchBody<T> {
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_body(req, payload, &[MERGE_PATCH_JSON, "application/json"]);
+        Box::pin(async move { parse_json(&body.await?).map(MergePatchBody) })
+    }
 }
 
 /// Reads the whole body after checking its media type against `accepted`
@@ -324,10 +345,10 @@ pub fn parse_members<T: DeserializeOwned>(
     let whole = Value::Object(members);
     let first = match serde_path_to_error::deserialize::<_, T>(&whole) {
         Ok(value) => return Ok(Parsed::ok(value)),
-        Err(err) => fault(err),
+        Err(err) => faults_of(err),
     };
     let Value::Object(members) = whole else {
-        return Err(Error::Validation(vec![first]));
+        return Err(Error::Validation(first));
     };
     let (base, required) = hints();
     let named: Vec<String> = members.keys().cloned().collect();
@@ -347,9 +368,9 @@ pub fn parse_members<T: DeserializeOwned>(
         alone.insert(name.clone(), member);
         let alone = Value::Object(alone);
         if let Err(err) = serde_path_to_error::deserialize::<_, T>(&alone) {
-            let found = fault(err);
-            if within(&found.field, &name) {
-                faults.push(found);
+            let found = faults_of(err);
+            if found.iter().all(|found| within(&found.field, &name)) {
+                faults.extend(found);
                 if let Some(placeholder) = base.get(&name) {
                     merged.insert(name, placeholder.clone());
                 }
@@ -363,7 +384,16 @@ pub fn parse_members<T: DeserializeOwned>(
         }
     }
     if faults.is_empty() {
-        faults.push(first);
+        faults = first;
+    } else {
+        // In the order the type reports them (a record's: its members').
+        let rank = |fault: &FieldError| {
+            first
+                .iter()
+                .position(|found| found.field == fault.field)
+                .unwrap_or(first.len())
+        };
+        faults.sort_by_key(rank);
     }
     match serde_path_to_error::deserialize::<_, T>(&Value::Object(merged)) {
         Ok(value) => Ok(Parsed { value, faults }),
@@ -371,9 +401,21 @@ pub fn parse_members<T: DeserializeOwned>(
     }
 }
 
-/// The field at fault in a deserialization error, and the message.
-fn fault(err: serde_path_to_error::Error<serde_json::Error>) -> FieldError {
-    field_error(&err.path().to_string(), &err.into_inner().to_string())
+/// The fields at fault in a deserialization error, with their messages:
+/// every fault a record or list carries (see [`Faults`]), or the one.
+fn faults_of(err: serde_path_to_error::Error<serde_json::Error>) -> Vec<FieldError> {
+    let path = err.path().to_string();
+    let message = err.into_inner().to_string();
+    match Faults::read(&message) {
+        Some(found) => {
+            let base = if path == "." { "" } else { path.as_str() };
+            found
+                .into_iter()
+                .map(|(inner, message)| FieldError::new(faults::join(base, &inner), message))
+                .collect()
+        }
+        None => vec![field_error(&path, &message)],
+    }
 }
 
 /// The field at fault and a message, from a serde error and its path. serde

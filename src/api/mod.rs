@@ -10,7 +10,7 @@ pub mod events;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
-pub mod merge_patch;
+pub mod input;
 pub mod organizations;
 pub mod pagination;
 pub mod participants;
@@ -20,8 +20,6 @@ pub mod problems;
 pub mod resource;
 pub mod roles;
 pub mod routes;
-pub mod validation;
-pub mod values;
 
 use crate::error::{ConflictingRecord, Error, FieldError, Problem};
 use actix_web::{web, HttpRequest};

@@ -1,22 +1,25 @@
 //! `/v1/organizations`: the alliance, its member units, their party
 //! organizations and the bodies around them.
 
-use crate::api::values::{Date, Instant};
-use crate::store::api_keys::Principal;
 use crate::{
     api::{
-        common::{self, ContactDetail, Identifier, OtherName, Reference, Source},
+        common::{self, search_param, MAX_SEARCH_CHARS},
         extract::Query,
+        input::{not_before, Patch, Ref, Target},
         pagination::{fetch_page, page_response},
         preconditions::IfNoneMatch,
         problems::{ListErrors, ReadErrors},
         resource::Resource,
-        validation::{search_param, Validator, MAX_SEARCH_CHARS},
     },
     db::PgPool,
-    error::Error,
+    domain::{
+        ContactDetail, Date, Identifier, Identifiers, Instant, List, Name, Optional, OtherName,
+        Source, Text,
+    },
+    error::{Error, FieldError},
     page_type,
     store::{
+        api_keys::Principal,
         organizations::{
             self as store, OrganizationData, OrganizationFilter, OrganizationKind,
             OrganizationRecord,
@@ -29,6 +32,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::PgConnection;
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -57,17 +61,21 @@ pub struct Organization {
     /// The organization this one belongs to, e.g. the company of a party branch.
     #[schema(required = true)]
     pub parent_id: Option<Uuid>,
-    pub other_names: Vec<OtherName>,
+    #[schema(value_type = Vec<OtherName>)]
+    pub other_names: Value,
     #[schema(required = true)]
     pub founding_date: Option<NaiveDate>,
     #[schema(required = true)]
     pub dissolution_date: Option<NaiveDate>,
     #[schema(required = true)]
     pub description: Option<String>,
-    pub contact_details: Vec<ContactDetail>,
-    pub sources: Vec<Source>,
+    #[schema(value_type = Vec<ContactDetail>)]
+    pub contact_details: Value,
+    #[schema(value_type = Vec<Source>)]
+    pub sources: Value,
     /// External identifiers, e.g. of district systems.
-    pub identifiers: Vec<Identifier>,
+    #[schema(value_type = Vec<Identifier>)]
+    pub identifiers: Value,
     /// Incremented by every change; the ETag is this number in quotes.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -87,13 +95,13 @@ impl TryFrom<OrganizationRecord> for Organization {
             name: r.name,
             kind: r.kind,
             parent_id: r.parent_id,
-            other_names: common::from_json(r.other_names)?,
+            other_names: r.other_names,
             founding_date: r.founding_date,
             dissolution_date: r.dissolution_date,
             description: r.description,
-            contact_details: common::from_json(r.contact_details)?,
-            sources: common::from_json(r.sources)?,
-            identifiers: common::from_json(r.identifiers)?,
+            contact_details: r.contact_details,
+            sources: r.sources,
+            identifiers: r.identifiers,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -102,89 +110,38 @@ impl TryFrom<OrganizationRecord> for Organization {
     }
 }
 
-/// The writable fields of an organization, for create (POST) and full
-/// replace (PUT). Optional fields left out are empty.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "name": "Party Committee of Oujian Network",
-    "kind": "party_committee",
-    "parent_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7c",
-    "other_names": [{"name": "欧简网络党委", "lang": "zh"}]
-}))]
-pub struct OrganizationInput {
-    /// 1–500 characters after trimming.
-    #[schema(
-        min_length = 1,
-        max_length = 500,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u0600-\u0605\u06DD\u070F\u2800\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uFFFE\uFFFF][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*$"
-    )]
-    pub name: String,
-    pub kind: OrganizationKind,
-    /// A live organization (id or `scheme:value`); the tree must stay free
-    /// of cycles.
-    #[serde(default)]
-    pub parent_id: Option<Reference>,
-    #[serde(default)]
-    #[schema(max_items = 100)]
-    pub other_names: Vec<OtherName>,
-    #[serde(default)]
-    pub founding_date: Option<Date>,
-    /// Not before `founding_date`.
-    #[serde(default)]
-    pub dissolution_date: Option<Date>,
-    #[serde(default)]
-    #[schema(
-        max_length = 20000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    pub description: Option<String>,
-    #[serde(default)]
-    #[schema(max_items = 100)]
-    pub contact_details: Vec<ContactDetail>,
-    #[serde(default)]
-    #[schema(max_items = 100)]
-    pub sources: Vec<Source>,
-    /// External identifiers; each (resource, scheme, value) belongs to one
-    /// live record.
-    #[serde(default)]
-    #[schema(max_items = 20)]
-    pub identifiers: Vec<Identifier>,
-}
-
-/// A JSON merge patch (RFC 7396) of an organization: members present are
-/// set, members set to `null` are cleared, absent members stay. (Describes
-/// the body in the OpenAPI document; handlers apply the patch as JSON and
-/// validate the patched whole as an [`OrganizationInput`].)
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"description": "Convened by the Organization Department.", "dissolution_date": null}))]
-pub struct OrganizationPatch {
-    #[schema(
-        nullable = false,
-        min_length = 1,
-        max_length = 500,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u0600-\u0605\u06DD\u070F\u2800\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uFFFE\uFFFF][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*$"
-    )]
-    pub name: Option<String>,
-    #[schema(nullable = false)]
-    pub kind: Option<OrganizationKind>,
-    pub parent_id: Option<Reference>,
-    #[schema(max_items = 100)]
-    pub other_names: Option<Vec<OtherName>>,
-    pub founding_date: Option<Date>,
-    pub dissolution_date: Option<Date>,
-    #[schema(
-        max_length = 20000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    pub description: Option<String>,
-    #[schema(max_items = 100)]
-    pub contact_details: Option<Vec<ContactDetail>>,
-    #[schema(max_items = 100)]
-    pub sources: Option<Vec<Source>>,
-    #[schema(max_items = 20)]
-    pub identifiers: Option<Vec<Identifier>>,
+crate::input! {
+    /// The writable fields of an organization, for create (POST) and full
+    /// replace (PUT). Optional fields left out are empty.
+    #[example = json!({
+        "name": "Party Committee of Oujian Network",
+        "kind": "party_committee",
+        "parent_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7c",
+        "other_names": [{"name": "欧简网络党委", "lang": "zh"}]
+    })]
+    pub struct OrganizationInput => OrganizationData;
+    /// A JSON merge patch (RFC 7396) of an organization: members present are
+    /// set, members set to `null` are cleared, absent members stay.
+    #[example = json!({"description": "Convened by the Organization Department.", "dissolution_date": null})]
+    pub struct OrganizationPatch;
+    {
+        /// 1–500 characters after trimming.
+        name: Name<500>,
+        kind: OrganizationKind,
+        /// A live organization (id or `scheme:value`); the tree must stay free
+        /// of cycles.
+        parent_id: Option<Ref<Organizations>>,
+        other_names: List<OtherName, 100>,
+        founding_date: Option<Date>,
+        /// Not before `founding_date`.
+        dissolution_date: Option<Date>,
+        description: Optional<Text<20000>>,
+        contact_details: List<ContactDetail, 100>,
+        sources: List<Source, 100>,
+        /// External identifiers; each (resource, scheme, value) belongs to one
+        /// live record.
+        identifiers: Identifiers,
+    }
 }
 
 page_type!(
@@ -242,20 +199,29 @@ pub struct ListChildrenParams {
     cursor: Option<String>,
 }
 
+crate::enum_field!(OrganizationKind);
+
 /// Organizations as a [`Resource`].
 pub struct Organizations;
 
+impl Target for Organizations {
+    const TABLE: Table = ORGANIZATIONS;
+}
+
 impl Resource for Organizations {
     type Scope = ();
+    type Key = Uuid;
     type Record = OrganizationRecord;
     type Input = OrganizationInput;
+    type Patch = OrganizationPatch;
     type Data = OrganizationData;
     type Output = Organization;
 
     const TABLE: Option<Table> = Some(ORGANIZATIONS);
-    const REFERENCES: &'static [(&'static str, Table)] = &[("parent_id", ORGANIZATIONS)];
 
-    const PARENT_FIELD: Option<&'static str> = Some("parent_id");
+    fn key(id: Uuid) -> ((), Uuid) {
+        ((), id)
+    }
 
     fn version(record: &OrganizationRecord) -> i64 {
         record.version
@@ -265,58 +231,27 @@ impl Resource for Organizations {
         format!("/v1/organizations/{}", record.id)
     }
 
-    fn input_of(record: &OrganizationRecord) -> Result<OrganizationInput, Error> {
-        let o = Organization::try_from(record.clone())?;
-        Ok(OrganizationInput {
-            name: o.name,
-            kind: o.kind,
-            parent_id: o.parent_id.map(Reference::from),
-            other_names: o.other_names,
-            founding_date: o.founding_date.map(Date),
-            dissolution_date: o.dissolution_date.map(Date),
-            description: o.description,
-            contact_details: o.contact_details,
-            sources: o.sources,
-            identifiers: o.identifiers,
-        })
+    fn data(record: &OrganizationRecord) -> OrganizationData {
+        record.data()
     }
 
-    fn validate((): (), input: OrganizationInput) -> Result<OrganizationData, Error> {
-        let mut v = Validator::default();
-        let name = v.text("name", &input.name, common::MAX_NAME_CHARS);
-        let other_names = common::other_names(&mut v, "other_names", &input.other_names);
-        let description = v.optional_text(
-            "description",
-            input.description.as_deref(),
-            common::MAX_DESCRIPTION_CHARS,
-        );
-        let contact_details =
-            common::contact_details(&mut v, "contact_details", &input.contact_details);
-        let sources = common::sources(&mut v, "sources", &input.sources);
-        let identifiers = common::identifiers(&mut v, "identifiers", &input.identifiers);
-        v.not_before(
-            "dissolution_date",
-            input.dissolution_date,
-            "founding_date",
-            input.founding_date,
-        );
-        v.finish()?;
-        Ok(OrganizationData {
-            name,
-            kind: input.kind,
-            parent_id: input.parent_id.as_ref().map(Reference::id).transpose()?,
-            other_names: common::to_json(other_names)?,
-            founding_date: input.founding_date.map(Into::into),
-            dissolution_date: input.dissolution_date.map(Into::into),
-            description,
-            contact_details: common::to_json(contact_details)?,
-            sources: common::to_json(sources)?,
-            identifiers: common::to_json(identifiers)?,
-        })
+    fn rules(input: &OrganizationInput) -> Vec<FieldError> {
+        not_before(
+            ("dissolution_date", input.dissolution_date),
+            ("founding_date", input.founding_date),
+        )
     }
 
-    fn reparents(input: &OrganizationInput) -> bool {
+    fn identifiers(input: &mut OrganizationInput) -> Option<&mut Identifiers> {
+        Some(&mut input.identifiers)
+    }
+
+    fn moves(input: &OrganizationInput) -> bool {
         input.parent_id.is_some()
+    }
+
+    fn patch_moves(patch: &OrganizationPatch) -> bool {
+        matches!(patch.parent_id, Patch::Set(Some(_)))
     }
 
     fn present(record: OrganizationRecord, _viewer: &Principal) -> Result<Organization, Error> {
@@ -329,6 +264,7 @@ impl Resource for Organizations {
 
     fn create(
         conn: &mut PgConnection,
+        (): (),
         data: &OrganizationData,
     ) -> Result<OrganizationRecord, Error> {
         store::create(conn, data)
@@ -340,7 +276,7 @@ impl Resource for Organizations {
         id: Uuid,
         check: &VersionCheck,
         may_reparent: bool,
-        change: impl FnOnce(&OrganizationRecord) -> Result<OrganizationData, Error>,
+        change: impl FnOnce(&mut PgConnection, &OrganizationRecord) -> Result<OrganizationData, Error>,
     ) -> Result<OrganizationRecord, Error> {
         store::update(conn, id, check, may_reparent, change)
     }
@@ -383,11 +319,7 @@ pub async fn list(
         parent_id: p.parent_id,
         q: search_param("q", p.q, MAX_SEARCH_CHARS)?,
         updated_since: p.updated_since.map(Into::into),
-        identifier: p
-            .identifier
-            .as_deref()
-            .map(|text| common::parse_identifier("identifier", text).map(|i| (i.scheme, i.value)))
-            .transpose()?,
+        identifier: common::identifier_filter("identifier", p.identifier.as_deref())?,
         include_deleted: p.include_deleted.unwrap_or(false),
     };
     let sort = p.sort.unwrap_or_default();
@@ -452,39 +384,21 @@ pub async fn list_children(
     page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
 }
 
-crate::standard_get!(
-    resource = Organizations,
-    output = Organization,
-    tag = "organizations",
-    item = "/v1/organizations/{id}",
-    operation_id = "getOrganization",
-    summary = "Gets an organization.",
-);
-
-crate::standard_handlers!(
+crate::handlers! {
     resource = Organizations,
     input = OrganizationInput,
     patch = OrganizationPatch,
     output = Organization,
     tag = "organizations",
-    collection = "/v1/organizations",
-    item = "/v1/organizations/{id}",
-    by_identifier = "/v1/organizations/by-identifier/{scheme}/{value}",
-    operation_ids = [
-        "createOrganization",
-        "replaceOrganization",
-        "updateOrganization",
-        "deleteOrganization",
-        "upsertOrganizationByIdentifier"
-    ],
-    summaries = [
-        "Creates an organization.",
-        "Replaces an organization (every writable field; omitted optional fields are cleared).",
-        "Changes some fields of an organization (JSON merge patch).",
-        "Deletes an organization (kept as a tombstone); refused while live child organizations, roles or event participants refer to it.",
-        "Creates or replaces the organization carrying an external identifier."
-    ],
-);
+    collection = "/v1/organizations" (),
+    item = "/v1/organizations/{id}" (("id" = Uuid, Path, description = "Record id")),
+    create = ("createOrganization", "Creates an organization.", crate::api::problems::CreateErrors),
+    get = ("getOrganization", "Gets an organization."),
+    replace = ("replaceOrganization", "Replaces an organization (every writable field; omitted optional fields are cleared)."),
+    update = ("updateOrganization", "Changes some fields of an organization (JSON merge patch)."),
+    delete = ("deleteOrganization", "Deletes an organization (kept as a tombstone); refused while live child organizations, roles or event participants refer to it."),
+    upsert = ("/v1/organizations/by-identifier/{scheme}/{value}", "upsertOrganizationByIdentifier", "Creates or replaces the organization carrying an external identifier."),
+}
 
 crate::routes! {
     Read => list,

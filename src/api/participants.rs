@@ -2,27 +2,27 @@
 //! an organization — as organizer, host, speaker, attendee or commenter,
 //! and on whose behalf.
 
-use crate::api::values::Instant;
-use crate::store::api_keys::Principal;
 use crate::{
     api::{
-        common::{self, Reference},
-        extract::{JsonBody, Query},
-        idempotency::{Idempotency, IdempotencyKeyHeader},
-        merge_patch::MergePatch,
+        extract::Query,
+        input::{exactly_one, Ref},
+        organizations::Organizations,
         pagination::{fetch_page, page_response},
-        preconditions::{IfMatch, IfNoneMatch},
-        problems::{CreateErrors, DeleteErrors, ReadErrors, UpdateErrors},
-        resource::{self, Resource},
-        validation::Validator,
+        people::People,
+        preconditions::IfNoneMatch,
+        problems::ReadErrors,
+        resource::Resource,
     },
     db::PgPool,
-    error::Error,
+    domain::{Instant, Optional, Text},
+    error::{Error, FieldError},
     page_type,
     store::{
+        api_keys::Principal,
         events,
-        participants::{self as store, ParticipantData, ParticipantRole, ParticipantRow},
-        refs::{Table, ORGANIZATIONS, PEOPLE},
+        participants::{
+            self as store, ParticipantData, ParticipantRecord, ParticipantRole, ParticipantRow,
+        },
         CreatedSort, VersionCheck,
     },
 };
@@ -30,6 +30,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::pg::PgConnection;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -107,52 +108,32 @@ impl From<ParticipantRow> for Participant {
     }
 }
 
-/// The writable fields of a participant, for create (POST) and full
-/// replace (PUT). Exactly one of `person_id` and `organization_id` must be
-/// given; a member may hold each participant role once per event.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "person_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a80",
-    "role": "speaker",
-    "on_behalf_of_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b"
-}))]
-pub struct ParticipantInput {
-    /// A live person (id or `scheme:value`).
-    #[serde(default)]
-    pub person_id: Option<Reference>,
-    /// A live organization (id or `scheme:value`).
-    #[serde(default)]
-    pub organization_id: Option<Reference>,
-    pub role: ParticipantRole,
-    /// A live organization the participant acts for.
-    #[serde(default)]
-    pub on_behalf_of_id: Option<Reference>,
-    #[serde(default)]
-    #[schema(
-        max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    pub note: Option<String>,
-}
+crate::enum_field!(ParticipantRole);
 
-/// A JSON merge patch (RFC 7396) of a participant. (Describes the body in
-/// the OpenAPI document; the patched whole is validated as a
-/// [`ParticipantInput`].)
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"role": "commenter"}))]
-pub struct ParticipantPatch {
-    pub person_id: Option<Reference>,
-    pub organization_id: Option<Reference>,
-    #[schema(nullable = false)]
-    pub role: Option<ParticipantRole>,
-    pub on_behalf_of_id: Option<Reference>,
-    #[schema(
-        max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    pub note: Option<String>,
+crate::input! {
+    /// The writable fields of a participant, for create (POST) and full
+    /// replace (PUT). Exactly one of `person_id` and `organization_id` must be
+    /// given; a member may hold each participant role once per event.
+    #[example = json!({
+        "person_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a80",
+        "role": "speaker",
+        "on_behalf_of_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b"
+    })]
+    pub struct ParticipantInput => ParticipantData { event_id: Uuid };
+    /// A JSON merge patch (RFC 7396) of a participant: members present are
+    /// set, members set to `null` are cleared, absent members stay.
+    #[example = json!({"role": "commenter"})]
+    pub struct ParticipantPatch;
+    {
+        /// A live person (id or `scheme:value`).
+        person_id: Option<Ref<People>>,
+        /// A live organization (id or `scheme:value`).
+        organization_id: Option<Ref<Organizations>>,
+        role: ParticipantRole,
+        /// A live organization the participant acts for.
+        on_behalf_of_id: Option<Ref<Organizations>>,
+        note: Optional<Text<2000>>,
+    }
 }
 
 page_type!(
@@ -185,16 +166,16 @@ pub struct Participants;
 
 impl Resource for Participants {
     type Scope = Uuid;
+    type Key = (Uuid, Uuid);
     type Record = ParticipantRow;
     type Input = ParticipantInput;
+    type Patch = ParticipantPatch;
     type Data = ParticipantData;
     type Output = Participant;
 
-    const REFERENCES: &'static [(&'static str, Table)] = &[
-        ("person_id", PEOPLE),
-        ("organization_id", ORGANIZATIONS),
-        ("on_behalf_of_id", ORGANIZATIONS),
-    ];
+    fn key((event, id): (Uuid, Uuid)) -> (Uuid, Uuid) {
+        (event, id)
+    }
 
     fn version(row: &ParticipantRow) -> i64 {
         row.record.version
@@ -207,41 +188,15 @@ impl Resource for Participants {
         )
     }
 
-    fn input_of(row: &ParticipantRow) -> Result<ParticipantInput, Error> {
-        let r = &row.record;
-        Ok(ParticipantInput {
-            person_id: r.person_id.map(Reference::from),
-            organization_id: r.organization_id.map(Reference::from),
-            role: r.role,
-            on_behalf_of_id: r.on_behalf_of_id.map(Reference::from),
-            note: r.note.clone(),
-        })
+    fn data(row: &ParticipantRow) -> ParticipantData {
+        row.record.data()
     }
 
-    fn validate(event: Uuid, input: ParticipantInput) -> Result<ParticipantData, Error> {
-        let mut v = Validator::default();
-        v.exactly_one(&[
+    fn rules(input: &ParticipantInput) -> Vec<FieldError> {
+        exactly_one(&[
             ("person_id", input.person_id.is_some()),
             ("organization_id", input.organization_id.is_some()),
-        ]);
-        let note = v.optional_text("note", input.note.as_deref(), common::MAX_NOTE_CHARS);
-        v.finish()?;
-        Ok(ParticipantData {
-            event_id: event,
-            person_id: input.person_id.as_ref().map(Reference::id).transpose()?,
-            organization_id: input
-                .organization_id
-                .as_ref()
-                .map(Reference::id)
-                .transpose()?,
-            role: input.role,
-            on_behalf_of_id: input
-                .on_behalf_of_id
-                .as_ref()
-                .map(Reference::id)
-                .transpose()?,
-            note,
-        })
+        ])
     }
 
     fn present(row: ParticipantRow, _viewer: &Principal) -> Result<Participant, Error> {
@@ -252,7 +207,11 @@ impl Resource for Participants {
         store::find_in(conn, event, id)
     }
 
-    fn create(conn: &mut PgConnection, data: &ParticipantData) -> Result<ParticipantRow, Error> {
+    fn create(
+        conn: &mut PgConnection,
+        _event: Uuid,
+        data: &ParticipantData,
+    ) -> Result<ParticipantRow, Error> {
         store::create(conn, data)
     }
 
@@ -262,17 +221,26 @@ impl Resource for Participants {
         id: Uuid,
         check: &VersionCheck,
         _may_reparent: bool,
-        change: impl FnOnce(&ParticipantRow) -> Result<ParticipantData, Error>,
+        change: impl FnOnce(&mut PgConnection, &ParticipantRow) -> Result<ParticipantData, Error>,
     ) -> Result<ParticipantRow, Error> {
         // The change only reads the writable fields; names are not needed.
-        store::update(conn, event, id, check, |record| {
-            change(&ParticipantRow {
-                record: record.clone(),
-                person_name: None,
-                organization_name: None,
-                on_behalf_of_name: None,
-            })
-        })
+        store::update(
+            conn,
+            event,
+            id,
+            check,
+            |conn, record: &ParticipantRecord| {
+                change(
+                    conn,
+                    &ParticipantRow {
+                        record: record.clone(),
+                        person_name: None,
+                        organization_name: None,
+                        on_behalf_of_name: None,
+                    },
+                )
+            },
+        )
     }
 
     fn delete(
@@ -284,9 +252,6 @@ impl Resource for Participants {
         store::delete(conn, event, id, check)
     }
 }
-
-/// Path of one participant: the event id, then the participant id.
-type ParticipantPath = web::Path<(Uuid, Uuid)>;
 
 /// Lists the participants of an event, oldest first.
 #[utoipa::path(
@@ -335,144 +300,19 @@ pub async fn list(
     page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
 }
 
-/// Adds a participant to an event.
-#[utoipa::path(
-    post,
-    path = "/v1/events/{id}/participants",
+crate::handlers! {
+    resource = Participants,
+    input = ParticipantInput,
+    patch = ParticipantPatch,
+    output = Participant,
     tag = "events",
-    operation_id = "createEventParticipant",
-    params(("id" = Uuid, Path, description = "Event id"), IdempotencyKeyHeader),
-    request_body(content = ParticipantInput, content_type = "application/json"),
-    responses(
-        (status = 201, description = "Created", body = Participant, headers(
-            ("Location" = String, description = "URL of the new participant"),
-            ("ETag" = String, description = "Entity tag of the new version"))),
-        (status = 404, description = "No live event has this id", body = crate::error::Problem,
-            content_type = "application/problem+json"),
-        CreateErrors,
-    )
-)]
-pub async fn create(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    id: web::Path<Uuid>,
-    Idempotency(idempotency): Idempotency,
-    body: JsonBody<ParticipantInput>,
-) -> Result<HttpResponse, Error> {
-    resource::create::<Participants>(&pool, viewer, *id, body.0, idempotency).await
-}
-
-/// Gets a participant of an event.
-#[utoipa::path(
-    get,
-    path = "/v1/events/{id}/participants/{participant_id}",
-    tag = "events",
-    operation_id = "getEventParticipant",
-    params(
-        ("id" = Uuid, Path, description = "Event id"),
-        ("participant_id" = Uuid, Path, description = "Participant id"),
-        IfNoneMatch,
-    ),
-    responses(
-        (status = 200, description = "The participant", body = Participant,
-            headers(("ETag" = String, description = "Entity tag of this version"))),
-        (status = 304, description = "The client's copy (If-None-Match) is current",
-            headers(("ETag" = String, description = "Entity tag of this version"))),
-        ReadErrors,
-    )
-)]
-pub async fn get(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    path: ParticipantPath,
-    if_none_match: IfNoneMatch,
-) -> Result<HttpResponse, Error> {
-    let (event, id) = *path;
-    resource::get::<Participants>(&pool, viewer, event, id, if_none_match).await
-}
-
-/// Replaces a participant (every writable field).
-#[utoipa::path(
-    put,
-    path = "/v1/events/{id}/participants/{participant_id}",
-    tag = "events",
-    operation_id = "replaceEventParticipant",
-    params(
-        ("id" = Uuid, Path, description = "Event id"),
-        ("participant_id" = Uuid, Path, description = "Participant id"),
-        IfMatch,
-    ),
-    request_body(content = ParticipantInput, content_type = "application/json"),
-    responses(
-        (status = 200, description = "Replaced", body = Participant,
-            headers(("ETag" = String, description = "Entity tag of the new version"))),
-        UpdateErrors,
-    )
-)]
-pub async fn replace(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    path: ParticipantPath,
-    IfMatch(check): IfMatch,
-    body: JsonBody<ParticipantInput>,
-) -> Result<HttpResponse, Error> {
-    let (event, id) = *path;
-    resource::replace::<Participants>(&pool, viewer, event, id, check, body.0).await
-}
-
-/// Changes some fields of a participant (JSON merge patch).
-#[utoipa::path(
-    patch,
-    path = "/v1/events/{id}/participants/{participant_id}",
-    tag = "events",
-    operation_id = "updateEventParticipant",
-    params(
-        ("id" = Uuid, Path, description = "Event id"),
-        ("participant_id" = Uuid, Path, description = "Participant id"),
-        IfMatch,
-    ),
-    request_body(content = ParticipantPatch, content_type = "application/merge-patch+json"),
-    responses(
-        (status = 200, description = "Updated (a patch that changes nothing keeps the version)", body = Participant,
-            headers(("ETag" = String, description = "Entity tag of the new version"))),
-        UpdateErrors,
-    )
-)]
-pub async fn update(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    path: ParticipantPath,
-    IfMatch(check): IfMatch,
-    patch: MergePatch,
-) -> Result<HttpResponse, Error> {
-    let (event, id) = *path;
-    resource::patch::<Participants>(&pool, viewer, event, id, check, patch).await
-}
-
-/// Removes a participant from an event (kept as a tombstone).
-#[utoipa::path(
-    delete,
-    path = "/v1/events/{id}/participants/{participant_id}",
-    tag = "events",
-    operation_id = "deleteEventParticipant",
-    params(
-        ("id" = Uuid, Path, description = "Event id"),
-        ("participant_id" = Uuid, Path, description = "Participant id"),
-        IfMatch,
-    ),
-    responses(
-        (status = 204, description = "Deleted"),
-        DeleteErrors,
-    )
-)]
-pub async fn delete(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    path: ParticipantPath,
-    IfMatch(check): IfMatch,
-) -> Result<HttpResponse, Error> {
-    let (event, id) = *path;
-    resource::delete::<Participants>(&pool, viewer, event, id, check).await
+    collection = "/v1/events/{id}/participants" (("id" = Uuid, Path, description = "Event id")),
+    item = "/v1/events/{id}/participants/{participant_id}" (("id" = Uuid, Path, description = "Event id"), ("participant_id" = Uuid, Path, description = "Participant id")),
+    create = ("createEventParticipant", "Adds a participant to an event.", crate::api::problems::CreateInErrors),
+    get = ("getEventParticipant", "Gets a participant of an event."),
+    replace = ("replaceEventParticipant", "Replaces a participant (every writable field)."),
+    update = ("updateEventParticipant", "Changes some fields of a participant (JSON merge patch)."),
+    delete = ("deleteEventParticipant", "Removes a participant from an event (kept as a tombstone)."),
 }
 
 crate::routes! {

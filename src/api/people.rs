@@ -1,22 +1,25 @@
 //! `/v1/people`: officials and members; one person often holds several
 //! posts at once (see `/v1/people/{id}/roles`).
 
-use crate::api::values::{Date, Instant};
-use crate::store::api_keys::{Principal, Scope};
 use crate::{
     api::{
-        common::{self, ContactDetail, Identifier, OtherName, Source},
+        common::{self, search_param, MAX_SEARCH_CHARS},
         extract::Query,
+        input::Target,
         pagination::{fetch_page, page_response},
         preconditions::IfNoneMatch,
         problems::ListErrors,
         resource::Resource,
-        validation::{is_blank_url, search_param, Validator, MAX_SEARCH_CHARS},
     },
     db::PgPool,
+    domain::{
+        ContactDetail, Date, Email, HttpUrl, Identifier, Identifiers, Instant, List, Name,
+        Optional, OtherName, Phone, Source, Text,
+    },
     error::Error,
     page_type,
     store::{
+        api_keys::{Principal, Scope},
         people::{self as store, PersonData, PersonFilter, PersonRecord},
         refs::{Table, PEOPLE},
         NameSort, VersionCheck,
@@ -26,6 +29,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::PgConnection;
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -57,7 +61,8 @@ pub struct Person {
     pub given_name: Option<String>,
     #[schema(required = true)]
     pub family_name: Option<String>,
-    pub other_names: Vec<OtherName>,
+    #[schema(value_type = Vec<OtherName>)]
+    pub other_names: Value,
     #[schema(required = true)]
     pub gender: Option<String>,
     /// Personal data: present only for keys with the `pii` scope.
@@ -76,10 +81,13 @@ pub struct Person {
     pub biography: Option<String>,
     #[schema(required = true)]
     pub image_url: Option<String>,
-    pub contact_details: Vec<ContactDetail>,
-    pub sources: Vec<Source>,
+    #[schema(value_type = Vec<ContactDetail>)]
+    pub contact_details: Value,
+    #[schema(value_type = Vec<Source>)]
+    pub sources: Value,
     /// External identifiers, e.g. of district systems.
-    pub identifiers: Vec<Identifier>,
+    #[schema(value_type = Vec<Identifier>)]
+    pub identifiers: Value,
     /// Incremented by every change; the ETag is this number in quotes.
     /// For keys without the `pii` scope, changes of personal data alone do
     /// not count (here, in `updated_at`, the ETag, the change feed and the
@@ -125,8 +133,6 @@ impl<T: Serialize> Serialize for Pii<T> {
     }
 }
 
-pub use crate::store::people::PII_FIELDS;
-
 impl Person {
     /// The representation of `r` for `viewer` (personal data only with the
     /// `pii` scope).
@@ -137,16 +143,16 @@ impl Person {
             name: r.name,
             given_name: r.given_name,
             family_name: r.family_name,
-            other_names: common::from_json(r.other_names)?,
+            other_names: r.other_names,
             gender: r.gender,
             birth_date: Pii::new(r.birth_date, pii),
             email: Pii::new(r.email, pii),
             phone: Pii::new(r.phone, pii),
             biography: r.biography,
             image_url: r.image_url,
-            contact_details: common::from_json(r.contact_details)?,
-            sources: common::from_json(r.sources)?,
-            identifiers: common::from_json(r.identifiers)?,
+            contact_details: r.contact_details,
+            sources: r.sources,
+            identifiers: r.identifiers,
             version: if pii { r.version } else { r.public_version },
             created_at: r.created_at,
             updated_at: if pii {
@@ -159,144 +165,41 @@ impl Person {
     }
 }
 
-/// The writable fields of a person, for create (POST) and full replace
-/// (PUT). Optional fields left out are empty.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "name": "Jiang Daorong",
-    "other_names": [{"name": "姜道荣", "lang": "zh"}],
-    "biography": "Member of the Standing Committee of the District Party Committee and Director of the Organization Department."
-}))]
-pub struct PersonInput {
-    /// Full name, 1–500 characters after trimming.
-    #[schema(
-        min_length = 1,
-        max_length = 500,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u0600-\u0605\u06DD\u070F\u2800\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uFFFE\uFFFF][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*$"
-    )]
-    pub name: String,
-    #[serde(default)]
-    #[schema(
-        max_length = 500,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    pub given_name: Option<String>,
-    #[serde(default)]
-    #[schema(
-        max_length = 500,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    pub family_name: Option<String>,
-    #[serde(default)]
-    #[schema(max_items = 100)]
-    pub other_names: Vec<OtherName>,
-    #[serde(default)]
-    #[schema(
-        max_length = 50,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    pub gender: Option<String>,
-    #[serde(default)]
-    pub birth_date: Option<Date>,
-    #[serde(default)]
-    #[schema(
-        max_length = 254,
-        pattern = r"^[\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF]*([^@\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF\x00-\x1F\x7F-\x9F\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F]{1,64}@[^@.\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF\x00-\x1F\x7F-\x9F\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F]+(\.[^@.\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF\x00-\x1F\x7F-\x9F\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F]+)+)?[\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF]*$"
-    )]
-    pub email: Option<String>,
-    /// Personal data: writing it needs the `pii` scope.
-    #[serde(default)]
-    #[schema(
-        max_length = 50,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    pub phone: Option<String>,
-    #[serde(default)]
-    #[schema(
-        max_length = 20000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    pub biography: Option<String>,
-    /// Absolute http(s) URL of a portrait (blank means none).
-    #[serde(default)]
-    #[schema(
-        max_length = 2000,
-        pattern = r"^[ \t\r\n]*(https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*\.?(:[0-9]{1,4})?([/?#][!-~]*)?)?[ \t\r\n]*$"
-    )]
-    pub image_url: Option<String>,
-    #[serde(default)]
-    #[schema(max_items = 100)]
-    pub contact_details: Vec<ContactDetail>,
-    #[serde(default)]
-    #[schema(max_items = 100)]
-    pub sources: Vec<Source>,
-    /// External identifiers; each (resource, scheme, value) belongs to one
-    /// live record.
-    #[serde(default)]
-    #[schema(max_items = 20)]
-    pub identifiers: Vec<Identifier>,
-}
-
-/// A JSON merge patch (RFC 7396) of a person: members present are set,
-/// members set to `null` are cleared, absent members stay. (Describes the
-/// body in the OpenAPI document; the patched whole is validated as a
-/// [`PersonInput`].)
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"biography": "Deputy District Chief.", "phone": null}))]
-pub struct PersonPatch {
-    #[schema(
-        nullable = false,
-        min_length = 1,
-        max_length = 500,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u0600-\u0605\u06DD\u070F\u2800\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uFFFE\uFFFF][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*$"
-    )]
-    pub name: Option<String>,
-    #[schema(
-        max_length = 500,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    pub given_name: Option<String>,
-    #[schema(
-        max_length = 500,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    pub family_name: Option<String>,
-    #[schema(max_items = 100)]
-    pub other_names: Option<Vec<OtherName>>,
-    #[schema(
-        max_length = 50,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    pub gender: Option<String>,
-    pub birth_date: Option<Date>,
-    #[schema(
-        max_length = 254,
-        pattern = r"^[\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF]*([^@\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF\x00-\x1F\x7F-\x9F\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F]{1,64}@[^@.\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF\x00-\x1F\x7F-\x9F\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F]+(\.[^@.\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF\x00-\x1F\x7F-\x9F\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F]+)+)?[\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF]*$"
-    )]
-    pub email: Option<String>,
-    #[schema(
-        max_length = 50,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    pub phone: Option<String>,
-    #[schema(
-        max_length = 20000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    pub biography: Option<String>,
-    #[schema(
-        max_length = 2000,
-        pattern = r"^[ \t\r\n]*(https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*\.?(:[0-9]{1,4})?([/?#][!-~]*)?)?[ \t\r\n]*$"
-    )]
-    pub image_url: Option<String>,
-    #[schema(max_items = 100)]
-    pub contact_details: Option<Vec<ContactDetail>>,
-    #[schema(max_items = 100)]
-    pub sources: Option<Vec<Source>>,
-    #[schema(max_items = 20)]
-    pub identifiers: Option<Vec<Identifier>>,
+crate::input! {
+    /// The writable fields of a person, for create (POST) and full replace
+    /// (PUT). Optional fields left out are empty.
+    #[example = json!({
+        "name": "Jiang Daorong",
+        "other_names": [{"name": "姜道荣", "lang": "zh"}],
+        "biography": "Member of the Standing Committee of the District Party Committee and Director of the Organization Department."
+    })]
+    pub struct PersonInput => PersonData;
+    /// A JSON merge patch (RFC 7396) of a person: members present are set,
+    /// members set to `null` are cleared, absent members stay.
+    #[example = json!({"biography": "Deputy District Chief.", "phone": null})]
+    pub struct PersonPatch;
+    {
+        /// Full name, 1–500 characters after trimming.
+        name: Name<500>,
+        given_name: Optional<Text<500>>,
+        family_name: Optional<Text<500>>,
+        other_names: List<OtherName, 100>,
+        gender: Optional<Text<50>>,
+        /// Personal data: writing it needs the `pii` scope.
+        birth_date: Option<Date>,
+        /// Personal data: writing it needs the `pii` scope.
+        email: Optional<Email>,
+        /// Personal data: writing it needs the `pii` scope.
+        phone: Optional<Phone>,
+        biography: Optional<Text<20000>>,
+        /// Absolute http(s) URL of a portrait (blank means none).
+        image_url: Optional<HttpUrl>,
+        contact_details: List<ContactDetail, 100>,
+        sources: List<Source, 100>,
+        /// External identifiers; each (resource, scheme, value) belongs to one
+        /// live record.
+        identifiers: Identifiers,
+    }
 }
 
 page_type!(
@@ -343,48 +246,27 @@ pub struct ListPeopleParams {
 /// People as a [`Resource`].
 pub struct People;
 
+impl Target for People {
+    const TABLE: Table = PEOPLE;
+}
+
 impl Resource for People {
     type Scope = ();
+    type Key = Uuid;
     type Record = PersonRecord;
     type Input = PersonInput;
+    type Patch = PersonPatch;
     type Data = PersonData;
     type Output = Person;
 
     const TABLE: Option<Table> = Some(PEOPLE);
-    const REFERENCES: &'static [(&'static str, Table)] = &[];
+
+    fn key(id: Uuid) -> ((), Uuid) {
+        ((), id)
+    }
 
     fn version(record: &PersonRecord) -> i64 {
         record.version
-    }
-
-    fn location(record: &PersonRecord) -> String {
-        format!("/v1/people/{}", record.id)
-    }
-
-    fn input_of(r: &PersonRecord) -> Result<PersonInput, Error> {
-        Ok(PersonInput {
-            name: r.name.clone(),
-            given_name: r.given_name.clone(),
-            family_name: r.family_name.clone(),
-            other_names: common::from_json(r.other_names.clone())?,
-            gender: r.gender.clone(),
-            birth_date: r.birth_date.map(Date),
-            email: r.email.clone(),
-            phone: r.phone.clone(),
-            biography: r.biography.clone(),
-            image_url: r.image_url.clone(),
-            contact_details: common::from_json(r.contact_details.clone())?,
-            sources: common::from_json(r.sources.clone())?,
-            identifiers: common::from_json(r.identifiers.clone())?,
-        })
-    }
-
-    fn hidden_fields(viewer: &Principal) -> &'static [&'static str] {
-        if viewer.has(Scope::Pii) {
-            &[]
-        } else {
-            PII_FIELDS
-        }
     }
 
     fn visible_version(record: &PersonRecord, viewer: &Principal) -> i64 {
@@ -395,53 +277,34 @@ impl Resource for People {
         }
     }
 
-    fn validate((): (), input: PersonInput) -> Result<PersonData, Error> {
-        let mut v = Validator::default();
-        let name = v.text("name", &input.name, common::MAX_NAME_CHARS);
-        let given_name = v.optional_text(
-            "given_name",
-            input.given_name.as_deref(),
-            common::MAX_NAME_CHARS,
-        );
-        let family_name = v.optional_text(
-            "family_name",
-            input.family_name.as_deref(),
-            common::MAX_NAME_CHARS,
-        );
-        let other_names = common::other_names(&mut v, "other_names", &input.other_names);
-        let gender = v.optional_text("gender", input.gender.as_deref(), 50);
-        let email = v.optional_email("email", input.email.as_deref());
-        let phone = v.optional_text("phone", input.phone.as_deref(), 50);
-        let biography = v.optional_text(
-            "biography",
-            input.biography.as_deref(),
-            common::MAX_DESCRIPTION_CHARS,
-        );
-        let image_url = input
-            .image_url
-            .as_deref()
-            .filter(|u| !is_blank_url(u))
-            .map(|u| v.http_url("image_url", u));
-        let contact_details =
-            common::contact_details(&mut v, "contact_details", &input.contact_details);
-        let sources = common::sources(&mut v, "sources", &input.sources);
-        let identifiers = common::identifiers(&mut v, "identifiers", &input.identifiers);
-        v.finish()?;
-        Ok(PersonData {
-            name,
-            given_name,
-            family_name,
-            other_names: common::to_json(other_names)?,
-            gender,
-            birth_date: input.birth_date.map(Into::into),
-            email,
-            phone,
-            biography,
-            image_url,
-            contact_details: common::to_json(contact_details)?,
-            sources: common::to_json(sources)?,
-            identifiers: common::to_json(identifiers)?,
-        })
+    fn location(record: &PersonRecord) -> String {
+        format!("/v1/people/{}", record.id)
+    }
+
+    fn data(record: &PersonRecord) -> PersonData {
+        record.data()
+    }
+
+    fn identifiers(input: &mut PersonInput) -> Option<&mut Identifiers> {
+        Some(&mut input.identifiers)
+    }
+
+    fn hides(viewer: &Principal) -> bool {
+        !viewer.has(Scope::Pii)
+    }
+
+    fn sets_hidden(input: &PersonInput) -> bool {
+        input.birth_date.is_some() || input.email.0.is_some() || input.phone.0.is_some()
+    }
+
+    fn patch_names_hidden(patch: &PersonPatch) -> bool {
+        patch.birth_date.is_named() || patch.email.is_named() || patch.phone.is_named()
+    }
+
+    fn keep_hidden(data: &mut PersonData, current: &PersonRecord) {
+        data.birth_date = current.birth_date;
+        data.email.clone_from(&current.email);
+        data.phone.clone_from(&current.phone);
     }
 
     fn present(record: PersonRecord, viewer: &Principal) -> Result<Person, Error> {
@@ -452,7 +315,7 @@ impl Resource for People {
         store::find(conn, id)
     }
 
-    fn create(conn: &mut PgConnection, data: &PersonData) -> Result<PersonRecord, Error> {
+    fn create(conn: &mut PgConnection, (): (), data: &PersonData) -> Result<PersonRecord, Error> {
         store::create(conn, data)
     }
 
@@ -462,7 +325,7 @@ impl Resource for People {
         id: Uuid,
         check: &VersionCheck,
         _may_reparent: bool,
-        change: impl FnOnce(&PersonRecord) -> Result<PersonData, Error>,
+        change: impl FnOnce(&mut PgConnection, &PersonRecord) -> Result<PersonData, Error>,
     ) -> Result<PersonRecord, Error> {
         store::update(conn, id, check, change)
     }
@@ -507,11 +370,7 @@ pub async fn list(
         active_on: p.active_on.map(Into::into),
         updated_since: p.updated_since.map(Into::into),
         with_pii: viewer.has(Scope::Pii),
-        identifier: p
-            .identifier
-            .as_deref()
-            .map(|text| common::parse_identifier("identifier", text).map(|i| (i.scheme, i.value)))
-            .transpose()?,
+        identifier: common::identifier_filter("identifier", p.identifier.as_deref())?,
         include_deleted: p.include_deleted.unwrap_or(false),
     };
     let sort = p.sort.unwrap_or_default();
@@ -529,39 +388,21 @@ pub async fn list(
     page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
 }
 
-crate::standard_get!(
-    resource = People,
-    output = Person,
-    tag = "people",
-    item = "/v1/people/{id}",
-    operation_id = "getPerson",
-    summary = "Gets a person.",
-);
-
-crate::standard_handlers!(
+crate::handlers! {
     resource = People,
     input = PersonInput,
     patch = PersonPatch,
     output = Person,
     tag = "people",
-    collection = "/v1/people",
-    item = "/v1/people/{id}",
-    by_identifier = "/v1/people/by-identifier/{scheme}/{value}",
-    operation_ids = [
-        "createPerson",
-        "replacePerson",
-        "updatePerson",
-        "deletePerson",
-        "upsertPersonByIdentifier"
-    ],
-    summaries = [
-        "Creates a person.",
-        "Replaces a person (every writable field; omitted optional fields are cleared, personal data only with the pii scope).",
-        "Changes some fields of a person (JSON merge patch).",
-        "Deletes a person (kept as a tombstone); refused while live roles or event participants refer to them.",
-        "Creates or replaces the person carrying an external identifier."
-    ],
-);
+    collection = "/v1/people" (),
+    item = "/v1/people/{id}" (("id" = Uuid, Path, description = "Record id")),
+    create = ("createPerson", "Creates a person.", crate::api::problems::CreateErrors),
+    get = ("getPerson", "Gets a person."),
+    replace = ("replacePerson", "Replaces a person (every writable field; omitted optional fields are cleared, personal data only with the pii scope)."),
+    update = ("updatePerson", "Changes some fields of a person (JSON merge patch)."),
+    delete = ("deletePerson", "Deletes a person (kept as a tombstone); refused while live roles or event participants refer to them."),
+    upsert = ("/v1/people/by-identifier/{scheme}/{value}", "upsertPersonByIdentifier", "Creates or replaces the person carrying an external identifier."),
+}
 
 crate::routes! {
     Read => list,

@@ -47,6 +47,7 @@ const BAD_REQUEST: (&str, &str) = (
     "Malformed JSON, or an invalid path segment, query parameter or header; `errors` names it",
 );
 const NOT_FOUND: (&str, &str) = ("404", "No live record has this id");
+const PARENT_NOT_FOUND: (&str, &str) = ("404", "No live record has the id in the path");
 const CONFLICT: (&str, &str) = (
     "409",
     "The change conflicts with other records; `conflicts` names them",
@@ -94,6 +95,10 @@ error_set!(
 error_set!(
     /// Errors of creating a record.
     CreateErrors: [BAD_REQUEST, CONFLICT, TOO_LARGE, MEDIA_TYPE, INVALID, INTERNAL]
+);
+error_set!(
+    /// Errors of creating a record inside another (which must be live).
+    CreateInErrors: [BAD_REQUEST, PARENT_NOT_FOUND, CONFLICT, TOO_LARGE, MEDIA_TYPE, INVALID, INTERNAL]
 );
 error_set!(
     /// Errors of changing a record (PUT, PATCH).

@@ -1,45 +1,59 @@
 //! The shape every resource of the register shares — create (POST, with
 //! `Idempotency-Key`), read (GET with `If-None-Match`), replace (PUT) and
 //! change (PATCH, a JSON merge patch) under `If-Match`, upsert by external
-//! identifier, soft delete — written once, generic over [`Resource`]. Each
-//! resource module implements the trait and keeps thin, annotated handlers
-//! that call these functions.
+//! identifier, soft delete — written once, generic over [`Resource`], with
+//! their handlers ([`handlers!`](crate::handlers)).
+//!
+//! Every body is parsed into its typed input and checked by the resource's
+//! rules before a connection is taken; inside the transaction only what
+//! needs the database remains: references resolve in the store, and a
+//! patch applies to the current record.
 
 use crate::{
     api::{
         extract::Parsed,
         idempotency::{self, IdempotencyKey},
-        merge_patch::MergePatch,
+        input::{Input, Refs},
         preconditions::{etag, IfNoneMatch},
     },
     db::{self, PgPool},
+    domain::{Identifier, Identifiers, Parse},
     error::{Error, FieldError},
     store::{
         api_keys::Principal,
         idempotency::{self as remembered, StoredResponse},
-        identifiers::{self, Identifier},
+        identifiers,
         refs::Table,
         VersionCheck,
     },
 };
-use actix_web::{http::header, HttpResponse};
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest, HttpResponse};
 use diesel::pg::PgConnection;
 use serde::{de::DeserializeOwned, Serialize};
-use serde_json::{Map, Value};
+use std::future::{ready, Ready};
 use uuid::Uuid;
 
-/// A resource of the register: how its records are validated, presented
-/// and stored.
+/// A resource of the register: its input, its rules, how its records are
+/// presented and stored.
 pub trait Resource: 'static {
-    /// What records are scoped by: `()` for top-level resources, the event
-    /// id for event participants.
-    type Scope: Copy + Send + 'static;
+    /// What records are scoped by, as the collection's path gives it: `()`
+    /// for top-level resources, the event id for event participants.
+    type Scope: DeserializeOwned + Copy + Send + 'static;
+    /// The item's path parameters: the record's id, after the scope's.
+    type Key: DeserializeOwned + 'static;
     /// A stored record.
     type Record: Send + 'static;
     /// The writable fields, as clients send them (POST, PUT; the base a
     /// merge patch applies to).
-    type Input: Serialize + DeserializeOwned + Clone + Send + 'static;
-    /// Validated content, ready to store.
+    type Input: Input<Data = Self::Data, Patch = Self::Patch, Scope = Self::Scope>
+        + Serialize
+        + DeserializeOwned
+        + utoipa::ToSchema
+        + Send
+        + 'static;
+    /// A merge patch of the input.
+    type Patch: DeserializeOwned + utoipa::ToSchema + Send + 'static;
+    /// The content to store.
     type Data: Send + 'static;
     /// The representation clients get.
     type Output: Serialize;
@@ -47,13 +61,9 @@ pub trait Resource: 'static {
     /// The table, when records carry external identifiers (and can be
     /// upserted by one).
     const TABLE: Option<Table> = None;
-    /// Input fields that refer to other records, each with the table it
-    /// refers to: they take an id or a `scheme:value` identifier.
-    const REFERENCES: &'static [(&'static str, Table)] = &[];
-    /// The merge-patch member that moves a record within its tree, if the
-    /// resource forms one (such changes take the tree lock first).
-    const PARENT_FIELD: Option<&'static str> = None;
 
+    /// The scope and id an item path names.
+    fn key(key: Self::Key) -> (Self::Scope, Uuid);
     fn version(record: &Self::Record) -> i64;
     /// The version `viewer` sees (and names in `If-Match`): for viewers
     /// with hidden fields, one that changes to those fields do not move.
@@ -62,33 +72,63 @@ pub trait Resource: 'static {
     }
     /// The URL path of `record`.
     fn location(record: &Self::Record) -> String;
-    /// The input that would recreate `record`.
-    fn input_of(record: &Self::Record) -> Result<Self::Input, Error>;
-    /// Validates and normalizes input (422 naming every invalid field).
-    /// References are resolved to ids by then.
-    fn validate(scope: Self::Scope, input: Self::Input) -> Result<Self::Data, Error>;
-    /// Whether storing `input` may move the record within its tree.
-    fn reparents(_input: &Self::Input) -> bool {
+    /// The stored content of `record`.
+    fn data(record: &Self::Record) -> Self::Data;
+    /// The rules across fields (422 naming each field at fault), checked
+    /// before the input is stored.
+    fn rules(_input: &Self::Input) -> Vec<FieldError> {
+        Vec::new()
+    }
+    /// The rules only the stored content can be checked by (references
+    /// resolved).
+    fn data_rules(_data: &Self::Data) -> Vec<FieldError> {
+        Vec::new()
+    }
+    /// The input's external identifiers, for resources with [`Self::TABLE`].
+    fn identifiers(_input: &mut Self::Input) -> Option<&mut Identifiers> {
+        None
+    }
+    /// Whether storing `input` may move the record within its tree (such
+    /// writes take the tree lock first).
+    fn moves(_input: &Self::Input) -> bool {
         false
     }
-    /// Input fields `viewer` may neither see nor write (personal data
-    /// without the `pii` scope). Writes naming them are refused (403);
-    /// a PUT keeps their current values.
-    fn hidden_fields(_viewer: &Principal) -> &'static [&'static str] {
-        &[]
+    /// Whether `patch` may move the record within its tree.
+    fn patch_moves(_patch: &Self::Patch) -> bool {
+        false
     }
+    /// Whether `viewer` may neither see nor write some fields (personal
+    /// data without the `pii` scope).
+    fn hides(_viewer: &Principal) -> bool {
+        false
+    }
+    /// Whether `input` sets a field that [`Self::hides`] hides.
+    fn sets_hidden(_input: &Self::Input) -> bool {
+        false
+    }
+    /// Whether `patch` names a field that [`Self::hides`] hides.
+    fn patch_names_hidden(_patch: &Self::Patch) -> bool {
+        false
+    }
+    /// `data` with the hidden fields' values of `current` (a PUT by a
+    /// viewer who cannot see them keeps them).
+    fn keep_hidden(_data: &mut Self::Data, _current: &Self::Record) {}
     /// The representation of `record` for `viewer`.
     fn present(record: Self::Record, viewer: &Principal) -> Result<Self::Output, Error>;
 
     fn find(conn: &mut PgConnection, scope: Self::Scope, id: Uuid) -> Result<Self::Record, Error>;
-    fn create(conn: &mut PgConnection, data: &Self::Data) -> Result<Self::Record, Error>;
+    fn create(
+        conn: &mut PgConnection,
+        scope: Self::Scope,
+        data: &Self::Data,
+    ) -> Result<Self::Record, Error>;
     fn update(
         conn: &mut PgConnection,
         scope: Self::Scope,
         id: Uuid,
         check: &VersionCheck,
         may_reparent: bool,
-        change: impl FnOnce(&Self::Record) -> Result<Self::Data, Error>,
+        change: impl FnOnce(&mut PgConnection, &Self::Record) -> Result<Self::Data, Error>,
     ) -> Result<Self::Record, Error>;
     fn delete(
         conn: &mut PgConnection,
@@ -96,6 +136,35 @@ pub trait Resource: 'static {
         id: Uuid,
         check: &VersionCheck,
     ) -> Result<(), Error>;
+}
+
+/// The record an item path names: its scope and id.
+pub struct Item<R: Resource>(pub R::Scope, pub Uuid);
+
+impl<R: Resource> FromRequest for Item<R> {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let key = web::Path::<R::Key>::from_request(req, payload).into_inner();
+        ready(key.map(|key| {
+            let (scope, id) = R::key(key.into_inner());
+            Self(scope, id)
+        }))
+    }
+}
+
+/// The scope a collection path names.
+pub struct InScope<R: Resource>(pub R::Scope);
+
+impl<R: Resource> FromRequest for InScope<R> {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let scope = web::Path::<R::Scope>::from_request(req, payload).into_inner();
+        ready(scope.map(|scope| Self(scope.into_inner())))
+    }
 }
 
 /// `record` as a response with its ETag; clients revalidate, shared caches
@@ -131,80 +200,43 @@ fn stored<R: Resource>(
     })
 }
 
-/// Refuses (403) input that sets a field hidden from `viewer`.
-fn refuse_hidden<R: Resource>(viewer: &Principal, input: &Value) -> Result<(), Error> {
-    match R::hidden_fields(viewer)
-        .iter()
-        .find(|field| input.get(**field).is_some_and(|value| !value.is_null()))
-    {
-        Some(_) => Err(Error::Forbidden { scope: "pii" }),
-        None => Ok(()),
-    }
-}
-
-/// `input` with the fields hidden from `viewer` taken from `current`.
-fn keep_hidden<R: Resource>(
-    viewer: &Principal,
-    input: &R::Input,
-    current: &R::Record,
-) -> Result<R::Input, Error> {
-    let hidden = R::hidden_fields(viewer);
-    if hidden.is_empty() {
-        return Ok(input.clone());
-    }
-    let mut value = serde_json::to_value(input).map_err(Error::internal)?;
-    let stored = serde_json::to_value(R::input_of(current)?).map_err(Error::internal)?;
-    for field in hidden {
-        value[*field] = stored.get(*field).cloned().unwrap_or(Value::Null);
-    }
-    serde_json::from_value(value).map_err(Error::internal)
-}
-
-/// Replaces `scheme:value` references among the members of `doc` with the
-/// ids of the live records carrying those identifiers (422 naming every
-/// reference that matches none).
-fn resolve_members<R: Resource>(
-    conn: &mut PgConnection,
-    doc: &mut Map<String, Value>,
-) -> Result<(), Error> {
-    let mut errors = Vec::new();
-    for (field, table) in R::REFERENCES {
-        let Some(Value::String(text)) = doc.get(*field) else {
-            continue;
-        };
-        if Uuid::parse_str(text).is_ok() {
-            continue;
-        }
-        let Some((scheme, value)) = text.split_once(':') else {
-            continue;
-        };
-        match identifiers::owner(conn, *table, scheme, value)? {
-            Some(id) => {
-                doc.insert((*field).to_owned(), Value::String(id.to_string()));
-            }
-            None => errors.push(FieldError::new(
-                *field,
-                format!("no {} has identifier {text}", table.entity),
-            )),
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
+/// Refuses (403) a write by a viewer who `hides` fields that `touches`
+/// one.
+fn refuse_hidden(hides: bool, touches: bool) -> Result<(), Error> {
+    if hides && touches {
+        Err(Error::Forbidden { scope: "pii" })
     } else {
-        Err(Error::Validation(errors))
+        Ok(())
     }
 }
 
-/// `input` with its references resolved to ids.
-fn resolve<R: Resource>(conn: &mut PgConnection, input: R::Input) -> Result<R::Input, Error> {
-    if R::REFERENCES.is_empty() {
-        return Ok(input);
+/// The body's input, checked by the resource's rules: a 422 naming every
+/// field at fault, the rules' findings with the faults of parsing.
+fn checked<R: Resource>(input: Parsed<R::Input>) -> Result<R::Input, Error> {
+    input.check(|input| {
+        let faults = R::rules(&input);
+        if faults.is_empty() {
+            Ok(input)
+        } else {
+            Err(Error::Validation(faults))
+        }
+    })
+}
+
+/// The content `input` becomes: references resolved, then the rules of
+/// the stored content.
+fn to_data<R: Resource>(
+    conn: &mut PgConnection,
+    scope: R::Scope,
+    input: R::Input,
+) -> Result<R::Data, Error> {
+    let data = Refs::resolve(conn, |refs| input.into_data(scope, refs))?;
+    let faults = R::data_rules(&data);
+    if faults.is_empty() {
+        Ok(data)
+    } else {
+        Err(Error::Validation(faults))
     }
-    let Value::Object(mut doc) = serde_json::to_value(input).map_err(Error::internal)? else {
-        return Err(Error::internal("input is not an object"));
-    };
-    resolve_members::<R>(conn, &mut doc)?;
-    serde_json::from_value(Value::Object(doc)).map_err(Error::internal)
 }
 
 /// `check` (from `If-Match`, in the versions `viewer` sees) as a check of
@@ -222,7 +254,7 @@ fn stored_check<R: Resource>(
     let VersionCheck::OneOf(expected) = &check else {
         return Ok(check);
     };
-    if R::hidden_fields(viewer).is_empty() {
+    if !R::hides(viewer) {
         return Ok(check);
     }
     let current = R::find(conn, scope, id)?;
@@ -240,11 +272,9 @@ fn stored_check<R: Resource>(
 /// version only to viewers who see stored versions.
 fn seen_by<R: Resource>(err: Error, viewer: &Principal) -> Error {
     match err {
-        Error::PreconditionFailed { .. } if !R::hidden_fields(viewer).is_empty() => {
-            Error::PreconditionFailed {
-                current_version: None,
-            }
-        }
+        Error::PreconditionFailed { .. } if R::hides(viewer) => Error::PreconditionFailed {
+            current_version: None,
+        },
         other => other,
     }
 }
@@ -258,11 +288,11 @@ pub async fn create<R: Resource>(
     input: Parsed<R::Input>,
     idempotency: Option<IdempotencyKey>,
 ) -> Result<HttpResponse, Error> {
-    let input_value = serde_json::to_value(input.peek()).map_err(Error::internal)?;
-    refuse_hidden::<R>(&viewer, &input_value)?;
+    refuse_hidden(R::hides(&viewer), R::sets_hidden(input.peek()))?;
+    let input = checked::<R>(input)?;
     let remember = match &idempotency {
         Some(key) => {
-            let hash = key.request_hash(&input_value)?;
+            let hash = key.request_hash(&input)?;
             if let Some(response) = replay(pool, &viewer, key, &hash).await? {
                 return Ok(response);
             }
@@ -271,9 +301,10 @@ pub async fn create<R: Resource>(
         None => None,
     };
     let author = viewer.clone();
+    let hash = remember.as_ref().map(|(_, hash)| hash.clone());
     let outcome = db::transaction(pool, Some(viewer.key_id), move |conn| {
-        let data = input.check(|input| R::validate(scope, resolve::<R>(conn, input)?))?;
-        let record = R::create(conn, &data)?;
+        let data = to_data::<R>(conn, scope, input)?;
+        let record = R::create(conn, scope, &data)?;
         let response = stored::<R>(201, record, &author, true)?;
         if let Some((key, hash)) = &remember {
             remembered::remember(conn, author.key_id, &key.key, key.ttl, hash, &response)?;
@@ -281,17 +312,14 @@ pub async fn create<R: Resource>(
         Ok(response)
     })
     .await;
-    match (outcome, &idempotency) {
-        (Ok(response), _) => idempotency::to_http(&response, false),
+    match (outcome, &idempotency, hash) {
+        (Ok(response), _, _) => idempotency::to_http(&response, false),
         // A concurrent request with the same key may have won: replay it.
-        (Err(err), Some(key)) => {
-            let hash = key.request_hash(&input_value)?;
-            match replay(pool, &viewer, key, &hash).await? {
-                Some(response) => Ok(response),
-                None => Err(err),
-            }
-        }
-        (Err(err), None) => Err(err),
+        (Err(err), Some(key), Some(hash)) => match replay(pool, &viewer, key, &hash).await? {
+            Some(response) => Ok(response),
+            None => Err(err),
+        },
+        (Err(err), _, _) => Err(err),
     }
 }
 
@@ -321,8 +349,7 @@ async fn replay(
 pub async fn get<R: Resource>(
     pool: &PgPool,
     viewer: Principal,
-    scope: R::Scope,
-    id: Uuid,
+    Item(scope, id): Item<R>,
     if_none_match: IfNoneMatch,
 ) -> Result<HttpResponse, Error> {
     let record = db::run(pool, move |conn| R::find(conn, scope, id)).await?;
@@ -335,30 +362,42 @@ pub async fn get<R: Resource>(
     idempotency::to_http(&stored::<R>(200, record, &viewer, false)?, false)
 }
 
+/// Writes `input` over record `id` (checked against its version by
+/// `check`), keeping the fields hidden from `author`.
+fn overwrite<R: Resource>(
+    conn: &mut PgConnection,
+    author: &Principal,
+    (scope, id): (R::Scope, Uuid),
+    check: VersionCheck,
+    input: R::Input,
+) -> Result<R::Record, Error> {
+    let check = stored_check::<R>(conn, scope, id, check, author)?;
+    let may_move = R::moves(&input);
+    let hides = R::hides(author);
+    R::update(conn, scope, id, &check, may_move, |conn, current| {
+        let mut data = to_data::<R>(conn, scope, input)?;
+        if hides {
+            R::keep_hidden(&mut data, current);
+        }
+        Ok(data)
+    })
+    .map_err(|err| seen_by::<R>(err, author))
+}
+
 /// PUT: replaces every writable field (omitted optional ones are cleared,
 /// except those hidden from the writer, which keep their values).
 pub async fn replace<R: Resource>(
     pool: &PgPool,
     viewer: Principal,
-    scope: R::Scope,
-    id: Uuid,
+    Item(scope, id): Item<R>,
     check: VersionCheck,
     input: Parsed<R::Input>,
 ) -> Result<HttpResponse, Error> {
-    refuse_hidden::<R>(
-        &viewer,
-        &serde_json::to_value(input.peek()).map_err(Error::internal)?,
-    )?;
-    let may_reparent = R::reparents(input.peek());
-    let author = viewer.clone();
+    refuse_hidden(R::hides(&viewer), R::sets_hidden(input.peek()))?;
+    let input = checked::<R>(input)?;
     let response = db::transaction(pool, Some(viewer.key_id), move |conn| {
-        let input = input.try_map(|input| resolve::<R>(conn, input))?;
-        let check = stored_check::<R>(conn, scope, id, check, &author)?;
-        let record = R::update(conn, scope, id, &check, may_reparent, |current| {
-            input.check(|input| R::validate(scope, keep_hidden::<R>(&author, &input, current)?))
-        })
-        .map_err(|err| seen_by::<R>(err, &author))?;
-        stored::<R>(200, record, &author, false)
+        let record = overwrite::<R>(conn, &viewer, (scope, id), check, input)?;
+        stored::<R>(200, record, &viewer, false)
     })
     .await?;
     idempotency::to_http(&response, false)
@@ -378,36 +417,20 @@ pub async fn upsert<R: Resource<Scope = ()>>(
     input: Parsed<R::Input>,
 ) -> Result<HttpResponse, Error> {
     let table = R::TABLE.ok_or_else(|| Error::internal("resource without identifiers"))?;
-    let Value::Object(mut doc) = serde_json::to_value(input.peek()).map_err(Error::internal)?
-    else {
-        return Err(Error::internal("input is not an object"));
-    };
-    refuse_hidden::<R>(&viewer, &Value::Object(doc.clone()))?;
-    let listed = doc
-        .entry("identifiers")
-        .or_insert_with(|| Value::Array(Vec::new()));
-    let carried = serde_json::to_value(&identifier).map_err(Error::internal)?;
-    if let Value::Array(list) = listed {
-        if !list.contains(&carried) {
-            list.push(carried);
-        }
+    refuse_hidden(R::hides(&viewer), R::sets_hidden(input.peek()))?;
+    let mut input = checked::<R>(input)?;
+    let listed = R::identifiers(&mut input)
+        .ok_or_else(|| Error::internal("resource without identifiers"))?;
+    if !listed.0.contains(&identifier) {
+        listed.0.push(identifier.clone());
     }
-    let input =
-        input.try_map(|_| serde_json::from_value(Value::Object(doc)).map_err(Error::internal))?;
-    let may_reparent = R::reparents(input.peek());
-    let author = viewer.clone();
     let response = db::transaction(pool, Some(viewer.key_id), move |conn| {
-        identifiers::lock(conn, table, &identifier.scheme, &identifier.value)?;
-        let input = input.try_map(|input| resolve::<R>(conn, input))?;
-        match identifiers::owner(conn, table, &identifier.scheme, &identifier.value)? {
+        let (scheme, value) = (identifier.scheme.as_str(), identifier.value.as_str());
+        identifiers::lock(conn, table, scheme, value)?;
+        match identifiers::owner(conn, table, scheme, value)? {
             Some(id) => {
-                let check = stored_check::<R>(conn, (), id, check, &author)?;
-                let record = R::update(conn, (), id, &check, may_reparent, |current| {
-                    input
-                        .check(|input| R::validate((), keep_hidden::<R>(&author, &input, current)?))
-                })
-                .map_err(|err| seen_by::<R>(err, &author))?;
-                stored::<R>(200, record, &author, false)
+                let record = overwrite::<R>(conn, &viewer, ((), id), check, input)?;
+                stored::<R>(200, record, &viewer, false)
             }
             None => {
                 // `If-Match` (a version, or `*`) needs a current record.
@@ -416,8 +439,9 @@ pub async fn upsert<R: Resource<Scope = ()>>(
                         current_version: None,
                     });
                 }
-                let record = R::create(conn, &input.check(|input| R::validate((), input))?)?;
-                stored::<R>(201, record, &author, true)
+                let data = to_data::<R>(conn, (), input)?;
+                let record = R::create(conn, (), &data)?;
+                stored::<R>(201, record, &viewer, true)
             }
         }
     })
@@ -426,33 +450,30 @@ pub async fn upsert<R: Resource<Scope = ()>>(
 }
 
 /// PATCH: applies a JSON merge patch to the current record; the result is
-/// validated as a whole. A patch that changes nothing keeps the version.
+/// checked as a whole. A patch that changes nothing keeps the version.
 pub async fn patch<R: Resource>(
     pool: &PgPool,
     viewer: Principal,
-    scope: R::Scope,
-    id: Uuid,
+    Item(scope, id): Item<R>,
     check: VersionCheck,
-    mut patch: MergePatch,
+    patch: Parsed<R::Patch>,
 ) -> Result<HttpResponse, Error> {
-    if R::hidden_fields(&viewer)
-        .iter()
-        .any(|field| patch.names(field))
-    {
-        return Err(Error::Forbidden { scope: "pii" });
-    }
-    let may_reparent = R::PARENT_FIELD.is_some_and(|field| patch.sets(field));
-    let author = viewer.clone();
+    refuse_hidden(R::hides(&viewer), R::patch_names_hidden(patch.peek()))?;
+    let patch = patch.check(Ok)?;
+    let may_move = R::patch_moves(&patch);
     let response = db::transaction(pool, Some(viewer.key_id), move |conn| {
-        resolve_members::<R>(conn, patch.members_mut())?;
-        let check = stored_check::<R>(conn, scope, id, check, &author)?;
-        let record = R::update(conn, scope, id, &check, may_reparent, |current| {
-            patch
-                .apply(&R::input_of(current)?)?
-                .check(|input| R::validate(scope, input))
+        let check = stored_check::<R>(conn, scope, id, check, &viewer)?;
+        let record = R::update(conn, scope, id, &check, may_move, |conn, current| {
+            let mut input = R::Input::from_data(R::data(current))?;
+            input.apply(patch);
+            let faults = R::rules(&input);
+            if !faults.is_empty() {
+                return Err(Error::Validation(faults));
+            }
+            to_data::<R>(conn, scope, input)
         })
-        .map_err(|err| seen_by::<R>(err, &author))?;
-        stored::<R>(200, record, &author, false)
+        .map_err(|err| seen_by::<R>(err, &viewer))?;
+        stored::<R>(200, record, &viewer, false)
     })
     .await?;
     idempotency::to_http(&response, false)
@@ -462,8 +483,7 @@ pub async fn patch<R: Resource>(
 pub async fn delete<R: Resource>(
     pool: &PgPool,
     viewer: Principal,
-    scope: R::Scope,
-    id: Uuid,
+    Item(scope, id): Item<R>,
     check: VersionCheck,
 ) -> Result<HttpResponse, Error> {
     db::transaction(pool, Some(viewer.key_id), move |conn| {
@@ -474,56 +494,96 @@ pub async fn delete<R: Resource>(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Defines the standard handlers of a top-level resource over the generic
-/// functions above — `create` (POST, with `Idempotency-Key`), `replace`
-/// (PUT), `update` (PATCH, merge patch), `delete` and `upsert` (PUT by
-/// external identifier) — with their OpenAPI annotations. Everything the
-/// handlers name is named by its full path.
+/// Defines the standard handlers of a resource over the generic functions
+/// above, with their OpenAPI operations: `create` (POST, with
+/// `Idempotency-Key`), `get`, `replace` (PUT), `update` (PATCH, merge
+/// patch), `delete` and, for resources with identifiers, `upsert` (PUT by
+/// external identifier). The paths' parameters are documented as given
+/// (the scope's, then the record's); everything the handlers name is named
+/// by its full path.
 #[macro_export]
-macro_rules! standard_handlers {
+macro_rules! handlers {
     (
-        resource = $R:ident,
-        input = $Input:ident,
-        patch = $Patch:ident,
-        output = $Output:ident,
-        tag = $tag:tt,
-        collection = $collection:tt,
-        item = $item:tt,
-        by_identifier = $by_identifier:tt,
-        operation_ids = [$create:tt, $replace:tt, $update:tt, $delete:tt, $upsert:tt],
-        summaries = [$create_s:tt, $replace_s:tt, $update_s:tt, $delete_s:tt, $upsert_s:tt],
+        resource = $R:ty,
+        input = $Input:ty,
+        patch = $Patch:ty,
+        output = $Output:ty,
+        tag = $tag:literal,
+        collection = $collection:literal $scope_params:tt,
+        item = $item:literal $item_params:tt,
+        create = ($create:literal, $create_summary:literal, $create_errors:path),
+        $(get = ($get:literal, $get_summary:literal),)?
+        replace = ($replace:literal, $replace_summary:literal),
+        update = ($update:literal, $update_summary:literal),
+        delete = ($delete:literal, $delete_summary:literal),
+        $(upsert = ($by_identifier:literal, $upsert:literal, $upsert_summary:literal),)?
     ) => {
+        $crate::handlers!(@create $R, $Input, $Output, $tag, $collection, $scope_params, $create, $create_summary, $create_errors);
+        $($crate::handlers!(@get $R, $Output, $tag, $item, $item_params, $get, $get_summary);)?
+        $crate::handlers!(@replace $R, $Input, $Output, $tag, $item, $item_params, $replace, $replace_summary);
+        $crate::handlers!(@update $R, $Patch, $Output, $tag, $item, $item_params, $update, $update_summary);
+        $crate::handlers!(@delete $R, $tag, $item, $item_params, $delete, $delete_summary);
+        $($crate::handlers!(@upsert $R, $Input, $Output, $tag, $by_identifier, $upsert, $upsert_summary);)?
+    };
+    (@create $R:ty, $Input:ty, $Output:ty, $tag:literal, $path:literal, ($($param:tt),*), $id:literal, $summary:literal, $errors:path) => {
         #[utoipa::path(
             post,
-            path = $collection,
+            path = $path,
             tag = $tag,
-            operation_id = $create,
-            summary = $create_s,
-            params($crate::api::idempotency::IdempotencyKeyHeader),
+            operation_id = $id,
+            summary = $summary,
+            params($($param,)* $crate::api::idempotency::IdempotencyKeyHeader),
             request_body(content = $Input, content_type = "application/json"),
             responses(
                 (status = 201, description = "Created", body = $Output, headers(
                     ("Location" = String, description = "URL of the new record"),
                     ("ETag" = String, description = "Entity tag of the new version"))),
-                $crate::api::problems::CreateErrors,
+                $errors,
             )
         )]
         pub async fn create(
             pool: ::actix_web::web::Data<$crate::db::PgPool>,
             viewer: $crate::store::api_keys::Principal,
+            $crate::api::resource::InScope(scope): $crate::api::resource::InScope<$R>,
             $crate::api::idempotency::Idempotency(idempotency): $crate::api::idempotency::Idempotency,
             body: $crate::api::extract::JsonBody<$Input>,
         ) -> Result<::actix_web::HttpResponse, $crate::error::Error> {
-            $crate::api::resource::create::<$R>(&pool, viewer, (), body.0, idempotency).await
+            $crate::api::resource::create::<$R>(&pool, viewer, scope, body.0, idempotency).await
         }
-
+    };
+    (@get $R:ty, $Output:ty, $tag:literal, $path:literal, ($($param:tt),+), $id:literal, $summary:literal) => {
+        #[utoipa::path(
+            get,
+            path = $path,
+            tag = $tag,
+            operation_id = $id,
+            summary = $summary,
+            params($($param,)+ $crate::api::preconditions::IfNoneMatch),
+            responses(
+                (status = 200, description = "The record", body = $Output,
+                    headers(("ETag" = String, description = "Entity tag of this version"))),
+                (status = 304, description = "The client's copy (If-None-Match) is current",
+                    headers(("ETag" = String, description = "Entity tag of this version"))),
+                $crate::api::problems::ReadErrors,
+            )
+        )]
+        pub async fn get(
+            pool: ::actix_web::web::Data<$crate::db::PgPool>,
+            viewer: $crate::store::api_keys::Principal,
+            key: $crate::api::resource::Item<$R>,
+            if_none_match: $crate::api::preconditions::IfNoneMatch,
+        ) -> Result<::actix_web::HttpResponse, $crate::error::Error> {
+            $crate::api::resource::get::<$R>(&pool, viewer, key, if_none_match).await
+        }
+    };
+    (@replace $R:ty, $Input:ty, $Output:ty, $tag:literal, $path:literal, ($($param:tt),+), $id:literal, $summary:literal) => {
         #[utoipa::path(
             put,
-            path = $item,
+            path = $path,
             tag = $tag,
-            operation_id = $replace,
-            summary = $replace_s,
-            params(("id" = Uuid, Path, description = "Record id"), $crate::api::preconditions::IfMatch),
+            operation_id = $id,
+            summary = $summary,
+            params($($param,)+ $crate::api::preconditions::IfMatch),
             request_body(content = $Input, content_type = "application/json"),
             responses(
                 (status = 200, description = "Replaced (omitted optional fields are cleared)", body = $Output,
@@ -534,20 +594,21 @@ macro_rules! standard_handlers {
         pub async fn replace(
             pool: ::actix_web::web::Data<$crate::db::PgPool>,
             viewer: $crate::store::api_keys::Principal,
-            id: ::actix_web::web::Path<::uuid::Uuid>,
+            key: $crate::api::resource::Item<$R>,
             $crate::api::preconditions::IfMatch(check): $crate::api::preconditions::IfMatch,
             body: $crate::api::extract::JsonBody<$Input>,
         ) -> Result<::actix_web::HttpResponse, $crate::error::Error> {
-            $crate::api::resource::replace::<$R>(&pool, viewer, (), *id, check, body.0).await
+            $crate::api::resource::replace::<$R>(&pool, viewer, key, check, body.0).await
         }
-
+    };
+    (@update $R:ty, $Patch:ty, $Output:ty, $tag:literal, $path:literal, ($($param:tt),+), $id:literal, $summary:literal) => {
         #[utoipa::path(
             patch,
-            path = $item,
+            path = $path,
             tag = $tag,
-            operation_id = $update,
-            summary = $update_s,
-            params(("id" = Uuid, Path, description = "Record id"), $crate::api::preconditions::IfMatch),
+            operation_id = $id,
+            summary = $summary,
+            params($($param,)+ $crate::api::preconditions::IfMatch),
             request_body(content = $Patch, content_type = "application/merge-patch+json"),
             responses(
                 (status = 200, description = "Updated (a patch that changes nothing keeps the version)", body = $Output,
@@ -558,20 +619,21 @@ macro_rules! standard_handlers {
         pub async fn update(
             pool: ::actix_web::web::Data<$crate::db::PgPool>,
             viewer: $crate::store::api_keys::Principal,
-            id: ::actix_web::web::Path<::uuid::Uuid>,
+            key: $crate::api::resource::Item<$R>,
             $crate::api::preconditions::IfMatch(check): $crate::api::preconditions::IfMatch,
-            patch: $crate::api::merge_patch::MergePatch,
+            body: $crate::api::extract::MergePatchBody<$Patch>,
         ) -> Result<::actix_web::HttpResponse, $crate::error::Error> {
-            $crate::api::resource::patch::<$R>(&pool, viewer, (), *id, check, patch).await
+            $crate::api::resource::patch::<$R>(&pool, viewer, key, check, body.0).await
         }
-
+    };
+    (@delete $R:ty, $tag:literal, $path:literal, ($($param:tt),+), $id:literal, $summary:literal) => {
         #[utoipa::path(
             delete,
-            path = $item,
+            path = $path,
             tag = $tag,
-            operation_id = $delete,
-            summary = $delete_s,
-            params(("id" = Uuid, Path, description = "Record id"), $crate::api::preconditions::IfMatch),
+            operation_id = $id,
+            summary = $summary,
+            params($($param,)+ $crate::api::preconditions::IfMatch),
             responses(
                 (status = 204, description = "Deleted; the record is kept as a tombstone"),
                 $crate::api::problems::DeleteErrors,
@@ -580,25 +642,20 @@ macro_rules! standard_handlers {
         pub async fn delete(
             pool: ::actix_web::web::Data<$crate::db::PgPool>,
             viewer: $crate::store::api_keys::Principal,
-            id: ::actix_web::web::Path<::uuid::Uuid>,
+            key: $crate::api::resource::Item<$R>,
             $crate::api::preconditions::IfMatch(check): $crate::api::preconditions::IfMatch,
         ) -> Result<::actix_web::HttpResponse, $crate::error::Error> {
-            $crate::api::resource::delete::<$R>(&pool, viewer, (), *id, check).await
+            $crate::api::resource::delete::<$R>(&pool, viewer, key, check).await
         }
-
+    };
+    (@upsert $R:ty, $Input:ty, $Output:ty, $tag:literal, $path:literal, $id:literal, $summary:literal) => {
         #[utoipa::path(
             put,
-            path = $by_identifier,
+            path = $path,
             tag = $tag,
-            operation_id = $upsert,
-            summary = $upsert_s,
-            params(
-                ("scheme" = String, Path, description = "Identifier scheme",
-                    min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"),
-                ("value" = String, Path, description = "Identifier value (percent-encoded)",
-                    min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u0600-\u0605\u06DD\u070F\u2800\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uFFFE\uFFFF][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*$"),
-                $crate::api::preconditions::IfMatch,
-            ),
+            operation_id = $id,
+            summary = $summary,
+            params($crate::api::common::ByIdentifier, $crate::api::preconditions::IfMatch),
             request_body(content = $Input, content_type = "application/json"),
             responses(
                 (status = 200, description = "Replaced (the same body again changes nothing: same version)", body = $Output,
@@ -612,43 +669,11 @@ macro_rules! standard_handlers {
         pub async fn upsert(
             pool: ::actix_web::web::Data<$crate::db::PgPool>,
             viewer: $crate::store::api_keys::Principal,
-            path: ::actix_web::web::Path<(String, String)>,
+            path: $crate::api::common::ByIdentifier,
             $crate::api::preconditions::IfMatch(check): $crate::api::preconditions::IfMatch,
             body: $crate::api::extract::JsonBody<$Input>,
         ) -> Result<::actix_web::HttpResponse, $crate::error::Error> {
-            let identifier = $crate::api::common::by_identifier(path.into_inner())?;
-            $crate::api::resource::upsert::<$R>(&pool, viewer, identifier, check, body.0).await
-        }
-    };
-}
-
-/// Defines the standard `get` handler of a top-level resource (GET with
-/// `If-None-Match`), with its OpenAPI annotation.
-#[macro_export]
-macro_rules! standard_get {
-    (resource = $R:ident, output = $Output:ident, tag = $tag:tt, item = $item:tt, operation_id = $get:tt, summary = $summary:tt,) => {
-        #[utoipa::path(
-                    get,
-                    path = $item,
-                    tag = $tag,
-                    operation_id = $get,
-                    summary = $summary,
-                    params(("id" = Uuid, Path, description = "Record id"), $crate::api::preconditions::IfNoneMatch),
-                    responses(
-                        (status = 200, description = "The record", body = $Output,
-                            headers(("ETag" = String, description = "Entity tag of this version"))),
-                        (status = 304, description = "The client's copy (If-None-Match) is current",
-                            headers(("ETag" = String, description = "Entity tag of this version"))),
-                        $crate::api::problems::ReadErrors,
-                    )
-                )]
-        pub async fn get(
-            pool: ::actix_web::web::Data<$crate::db::PgPool>,
-            viewer: $crate::store::api_keys::Principal,
-            id: ::actix_web::web::Path<::uuid::Uuid>,
-            if_none_match: $crate::api::preconditions::IfNoneMatch,
-        ) -> Result<::actix_web::HttpResponse, $crate::error::Error> {
-            $crate::api::resource::get::<$R>(&pool, viewer, (), *id, if_none_match).await
+            $crate::api::resource::upsert::<$R>(&pool, viewer, path.0, check, body.0).await
         }
     };
 }

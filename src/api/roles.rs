@@ -2,26 +2,26 @@
 //! when; and which organizations are members of another. Also the two views
 //! over roles: the members of an organization and the roles of a person.
 
-use crate::api::values::{Date, Instant};
-use crate::store::api_keys::Principal;
 use crate::{
     api::{
-        common::{self, Identifier, Reference, Source},
+        common::{self, search_param, MAX_SEARCH_CHARS},
         extract::Query,
-        organizations::Organization,
+        input::{exactly_one, not_before, Ref},
+        organizations::{Organization, Organizations},
         pagination::{fetch_page, page_response},
-        people::Person,
+        people::{People, Person},
         preconditions::IfNoneMatch,
         problems::{ListErrors, ReadErrors},
         resource::Resource,
-        validation::{search_param, Validator, MAX_SEARCH_CHARS},
     },
     db::PgPool,
-    error::Error,
+    domain::{Date, Identifier, Identifiers, Instant, List, Name, Optional, Source, Text},
+    error::{Error, FieldError},
     page_type,
     store::{
+        api_keys::Principal,
         organizations, people,
-        refs::{Table, ORGANIZATIONS, PEOPLE, ROLES},
+        refs::{Table, ROLES},
         roles::{self as store, RoleData, RoleFilter, RoleRecord},
         CreatedSort, VersionCheck,
     },
@@ -30,6 +30,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::PgConnection;
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -71,9 +72,11 @@ pub struct Role {
     pub end_date: Option<NaiveDate>,
     #[schema(required = true)]
     pub note: Option<String>,
-    pub sources: Vec<Source>,
+    #[schema(value_type = Vec<Source>)]
+    pub sources: Value,
     /// External identifiers, e.g. of district systems.
-    pub identifiers: Vec<Identifier>,
+    #[schema(value_type = Vec<Identifier>)]
+    pub identifiers: Value,
     /// Incremented by every change; the ETag is this number in quotes.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -97,8 +100,8 @@ impl TryFrom<RoleRecord> for Role {
             start_date: r.start_date,
             end_date: r.end_date,
             note: r.note,
-            sources: common::from_json(r.sources)?,
-            identifiers: common::from_json(r.identifiers)?,
+            sources: r.sources,
+            identifiers: r.identifiers,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -107,82 +110,51 @@ impl TryFrom<RoleRecord> for Role {
     }
 }
 
-/// The writable fields of a role, for create (POST) and full replace (PUT).
-/// Exactly one of `person_id` and `member_organization_id` must be given.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "organization_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b",
-    "member_organization_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7c",
-    "title": "Member unit",
-    "start_date": "2023-05-23",
-    "note": "First batch"
-}))]
-pub struct RoleInput {
-    /// A live organization (id or `scheme:value`).
-    pub organization_id: Reference,
-    /// A live person.
-    #[serde(default)]
-    pub person_id: Option<Reference>,
-    /// A live organization other than `organization_id`.
-    #[serde(default)]
-    pub member_organization_id: Option<Reference>,
-    /// The post, e.g. "Deputy Secretary" or "Member unit".
-    #[schema(
-        min_length = 1,
-        max_length = 500,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u0600-\u0605\u06DD\u070F\u2800\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uFFFE\uFFFF][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*$"
-    )]
-    pub title: String,
-    #[serde(default)]
-    pub start_date: Option<Date>,
-    /// Not before `start_date`.
-    #[serde(default)]
-    pub end_date: Option<Date>,
-    #[serde(default)]
-    #[schema(
-        max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    pub note: Option<String>,
-    #[serde(default)]
-    #[schema(max_items = 100)]
-    pub sources: Vec<Source>,
-    /// External identifiers; each (resource, scheme, value) belongs to one
-    /// live record.
-    #[serde(default)]
-    #[schema(max_items = 20)]
-    pub identifiers: Vec<Identifier>,
+crate::input! {
+    /// The writable fields of a role, for create (POST) and full replace (PUT).
+    /// Exactly one of `person_id` and `member_organization_id` must be given.
+    #[example = json!({
+        "organization_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b",
+        "member_organization_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7c",
+        "title": "Member unit",
+        "start_date": "2023-05-23",
+        "note": "First batch"
+    })]
+    pub struct RoleInput => RoleData;
+    /// A JSON merge patch (RFC 7396) of a role: members present are set,
+    /// members set to `null` are cleared, absent members stay.
+    #[example = json!({"end_date": "2025-12-31"})]
+    pub struct RolePatch;
+    {
+        /// A live organization (id or `scheme:value`).
+        organization_id: Ref<Organizations>,
+        /// A live person.
+        person_id: Option<Ref<People>>,
+        /// A live organization other than `organization_id`.
+        member_organization_id: Option<Ref<Organizations>>,
+        /// The post, e.g. "Deputy Secretary" or "Member unit".
+        title: Name<500>,
+        start_date: Option<Date>,
+        /// Not before `start_date`.
+        end_date: Option<Date>,
+        note: Optional<Text<2000>>,
+        sources: List<Source, 100>,
+        /// External identifiers; each (resource, scheme, value) belongs to one
+        /// live record.
+        identifiers: Identifiers,
+    }
 }
 
-/// A JSON merge patch (RFC 7396) of a role. (Describes the body in the
-/// OpenAPI document; the patched whole is validated as a [`RoleInput`].)
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"end_date": "2025-12-31"}))]
-pub struct RolePatch {
-    #[schema(nullable = false)]
-    pub organization_id: Option<Reference>,
-    pub person_id: Option<Reference>,
-    pub member_organization_id: Option<Reference>,
-    #[schema(
-        nullable = false,
-        min_length = 1,
-        max_length = 500,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u0600-\u0605\u06DD\u070F\u2800\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uFFFE\uFFFF][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*$"
-    )]
-    pub title: Option<String>,
-    pub start_date: Option<Date>,
-    pub end_date: Option<Date>,
-    #[schema(
-        max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    pub note: Option<String>,
-    #[schema(max_items = 100)]
-    pub sources: Option<Vec<Source>>,
-    #[schema(max_items = 20)]
-    pub identifiers: Option<Vec<Identifier>>,
+/// The rule that an organization holds no role in itself.
+fn not_in_itself(held: bool) -> Vec<FieldError> {
+    if held {
+        vec![FieldError::new(
+            "member_organization_id",
+            "an organization cannot hold a role in itself",
+        )]
+    } else {
+        Vec::new()
+    }
 }
 
 page_type!(
@@ -282,17 +254,18 @@ pub struct Roles;
 
 impl Resource for Roles {
     type Scope = ();
+    type Key = Uuid;
     type Record = RoleRecord;
     type Input = RoleInput;
+    type Patch = RolePatch;
     type Data = RoleData;
     type Output = Role;
 
     const TABLE: Option<Table> = Some(ROLES);
-    const REFERENCES: &'static [(&'static str, Table)] = &[
-        ("organization_id", ORGANIZATIONS),
-        ("person_id", PEOPLE),
-        ("member_organization_id", ORGANIZATIONS),
-    ];
+
+    fn key(id: Uuid) -> ((), Uuid) {
+        ((), id)
+    }
 
     fn version(record: &RoleRecord) -> i64 {
         record.version
@@ -302,60 +275,34 @@ impl Resource for Roles {
         format!("/v1/roles/{}", record.id)
     }
 
-    fn input_of(record: &RoleRecord) -> Result<RoleInput, Error> {
-        let r = Role::try_from(record.clone())?;
-        Ok(RoleInput {
-            organization_id: r.organization_id.into(),
-            person_id: r.person_id.map(Reference::from),
-            member_organization_id: r.member_organization_id.map(Reference::from),
-            title: r.title,
-            start_date: r.start_date.map(Date),
-            end_date: r.end_date.map(Date),
-            note: r.note,
-            sources: r.sources,
-            identifiers: r.identifiers,
-        })
+    fn data(record: &RoleRecord) -> RoleData {
+        record.data()
     }
 
-    fn validate((): (), input: RoleInput) -> Result<RoleData, Error> {
-        let mut v = Validator::default();
-        let title = v.text("title", &input.title, common::MAX_NAME_CHARS);
-        v.exactly_one(&[
+    fn rules(input: &RoleInput) -> Vec<FieldError> {
+        let mut faults = exactly_one(&[
             ("person_id", input.person_id.is_some()),
             (
                 "member_organization_id",
                 input.member_organization_id.is_some(),
             ),
         ]);
-        let organization_id = input.organization_id.id()?;
-        let person_id = input.person_id.as_ref().map(Reference::id).transpose()?;
-        let member_organization_id = input
-            .member_organization_id
-            .as_ref()
-            .map(Reference::id)
-            .transpose()?;
-        if member_organization_id == Some(organization_id) {
-            v.error(
-                "member_organization_id",
-                "an organization cannot hold a role in itself",
-            );
-        }
-        v.not_before("end_date", input.end_date, "start_date", input.start_date);
-        let note = v.optional_text("note", input.note.as_deref(), common::MAX_NOTE_CHARS);
-        let sources = common::sources(&mut v, "sources", &input.sources);
-        let identifiers = common::identifiers(&mut v, "identifiers", &input.identifiers);
-        v.finish()?;
-        Ok(RoleData {
-            organization_id,
-            person_id,
-            member_organization_id,
-            title,
-            start_date: input.start_date.map(Into::into),
-            end_date: input.end_date.map(Into::into),
-            note,
-            sources: common::to_json(sources)?,
-            identifiers: common::to_json(identifiers)?,
-        })
+        faults.extend(not_in_itself(
+            input.member_organization_id.as_ref() == Some(&input.organization_id),
+        ));
+        faults.extend(not_before(
+            ("end_date", input.end_date),
+            ("start_date", input.start_date),
+        ));
+        faults
+    }
+
+    fn data_rules(data: &RoleData) -> Vec<FieldError> {
+        not_in_itself(data.member_organization_id == Some(data.organization_id))
+    }
+
+    fn identifiers(input: &mut RoleInput) -> Option<&mut Identifiers> {
+        Some(&mut input.identifiers)
     }
 
     fn present(record: RoleRecord, _viewer: &Principal) -> Result<Role, Error> {
@@ -366,7 +313,7 @@ impl Resource for Roles {
         store::find(conn, id)
     }
 
-    fn create(conn: &mut PgConnection, data: &RoleData) -> Result<RoleRecord, Error> {
+    fn create(conn: &mut PgConnection, (): (), data: &RoleData) -> Result<RoleRecord, Error> {
         store::create(conn, data)
     }
 
@@ -376,7 +323,7 @@ impl Resource for Roles {
         id: Uuid,
         check: &VersionCheck,
         _may_reparent: bool,
-        change: impl FnOnce(&RoleRecord) -> Result<RoleData, Error>,
+        change: impl FnOnce(&mut PgConnection, &RoleRecord) -> Result<RoleData, Error>,
     ) -> Result<RoleRecord, Error> {
         store::update(conn, id, check, change)
     }
@@ -421,11 +368,7 @@ pub async fn list(
         active_on: p.active_on.map(Into::into),
         title: search_param("title", p.title, MAX_SEARCH_CHARS)?,
         updated_since: p.updated_since.map(Into::into),
-        identifier: p
-            .identifier
-            .as_deref()
-            .map(|text| common::parse_identifier("identifier", text).map(|i| (i.scheme, i.value)))
-            .transpose()?,
+        identifier: common::identifier_filter("identifier", p.identifier.as_deref())?,
         include_deleted: p.include_deleted.unwrap_or(false),
     };
     let sort = p.sort.unwrap_or_default();
@@ -544,39 +487,21 @@ pub async fn held_by(
     page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
 }
 
-crate::standard_get!(
-    resource = Roles,
-    output = Role,
-    tag = "roles",
-    item = "/v1/roles/{id}",
-    operation_id = "getRole",
-    summary = "Gets a role.",
-);
-
-crate::standard_handlers!(
+crate::handlers! {
     resource = Roles,
     input = RoleInput,
     patch = RolePatch,
     output = Role,
     tag = "roles",
-    collection = "/v1/roles",
-    item = "/v1/roles/{id}",
-    by_identifier = "/v1/roles/by-identifier/{scheme}/{value}",
-    operation_ids = [
-        "createRole",
-        "replaceRole",
-        "updateRole",
-        "deleteRole",
-        "upsertRoleByIdentifier"
-    ],
-    summaries = [
-        "Creates a role.",
-        "Replaces a role (every writable field; omitted optional fields are cleared).",
-        "Changes some fields of a role (JSON merge patch), e.g. sets end_date to end it.",
-        "Deletes a role entered by mistake (kept as a tombstone); to end a role, set its end_date instead.",
-        "Creates or replaces the role carrying an external identifier."
-    ],
-);
+    collection = "/v1/roles" (),
+    item = "/v1/roles/{id}" (("id" = Uuid, Path, description = "Record id")),
+    create = ("createRole", "Creates a role.", crate::api::problems::CreateErrors),
+    get = ("getRole", "Gets a role."),
+    replace = ("replaceRole", "Replaces a role (every writable field; omitted optional fields are cleared)."),
+    update = ("updateRole", "Changes some fields of a role (JSON merge patch), e.g. sets end_date to end it."),
+    delete = ("deleteRole", "Deletes a role entered by mistake (kept as a tombstone); to end a role, set its end_date instead."),
+    upsert = ("/v1/roles/by-identifier/{scheme}/{value}", "upsertRoleByIdentifier", "Creates or replaces the role carrying an external identifier."),
+}
 
 crate::routes! {
     Read => members,

@@ -209,7 +209,7 @@ pub fn update(
     id: Uuid,
     check: &VersionCheck,
     may_reparent: bool,
-    change: impl FnOnce(&EventRecord) -> Result<EventData, Error>,
+    change: impl FnOnce(&mut PgConnection, &EventRecord) -> Result<EventData, Error>,
 ) -> Result<EventRecord, Error> {
     if may_reparent {
         refs::lock_tree(conn, TREE)?;

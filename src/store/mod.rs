@@ -320,12 +320,12 @@ macro_rules! live_rows {
             conn: &mut PgConnection,
             id: Uuid,
             check: &$crate::store::VersionCheck,
-            change: impl FnOnce(&$Record) -> Result<$Data, Error>,
+            change: impl FnOnce(&mut PgConnection, &$Record) -> Result<$Data, Error>,
             verify: impl FnOnce(&mut PgConnection, &$Record, &$Data) -> Result<(), Error>,
         ) -> Result<$Record, Error> {
             let current = lock_live(conn, id)?;
             check.verify(current.version)?;
-            let data = change(&current)?;
+            let data = change(conn, &current)?;
             if data == current.data() {
                 return Ok(current);
             }

@@ -170,7 +170,7 @@ pub fn update(
     id: Uuid,
     check: &VersionCheck,
     may_reparent: bool,
-    change: impl FnOnce(&OrganizationRecord) -> Result<OrganizationData, Error>,
+    change: impl FnOnce(&mut PgConnection, &OrganizationRecord) -> Result<OrganizationData, Error>,
 ) -> Result<OrganizationRecord, Error> {
     if may_reparent {
         refs::lock_tree(conn, TREE)?;

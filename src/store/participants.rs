@@ -235,7 +235,7 @@ pub fn update(
     event: Uuid,
     id: Uuid,
     version_check: &VersionCheck,
-    change: impl FnOnce(&ParticipantRecord) -> Result<ParticipantData, Error>,
+    change: impl FnOnce(&mut PgConnection, &ParticipantRecord) -> Result<ParticipantData, Error>,
 ) -> Result<ParticipantRow, Error> {
     find_in(conn, event, id)?;
     update_live(conn, id, version_check, change, |conn, current, data| {

@@ -143,7 +143,7 @@ pub fn update(
     conn: &mut PgConnection,
     id: Uuid,
     check: &VersionCheck,
-    change: impl FnOnce(&PersonRecord) -> Result<PersonData, Error>,
+    change: impl FnOnce(&mut PgConnection, &PersonRecord) -> Result<PersonData, Error>,
 ) -> Result<PersonRecord, Error> {
     update_live(conn, id, check, change, |conn, current, data| {
         if data.identifiers != current.identifiers {

@@ -295,7 +295,7 @@ pub fn update(
     conn: &mut PgConnection,
     id: Uuid,
     check: &VersionCheck,
-    change: impl FnOnce(&RoleRecord) -> Result<RoleData, Error>,
+    change: impl FnOnce(&mut PgConnection, &RoleRecord) -> Result<RoleData, Error>,
 ) -> Result<RoleRecord, Error> {
     update_live(conn, id, check, change, |conn, current, data| {
         check_references(conn, data, Some(current))?;

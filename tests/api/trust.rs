@@ -346,9 +346,8 @@ async fn a_journal_row_the_feed_cannot_render_is_delivered_without_data_and_pass
 
 #[test]
 fn every_text_pattern_in_the_document_is_one_the_validator_enforces() {
-    use alliance_registry::api::{
-        common::{reference_pattern, IDENTIFIER_PATTERN},
-        validation::{EMAIL_PATTERN, NAME_PATTERN, TEXT_PATTERN},
+    use alliance_registry::domain::{
+        reference_pattern, EMAIL_PATTERN, IDENTIFIER_PATTERN, NAME_PATTERN, TEXT_PATTERN,
     };
     fn walk(value: &Value, found: &mut Vec<String>) {
         match value {

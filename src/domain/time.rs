@@ -1,5 +1,4 @@
-//! Bounded value types of the API's edge: what a client may send for a day
-//! or an instant. Each parses strictly when deserialized (so an
+//! Days and instants. Each parses strictly when deserialized (so an
 //! out-of-domain value never reaches the database, the journal or the
 //! change feed) and states the same domain in the OpenAPI document.
 
