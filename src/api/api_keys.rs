@@ -5,7 +5,7 @@ use crate::{
     api::{
         extract::{JsonBody, Query},
         idempotency::Idempotency,
-        pagination::{fetch_page, page_response},
+        pagination::Listing,
         preconditions::IfNoneMatch,
         problems::{CreateErrors, ListErrors, ReadErrors},
     },
@@ -20,12 +20,12 @@ use crate::{
 };
 use actix_web::{
     http::header::{self, CacheControl, CacheDirective},
-    web, HttpRequest, HttpResponse,
+    web, HttpResponse,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::json;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// An API key (never with its token).
@@ -129,19 +129,9 @@ page_type!(
     ApiKey
 );
 
-/// Paging of `GET /v1/api-keys`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListApiKeysParams {
-    /// Order of the listing.
-    sort: Option<CreatedSort>,
-    /// Page size, 1–500 (default 50).
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
-    /// `next_cursor` of the previous page (empty: the first page).
-    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
-    cursor: Option<String>,
+crate::list_params! {
+    /// Paging of `GET /v1/api-keys`.
+    pub struct ListApiKeysParams sorted by CreatedSort {}
 }
 
 fn private(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
@@ -164,25 +154,18 @@ fn private(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpRespo
     )
 )]
 pub async fn list(
-    req: HttpRequest,
-    pool: web::Data<PgPool>,
-    params: Query<ListApiKeysParams>,
-    if_none_match: IfNoneMatch,
+    listing: Listing,
+    Query(mut p): Query<ListApiKeysParams>,
 ) -> Result<HttpResponse, Error> {
-    let p = params.0;
-    let sort = p.sort.unwrap_or_default();
-    let (items, next_cursor) = fetch_page(
-        &req,
-        &pool,
-        sort,
-        p.limit,
-        p.cursor,
-        move |conn, after, limit| store::list(conn, sort, after, limit),
-        |record| Ok(ApiKey::from(record)),
-    )
-    .await?;
-    let page = ApiKeyPage { items, next_cursor };
-    page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
+    let (sort, paging) = (p.sort(), p.paging());
+    listing
+        .page::<ApiKeyPage, _, _>(
+            sort,
+            paging,
+            move |conn, after, limit| store::list(conn, sort, after, limit),
+            |record| Ok(ApiKey::from(record)),
+        )
+        .await
 }
 
 /// Creates an API key; the response holds its token, once. (No

@@ -3,13 +3,7 @@
 
 use crate::domain::Instant;
 use crate::{
-    api::{
-        extract::Query,
-        pagination::{fetch_page, page_response},
-        preconditions::IfNoneMatch,
-        problems::ListErrors,
-    },
-    db::PgPool,
+    api::{extract::Query, pagination::Listing, preconditions::IfNoneMatch, problems::ListErrors},
     error::Error,
     page_type,
     store::{
@@ -18,12 +12,12 @@ use crate::{
         people::PII_FIELDS,
     },
 };
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// Kinds of records the audit trail covers.
@@ -162,29 +156,22 @@ page_type!(
     AuditEntry
 );
 
-/// Filters and paging of `GET /v1/audit`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListAuditParams {
-    /// Only changes of this kind of record.
-    entity_type: Option<AuditEntityType>,
-    /// Only changes of this record.
-    entity_id: Option<Uuid>,
-    /// Only changes made with this API key.
-    key_id: Option<Uuid>,
-    /// Only changes at or after this instant (RFC 3339).
-    from: Option<Instant>,
-    /// Only changes before this instant (RFC 3339).
-    to: Option<Instant>,
-    /// Order of the listing (default: newest first).
-    sort: Option<JournalSort>,
-    /// Page size, 1–500 (default 50).
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
-    /// `next_cursor` of the previous page (empty: the first page).
-    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
-    cursor: Option<String>,
+crate::list_params! {
+    /// Filters and paging of `GET /v1/audit`.
+    pub struct ListAuditParams {
+        /// Only changes of this kind of record.
+        entity_type: Option<AuditEntityType>,
+        /// Only changes of this record.
+        entity_id: Option<Uuid>,
+        /// Only changes made with this API key.
+        key_id: Option<Uuid>,
+        /// Only changes at or after this instant (RFC 3339).
+        from: Option<Instant>,
+        /// Only changes before this instant (RFC 3339).
+        to: Option<Instant>,
+        /// Order of the listing (default: newest first).
+        sort: Option<JournalSort>,
+    }
 }
 
 /// Lists the audit trail.
@@ -202,13 +189,11 @@ pub struct ListAuditParams {
     )
 )]
 pub async fn list(
-    req: HttpRequest,
-    pool: web::Data<PgPool>,
+    listing: Listing,
     viewer: Principal,
-    params: Query<ListAuditParams>,
-    if_none_match: IfNoneMatch,
+    Query(mut p): Query<ListAuditParams>,
 ) -> Result<HttpResponse, Error> {
-    let p = params.0;
+    let (sort, paging) = (p.sort.unwrap_or_default(), p.paging());
     let filter = JournalFilter {
         entity_type: p.entity_type.map(|t| t.as_str().to_owned()),
         entity_id: p.entity_id,
@@ -217,19 +202,14 @@ pub async fn list(
         to: p.to.map(Into::into),
         without_private: !viewer.has(Scope::Pii),
     };
-    let sort = p.sort.unwrap_or_default();
-    let (items, next_cursor) = fetch_page(
-        &req,
-        &pool,
-        sort,
-        p.limit,
-        p.cursor,
-        move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
-        |record| AuditEntry::present(record, &viewer),
-    )
-    .await?;
-    let page = AuditPage { items, next_cursor };
-    page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
+    listing
+        .page::<AuditPage, _, _>(
+            sort,
+            paging,
+            move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
+            |record| AuditEntry::present(record, &viewer),
+        )
+        .await
 }
 
 crate::routes! {

@@ -6,7 +6,7 @@ use crate::{
         common::{self, search_param, MAX_SEARCH_CHARS},
         extract::Query,
         input::{not_before, Patch, Ref, Target},
-        pagination::{fetch_page, page_response},
+        pagination::Listing,
         participants::Participant,
         preconditions::{computed_response, IfNoneMatch},
         problems::{ListErrors, ReadErrors},
@@ -26,7 +26,7 @@ use crate::{
         VersionCheck,
     },
 };
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::pg::PgConnection;
 use serde::{Deserialize, Serialize};
@@ -172,54 +172,45 @@ page_type!(
     Event
 );
 
-/// Filters and paging of `GET /v1/events`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListEventsParams {
-    /// Only events not over before this instant (their end, or their start
-    /// when they have no end, is at or after it). RFC 3339.
-    from: Option<Instant>,
-    /// Only events started at or before this instant. RFC 3339.
-    to: Option<Instant>,
-    /// Only events of this kind.
-    kind: Option<EventKind>,
-    /// Only events in this status.
-    status: Option<EventStatus>,
-    /// Only events with this topic (exact match).
-    #[param(
-        max_length = 100,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    topic: Option<String>,
-    /// Only events this organization takes part in, in any role, or that
-    /// someone takes part in on its behalf.
-    organization_id: Option<Uuid>,
-    /// Only events this person takes part in, in any role.
-    person_id: Option<Uuid>,
-    /// Only sessions of this event.
-    parent_event_id: Option<Uuid>,
-    /// Case-insensitive substring of the title or description.
-    #[param(
-        max_length = 200,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    q: Option<String>,
-    /// Only events changed at or after this instant (RFC 3339).
-    updated_since: Option<Instant>,
-    /// Only records carrying this external identifier, as `scheme:value`.
-    #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[^\x00-\x1F\x7F-\x9F]+$")]
-    identifier: Option<String>,
-    /// Also list deleted records (tombstones, with `deleted_at`).
-    include_deleted: Option<bool>,
-    /// Order of the listing.
-    sort: Option<EventSort>,
-    /// Page size, 1–500 (default 50).
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
-    /// `next_cursor` of the previous page (empty: the first page).
-    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
-    cursor: Option<String>,
+crate::list_params! {
+    /// Filters and paging of `GET /v1/events`.
+    pub struct ListEventsParams sorted by EventSort {
+        /// Only events not over before this instant (their end, or their start
+        /// when they have no end, is at or after it). RFC 3339.
+        from: Option<Instant>,
+        /// Only events started at or before this instant. RFC 3339.
+        to: Option<Instant>,
+        /// Only events of this kind.
+        kind: Option<EventKind>,
+        /// Only events in this status.
+        status: Option<EventStatus>,
+        /// Only events with this topic (exact match).
+        #[param(
+            max_length = 100,
+            pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+        )]
+        topic: Option<String>,
+        /// Only events this organization takes part in, in any role, or that
+        /// someone takes part in on its behalf.
+        organization_id: Option<Uuid>,
+        /// Only events this person takes part in, in any role.
+        person_id: Option<Uuid>,
+        /// Only sessions of this event.
+        parent_event_id: Option<Uuid>,
+        /// Case-insensitive substring of the title or description.
+        #[param(
+            max_length = 200,
+            pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+        )]
+        q: Option<String>,
+        /// Only events changed at or after this instant (RFC 3339).
+        updated_since: Option<Instant>,
+        /// Only records carrying this external identifier, as `scheme:value`.
+        #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[^\x00-\x1F\x7F-\x9F]+$")]
+        identifier: Option<String>,
+        /// Also list deleted records (tombstones, with `deleted_at`).
+        include_deleted: Option<bool>,
+    }
 }
 
 /// What `GET /v1/events/{id}` embeds.
@@ -337,12 +328,10 @@ impl Resource for Events {
     )
 )]
 pub async fn list(
-    req: HttpRequest,
-    pool: web::Data<PgPool>,
-    params: Query<ListEventsParams>,
-    if_none_match: IfNoneMatch,
+    listing: Listing,
+    Query(mut p): Query<ListEventsParams>,
 ) -> Result<HttpResponse, Error> {
-    let p = params.0;
+    let (sort, paging) = (p.sort(), p.paging());
     if let (Some(from), Some(to)) = (p.from, p.to) {
         if from > to {
             return Err(Error::bad_parameter("to", "must not be before from"));
@@ -362,19 +351,14 @@ pub async fn list(
         identifier: common::identifier_filter("identifier", p.identifier.as_deref())?,
         include_deleted: p.include_deleted.unwrap_or(false),
     };
-    let sort = p.sort.unwrap_or_default();
-    let (items, next_cursor) = fetch_page(
-        &req,
-        &pool,
-        sort,
-        p.limit,
-        p.cursor,
-        move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
-        Event::try_from,
-    )
-    .await?;
-    let page = EventPage { items, next_cursor };
-    page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
+    listing
+        .page::<EventPage, _, _>(
+            sort,
+            paging,
+            move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
+            Event::try_from,
+        )
+        .await
 }
 
 /// Gets an event, optionally with its participants and sessions embedded.

@@ -6,12 +6,11 @@ use crate::{
         common::{self, search_param, MAX_SEARCH_CHARS},
         extract::Query,
         input::{not_before, Patch, Ref, Target},
-        pagination::{fetch_page, page_response},
+        pagination::Listing,
         preconditions::IfNoneMatch,
         problems::{ListErrors, ReadErrors},
         resource::Resource,
     },
-    db::PgPool,
     domain::{
         ContactDetail, Date, Identifier, Identifiers, Instant, List, Name, Optional, OtherName,
         Source, Text,
@@ -28,12 +27,12 @@ use crate::{
         NameSort, VersionCheck,
     },
 };
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::PgConnection;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Value};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// An organization of the register.
@@ -150,53 +149,34 @@ page_type!(
     Organization
 );
 
-/// Filters and paging of `GET /v1/organizations`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListOrganizationsParams {
-    /// Only organizations of this kind.
-    kind: Option<OrganizationKind>,
-    /// Only direct children of this organization.
-    parent_id: Option<Uuid>,
-    /// Case-insensitive substring of the name or of any other name (any
-    /// script, e.g. `bilibili` or `哔哩`).
-    #[param(
-        max_length = 200,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    q: Option<String>,
-    /// Only organizations changed at or after this instant (RFC 3339;
-    /// percent-encode a `+` offset as `%2B`).
-    updated_since: Option<Instant>,
-    /// Only records carrying this external identifier, as `scheme:value`.
-    #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[^\x00-\x1F\x7F-\x9F]+$")]
-    identifier: Option<String>,
-    /// Also list deleted records (tombstones, with `deleted_at`).
-    include_deleted: Option<bool>,
-    /// Order of the listing.
-    sort: Option<NameSort>,
-    /// Page size, 1–500 (default 50).
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
-    /// `next_cursor` of the previous page (empty: the first page).
-    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
-    cursor: Option<String>,
+crate::list_params! {
+    /// Filters and paging of `GET /v1/organizations`.
+    pub struct ListOrganizationsParams sorted by NameSort {
+        /// Only organizations of this kind.
+        kind: Option<OrganizationKind>,
+        /// Only direct children of this organization.
+        parent_id: Option<Uuid>,
+        /// Case-insensitive substring of the name or of any other name (any
+        /// script, e.g. `bilibili` or `哔哩`).
+        #[param(
+            max_length = 200,
+            pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+        )]
+        q: Option<String>,
+        /// Only organizations changed at or after this instant (RFC 3339;
+        /// percent-encode a `+` offset as `%2B`).
+        updated_since: Option<Instant>,
+        /// Only records carrying this external identifier, as `scheme:value`.
+        #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[^\x00-\x1F\x7F-\x9F]+$")]
+        identifier: Option<String>,
+        /// Also list deleted records (tombstones, with `deleted_at`).
+        include_deleted: Option<bool>,
+    }
 }
 
-/// Paging of `GET /v1/organizations/{id}/children`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListChildrenParams {
-    /// Order of the listing.
-    sort: Option<NameSort>,
-    /// Page size, 1–500 (default 50).
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
-    /// `next_cursor` of the previous page (empty: the first page).
-    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
-    cursor: Option<String>,
+crate::list_params! {
+    /// Paging of `GET /v1/organizations/{id}/children`.
+    pub struct ListChildrenParams sorted by NameSort {}
 }
 
 crate::enum_field!(OrganizationKind);
@@ -308,12 +288,10 @@ impl Resource for Organizations {
     )
 )]
 pub async fn list(
-    req: HttpRequest,
-    pool: web::Data<PgPool>,
-    params: Query<ListOrganizationsParams>,
-    if_none_match: IfNoneMatch,
+    listing: Listing,
+    Query(mut p): Query<ListOrganizationsParams>,
 ) -> Result<HttpResponse, Error> {
-    let p = params.0;
+    let (sort, paging) = (p.sort(), p.paging());
     let filter = OrganizationFilter {
         kind: p.kind,
         parent_id: p.parent_id,
@@ -322,19 +300,14 @@ pub async fn list(
         identifier: common::identifier_filter("identifier", p.identifier.as_deref())?,
         include_deleted: p.include_deleted.unwrap_or(false),
     };
-    let sort = p.sort.unwrap_or_default();
-    let (items, next_cursor) = fetch_page(
-        &req,
-        &pool,
-        sort,
-        p.limit,
-        p.cursor,
-        move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
-        Organization::try_from,
-    )
-    .await?;
-    let page = OrganizationPage { items, next_cursor };
-    page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
+    listing
+        .page::<OrganizationPage, _, _>(
+            sort,
+            paging,
+            move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
+            Organization::try_from,
+        )
+        .await
 }
 
 /// Lists the live direct children of an organization.
@@ -354,34 +327,27 @@ pub async fn list(
     )
 )]
 pub async fn list_children(
-    req: HttpRequest,
-    pool: web::Data<PgPool>,
+    listing: Listing,
     id: web::Path<Uuid>,
-    params: Query<ListChildrenParams>,
-    if_none_match: IfNoneMatch,
+    Query(mut p): Query<ListChildrenParams>,
 ) -> Result<HttpResponse, Error> {
-    let p = params.0;
+    let (sort, paging) = (p.sort(), p.paging());
     let id = *id;
     let filter = OrganizationFilter {
         parent_id: Some(id),
         ..Default::default()
     };
-    let sort = p.sort.unwrap_or_default();
-    let (items, next_cursor) = fetch_page(
-        &req,
-        &pool,
-        sort,
-        p.limit,
-        p.cursor,
-        move |conn, after, limit| {
-            store::find(conn, id)?;
-            store::list(conn, &filter, sort, after, limit)
-        },
-        Organization::try_from,
-    )
-    .await?;
-    let page = OrganizationPage { items, next_cursor };
-    page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
+    listing
+        .page::<OrganizationPage, _, _>(
+            sort,
+            paging,
+            move |conn, after, limit| {
+                store::find(conn, id)?;
+                store::list(conn, &filter, sort, after, limit)
+            },
+            Organization::try_from,
+        )
+        .await
 }
 
 crate::handlers! {

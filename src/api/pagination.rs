@@ -12,7 +12,7 @@ use crate::{
     error::Error,
     store::{After, SortKey, SortValue},
 };
-use actix_web::{http::header, HttpRequest, HttpResponse};
+use actix_web::{http::header, FromRequest, HttpRequest, HttpResponse};
 use diesel::pg::PgConnection;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -164,6 +164,13 @@ fn next_page_url(req: &HttpRequest, cursor: &str) -> String {
     format!("{}?{}", req.path(), query.finish())
 }
 
+/// The response type of a listing: its items and the next page's cursor.
+pub trait Page: Serialize {
+    type Item;
+    fn new(items: Vec<Self::Item>, next_cursor: Option<String>) -> Self;
+    fn next_cursor(&self) -> Option<&str>;
+}
+
 /// Defines the response type of a paginated listing of `$item`s.
 #[macro_export]
 macro_rules! page_type {
@@ -178,7 +185,136 @@ macro_rules! page_type {
             #[schema(required = true)]
             pub next_cursor: Option<String>,
         }
+
+        impl $crate::api::pagination::Page for $name {
+            type Item = $item;
+
+            fn new(items: Vec<$item>, next_cursor: Option<String>) -> Self {
+                Self { items, next_cursor }
+            }
+
+            fn next_cursor(&self) -> Option<&str> {
+                self.next_cursor.as_deref()
+            }
+        }
     };
+}
+
+/// Which page of a listing a request asks for.
+#[derive(Debug)]
+pub struct Paging {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// Defines the query parameters of a listing: its filters, then (with
+/// `sorted by`) `sort`, and `limit` and `cursor`; `paging()` takes the
+/// latter two, `sort()` the order (its default when not given).
+#[macro_export]
+macro_rules! list_params {
+    (
+        $(#[doc = $doc:literal])*
+        pub struct $Params:ident $(sorted by $Sort:ty)? {
+            $($(#[$meta:meta])* $field:ident: $ty:ty,)*
+        }
+    ) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+        #[serde(deny_unknown_fields)]
+        #[into_params(parameter_in = Query)]
+        pub struct $Params {
+            $($(#[$meta])* $field: $ty,)*
+            $(
+                /// Order of the listing.
+                sort: Option<$Sort>,
+            )?
+            /// Page size, 1–500 (default 50).
+            #[param(minimum = 1, maximum = 500)]
+            limit: Option<i64>,
+            /// `next_cursor` of the previous page (empty: the first page).
+            #[param(pattern = r"^[A-Za-z0-9_-]*$")]
+            cursor: Option<String>,
+        }
+
+        impl $Params {
+            /// The page asked for.
+            fn paging(&mut self) -> $crate::api::pagination::Paging {
+                $crate::api::pagination::Paging {
+                    limit: self.limit,
+                    cursor: self.cursor.take(),
+                }
+            }
+
+            $(
+                /// The order asked for.
+                fn sort(&self) -> $Sort {
+                    self.sort.unwrap_or_default()
+                }
+            )?
+        }
+    };
+}
+
+/// What every listing's response needs of its request: the request (for
+/// the path, the query and the cursor key), the pool and `If-None-Match`.
+pub struct Listing {
+    req: HttpRequest,
+    pool: actix_web::web::Data<PgPool>,
+    if_none_match: IfNoneMatch,
+}
+
+impl FromRequest for Listing {
+    type Error = Error;
+    type Future = std::future::Ready<Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let conditions = IfNoneMatch::from_request(req, payload).into_inner();
+        let listing = conditions.and_then(|if_none_match| {
+            let pool = req
+                .app_data::<actix_web::web::Data<PgPool>>()
+                .cloned()
+                .ok_or_else(|| Error::internal("no pool"))?;
+            Ok(Self {
+                req: req.clone(),
+                pool,
+                if_none_match,
+            })
+        });
+        std::future::ready(listing)
+    }
+}
+
+impl Listing {
+    /// The page `paging` asks for in `sort` order as the response: the rows
+    /// `query` reads after the cursor, presented, with `Link` to the next
+    /// page and a weak ETag of the whole.
+    pub async fn page<P, R, S>(
+        self,
+        sort: S,
+        paging: Paging,
+        query: impl FnOnce(&mut PgConnection, Option<&After>, i64) -> Result<Vec<R>, Error>
+            + Send
+            + 'static,
+        present: impl Fn(R) -> Result<P::Item, Error>,
+    ) -> Result<HttpResponse, Error>
+    where
+        P: Page,
+        R: Send + 'static,
+        S: SortKey<R>,
+    {
+        let (items, next_cursor) = fetch_page(
+            &self.req,
+            &self.pool,
+            sort,
+            paging.limit,
+            paging.cursor,
+            query,
+            present,
+        )
+        .await?;
+        let page = P::new(items, next_cursor);
+        page_response(&self.req, &self.if_none_match, &page, page.next_cursor())
+    }
 }
 
 #[cfg(test)]

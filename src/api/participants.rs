@@ -7,13 +7,12 @@ use crate::{
         extract::Query,
         input::{exactly_one, Ref},
         organizations::Organizations,
-        pagination::{fetch_page, page_response},
+        pagination::Listing,
         people::People,
         preconditions::IfNoneMatch,
         problems::ReadErrors,
         resource::Resource,
     },
-    db::PgPool,
     domain::{Instant, Optional, Text},
     error::{Error, FieldError},
     page_type,
@@ -26,12 +25,12 @@ use crate::{
         CreatedSort, VersionCheck,
     },
 };
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::pg::PgConnection;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// A participant of an event. The `*_name` fields are read-only
@@ -142,23 +141,16 @@ page_type!(
     Participant
 );
 
-/// Filters and paging of `GET /v1/events/{id}/participants`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListParticipantsParams {
-    /// Only participants in this capacity.
-    role: Option<ParticipantRole>,
-    /// Only participants changed at or after this instant (RFC 3339).
-    updated_since: Option<Instant>,
-    /// Also list removed participants (tombstones, with `deleted_at`).
-    include_deleted: Option<bool>,
-    /// Page size, 1–500 (default 50).
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
-    /// `next_cursor` of the previous page (empty: the first page).
-    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
-    cursor: Option<String>,
+crate::list_params! {
+    /// Filters and paging of `GET /v1/events/{id}/participants`.
+    pub struct ListParticipantsParams {
+        /// Only participants in this capacity.
+        role: Option<ParticipantRole>,
+        /// Only participants changed at or after this instant (RFC 3339).
+        updated_since: Option<Instant>,
+        /// Also list removed participants (tombstones, with `deleted_at`).
+        include_deleted: Option<bool>,
+    }
 }
 
 /// Event participants as a [`Resource`], scoped by their event.
@@ -270,34 +262,28 @@ impl Resource for Participants {
     )
 )]
 pub async fn list(
-    req: HttpRequest,
-    pool: web::Data<PgPool>,
+    listing: Listing,
     id: web::Path<Uuid>,
-    params: Query<ListParticipantsParams>,
-    if_none_match: IfNoneMatch,
+    Query(mut p): Query<ListParticipantsParams>,
 ) -> Result<HttpResponse, Error> {
-    let p = params.0;
+    let paging = p.paging();
     let event = *id;
-    let (items, next_cursor) = fetch_page(
-        &req,
-        &pool,
-        CreatedSort::CreatedAt,
-        p.limit,
-        p.cursor,
-        move |conn, after, limit| {
-            events::find(conn, event)?;
-            let filter = store::ParticipantFilter {
-                role: p.role,
-                updated_since: p.updated_since.map(Into::into),
-                include_deleted: p.include_deleted.unwrap_or(false),
-            };
-            store::list(conn, event, &filter, after, limit)
-        },
-        |row| Ok(Participant::from(row)),
-    )
-    .await?;
-    let page = ParticipantPage { items, next_cursor };
-    page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
+    listing
+        .page::<ParticipantPage, _, _>(
+            CreatedSort::CreatedAt,
+            paging,
+            move |conn, after, limit| {
+                events::find(conn, event)?;
+                let filter = store::ParticipantFilter {
+                    role: p.role,
+                    updated_since: p.updated_since.map(Into::into),
+                    include_deleted: p.include_deleted.unwrap_or(false),
+                };
+                store::list(conn, event, &filter, after, limit)
+            },
+            |row| Ok(Participant::from(row)),
+        )
+        .await
 }
 
 crate::handlers! {

@@ -6,12 +6,11 @@ use crate::{
         common::{self, search_param, MAX_SEARCH_CHARS},
         extract::Query,
         input::Target,
-        pagination::{fetch_page, page_response},
+        pagination::Listing,
         preconditions::IfNoneMatch,
         problems::ListErrors,
         resource::Resource,
     },
-    db::PgPool,
     domain::{
         ContactDetail, Date, Email, HttpUrl, Identifier, Identifiers, Instant, List, Name,
         Optional, OtherName, Phone, Source, Text,
@@ -25,12 +24,12 @@ use crate::{
         NameSort, VersionCheck,
     },
 };
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::PgConnection;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Value};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// A person of the register.
@@ -208,39 +207,30 @@ page_type!(
     Person
 );
 
-/// Filters and paging of `GET /v1/people`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListPeopleParams {
-    /// Case-insensitive substring of the name or of any other name (any
-    /// script, e.g. `zhou` or `海鹰`).
-    #[param(
-        max_length = 200,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    q: Option<String>,
-    /// Only people holding a (live) role in this organization.
-    organization_id: Option<Uuid>,
-    /// Only people holding a role active on this day (start ≤ day ≤ end,
-    /// open ends included) — in `organization_id` when given.
-    active_on: Option<Date>,
-    /// Only people changed at or after this instant (RFC 3339; percent-encode
-    /// a `+` offset as `%2B`).
-    updated_since: Option<Instant>,
-    /// Only records carrying this external identifier, as `scheme:value`.
-    #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[^\x00-\x1F\x7F-\x9F]+$")]
-    identifier: Option<String>,
-    /// Also list deleted records (tombstones, with `deleted_at`).
-    include_deleted: Option<bool>,
-    /// Order of the listing.
-    sort: Option<NameSort>,
-    /// Page size, 1–500 (default 50).
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
-    /// `next_cursor` of the previous page (empty: the first page).
-    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
-    cursor: Option<String>,
+crate::list_params! {
+    /// Filters and paging of `GET /v1/people`.
+    pub struct ListPeopleParams sorted by NameSort {
+        /// Case-insensitive substring of the name or of any other name (any
+        /// script, e.g. `zhou` or `海鹰`).
+        #[param(
+            max_length = 200,
+            pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+        )]
+        q: Option<String>,
+        /// Only people holding a (live) role in this organization.
+        organization_id: Option<Uuid>,
+        /// Only people holding a role active on this day (start ≤ day ≤ end,
+        /// open ends included) — in `organization_id` when given.
+        active_on: Option<Date>,
+        /// Only people changed at or after this instant (RFC 3339; percent-encode
+        /// a `+` offset as `%2B`).
+        updated_since: Option<Instant>,
+        /// Only records carrying this external identifier, as `scheme:value`.
+        #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[^\x00-\x1F\x7F-\x9F]+$")]
+        identifier: Option<String>,
+        /// Also list deleted records (tombstones, with `deleted_at`).
+        include_deleted: Option<bool>,
+    }
 }
 
 /// People as a [`Resource`].
@@ -357,13 +347,11 @@ impl Resource for People {
     )
 )]
 pub async fn list(
-    req: HttpRequest,
-    pool: web::Data<PgPool>,
+    listing: Listing,
     viewer: Principal,
-    params: Query<ListPeopleParams>,
-    if_none_match: IfNoneMatch,
+    Query(mut p): Query<ListPeopleParams>,
 ) -> Result<HttpResponse, Error> {
-    let p = params.0;
+    let (sort, paging) = (p.sort(), p.paging());
     let filter = PersonFilter {
         q: search_param("q", p.q, MAX_SEARCH_CHARS)?,
         organization_id: p.organization_id,
@@ -373,19 +361,14 @@ pub async fn list(
         identifier: common::identifier_filter("identifier", p.identifier.as_deref())?,
         include_deleted: p.include_deleted.unwrap_or(false),
     };
-    let sort = p.sort.unwrap_or_default();
-    let (items, next_cursor) = fetch_page(
-        &req,
-        &pool,
-        sort,
-        p.limit,
-        p.cursor,
-        move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
-        |record| Person::present(record, &viewer),
-    )
-    .await?;
-    let page = PersonPage { items, next_cursor };
-    page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
+    listing
+        .page::<PersonPage, _, _>(
+            sort,
+            paging,
+            move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
+            |record| Person::present(record, &viewer),
+        )
+        .await
 }
 
 crate::handlers! {

@@ -8,13 +8,12 @@ use crate::{
         extract::Query,
         input::{exactly_one, not_before, Ref},
         organizations::{Organization, Organizations},
-        pagination::{fetch_page, page_response},
+        pagination::Listing,
         people::{People, Person},
         preconditions::IfNoneMatch,
         problems::{ListErrors, ReadErrors},
         resource::Resource,
     },
-    db::PgPool,
     domain::{Date, Identifier, Identifiers, Instant, List, Name, Optional, Source, Text},
     error::{Error, FieldError},
     page_type,
@@ -26,12 +25,12 @@ use crate::{
         CreatedSort, VersionCheck,
     },
 };
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::PgConnection;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Value};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// A post held in an organization: by a person (an official's post), or by
@@ -194,59 +193,41 @@ page_type!(
     HeldRole
 );
 
-/// Filters and paging of `GET /v1/roles`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListRolesParams {
-    /// Only roles in this organization.
-    organization_id: Option<Uuid>,
-    /// Only roles held by this person.
-    person_id: Option<Uuid>,
-    /// Only roles held by this organization.
-    member_organization_id: Option<Uuid>,
-    /// Only roles active on this day: start ≤ day (or no start) and
-    /// end ≥ day (or no end).
-    active_on: Option<Date>,
-    /// Case-insensitive substring of the title.
-    #[param(
-        max_length = 200,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    )]
-    title: Option<String>,
-    /// Only roles changed at or after this instant (RFC 3339).
-    updated_since: Option<Instant>,
-    /// Only records carrying this external identifier, as `scheme:value`.
-    #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[^\x00-\x1F\x7F-\x9F]+$")]
-    identifier: Option<String>,
-    /// Also list deleted records (tombstones, with `deleted_at`).
-    include_deleted: Option<bool>,
-    /// Order of the listing.
-    sort: Option<CreatedSort>,
-    /// Page size, 1–500 (default 50).
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
-    /// `next_cursor` of the previous page (empty: the first page).
-    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
-    cursor: Option<String>,
+crate::list_params! {
+    /// Filters and paging of `GET /v1/roles`.
+    pub struct ListRolesParams sorted by CreatedSort {
+        /// Only roles in this organization.
+        organization_id: Option<Uuid>,
+        /// Only roles held by this person.
+        person_id: Option<Uuid>,
+        /// Only roles held by this organization.
+        member_organization_id: Option<Uuid>,
+        /// Only roles active on this day: start ≤ day (or no start) and
+        /// end ≥ day (or no end).
+        active_on: Option<Date>,
+        /// Case-insensitive substring of the title.
+        #[param(
+            max_length = 200,
+            pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+        )]
+        title: Option<String>,
+        /// Only roles changed at or after this instant (RFC 3339).
+        updated_since: Option<Instant>,
+        /// Only records carrying this external identifier, as `scheme:value`.
+        #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[^\x00-\x1F\x7F-\x9F]+$")]
+        identifier: Option<String>,
+        /// Also list deleted records (tombstones, with `deleted_at`).
+        include_deleted: Option<bool>,
+    }
 }
 
-/// Filters and paging of the role views.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct RoleViewParams {
-    /// Only roles active on this day: start ≤ day (or no start) and
-    /// end ≥ day (or no end). Without it, every live role, past ones too.
-    active_on: Option<Date>,
-    /// Order of the listing.
-    sort: Option<CreatedSort>,
-    /// Page size, 1–500 (default 50).
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
-    /// `next_cursor` of the previous page (empty: the first page).
-    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
-    cursor: Option<String>,
+crate::list_params! {
+    /// Filters and paging of the role views.
+    pub struct RoleViewParams sorted by CreatedSort {
+        /// Only roles active on this day: start ≤ day (or no start) and
+        /// end ≥ day (or no end). Without it, every live role, past ones too.
+        active_on: Option<Date>,
+    }
 }
 
 /// Roles as a [`Resource`].
@@ -355,12 +336,10 @@ impl Resource for Roles {
     )
 )]
 pub async fn list(
-    req: HttpRequest,
-    pool: web::Data<PgPool>,
-    params: Query<ListRolesParams>,
-    if_none_match: IfNoneMatch,
+    listing: Listing,
+    Query(mut p): Query<ListRolesParams>,
 ) -> Result<HttpResponse, Error> {
-    let p = params.0;
+    let (sort, paging) = (p.sort(), p.paging());
     let filter = RoleFilter {
         organization_id: p.organization_id,
         person_id: p.person_id,
@@ -371,19 +350,14 @@ pub async fn list(
         identifier: common::identifier_filter("identifier", p.identifier.as_deref())?,
         include_deleted: p.include_deleted.unwrap_or(false),
     };
-    let sort = p.sort.unwrap_or_default();
-    let (items, next_cursor) = fetch_page(
-        &req,
-        &pool,
-        sort,
-        p.limit,
-        p.cursor,
-        move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
-        Role::try_from,
-    )
-    .await?;
-    let page = RolePage { items, next_cursor };
-    page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
+    listing
+        .page::<RolePage, _, _>(
+            sort,
+            paging,
+            move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
+            Role::try_from,
+        )
+        .await
 }
 
 /// Lists the members of an organization: its live roles with the person or
@@ -405,37 +379,30 @@ pub async fn list(
     )
 )]
 pub async fn members(
-    req: HttpRequest,
-    pool: web::Data<PgPool>,
+    listing: Listing,
     viewer: Principal,
     id: web::Path<Uuid>,
-    params: Query<RoleViewParams>,
-    if_none_match: IfNoneMatch,
+    Query(mut p): Query<RoleViewParams>,
 ) -> Result<HttpResponse, Error> {
-    let p = params.0;
+    let (sort, paging) = (p.sort(), p.paging());
     let id = *id;
-    let sort = p.sort.unwrap_or_default();
-    let (items, next_cursor) = fetch_page(
-        &req,
-        &pool,
-        sort,
-        p.limit,
-        p.cursor,
-        move |conn, after, limit| {
-            organizations::find(conn, id)?;
-            store::members(conn, id, p.active_on.map(Into::into), sort, after, limit)
-        },
-        |(role, person, organization)| {
-            Ok(Member {
-                role: Role::try_from(role)?,
-                person: person.map(|p| Person::present(p, &viewer)).transpose()?,
-                member_organization: organization.map(Organization::try_from).transpose()?,
-            })
-        },
-    )
-    .await?;
-    let page = MemberPage { items, next_cursor };
-    page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
+    listing
+        .page::<MemberPage, _, _>(
+            sort,
+            paging,
+            move |conn, after, limit| {
+                organizations::find(conn, id)?;
+                store::members(conn, id, p.active_on.map(Into::into), sort, after, limit)
+            },
+            |(role, person, organization)| {
+                Ok(Member {
+                    role: Role::try_from(role)?,
+                    person: person.map(|p| Person::present(p, &viewer)).transpose()?,
+                    member_organization: organization.map(Organization::try_from).transpose()?,
+                })
+            },
+        )
+        .await
 }
 
 /// Lists the roles a person holds, each with its organization (which posts
@@ -456,35 +423,28 @@ pub async fn members(
     )
 )]
 pub async fn held_by(
-    req: HttpRequest,
-    pool: web::Data<PgPool>,
+    listing: Listing,
     id: web::Path<Uuid>,
-    params: Query<RoleViewParams>,
-    if_none_match: IfNoneMatch,
+    Query(mut p): Query<RoleViewParams>,
 ) -> Result<HttpResponse, Error> {
-    let p = params.0;
+    let (sort, paging) = (p.sort(), p.paging());
     let id = *id;
-    let sort = p.sort.unwrap_or_default();
-    let (items, next_cursor) = fetch_page(
-        &req,
-        &pool,
-        sort,
-        p.limit,
-        p.cursor,
-        move |conn, after, limit| {
-            people::find(conn, id)?;
-            store::held_by(conn, id, p.active_on.map(Into::into), sort, after, limit)
-        },
-        |(role, organization)| {
-            Ok(HeldRole {
-                role: Role::try_from(role)?,
-                organization: Organization::try_from(organization)?,
-            })
-        },
-    )
-    .await?;
-    let page = HeldRolePage { items, next_cursor };
-    page_response(&req, &if_none_match, &page, page.next_cursor.as_deref())
+    listing
+        .page::<HeldRolePage, _, _>(
+            sort,
+            paging,
+            move |conn, after, limit| {
+                people::find(conn, id)?;
+                store::held_by(conn, id, p.active_on.map(Into::into), sort, after, limit)
+            },
+            |(role, organization)| {
+                Ok(HeldRole {
+                    role: Role::try_from(role)?,
+                    organization: Organization::try_from(organization)?,
+                })
+            },
+        )
+        .await
 }
 
 crate::handlers! {
