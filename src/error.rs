@@ -314,12 +314,6 @@ impl From<diesel::r2d2::PoolError> for Error {
     }
 }
 
-impl From<actix_web::error::BlockingError> for Error {
-    fn from(err: actix_web::error::BlockingError) -> Self {
-        Self::Internal(err.to_string())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

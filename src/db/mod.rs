@@ -5,7 +5,6 @@ pub mod migrate;
 pub mod schema;
 
 use crate::{config::Settings, error::Error};
-use actix_web::web;
 use diesel::{
     connection::SimpleConnection,
     pg::PgConnection,
@@ -49,20 +48,23 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings 
     }
 }
 
-/// Runs `work` with a pooled connection on the blocking thread pool. Both the
-/// checkout (which may wait up to the pool's timeout, then yields a 503) and
-/// the queries happen there, never on an actix worker.
+/// Runs `work` with a pooled connection on the blocking thread pool of the
+/// current tokio runtime (in the server, the pool of the HTTP worker's own
+/// runtime, sized by the HTTP server). Both the checkout (which may wait up
+/// to the pool's timeout, then yields a 503) and the queries happen there,
+/// never on an async worker. Work that panics fails with 500.
 pub async fn run<T, F>(pool: &PgPool, work: F) -> Result<T, Error>
 where
     F: FnOnce(&mut PgConnection) -> Result<T, Error> + Send + 'static,
     T: Send + 'static,
 {
     let pool = pool.clone();
-    web::block(move || {
+    tokio::task::spawn_blocking(move || {
         let mut conn = pool.get()?;
         work(&mut conn)
     })
-    .await?
+    .await
+    .map_err(Error::internal)?
 }
 
 /// Like [`run`], inside one transaction: everything `work` writes commits
