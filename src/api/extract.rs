@@ -22,7 +22,8 @@ use serde_json::{Map, Value};
 use std::future::{ready, Ready};
 use utoipa::ToSchema;
 
-/// Largest accepted request body, in bytes; put in the app data.
+/// Largest accepted request body, in bytes. The app puts it in the app data
+/// (from its settings); reading a body without it is a wiring bug (500).
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
@@ -149,13 +150,15 @@ pub fn read_body(
     payload: &mut Payload,
     accepted: &'static [&'static str],
 ) -> LocalBoxFuture<'static, Result<Bytes, Error>> {
-    let limit = req
-        .app_data::<BodyLimit>()
-        .map_or(crate::config::Settings::DEFAULT_MAX_BODY_BYTES, |l| l.0);
-    let checked = check_media_type(req, accepted).and_then(|()| check_length(req, limit));
+    let checked = match req.app_data::<BodyLimit>() {
+        Some(&BodyLimit(limit)) => check_media_type(req, accepted)
+            .and_then(|()| check_length(req, limit))
+            .map(|()| limit),
+        None => Err(Error::internal("no BodyLimit in the app data")),
+    };
     let mut payload = payload.take();
     Box::pin(async move {
-        checked?;
+        let limit = checked?;
         let mut body = BytesMut::new();
         while let Some(chunk) = payload.next().await {
             let chunk = chunk.map_err(|err| Error::BadRequest {
