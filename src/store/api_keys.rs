@@ -9,7 +9,7 @@
 use crate::{
     db::schema::api_keys::{self, dsl},
     error::Error,
-    store::{keyset_after, keyset_order, After, Created, CreatedSort},
+    store::sort::{keyset_after, keyset_order, After, Created, CreatedSort},
     text_enum,
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};

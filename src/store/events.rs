@@ -9,9 +9,11 @@ use crate::{
     error::Error,
     live_rows,
     store::{
-        identifiers, keyset_after, keyset_order, like_escape,
+        identifiers,
         refs::{self, Tree, EVENTS},
-        After, SortKey, SortOrder, SortValue, VersionCheck,
+        rows::VersionCheck,
+        sort::{keyset_after, keyset_order, After, SortKey, SortOrder, SortValue},
+        sql::like_escape,
     },
     text_enum,
 };

@@ -6,7 +6,7 @@
 use crate::{
     db::schema::external_ids::dsl,
     error::{ConflictingRecord, Error},
-    store::refs::Table,
+    store::{refs::Table, sql::lock_named},
 };
 use diesel::{pg::PgConnection, prelude::*};
 use serde::{Deserialize, Serialize};
@@ -104,7 +104,7 @@ pub fn check_free(
 /// Serializes upserts of one identifier: concurrent `PUT …/by-identifier`
 /// requests for the same new identifier create one record, not two.
 pub fn lock(conn: &mut PgConnection, table: Table, scheme: &str, value: &str) -> Result<(), Error> {
-    super::lock_named(conn, &format!("{}:{scheme}:{value}", table.entity))
+    lock_named(conn, &format!("{}:{scheme}:{value}", table.entity))
 }
 
 /// Records of `table` carrying `scheme:value` (for list filters; tombstones

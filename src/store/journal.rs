@@ -5,7 +5,10 @@
 use crate::{
     db::schema::journal::{self, dsl},
     error::Error,
-    store::{people::PII_FIELDS, After, SortKey, SortOrder, SortValue},
+    store::{
+        people::PII_FIELDS,
+        sort::{After, SortKey, SortOrder, SortValue},
+    },
 };
 use chrono::{DateTime, Utc};
 use diesel::{

@@ -6,9 +6,11 @@ use crate::{
     error::Error,
     live_rows,
     store::{
-        identifiers, keyset_after, keyset_order, like_escape,
+        identifiers,
         refs::{self, Tree, ORGANIZATIONS},
-        After, NameSort, Named, VersionCheck,
+        rows::VersionCheck,
+        sort::{keyset_after, keyset_order, After, NameSort, Named},
+        sql::like_escape,
     },
     text_enum,
 };

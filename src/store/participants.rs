@@ -6,9 +6,10 @@ use crate::{
     error::{ConflictingRecord, Error},
     live_rows,
     store::{
-        events, keyset_after, keyset_order,
+        events,
         refs::{self, ORGANIZATIONS, PEOPLE},
-        After, Created, CreatedSort, VersionCheck,
+        rows::VersionCheck,
+        sort::{keyset_after, keyset_order, After, Created, CreatedSort},
     },
     text_enum,
 };

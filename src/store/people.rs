@@ -5,9 +5,12 @@ use crate::{
     error::Error,
     live_rows,
     store::{
-        identifiers, keyset_after, keyset_order, like_escape,
+        identifiers,
         refs::{self, PEOPLE},
-        roles, After, NameSort, Named, VersionCheck,
+        rows::VersionCheck,
+        sort::{keyset_after, keyset_order, After, NameSort, Named},
+        sql::like_escape,
+        tenure::person_holds_role,
     },
 };
 use chrono::{DateTime, NaiveDate, Utc};
@@ -192,10 +195,7 @@ pub fn list(
         query = query.filter(dsl::search_text.ilike(format!("%{}%", like_escape(q))));
     }
     if filter.organization_id.is_some() || filter.active_on.is_some() {
-        query = query.filter(roles::person_holds_role(
-            filter.organization_id,
-            filter.active_on,
-        ));
+        query = query.filter(person_holds_role(filter.organization_id, filter.active_on));
     }
     if let Some(since) = filter.updated_since {
         query = if filter.with_pii {

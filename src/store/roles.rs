@@ -10,20 +10,20 @@ use crate::{
     error::{ConflictingRecord, Error},
     live_rows,
     store::{
-        identifiers, keyset_after, keyset_order, like_escape,
+        identifiers,
         organizations::OrganizationRecord,
         people::PersonRecord,
         refs::{self, ORGANIZATIONS, PEOPLE, ROLES},
-        After, Created, CreatedSort, VersionCheck,
+        rows::VersionCheck,
+        sort::{keyset_after, keyset_order, After, Created, CreatedSort},
+        sql::{like_escape, lock_named},
+        tenure::active_on,
     },
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{
-    dsl::sql,
-    expression::BoxableExpression,
     pg::{Pg, PgConnection},
     prelude::*,
-    sql_types::{Bool, Date, Uuid as SqlUuid},
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -95,56 +95,6 @@ impl Created for RoleRecord {
 
 live_rows!(roles, RoleRecord, RoleData, "role");
 
-/// Roles active on `day`: started on or before it (or with no start) and
-/// not ended before it (or with no end). Both boundary days count.
-pub fn active_on<QS: 'static>(
-    day: NaiveDate,
-) -> Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>> {
-    Box::new(
-        sql::<Bool>("(roles.start_date IS NULL OR roles.start_date <= ")
-            .bind::<Date, _>(day)
-            .sql(") AND (roles.end_date IS NULL OR roles.end_date >= ")
-            .bind::<Date, _>(day)
-            .sql(")"),
-    )
-}
-
-/// People (rows of `people`) holding a live role — in `organization` when
-/// given, active on `day` when given.
-pub fn person_holds_role<QS: 'static>(
-    organization: Option<Uuid>,
-    day: Option<NaiveDate>,
-) -> Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>> {
-    const HELD: &str = "EXISTS (SELECT 1 FROM roles \
-        WHERE roles.person_id = people.id AND roles.deleted_at IS NULL";
-    const STARTED: &str = " AND (roles.start_date IS NULL OR roles.start_date <= ";
-    const NOT_ENDED: &str = ") AND (roles.end_date IS NULL OR roles.end_date >= ";
-    match (organization, day) {
-        (Some(organization), Some(day)) => Box::new(
-            sql::<Bool>(&format!("{HELD} AND roles.organization_id = "))
-                .bind::<SqlUuid, _>(organization)
-                .sql(STARTED)
-                .bind::<Date, _>(day)
-                .sql(NOT_ENDED)
-                .bind::<Date, _>(day)
-                .sql("))"),
-        ),
-        (Some(organization), None) => Box::new(
-            sql::<Bool>(&format!("{HELD} AND roles.organization_id = "))
-                .bind::<SqlUuid, _>(organization)
-                .sql(")"),
-        ),
-        (None, Some(day)) => Box::new(
-            sql::<Bool>(&format!("{HELD}{STARTED}"))
-                .bind::<Date, _>(day)
-                .sql(NOT_ENDED)
-                .bind::<Date, _>(day)
-                .sql("))"),
-        ),
-        (None, None) => Box::new(sql::<Bool>(&format!("{HELD})"))),
-    }
-}
-
 /// Checks the references of `data` that differ from `before` (all of them
 /// for a new role).
 fn check_references(
@@ -188,7 +138,7 @@ fn lock_holder(conn: &mut PgConnection, data: &RoleData) -> Result<(), Error> {
         (None, Some(member)) => format!("organization:{member}"),
         (None, None) => "none".to_owned(),
     };
-    super::lock_named(
+    lock_named(
         conn,
         &format!("role-holder:{}:{holder}", data.organization_id),
     )

@@ -1,0 +1,225 @@
+//! Orders of listings and keyset pagination: a page starts after the sort
+//! value and id of the last row of the one before.
+
+use chrono::{DateTime, Utc};
+use diesel::{
+    dsl::sql,
+    expression::BoxableExpression,
+    expression::SqlLiteral,
+    pg::Pg,
+    sql_types::{BigInt, Bool, Text, Timestamptz, Uuid as SqlUuid},
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// An order a listing can take, with what keyset pagination needs.
+pub trait SortOrder: Copy + Send + 'static {
+    /// Name of the order in the `sort` parameter and in cursors.
+    fn tag(self) -> &'static str;
+    /// The (unqualified) sort column and whether the order is descending.
+    fn column(self) -> (&'static str, bool);
+    /// Whether `value` can be a position in this order.
+    fn accepts(self, value: &SortValue) -> bool;
+}
+
+/// A [`SortOrder`] of listings of `R`.
+pub trait SortKey<R>: SortOrder {
+    /// The sort value of `record`, from which the next page starts.
+    fn key(self, record: &R) -> After;
+}
+
+/// A record with a name, listed by name or by creation time.
+pub trait Named {
+    fn id(&self) -> Uuid;
+    fn name(&self) -> &str;
+    fn created_at(&self) -> DateTime<Utc>;
+}
+
+/// Orders of a listing of named records; ties are broken by id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+pub enum NameSort {
+    /// By name, A to Z (the default).
+    #[default]
+    #[serde(rename = "name")]
+    Name,
+    /// By name, Z to A.
+    #[serde(rename = "-name")]
+    NameDesc,
+    /// Oldest first.
+    #[serde(rename = "created_at")]
+    CreatedAt,
+    /// Newest first.
+    #[serde(rename = "-created_at")]
+    CreatedAtDesc,
+}
+
+impl SortOrder for NameSort {
+    fn tag(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::NameDesc => "-name",
+            Self::CreatedAt => "created_at",
+            Self::CreatedAtDesc => "-created_at",
+        }
+    }
+
+    fn column(self) -> (&'static str, bool) {
+        match self {
+            Self::Name => ("name", false),
+            Self::NameDesc => ("name", true),
+            Self::CreatedAt => ("created_at", false),
+            Self::CreatedAtDesc => ("created_at", true),
+        }
+    }
+
+    fn accepts(self, value: &SortValue) -> bool {
+        matches!(
+            (self, value),
+            (Self::Name | Self::NameDesc, SortValue::Text(_))
+                | (Self::CreatedAt | Self::CreatedAtDesc, SortValue::Time(_))
+        )
+    }
+}
+
+impl<R: Named> SortKey<R> for NameSort {
+    fn key(self, record: &R) -> After {
+        let value = match self {
+            Self::Name | Self::NameDesc => SortValue::Text(record.name().to_owned()),
+            Self::CreatedAt | Self::CreatedAtDesc => SortValue::Time(record.created_at()),
+        };
+        After {
+            value,
+            id: record.id(),
+        }
+    }
+}
+
+/// Orders of a listing by creation time; ties are broken by id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+pub enum CreatedSort {
+    /// Oldest first (the default).
+    #[default]
+    #[serde(rename = "created_at")]
+    CreatedAt,
+    /// Newest first.
+    #[serde(rename = "-created_at")]
+    CreatedAtDesc,
+}
+
+/// A record listed by creation time.
+pub trait Created {
+    fn id(&self) -> Uuid;
+    fn created_at(&self) -> DateTime<Utc>;
+}
+
+/// A joined row is ordered by the record it starts with.
+impl<A: Created, B> Created for (A, B) {
+    fn id(&self) -> Uuid {
+        self.0.id()
+    }
+    fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at()
+    }
+}
+
+/// A joined row is ordered by the record it starts with.
+impl<A: Created, B, C> Created for (A, B, C) {
+    fn id(&self) -> Uuid {
+        self.0.id()
+    }
+    fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at()
+    }
+}
+
+impl SortOrder for CreatedSort {
+    fn tag(self) -> &'static str {
+        match self {
+            Self::CreatedAt => "created_at",
+            Self::CreatedAtDesc => "-created_at",
+        }
+    }
+
+    fn column(self) -> (&'static str, bool) {
+        ("created_at", self == Self::CreatedAtDesc)
+    }
+
+    fn accepts(self, value: &SortValue) -> bool {
+        matches!(value, SortValue::Time(_))
+    }
+}
+
+impl<R: Created> SortKey<R> for CreatedSort {
+    fn key(self, record: &R) -> After {
+        After {
+            value: SortValue::Time(record.created_at()),
+            id: record.id(),
+        }
+    }
+}
+
+/// The sort-column value of the last row of a keyset page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SortValue {
+    #[serde(rename = "t")]
+    Text(String),
+    #[serde(rename = "ts")]
+    Time(DateTime<Utc>),
+    #[serde(rename = "i")]
+    Int(i64),
+}
+
+/// Where a keyset page starts: after the row with this sort value and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct After {
+    pub value: SortValue,
+    pub id: Uuid,
+}
+
+/// The condition "row comes after `after`" for a listing of `table` in
+/// `sort` order (ties broken by id). A row-value comparison, so PostgreSQL
+/// walks the `(column, id)` index from that point: page 1,000 costs what
+/// page 1 costs.
+pub fn keyset_after<QS, S: SortOrder>(
+    table: &str,
+    sort: S,
+    after: &After,
+) -> Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>>
+where
+    QS: 'static,
+{
+    let (column, descending) = sort.column();
+    let op = if descending { "<" } else { ">" };
+    let head = sql::<Bool>(&format!("({table}.{column}, {table}.id) {op} ("));
+    match &after.value {
+        SortValue::Text(text) => Box::new(
+            head.bind::<Text, _>(text.clone())
+                .sql(", ")
+                .bind::<SqlUuid, _>(after.id)
+                .sql(")"),
+        ),
+        SortValue::Time(time) => Box::new(
+            head.bind::<Timestamptz, _>(*time)
+                .sql(", ")
+                .bind::<SqlUuid, _>(after.id)
+                .sql(")"),
+        ),
+        SortValue::Int(number) => Box::new(
+            head.bind::<BigInt, _>(*number)
+                .sql(", ")
+                .bind::<SqlUuid, _>(after.id)
+                .sql(")"),
+        ),
+    }
+}
+
+/// The ORDER BY of a listing of `table` in `sort` order, ties broken by id.
+/// (The expression type is immaterial to ORDER BY; it is typed `Bool` only
+/// because diesel wants a type.)
+pub fn keyset_order<S: SortOrder>(table: &str, sort: S) -> SqlLiteral<Bool> {
+    let (column, descending) = sort.column();
+    let direction = if descending { "DESC" } else { "ASC" };
+    sql::<Bool>(&format!(
+        "{table}.{column} {direction}, {table}.id {direction}"
+    ))
+}

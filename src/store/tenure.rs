@@ -1,0 +1,65 @@
+//! When roles are held: SQL conditions on the period of a role (from its
+//! `start_date` to its `end_date`, both days included, a missing one open),
+//! for listings of roles and of the people holding them.
+
+use chrono::NaiveDate;
+use diesel::{
+    dsl::sql,
+    expression::BoxableExpression,
+    pg::Pg,
+    sql_types::{Bool, Date, Uuid as SqlUuid},
+};
+use uuid::Uuid;
+
+/// Opens the condition "the role started on or before the day bound next".
+const STARTED: &str = "(roles.start_date IS NULL OR roles.start_date <= ";
+/// Continues [`STARTED`]: "… and it had not ended before the day bound next".
+const NOT_ENDED: &str = ") AND (roles.end_date IS NULL OR roles.end_date >= ";
+
+/// Roles active on `day`: started on or before it (or with no start) and
+/// not ended before it (or with no end). Both boundary days count.
+pub fn active_on<QS: 'static>(
+    day: NaiveDate,
+) -> Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>> {
+    Box::new(
+        sql::<Bool>(STARTED)
+            .bind::<Date, _>(day)
+            .sql(NOT_ENDED)
+            .bind::<Date, _>(day)
+            .sql(")"),
+    )
+}
+
+/// People (rows of `people`) holding a live role — in `organization` when
+/// given, active on `day` when given.
+pub fn person_holds_role<QS: 'static>(
+    organization: Option<Uuid>,
+    day: Option<NaiveDate>,
+) -> Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>> {
+    const HELD: &str = "EXISTS (SELECT 1 FROM roles \
+        WHERE roles.person_id = people.id AND roles.deleted_at IS NULL";
+    match (organization, day) {
+        (Some(organization), Some(day)) => Box::new(
+            sql::<Bool>(&format!("{HELD} AND roles.organization_id = "))
+                .bind::<SqlUuid, _>(organization)
+                .sql(&format!(" AND {STARTED}"))
+                .bind::<Date, _>(day)
+                .sql(NOT_ENDED)
+                .bind::<Date, _>(day)
+                .sql("))"),
+        ),
+        (Some(organization), None) => Box::new(
+            sql::<Bool>(&format!("{HELD} AND roles.organization_id = "))
+                .bind::<SqlUuid, _>(organization)
+                .sql(")"),
+        ),
+        (None, Some(day)) => Box::new(
+            sql::<Bool>(&format!("{HELD} AND {STARTED}"))
+                .bind::<Date, _>(day)
+                .sql(NOT_ENDED)
+                .bind::<Date, _>(day)
+                .sql("))"),
+        ),
+        (None, None) => Box::new(sql::<Bool>(&format!("{HELD})"))),
+    }
+}
