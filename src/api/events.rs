@@ -23,12 +23,10 @@ use crate::{
         },
         participants,
         refs::{Table, EVENTS},
-        VersionCheck,
     },
 };
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
-use diesel::pg::PgConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -240,6 +238,7 @@ impl Resource for Events {
     type Patch = EventPatch;
     type Data = EventData;
     type Output = Event;
+    type Store = store::Events;
 
     const TABLE: Option<Table> = Some(EVENTS);
 
@@ -280,34 +279,6 @@ impl Resource for Events {
 
     fn present(record: EventRecord, _viewer: &Principal) -> Result<Event, Error> {
         Event::try_from(record)
-    }
-
-    fn find(conn: &mut PgConnection, (): (), id: Uuid) -> Result<EventRecord, Error> {
-        store::find(conn, id)
-    }
-
-    fn create(conn: &mut PgConnection, (): (), data: &EventData) -> Result<EventRecord, Error> {
-        store::create(conn, data)
-    }
-
-    fn update(
-        conn: &mut PgConnection,
-        (): (),
-        id: Uuid,
-        check: &VersionCheck,
-        may_reparent: bool,
-        change: impl FnOnce(&mut PgConnection, &EventRecord) -> Result<EventData, Error>,
-    ) -> Result<EventRecord, Error> {
-        store::update(conn, id, check, may_reparent, change)
-    }
-
-    fn delete(
-        conn: &mut PgConnection,
-        (): (),
-        id: Uuid,
-        check: &VersionCheck,
-    ) -> Result<(), Error> {
-        store::delete(conn, id, check)
     }
 }
 

@@ -24,12 +24,11 @@ use crate::{
             OrganizationRecord,
         },
         refs::{Table, ORGANIZATIONS},
-        NameSort, VersionCheck,
+        NameSort,
     },
 };
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::pg::PgConnection;
 use serde::Serialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
@@ -196,6 +195,7 @@ impl Resource for Organizations {
     type Patch = OrganizationPatch;
     type Data = OrganizationData;
     type Output = Organization;
+    type Store = store::Organizations;
 
     const TABLE: Option<Table> = Some(ORGANIZATIONS);
 
@@ -236,38 +236,6 @@ impl Resource for Organizations {
 
     fn present(record: OrganizationRecord, _viewer: &Principal) -> Result<Organization, Error> {
         Organization::try_from(record)
-    }
-
-    fn find(conn: &mut PgConnection, (): (), id: Uuid) -> Result<OrganizationRecord, Error> {
-        store::find(conn, id)
-    }
-
-    fn create(
-        conn: &mut PgConnection,
-        (): (),
-        data: &OrganizationData,
-    ) -> Result<OrganizationRecord, Error> {
-        store::create(conn, data)
-    }
-
-    fn update(
-        conn: &mut PgConnection,
-        (): (),
-        id: Uuid,
-        check: &VersionCheck,
-        may_reparent: bool,
-        change: impl FnOnce(&mut PgConnection, &OrganizationRecord) -> Result<OrganizationData, Error>,
-    ) -> Result<OrganizationRecord, Error> {
-        store::update(conn, id, check, may_reparent, change)
-    }
-
-    fn delete(
-        conn: &mut PgConnection,
-        (): (),
-        id: Uuid,
-        check: &VersionCheck,
-    ) -> Result<(), Error> {
-        store::delete(conn, id, check)
     }
 }
 

@@ -19,15 +19,12 @@ use crate::{
     store::{
         api_keys::Principal,
         events,
-        participants::{
-            self as store, ParticipantData, ParticipantRecord, ParticipantRole, ParticipantRow,
-        },
-        CreatedSort, VersionCheck,
+        participants::{self as store, ParticipantData, ParticipantRole, ParticipantRow},
+        CreatedSort,
     },
 };
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
-use diesel::pg::PgConnection;
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -164,6 +161,7 @@ impl Resource for Participants {
     type Patch = ParticipantPatch;
     type Data = ParticipantData;
     type Output = Participant;
+    type Store = store::Participants;
 
     fn key((event, id): (Uuid, Uuid)) -> (Uuid, Uuid) {
         (event, id)
@@ -193,55 +191,6 @@ impl Resource for Participants {
 
     fn present(row: ParticipantRow, _viewer: &Principal) -> Result<Participant, Error> {
         Ok(Participant::from(row))
-    }
-
-    fn find(conn: &mut PgConnection, event: Uuid, id: Uuid) -> Result<ParticipantRow, Error> {
-        store::find_in(conn, event, id)
-    }
-
-    fn create(
-        conn: &mut PgConnection,
-        _event: Uuid,
-        data: &ParticipantData,
-    ) -> Result<ParticipantRow, Error> {
-        store::create(conn, data)
-    }
-
-    fn update(
-        conn: &mut PgConnection,
-        event: Uuid,
-        id: Uuid,
-        check: &VersionCheck,
-        _may_reparent: bool,
-        change: impl FnOnce(&mut PgConnection, &ParticipantRow) -> Result<ParticipantData, Error>,
-    ) -> Result<ParticipantRow, Error> {
-        // The change only reads the writable fields; names are not needed.
-        store::update(
-            conn,
-            event,
-            id,
-            check,
-            |conn, record: &ParticipantRecord| {
-                change(
-                    conn,
-                    &ParticipantRow {
-                        record: record.clone(),
-                        person_name: None,
-                        organization_name: None,
-                        on_behalf_of_name: None,
-                    },
-                )
-            },
-        )
-    }
-
-    fn delete(
-        conn: &mut PgConnection,
-        event: Uuid,
-        id: Uuid,
-        check: &VersionCheck,
-    ) -> Result<(), Error> {
-        store::delete(conn, event, id, check)
     }
 }
 

@@ -21,12 +21,11 @@ use crate::{
         api_keys::{Principal, Scope},
         people::{self as store, PersonData, PersonFilter, PersonRecord},
         refs::{Table, PEOPLE},
-        NameSort, VersionCheck,
+        NameSort,
     },
 };
 use actix_web::HttpResponse;
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::pg::PgConnection;
 use serde::Serialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
@@ -248,6 +247,7 @@ impl Resource for People {
     type Patch = PersonPatch;
     type Data = PersonData;
     type Output = Person;
+    type Store = store::People;
 
     const TABLE: Option<Table> = Some(PEOPLE);
 
@@ -299,34 +299,6 @@ impl Resource for People {
 
     fn present(record: PersonRecord, viewer: &Principal) -> Result<Person, Error> {
         Person::present(record, viewer)
-    }
-
-    fn find(conn: &mut PgConnection, (): (), id: Uuid) -> Result<PersonRecord, Error> {
-        store::find(conn, id)
-    }
-
-    fn create(conn: &mut PgConnection, (): (), data: &PersonData) -> Result<PersonRecord, Error> {
-        store::create(conn, data)
-    }
-
-    fn update(
-        conn: &mut PgConnection,
-        (): (),
-        id: Uuid,
-        check: &VersionCheck,
-        _may_reparent: bool,
-        change: impl FnOnce(&mut PgConnection, &PersonRecord) -> Result<PersonData, Error>,
-    ) -> Result<PersonRecord, Error> {
-        store::update(conn, id, check, change)
-    }
-
-    fn delete(
-        conn: &mut PgConnection,
-        (): (),
-        id: Uuid,
-        check: &VersionCheck,
-    ) -> Result<(), Error> {
-        store::delete(conn, id, check)
     }
 }
 

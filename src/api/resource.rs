@@ -21,6 +21,7 @@ use crate::{
     error::{Error, FieldError},
     store::{
         api_keys::Principal,
+        crud::Crud,
         idempotency::{self as remembered, StoredResponse},
         identifiers,
         refs::Table,
@@ -57,6 +58,8 @@ pub trait Resource: 'static {
     type Data: Send + 'static;
     /// The representation clients get.
     type Output: Serialize;
+    /// Where records are stored: reads and writes go through it.
+    type Store: Crud<Scope = Self::Scope, Record = Self::Record, Data = Self::Data>;
 
     /// The table, when records carry external identifiers (and can be
     /// upserted by one).
@@ -116,12 +119,19 @@ pub trait Resource: 'static {
     /// The representation of `record` for `viewer`.
     fn present(record: Self::Record, viewer: &Principal) -> Result<Self::Output, Error>;
 
-    fn find(conn: &mut PgConnection, scope: Self::Scope, id: Uuid) -> Result<Self::Record, Error>;
+    /// The live record `id` in `scope`, or 404 (see [`Crud`] for this and
+    /// the writes below).
+    fn find(conn: &mut PgConnection, scope: Self::Scope, id: Uuid) -> Result<Self::Record, Error> {
+        Self::Store::find(conn, scope, id)
+    }
+    /// (`data` names its scope where the record has one.)
     fn create(
         conn: &mut PgConnection,
-        scope: Self::Scope,
+        _scope: Self::Scope,
         data: &Self::Data,
-    ) -> Result<Self::Record, Error>;
+    ) -> Result<Self::Record, Error> {
+        Self::Store::create(conn, data)
+    }
     fn update(
         conn: &mut PgConnection,
         scope: Self::Scope,
@@ -129,13 +139,17 @@ pub trait Resource: 'static {
         check: &VersionCheck,
         may_reparent: bool,
         change: impl FnOnce(&mut PgConnection, &Self::Record) -> Result<Self::Data, Error>,
-    ) -> Result<Self::Record, Error>;
+    ) -> Result<Self::Record, Error> {
+        Self::Store::update(conn, scope, id, check, may_reparent, change)
+    }
     fn delete(
         conn: &mut PgConnection,
         scope: Self::Scope,
         id: Uuid,
         check: &VersionCheck,
-    ) -> Result<(), Error>;
+    ) -> Result<(), Error> {
+        Self::Store::delete(conn, scope, id, check)
+    }
 }
 
 /// The record an item path names: its scope and id.

@@ -22,12 +22,11 @@ use crate::{
         organizations, people,
         refs::{Table, ROLES},
         roles::{self as store, RoleData, RoleFilter, RoleRecord},
-        CreatedSort, VersionCheck,
+        CreatedSort,
     },
 };
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::pg::PgConnection;
 use serde::Serialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
@@ -241,6 +240,7 @@ impl Resource for Roles {
     type Patch = RolePatch;
     type Data = RoleData;
     type Output = Role;
+    type Store = store::Roles;
 
     const TABLE: Option<Table> = Some(ROLES);
 
@@ -288,34 +288,6 @@ impl Resource for Roles {
 
     fn present(record: RoleRecord, _viewer: &Principal) -> Result<Role, Error> {
         Role::try_from(record)
-    }
-
-    fn find(conn: &mut PgConnection, (): (), id: Uuid) -> Result<RoleRecord, Error> {
-        store::find(conn, id)
-    }
-
-    fn create(conn: &mut PgConnection, (): (), data: &RoleData) -> Result<RoleRecord, Error> {
-        store::create(conn, data)
-    }
-
-    fn update(
-        conn: &mut PgConnection,
-        (): (),
-        id: Uuid,
-        check: &VersionCheck,
-        _may_reparent: bool,
-        change: impl FnOnce(&mut PgConnection, &RoleRecord) -> Result<RoleData, Error>,
-    ) -> Result<RoleRecord, Error> {
-        store::update(conn, id, check, change)
-    }
-
-    fn delete(
-        conn: &mut PgConnection,
-        (): (),
-        id: Uuid,
-        check: &VersionCheck,
-    ) -> Result<(), Error> {
-        store::delete(conn, id, check)
     }
 }
 

@@ -7,11 +7,11 @@ use crate::{
         events::{self, dsl},
     },
     error::Error,
-    live_rows,
     store::{
+        crud::Rules,
         identifiers,
-        refs::{self, Tree, EVENTS},
-        rows::VersionCheck,
+        refs::{Tree, EVENTS},
+        rows::{live_rows, Rows},
         sort::{keyset_after, keyset_order, After, SortKey, SortOrder, SortValue},
         sql::like_escape,
     },
@@ -127,7 +127,50 @@ impl EventRecord {
     }
 }
 
-live_rows!(events, EventRecord, EventData, "event");
+/// The events table.
+#[derive(Debug, Clone, Copy)]
+pub struct Events;
+
+live_rows!(Events, events, EventRecord, EventData, EVENTS);
+
+/// Events form a tree of sessions; an event is not deleted while live
+/// sessions belong to it, and takes its participants along.
+impl Rules for Events {
+    const TREE: Option<Tree> = Some(TREE);
+    const DEPENDENTS: Option<&'static str> = Some(
+        "SELECT 'event' AS entity_type, id, title AS name FROM events \
+           WHERE parent_event_id = $1 AND deleted_at IS NULL",
+    );
+
+    fn parent(data: &EventData) -> Option<Uuid> {
+        data.parent_event_id
+    }
+
+    fn identifiers(data: &EventData) -> &Value {
+        &data.identifiers
+    }
+
+    /// Soft-deletes the participants of event `id`.
+    fn on_delete(conn: &mut PgConnection, id: Uuid) -> Result<(), Error> {
+        diesel::update(
+            event_participants::table
+                .filter(event_participants::event_id.eq(id))
+                .filter(event_participants::deleted_at.is_null()),
+        )
+        .set((
+            event_participants::deleted_at.eq(now),
+            event_participants::version.eq(event_participants::version + 1),
+            event_participants::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        Ok(())
+    }
+}
+
+/// The live event `id`, or 404.
+pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<EventRecord, Error> {
+    Events::find_live(conn, id)
+}
 
 /// Orders of an event listing; ties are broken by id.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
@@ -195,67 +238,6 @@ pub fn lock_shared(conn: &mut PgConnection, id: Uuid) -> Result<(), Error> {
         .optional()?
         .map(|_| ())
         .ok_or_else(|| Error::not_found("event", id))
-}
-
-/// Creates an event; its parent event must be live.
-pub fn create(conn: &mut PgConnection, data: &EventData) -> Result<EventRecord, Error> {
-    refs::require_live(conn, &[(EVENTS, data.parent_event_id, "parent_event_id")])?;
-    identifiers::check_free(conn, EVENTS, &data.identifiers, None)?;
-    insert(conn, data)
-}
-
-/// Replaces the content of event `id` with what `change` makes of it.
-/// `may_reparent` as for organizations: moves take the tree lock first.
-pub fn update(
-    conn: &mut PgConnection,
-    id: Uuid,
-    check: &VersionCheck,
-    may_reparent: bool,
-    change: impl FnOnce(&mut PgConnection, &EventRecord) -> Result<EventData, Error>,
-) -> Result<EventRecord, Error> {
-    if may_reparent {
-        refs::lock_tree(conn, TREE)?;
-    }
-    update_live(conn, id, check, change, |conn, current, data| {
-        if data.identifiers != current.identifiers {
-            identifiers::check_free(conn, EVENTS, &data.identifiers, Some(id))?;
-        }
-        if data.parent_event_id == current.parent_event_id {
-            return Ok(());
-        }
-        refs::require_live(conn, &[(EVENTS, data.parent_event_id, "parent_event_id")])?;
-        match data.parent_event_id {
-            Some(_) if !may_reparent => Err(Error::internal("move without the tree lock")),
-            Some(parent) => refs::check_no_cycle(conn, TREE, id, parent),
-            None => Ok(()),
-        }
-    })
-}
-
-/// Soft-deletes event `id` together with its participants. Refused with
-/// 409 while live sessions (child events) belong to it.
-pub fn delete(conn: &mut PgConnection, id: Uuid, check: &VersionCheck) -> Result<(), Error> {
-    let current = lock_live(conn, id)?;
-    check.verify(current.version)?;
-    refs::refuse_if_referenced(
-        conn,
-        EVENTS,
-        id,
-        "SELECT 'event' AS entity_type, id, title AS name FROM events \
-           WHERE parent_event_id = $1 AND deleted_at IS NULL",
-    )?;
-    diesel::update(
-        event_participants::table
-            .filter(event_participants::event_id.eq(id))
-            .filter(event_participants::deleted_at.is_null()),
-    )
-    .set((
-        event_participants::deleted_at.eq(now),
-        event_participants::version.eq(event_participants::version + 1),
-        event_participants::updated_at.eq(now),
-    ))
-    .execute(conn)?;
-    mark_deleted(conn, id)
 }
 
 /// List filters; all given ones must hold.

@@ -3,10 +3,11 @@
 //!
 //! The modules depend on each other in one direction only: the shared
 //! machinery ([`sql`], [`sort`], [`rows`], [`refs`], [`identifiers`],
-//! [`tenure`]) depends on no table's module, and this module only declares
+//! [`tenure`], [`crud`]) depends on no table's module, and this module only declares
 //! and re-exports, so no module here imports one that imports it back.
 
 pub mod api_keys;
+pub mod crud;
 pub mod events;
 pub mod idempotency;
 pub mod identifiers;

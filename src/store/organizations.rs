@@ -4,11 +4,11 @@
 use crate::{
     db::schema::organizations::{self, dsl},
     error::Error,
-    live_rows,
     store::{
+        crud::Rules,
         identifiers,
-        refs::{self, Tree, ORGANIZATIONS},
-        rows::VersionCheck,
+        refs::{Tree, ORGANIZATIONS},
+        rows::{live_rows, Rows},
         sort::{keyset_after, keyset_order, After, NameSort, Named},
         sql::like_escape,
     },
@@ -119,12 +119,47 @@ impl OrganizationRecord {
     }
 }
 
+/// The organizations table.
+#[derive(Debug, Clone, Copy)]
+pub struct Organizations;
+
 live_rows!(
+    Organizations,
     organizations,
     OrganizationRecord,
     OrganizationData,
-    "organization"
+    ORGANIZATIONS
 );
+
+/// Organizations form a tree; they are not deleted while live
+/// organizations, roles or event participants still refer to them.
+impl Rules for Organizations {
+    const TREE: Option<Tree> = Some(TREE);
+    const DEPENDENTS: Option<&'static str> = Some(
+        "SELECT 'organization' AS entity_type, id, name FROM organizations \
+           WHERE parent_id = $1 AND deleted_at IS NULL \
+         UNION ALL \
+         SELECT 'role', id, title FROM roles \
+           WHERE (organization_id = $1 OR member_organization_id = $1) AND deleted_at IS NULL \
+         UNION ALL \
+         SELECT 'participant', p.id, p.role || ' at ' || e.title \
+           FROM event_participants p JOIN events e ON e.id = p.event_id \
+           WHERE (p.organization_id = $1 OR p.on_behalf_of_id = $1) AND p.deleted_at IS NULL",
+    );
+
+    fn parent(data: &OrganizationData) -> Option<Uuid> {
+        data.parent_id
+    }
+
+    fn identifiers(data: &OrganizationData) -> &Value {
+        &data.identifiers
+    }
+}
+
+/// The live organization `id`, or 404.
+pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<OrganizationRecord, Error> {
+    Organizations::find_live(conn, id)
+}
 
 /// List filters; all given ones must hold.
 #[derive(Debug, Clone, Default)]
@@ -141,79 +176,9 @@ pub struct OrganizationFilter {
 }
 
 impl Named for OrganizationRecord {
-    fn id(&self) -> Uuid {
-        self.id
-    }
     fn name(&self) -> &str {
         &self.name
     }
-    fn created_at(&self) -> DateTime<Utc> {
-        self.created_at
-    }
-}
-
-/// Creates an organization; its parent must be live.
-pub fn create(
-    conn: &mut PgConnection,
-    data: &OrganizationData,
-) -> Result<OrganizationRecord, Error> {
-    refs::require_live(conn, &[(ORGANIZATIONS, data.parent_id, "parent_id")])?;
-    identifiers::check_free(conn, ORGANIZATIONS, &data.identifiers, None)?;
-    insert(conn, data)
-}
-
-/// Replaces the content of organization `id` with what `change` makes of
-/// the current record. A change that alters nothing keeps the version.
-///
-/// `may_reparent` says whether the change may give the organization a new
-/// parent; such changes take the tree lock first (see [`refs`]).
-pub fn update(
-    conn: &mut PgConnection,
-    id: Uuid,
-    check: &VersionCheck,
-    may_reparent: bool,
-    change: impl FnOnce(&mut PgConnection, &OrganizationRecord) -> Result<OrganizationData, Error>,
-) -> Result<OrganizationRecord, Error> {
-    if may_reparent {
-        refs::lock_tree(conn, TREE)?;
-    }
-    update_live(conn, id, check, change, |conn, current, data| {
-        if data.identifiers != current.identifiers {
-            identifiers::check_free(conn, ORGANIZATIONS, &data.identifiers, Some(id))?;
-        }
-        if data.parent_id == current.parent_id {
-            return Ok(());
-        }
-        refs::require_live(conn, &[(ORGANIZATIONS, data.parent_id, "parent_id")])?;
-        match data.parent_id {
-            Some(_) if !may_reparent => Err(Error::internal("move without the tree lock")),
-            Some(parent) => refs::check_no_cycle(conn, TREE, id, parent),
-            None => Ok(()),
-        }
-    })
-}
-
-/// Soft-deletes organization `id`: the row stays as a tombstone. Refused
-/// with 409 while live organizations, roles or event participants still
-/// refer to it.
-pub fn delete(conn: &mut PgConnection, id: Uuid, check: &VersionCheck) -> Result<(), Error> {
-    let current = lock_live(conn, id)?;
-    check.verify(current.version)?;
-    refs::refuse_if_referenced(
-        conn,
-        ORGANIZATIONS,
-        id,
-        "SELECT 'organization' AS entity_type, id, name FROM organizations \
-           WHERE parent_id = $1 AND deleted_at IS NULL \
-         UNION ALL \
-         SELECT 'role', id, title FROM roles \
-           WHERE (organization_id = $1 OR member_organization_id = $1) AND deleted_at IS NULL \
-         UNION ALL \
-         SELECT 'participant', p.id, p.role || ' at ' || e.title \
-           FROM event_participants p JOIN events e ON e.id = p.event_id \
-           WHERE (p.organization_id = $1 OR p.on_behalf_of_id = $1) AND p.deleted_at IS NULL",
-    )?;
-    mark_deleted(conn, id)
 }
 
 /// One keyset page of live organizations: at most `limit` rows after `after`.

@@ -4,11 +4,11 @@
 use crate::{
     db::schema::event_participants::{self, dsl},
     error::{ConflictingRecord, Error},
-    live_rows,
     store::{
+        crud::Crud,
         events,
-        refs::{self, ORGANIZATIONS, PEOPLE},
-        rows::VersionCheck,
+        refs::{self, ORGANIZATIONS, PARTICIPANTS, PEOPLE},
+        rows::{live_rows, Rows, VersionCheck},
         sort::{keyset_after, keyset_order, After, Created, CreatedSort},
     },
     text_enum,
@@ -80,11 +80,16 @@ impl ParticipantRecord {
     }
 }
 
+/// The participants of events.
+#[derive(Debug, Clone, Copy)]
+pub struct Participants;
+
 live_rows!(
+    Participants,
     event_participants,
     ParticipantRecord,
     ParticipantData,
-    "participant"
+    PARTICIPANTS
 );
 
 /// A participant with the names of the records it refers to.
@@ -157,16 +162,18 @@ pub fn find_in(conn: &mut PgConnection, event: Uuid, id: Uuid) -> Result<Partici
         .ok_or_else(|| Error::not_found("participant", id))
 }
 
-/// Checks `data` against `before` (none for a new participant): its event
-/// must be live (else 404), changed references must name live records, and
-/// a changed member or role must not repeat one the event already has (409).
+/// Checks `data`, the new content of participant `id` (none when new) that
+/// held `before`: its event must be live (else 404), changed references
+/// must name live records, and a changed member or role must not repeat one
+/// the event already has (409).
 fn check(
     conn: &mut PgConnection,
+    id: Option<Uuid>,
     data: &ParticipantData,
-    before: Option<&ParticipantRecord>,
+    before: Option<&ParticipantData>,
 ) -> Result<(), Error> {
     events::lock_shared(conn, data.event_id)?;
-    let was = |field: fn(&ParticipantRecord) -> Option<Uuid>| before.and_then(field);
+    let was = |field: fn(&ParticipantData) -> Option<Uuid>| before.and_then(field);
     refs::require_live(
         conn,
         &[
@@ -204,8 +211,8 @@ fn check(
         (None, Some(organization)) => same.filter(dsl::organization_id.eq(organization)),
         (None, None) => return Err(Error::internal("participant without a member")),
     };
-    if let Some(before) = before {
-        same = same.filter(dsl::id.ne(before.id));
+    if let Some(id) = id {
+        same = same.filter(dsl::id.ne(id));
     }
     if let Some(existing) = same.select(dsl::id).first::<Uuid>(conn).optional()? {
         return Err(Error::Conflict {
@@ -223,41 +230,65 @@ fn check(
     Ok(())
 }
 
-/// Adds a participant to an event.
-pub fn create(conn: &mut PgConnection, data: &ParticipantData) -> Result<ParticipantRow, Error> {
-    check(conn, data, None)?;
-    let record = insert(conn, data)?;
-    find_in(conn, record.event_id, record.id)
-}
+/// Participants are scoped by their event; they are read with the names
+/// of the records they refer to.
+impl Crud for Participants {
+    type Scope = Uuid;
+    type Record = ParticipantRow;
+    type Data = ParticipantData;
 
-/// Replaces the content of participant `id` of event `event`.
-pub fn update(
-    conn: &mut PgConnection,
-    event: Uuid,
-    id: Uuid,
-    version_check: &VersionCheck,
-    change: impl FnOnce(&mut PgConnection, &ParticipantRecord) -> Result<ParticipantData, Error>,
-) -> Result<ParticipantRow, Error> {
-    find_in(conn, event, id)?;
-    update_live(conn, id, version_check, change, |conn, current, data| {
-        check(conn, data, Some(current))
-    })?;
-    find_in(conn, event, id)
-}
-
-/// Removes participant `id` from event `event` (soft delete).
-pub fn delete(
-    conn: &mut PgConnection,
-    event: Uuid,
-    id: Uuid,
-    version_check: &VersionCheck,
-) -> Result<(), Error> {
-    let current = lock_live(conn, id)?;
-    if current.event_id != event {
-        return Err(Error::not_found("participant", id));
+    fn find(conn: &mut PgConnection, event: Uuid, id: Uuid) -> Result<ParticipantRow, Error> {
+        find_in(conn, event, id)
     }
-    version_check.verify(current.version)?;
-    mark_deleted(conn, id)
+
+    fn create(conn: &mut PgConnection, data: &ParticipantData) -> Result<ParticipantRow, Error> {
+        check(conn, None, data, None)?;
+        let record = Self::insert(conn, data)?;
+        find_in(conn, record.event_id, record.id)
+    }
+
+    /// A participant has no tree: `may_move` is moot. `change` sees the
+    /// locked record with the names read just before in the transaction.
+    fn update(
+        conn: &mut PgConnection,
+        event: Uuid,
+        id: Uuid,
+        version_check: &VersionCheck,
+        _may_move: bool,
+        change: impl FnOnce(&mut PgConnection, &ParticipantRow) -> Result<ParticipantData, Error>,
+    ) -> Result<ParticipantRow, Error> {
+        let row = find_in(conn, event, id)?;
+        Self::update_live(
+            conn,
+            id,
+            version_check,
+            |conn, record| {
+                change(
+                    conn,
+                    &ParticipantRow {
+                        record: record.clone(),
+                        ..row
+                    },
+                )
+            },
+            |conn, before, data| check(conn, Some(id), data, Some(before)),
+        )?;
+        find_in(conn, event, id)
+    }
+
+    fn delete(
+        conn: &mut PgConnection,
+        event: Uuid,
+        id: Uuid,
+        version_check: &VersionCheck,
+    ) -> Result<(), Error> {
+        let current = Self::lock_live(conn, id)?;
+        if current.event_id != event {
+            return Err(Error::not_found(PARTICIPANTS.entity, id));
+        }
+        version_check.verify(current.version)?;
+        Self::mark_deleted(conn, id)
+    }
 }
 
 /// Participant list filters; all given ones must hold.

@@ -3,11 +3,11 @@
 use crate::{
     db::schema::people::{self, dsl},
     error::Error,
-    live_rows,
     store::{
+        crud::Rules,
         identifiers,
-        refs::{self, PEOPLE},
-        rows::VersionCheck,
+        refs::PEOPLE,
+        rows::{live_rows, Rows},
         sort::{keyset_after, keyset_order, After, NameSort, Named},
         sql::like_escape,
         tenure::person_holds_role,
@@ -101,7 +101,34 @@ impl PersonRecord {
     }
 }
 
-live_rows!(people, PersonRecord, PersonData, "person");
+/// The people table.
+#[derive(Debug, Clone, Copy)]
+pub struct People;
+
+live_rows!(People, people, PersonRecord, PersonData, PEOPLE);
+
+/// People are not deleted while live roles or event participants still
+/// refer to them.
+impl Rules for People {
+    const DEPENDENTS: Option<&'static str> = Some(
+        "SELECT 'role' AS entity_type, r.id, r.title || ' of ' || o.name AS name \
+           FROM roles r JOIN organizations o ON o.id = r.organization_id \
+           WHERE r.person_id = $1 AND r.deleted_at IS NULL \
+         UNION ALL \
+         SELECT 'participant', p.id, p.role || ' at ' || e.title \
+           FROM event_participants p JOIN events e ON e.id = p.event_id \
+           WHERE p.person_id = $1 AND p.deleted_at IS NULL",
+    );
+
+    fn identifiers(data: &PersonData) -> &Value {
+        &data.identifiers
+    }
+}
+
+/// The live person `id`, or 404.
+pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<PersonRecord, Error> {
+    People::find_live(conn, id)
+}
 
 /// List filters; all given ones must hold.
 #[derive(Debug, Clone, Default)]
@@ -124,56 +151,9 @@ pub struct PersonFilter {
 }
 
 impl Named for PersonRecord {
-    fn id(&self) -> Uuid {
-        self.id
-    }
     fn name(&self) -> &str {
         &self.name
     }
-    fn created_at(&self) -> DateTime<Utc> {
-        self.created_at
-    }
-}
-
-/// Creates a person.
-pub fn create(conn: &mut PgConnection, data: &PersonData) -> Result<PersonRecord, Error> {
-    identifiers::check_free(conn, PEOPLE, &data.identifiers, None)?;
-    insert(conn, data)
-}
-
-/// Replaces the content of person `id` with what `change` makes of it.
-pub fn update(
-    conn: &mut PgConnection,
-    id: Uuid,
-    check: &VersionCheck,
-    change: impl FnOnce(&mut PgConnection, &PersonRecord) -> Result<PersonData, Error>,
-) -> Result<PersonRecord, Error> {
-    update_live(conn, id, check, change, |conn, current, data| {
-        if data.identifiers != current.identifiers {
-            identifiers::check_free(conn, PEOPLE, &data.identifiers, Some(id))?;
-        }
-        Ok(())
-    })
-}
-
-/// Soft-deletes person `id`. Refused with 409 while live roles or event
-/// participants still refer to them.
-pub fn delete(conn: &mut PgConnection, id: Uuid, check: &VersionCheck) -> Result<(), Error> {
-    let current = lock_live(conn, id)?;
-    check.verify(current.version)?;
-    refs::refuse_if_referenced(
-        conn,
-        PEOPLE,
-        id,
-        "SELECT 'role' AS entity_type, r.id, r.title || ' of ' || o.name AS name \
-           FROM roles r JOIN organizations o ON o.id = r.organization_id \
-           WHERE r.person_id = $1 AND r.deleted_at IS NULL \
-         UNION ALL \
-         SELECT 'participant', p.id, p.role || ' at ' || e.title \
-           FROM event_participants p JOIN events e ON e.id = p.event_id \
-           WHERE p.person_id = $1 AND p.deleted_at IS NULL",
-    )?;
-    mark_deleted(conn, id)
 }
 
 /// One keyset page of live people: at most `limit` rows after `after`.

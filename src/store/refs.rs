@@ -42,6 +42,10 @@ pub const EVENTS: Table = Table {
     name: "events",
     entity: "event",
 };
+pub const PARTICIPANTS: Table = Table {
+    name: "event_participants",
+    entity: "participant",
+};
 
 /// How many blocking records a conflict names at most.
 pub const MAX_CONFLICTS_LISTED: i64 = 20;
@@ -168,9 +172,33 @@ struct Exists {
     exists: bool,
 }
 
+/// Checks a move of record `id` within `tree` from parent `before` to
+/// parent `after`: nothing when the parent stays; else the new parent must
+/// be live (422) and must not lie inside the record (422: a cycle).
+/// `locked` says whether the caller holds [`lock_tree`], which a move to a
+/// new parent needs.
+pub fn check_move(
+    conn: &mut PgConnection,
+    tree: Tree,
+    id: Uuid,
+    before: Option<Uuid>,
+    after: Option<Uuid>,
+    locked: bool,
+) -> Result<(), Error> {
+    if after == before {
+        return Ok(());
+    }
+    require_live(conn, &[(tree.table, after, tree.field)])?;
+    match after {
+        Some(_) if !locked => Err(Error::internal("move without the tree lock")),
+        Some(parent) => check_no_cycle(conn, tree, id, parent),
+        None => Ok(()),
+    }
+}
+
 /// Checks that making `parent` the parent of `child` keeps `tree` free of
 /// cycles. The caller holds [`lock_tree`].
-pub fn check_no_cycle(
+fn check_no_cycle(
     conn: &mut PgConnection,
     tree: Tree,
     child: Uuid,

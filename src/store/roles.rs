@@ -8,14 +8,14 @@ use crate::{
         roles::{self, dsl},
     },
     error::{ConflictingRecord, Error},
-    live_rows,
     store::{
+        crud::Rules,
         identifiers,
         organizations::OrganizationRecord,
         people::PersonRecord,
         refs::{self, ORGANIZATIONS, PEOPLE, ROLES},
-        rows::VersionCheck,
-        sort::{keyset_after, keyset_order, After, Created, CreatedSort},
+        rows::live_rows,
+        sort::{keyset_after, keyset_order, After, CreatedSort},
         sql::{like_escape, lock_named},
         tenure::active_on,
     },
@@ -84,48 +84,66 @@ impl RoleRecord {
     }
 }
 
-impl Created for RoleRecord {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn created_at(&self) -> DateTime<Utc> {
-        self.created_at
-    }
-}
+/// The roles table.
+#[derive(Debug, Clone, Copy)]
+pub struct Roles;
 
-live_rows!(roles, RoleRecord, RoleData, "role");
+live_rows!(Roles, roles, RoleRecord, RoleData, ROLES);
 
-/// Checks the references of `data` that differ from `before` (all of them
-/// for a new role).
-fn check_references(
-    conn: &mut PgConnection,
-    data: &RoleData,
-    before: Option<&RoleRecord>,
-) -> Result<(), Error> {
-    let was = |field: fn(&RoleRecord) -> Option<Uuid>| before.and_then(field);
-    refs::require_live(
-        conn,
-        &[
-            (
-                ORGANIZATIONS,
-                refs::if_changed(Some(data.organization_id), was(|r| Some(r.organization_id))),
-                "organization_id",
-            ),
-            (
-                PEOPLE,
-                refs::if_changed(data.person_id, was(|r| r.person_id)),
-                "person_id",
-            ),
-            (
-                ORGANIZATIONS,
-                refs::if_changed(
-                    data.member_organization_id,
-                    was(|r| r.member_organization_id),
+/// A role names a live organization and a live member, and its member
+/// holds the same title there over one period at a time. (Ending a role is
+/// setting its `end_date`; deleting is for roles entered by mistake.)
+impl Rules for Roles {
+    fn identifiers(data: &RoleData) -> &Value {
+        &data.identifiers
+    }
+
+    fn check_references(
+        conn: &mut PgConnection,
+        data: &RoleData,
+        before: Option<&RoleData>,
+    ) -> Result<(), Error> {
+        let was = |field: fn(&RoleData) -> Option<Uuid>| before.and_then(field);
+        refs::require_live(
+            conn,
+            &[
+                (
+                    ORGANIZATIONS,
+                    refs::if_changed(Some(data.organization_id), was(|r| Some(r.organization_id))),
+                    "organization_id",
                 ),
-                "member_organization_id",
-            ),
-        ],
-    )
+                (
+                    PEOPLE,
+                    refs::if_changed(data.person_id, was(|r| r.person_id)),
+                    "person_id",
+                ),
+                (
+                    ORGANIZATIONS,
+                    refs::if_changed(
+                        data.member_organization_id,
+                        was(|r| r.member_organization_id),
+                    ),
+                    "member_organization_id",
+                ),
+            ],
+        )
+    }
+
+    /// A role whose organization, member, title or dates change (or a new
+    /// one) must not overlap another of the member with the same title
+    /// there (409).
+    fn check_rules(
+        conn: &mut PgConnection,
+        id: Option<Uuid>,
+        data: &RoleData,
+        before: Option<&RoleData>,
+    ) -> Result<(), Error> {
+        if before.is_some_and(|before| !changes_tenure(before, data)) {
+            return Ok(());
+        }
+        lock_holder(conn, data)?;
+        refuse_overlapping(conn, data, id)
+    }
 }
 
 /// Takes the transaction-scoped lock that serializes writes of the roles
@@ -218,54 +236,13 @@ fn refuse_overlapping(
 
 /// Whether `data` changes what makes two roles duplicates of each other:
 /// organization, holder, title or dates.
-fn changes_tenure(current: &RoleRecord, data: &RoleData) -> bool {
+fn changes_tenure(current: &RoleData, data: &RoleData) -> bool {
     current.organization_id != data.organization_id
         || current.person_id != data.person_id
         || current.member_organization_id != data.member_organization_id
         || current.title != data.title
         || current.start_date != data.start_date
         || current.end_date != data.end_date
-}
-
-/// Creates a role; the organization and the member must be live, and the
-/// member must not already hold the same title there over an overlapping
-/// period (409).
-pub fn create(conn: &mut PgConnection, data: &RoleData) -> Result<RoleRecord, Error> {
-    check_references(conn, data, None)?;
-    identifiers::check_free(conn, ROLES, &data.identifiers, None)?;
-    lock_holder(conn, data)?;
-    refuse_overlapping(conn, data, None)?;
-    insert(conn, data)
-}
-
-/// Replaces the content of role `id` with what `change` makes of it; a
-/// change of organization, member, title or dates must not make it
-/// overlap another role of the member with the same title there (409).
-pub fn update(
-    conn: &mut PgConnection,
-    id: Uuid,
-    check: &VersionCheck,
-    change: impl FnOnce(&mut PgConnection, &RoleRecord) -> Result<RoleData, Error>,
-) -> Result<RoleRecord, Error> {
-    update_live(conn, id, check, change, |conn, current, data| {
-        check_references(conn, data, Some(current))?;
-        if data.identifiers != current.identifiers {
-            identifiers::check_free(conn, ROLES, &data.identifiers, Some(id))?;
-        }
-        if changes_tenure(current, data) {
-            lock_holder(conn, data)?;
-            refuse_overlapping(conn, data, Some(id))?;
-        }
-        Ok(())
-    })
-}
-
-/// Soft-deletes role `id`. (Ending a role is setting its `end_date`;
-/// deleting is for roles entered by mistake.)
-pub fn delete(conn: &mut PgConnection, id: Uuid, check: &VersionCheck) -> Result<(), Error> {
-    let current = lock_live(conn, id)?;
-    check.verify(current.version)?;
-    mark_deleted(conn, id)
 }
 
 /// List filters; all given ones must hold.

@@ -1,8 +1,10 @@
 //! The row machinery of the register's soft-deletable, versioned tables:
 //! what a write expects of the current version, and the row operations
-//! each such table shares.
+//! each such table shares ([`Rows`], implemented with [`live_rows!`]).
 
-use crate::error::Error;
+use crate::{error::Error, store::refs::Table};
+use diesel::pg::PgConnection;
+use uuid::Uuid;
 
 /// What a write expects of the record's current version (from `If-Match`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,88 +40,166 @@ impl VersionCheck {
     }
 }
 
-/// Generates the row operations every soft-deletable table shares, inside
-/// the module of that table: `find` (the live record, or 404), `lock_live`
-/// (the same, locked for update), `insert` (with a new time-ordered id),
-/// `update_live` (the optimistic-concurrency update: lock, check the
-/// version, apply the change, keep the version when nothing changes, else
-/// increment it) and `mark_deleted` (the soft delete). `$Record` must have
-/// `data()` returning the `$Data` it was written from.
-#[macro_export]
+/// The row operations of a soft-deletable, versioned table: its records
+/// carry an id, a version that every change moves on, and `deleted_at`,
+/// set on the tombstones deletes leave. Implemented with [`live_rows!`].
+pub trait Rows {
+    /// A row of the table, tombstones included.
+    type Record;
+    /// The writable content of a record.
+    type Data: PartialEq;
+    /// The table.
+    const TABLE: Table;
+
+    /// The version of `record`.
+    fn version(record: &Self::Record) -> i64;
+    /// The writable content of `record`.
+    fn data(record: &Self::Record) -> Self::Data;
+    /// The live record `id`, or 404.
+    fn find_live(conn: &mut PgConnection, id: Uuid) -> Result<Self::Record, Error>;
+    /// The live record `id`, locked for update until the transaction ends,
+    /// or 404.
+    fn lock_live(conn: &mut PgConnection, id: Uuid) -> Result<Self::Record, Error>;
+    /// Inserts `data` under a new time-ordered (v7) id.
+    fn insert(conn: &mut PgConnection, data: &Self::Data) -> Result<Self::Record, Error>;
+    /// Writes `data` over record `id`, moving its version on.
+    fn overwrite(
+        conn: &mut PgConnection,
+        id: Uuid,
+        data: &Self::Data,
+    ) -> Result<Self::Record, Error>;
+    /// Marks record `id` deleted, keeping the row as a tombstone.
+    fn mark_deleted(conn: &mut PgConnection, id: Uuid) -> Result<(), Error>;
+
+    /// The optimistic-concurrency update: replaces the content of live
+    /// record `id` with what `change` makes of it (in the transaction),
+    /// after `check` holds for its version (the row stays locked until the
+    /// transaction ends).
+    /// `verify` checks the new data against the database, given the content
+    /// before, before it is written. A change that alters nothing keeps the
+    /// version.
+    fn update_live(
+        conn: &mut PgConnection,
+        id: Uuid,
+        check: &VersionCheck,
+        change: impl FnOnce(&mut PgConnection, &Self::Record) -> Result<Self::Data, Error>,
+        verify: impl FnOnce(&mut PgConnection, &Self::Data, &Self::Data) -> Result<(), Error>,
+    ) -> Result<Self::Record, Error> {
+        let current = Self::lock_live(conn, id)?;
+        check.verify(Self::version(&current))?;
+        let before = Self::data(&current);
+        let data = change(conn, &current)?;
+        if data == before {
+            return Ok(current);
+        }
+        verify(conn, &before, &data)?;
+        Self::overwrite(conn, id, &data)
+    }
+}
+
+/// Implements [`Rows`] for `$Rows`, the rows of diesel table `$table` (a
+/// module of `crate::db::schema` in scope), whose records `$Record` have
+/// `data()` returning the `$Data` they were written from; `$TABLE` is the
+/// [`Table`]. The records are listed by creation time
+/// ([`Created`](crate::store::sort::Created)).
 macro_rules! live_rows {
-    ($table:ident, $Record:ty, $Data:ty, $entity:expr) => {
-        /// The live record `id`, or 404.
-        pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<$Record, Error> {
-            $table::table
-                .find(id)
-                .filter($table::deleted_at.is_null())
-                .select(<$Record>::as_select())
-                .first(conn)
-                .optional()?
-                .ok_or_else(|| Error::not_found($entity, id))
-        }
+    ($Rows:ty, $table:ident, $Record:ty, $Data:ty, $TABLE:expr) => {
+        impl $crate::store::rows::Rows for $Rows {
+            type Record = $Record;
+            type Data = $Data;
+            const TABLE: $crate::store::refs::Table = $TABLE;
 
-        /// The live record `id`, locked for update until the transaction ends.
-        fn lock_live(conn: &mut PgConnection, id: Uuid) -> Result<$Record, Error> {
-            $table::table
-                .find(id)
-                .filter($table::deleted_at.is_null())
-                .select(<$Record>::as_select())
-                .for_update()
-                .first(conn)
-                .optional()?
-                .ok_or_else(|| Error::not_found($entity, id))
-        }
-
-        /// Inserts `data` under a new time-ordered (v7) id.
-        fn insert(conn: &mut PgConnection, data: &$Data) -> Result<$Record, Error> {
-            Ok(diesel::insert_into($table::table)
-                .values(($table::id.eq(Uuid::now_v7()), data))
-                .returning(<$Record>::as_returning())
-                .get_result(conn)?)
-        }
-
-        /// Replaces the content of record `id` with what `change` makes of
-        /// it, after `check` holds for its version. `verify` checks the new
-        /// data against the database (references) before it is written. A
-        /// change that alters nothing keeps the version.
-        fn update_live(
-            conn: &mut PgConnection,
-            id: Uuid,
-            check: &$crate::store::rows::VersionCheck,
-            change: impl FnOnce(&mut PgConnection, &$Record) -> Result<$Data, Error>,
-            verify: impl FnOnce(&mut PgConnection, &$Record, &$Data) -> Result<(), Error>,
-        ) -> Result<$Record, Error> {
-            let current = lock_live(conn, id)?;
-            check.verify(current.version)?;
-            let data = change(conn, &current)?;
-            if data == current.data() {
-                return Ok(current);
+            fn version(record: &$Record) -> i64 {
+                record.version
             }
-            verify(conn, &current, &data)?;
-            Ok(diesel::update($table::table.find(id))
-                .set((
-                    &data,
-                    $table::version.eq($table::version + 1),
-                    $table::updated_at.eq(diesel::dsl::now),
-                ))
-                .returning(<$Record>::as_returning())
-                .get_result(conn)?)
+
+            fn data(record: &$Record) -> $Data {
+                record.data()
+            }
+
+            fn find_live(
+                conn: &mut diesel::pg::PgConnection,
+                id: uuid::Uuid,
+            ) -> Result<$Record, $crate::error::Error> {
+                use diesel::prelude::*;
+                $table::table
+                    .find(id)
+                    .filter($table::deleted_at.is_null())
+                    .select(<$Record>::as_select())
+                    .first(conn)
+                    .optional()?
+                    .ok_or_else(|| $crate::error::Error::not_found(Self::TABLE.entity, id))
+            }
+
+            fn lock_live(
+                conn: &mut diesel::pg::PgConnection,
+                id: uuid::Uuid,
+            ) -> Result<$Record, $crate::error::Error> {
+                use diesel::prelude::*;
+                $table::table
+                    .find(id)
+                    .filter($table::deleted_at.is_null())
+                    .select(<$Record>::as_select())
+                    .for_update()
+                    .first(conn)
+                    .optional()?
+                    .ok_or_else(|| $crate::error::Error::not_found(Self::TABLE.entity, id))
+            }
+
+            fn insert(
+                conn: &mut diesel::pg::PgConnection,
+                data: &$Data,
+            ) -> Result<$Record, $crate::error::Error> {
+                use diesel::prelude::*;
+                Ok(diesel::insert_into($table::table)
+                    .values(($table::id.eq(uuid::Uuid::now_v7()), data))
+                    .returning(<$Record>::as_returning())
+                    .get_result(conn)?)
+            }
+
+            fn overwrite(
+                conn: &mut diesel::pg::PgConnection,
+                id: uuid::Uuid,
+                data: &$Data,
+            ) -> Result<$Record, $crate::error::Error> {
+                use diesel::prelude::*;
+                Ok(diesel::update($table::table.find(id))
+                    .set((
+                        data,
+                        $table::version.eq($table::version + 1),
+                        $table::updated_at.eq(diesel::dsl::now),
+                    ))
+                    .returning(<$Record>::as_returning())
+                    .get_result(conn)?)
+            }
+
+            fn mark_deleted(
+                conn: &mut diesel::pg::PgConnection,
+                id: uuid::Uuid,
+            ) -> Result<(), $crate::error::Error> {
+                use diesel::prelude::*;
+                diesel::update($table::table.find(id))
+                    .set((
+                        $table::deleted_at.eq(diesel::dsl::now),
+                        $table::version.eq($table::version + 1),
+                        $table::updated_at.eq(diesel::dsl::now),
+                    ))
+                    .execute(conn)?;
+                Ok(())
+            }
         }
 
-        /// Marks record `id` deleted, keeping the row as a tombstone.
-        fn mark_deleted(conn: &mut PgConnection, id: Uuid) -> Result<(), Error> {
-            diesel::update($table::table.find(id))
-                .set((
-                    $table::deleted_at.eq(diesel::dsl::now),
-                    $table::version.eq($table::version + 1),
-                    $table::updated_at.eq(diesel::dsl::now),
-                ))
-                .execute(conn)?;
-            Ok(())
+        impl $crate::store::sort::Created for $Record {
+            fn id(&self) -> uuid::Uuid {
+                self.id
+            }
+            fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
+                self.created_at
+            }
         }
     };
 }
+pub(crate) use live_rows;
 
 #[cfg(test)]
 mod tests {

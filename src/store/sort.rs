@@ -29,10 +29,8 @@ pub trait SortKey<R>: SortOrder {
 }
 
 /// A record with a name, listed by name or by creation time.
-pub trait Named {
-    fn id(&self) -> Uuid;
+pub trait Named: Created {
     fn name(&self) -> &str;
-    fn created_at(&self) -> DateTime<Utc>;
 }
 
 /// Orders of a listing of named records; ties are broken by id.

@@ -1,0 +1,173 @@
+//! What the API reaches the store through: [`Crud`], the find, create,
+//! update (optimistic concurrency) and soft delete of a resource's records.
+//! Top-level tables get it from their [`Rules`] over the shared [`Rows`]
+//! machinery; event participants, scoped by their event, implement it
+//! themselves.
+
+use crate::{
+    error::Error,
+    store::{
+        identifiers,
+        refs::{self, Tree},
+        rows::{Rows, VersionCheck},
+    },
+};
+use diesel::pg::PgConnection;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// The operations on the records of one resource.
+pub trait Crud {
+    /// What records are scoped by: `()` for top-level records, the event
+    /// for event participants.
+    type Scope: Copy;
+    /// A record as read.
+    type Record;
+    /// The writable content of a record, already validated.
+    type Data;
+
+    /// The live record `id` in `scope`, or 404.
+    fn find(conn: &mut PgConnection, scope: Self::Scope, id: Uuid) -> Result<Self::Record, Error>;
+
+    /// Creates a record after checking `data` against the database: its
+    /// references must name live records (422), its identifiers must be
+    /// free and the table's own rules must hold (409).
+    fn create(conn: &mut PgConnection, data: &Self::Data) -> Result<Self::Record, Error>;
+
+    /// Replaces the content of live record `id` in `scope` with what
+    /// `change` makes of it (in the transaction), after `check` holds for
+    /// its version; the new
+    /// content is checked as on create (unchanged references and
+    /// identifiers are not checked again). A change that alters nothing
+    /// keeps the version. `may_move` says whether the change may give the
+    /// record a new parent in its tree: such changes take the tree lock
+    /// first (see [`refs`]).
+    fn update(
+        conn: &mut PgConnection,
+        scope: Self::Scope,
+        id: Uuid,
+        check: &VersionCheck,
+        may_move: bool,
+        change: impl FnOnce(&mut PgConnection, &Self::Record) -> Result<Self::Data, Error>,
+    ) -> Result<Self::Record, Error>;
+
+    /// Soft-deletes live record `id` in `scope` after `check` holds for its
+    /// version: the row stays as a tombstone. Refused (409) while live
+    /// records still refer to it.
+    fn delete(
+        conn: &mut PgConnection,
+        scope: Self::Scope,
+        id: Uuid,
+        check: &VersionCheck,
+    ) -> Result<(), Error>;
+}
+
+/// What writes to a top-level table must respect beyond its columns. A
+/// table with rules is a [`Crud`] scoped by nothing; the checks run in
+/// this order: the tree parent (on create), references, identifiers, the
+/// table's own rules, the tree move (on update).
+pub trait Rules: Rows {
+    /// The tree the records form through a parent column, if they do.
+    const TREE: Option<Tree> = None;
+    /// SQL listing the live records that still refer to record `$1`, for
+    /// [`refs::refuse_if_referenced`]: while there are any, it cannot be
+    /// deleted.
+    const DEPENDENTS: Option<&'static str> = None;
+
+    /// The parent `data` names in [`Self::TREE`].
+    fn parent(_data: &Self::Data) -> Option<Uuid> {
+        None
+    }
+
+    /// The external identifiers of `data` (a JSON array of `{scheme,
+    /// value}`), each carried by one live record of the table at most.
+    fn identifiers(data: &Self::Data) -> &Value;
+
+    /// Checks the references of `data` that differ from those of `before`
+    /// (all of them for new content): each must name a live record.
+    fn check_references(
+        _conn: &mut PgConnection,
+        _data: &Self::Data,
+        _before: Option<&Self::Data>,
+    ) -> Result<(), Error> {
+        Ok(())
+    }
+
+    /// Checks the table's own rules for `data`, the new content of record
+    /// `id` (none when new) that held `before`.
+    fn check_rules(
+        _conn: &mut PgConnection,
+        _id: Option<Uuid>,
+        _data: &Self::Data,
+        _before: Option<&Self::Data>,
+    ) -> Result<(), Error> {
+        Ok(())
+    }
+
+    /// Runs when record `id` is deleted, before it is marked: e.g. deletes
+    /// what belongs to it.
+    fn on_delete(_conn: &mut PgConnection, _id: Uuid) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+impl<T: Rules> Crud for T {
+    type Scope = ();
+    type Record = T::Record;
+    type Data = T::Data;
+
+    fn find(conn: &mut PgConnection, (): (), id: Uuid) -> Result<T::Record, Error> {
+        T::find_live(conn, id)
+    }
+
+    fn create(conn: &mut PgConnection, data: &T::Data) -> Result<T::Record, Error> {
+        if let Some(tree) = T::TREE {
+            refs::require_live(conn, &[(tree.table, T::parent(data), tree.field)])?;
+        }
+        T::check_references(conn, data, None)?;
+        identifiers::check_free(conn, T::TABLE, T::identifiers(data), None)?;
+        T::check_rules(conn, None, data, None)?;
+        T::insert(conn, data)
+    }
+
+    fn update(
+        conn: &mut PgConnection,
+        (): (),
+        id: Uuid,
+        check: &VersionCheck,
+        may_move: bool,
+        change: impl FnOnce(&mut PgConnection, &T::Record) -> Result<T::Data, Error>,
+    ) -> Result<T::Record, Error> {
+        if let (Some(tree), true) = (T::TREE, may_move) {
+            refs::lock_tree(conn, tree)?;
+        }
+        T::update_live(conn, id, check, change, |conn, before, data| {
+            T::check_references(conn, data, Some(before))?;
+            if T::identifiers(data) != T::identifiers(before) {
+                identifiers::check_free(conn, T::TABLE, T::identifiers(data), Some(id))?;
+            }
+            T::check_rules(conn, Some(id), data, Some(before))?;
+            match T::TREE {
+                Some(tree) => {
+                    refs::check_move(conn, tree, id, T::parent(before), T::parent(data), may_move)
+                }
+                None => Ok(()),
+            }
+        })
+    }
+
+    fn delete(
+        conn: &mut PgConnection,
+        (): (),
+        id: Uuid,
+        check: &VersionCheck,
+    ) -> Result<(), Error> {
+        let current = T::lock_live(conn, id)?;
+        check.verify(T::version(&current))?;
+        if let Some(dependents) = T::DEPENDENTS {
+            refs::refuse_if_referenced(conn, T::TABLE, id, dependents)?;
+        }
+        T::on_delete(conn, id)?;
+        T::mark_deleted(conn, id)
+    }
+}
