@@ -33,6 +33,16 @@ impl FieldError {
     }
 }
 
+/// A column whose new value the store refuses, and why: what the API
+/// reports as an invalid field, in the store's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnError {
+    /// The column at fault, e.g. `parent_id`.
+    pub column: &'static str,
+    /// What is wrong with its value, e.g. `no organization has id …`.
+    pub message: String,
+}
+
 /// A record that prevents an operation, e.g. a live child organization that
 /// prevents deleting its parent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -86,6 +96,11 @@ pub enum Error {
     /// The request is well-formed but its content is invalid (422).
     #[error("validation failed: {0:?}")]
     Validation(Vec<FieldError>),
+    /// The store refuses the values of these columns, e.g. references to no
+    /// live record. The API reports them as the fields that wrote them
+    /// (422); unnamed they are a bug (500).
+    #[error("refused column values: {0:?}")]
+    Columns(Vec<ColumnError>),
     /// No such (live) record (404).
     #[error("{0}")]
     NotFound(String),
@@ -184,7 +199,7 @@ impl Error {
             Self::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
             Self::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             Self::Unavailable(_) => ("unavailable", "Service unavailable"),
-            Self::Internal(_) => ("internal", "Internal server error"),
+            Self::Internal(_) | Self::Columns(_) => ("internal", "Internal server error"),
         };
         let detail = match self {
             Self::Validation(errors) if errors.len() == 1 => {
@@ -192,7 +207,9 @@ impl Error {
             }
             Self::Validation(errors) => format!("{} fields are invalid", errors.len()),
             Self::Unavailable(_) => "the database is unavailable or busy; retry shortly".to_owned(),
-            Self::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
+            Self::Internal(_) | Self::Columns(_) => {
+                "an unexpected error occurred; it has been logged".to_owned()
+            }
             other => other.to_string(),
         };
         let errors = match self {
@@ -231,7 +248,7 @@ impl ResponseError for Error {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal(_) | Self::Columns(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -364,6 +381,16 @@ mod tests {
         }
         let not_found: Error = DieselError::NotFound.into();
         assert_eq!(not_found.status_code(), StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn column_errors_the_api_did_not_name_are_internal() {
+        let err = Error::Columns(vec![ColumnError {
+            column: "parent_id",
+            message: "no organization has id 1".into(),
+        }]);
+        assert_eq!(err.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(err.problem().errors.is_empty());
     }
 
     #[test]

@@ -118,6 +118,12 @@ pub trait Resource: 'static {
     fn keep_hidden(_data: &mut Self::Data, _current: &Self::Record) {}
     /// The representation of `record` for `viewer`.
     fn present(record: Self::Record, viewer: &Principal) -> Result<Self::Output, Error>;
+    /// The input field that writes stored column `column`, for the problem
+    /// documents of writes the store refuses: by default the field of the
+    /// same name.
+    fn field_of(column: &'static str) -> &'static str {
+        column
+    }
 
     /// The live record `id` in `scope`, or 404 (see [`Crud`] for this and
     /// the writes below).
@@ -130,7 +136,7 @@ pub trait Resource: 'static {
         _scope: Self::Scope,
         data: &Self::Data,
     ) -> Result<Self::Record, Error> {
-        Self::Store::create(conn, data)
+        Self::Store::create(conn, data).map_err(in_fields::<Self>)
     }
     fn update(
         conn: &mut PgConnection,
@@ -140,7 +146,7 @@ pub trait Resource: 'static {
         may_reparent: bool,
         change: impl FnOnce(&mut PgConnection, &Self::Record) -> Result<Self::Data, Error>,
     ) -> Result<Self::Record, Error> {
-        Self::Store::update(conn, scope, id, check, may_reparent, change)
+        Self::Store::update(conn, scope, id, check, may_reparent, change).map_err(in_fields::<Self>)
     }
     fn delete(
         conn: &mut PgConnection,
@@ -149,6 +155,20 @@ pub trait Resource: 'static {
         check: &VersionCheck,
     ) -> Result<(), Error> {
         Self::Store::delete(conn, scope, id, check)
+    }
+}
+
+/// `err` in the terms of `R`'s input: the columns the store refused become
+/// the fields that wrote them (422).
+fn in_fields<R: Resource + ?Sized>(err: Error) -> Error {
+    match err {
+        Error::Columns(errors) => Error::Validation(
+            errors
+                .into_iter()
+                .map(|e| FieldError::new(R::field_of(e.column), e.message))
+                .collect(),
+        ),
+        other => other,
     }
 }
 

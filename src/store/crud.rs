@@ -8,7 +8,7 @@ use crate::{
     error::Error,
     store::{
         identifiers,
-        refs::{self, Tree},
+        refs::{self, Reference, Tree},
         rows::{Rows, VersionCheck},
     },
 };
@@ -69,6 +69,9 @@ pub trait Crud {
 pub trait Rules: Rows {
     /// The tree the records form through a parent column, if they do.
     const TREE: Option<Tree> = None;
+    /// The columns referring to other records, each with how to read it
+    /// from the content: a new or changed reference must name a live record.
+    const REFERENCES: &'static [Reference<Self::Data>] = &[];
     /// SQL listing the live records that still refer to record `$1`, for
     /// [`refs::refuse_if_referenced`]: while there are any, it cannot be
     /// deleted.
@@ -82,16 +85,6 @@ pub trait Rules: Rows {
     /// The external identifiers of `data` (a JSON array of `{scheme,
     /// value}`), each carried by one live record of the table at most.
     fn identifiers(data: &Self::Data) -> &Value;
-
-    /// Checks the references of `data` that differ from those of `before`
-    /// (all of them for new content): each must name a live record.
-    fn check_references(
-        _conn: &mut PgConnection,
-        _data: &Self::Data,
-        _before: Option<&Self::Data>,
-    ) -> Result<(), Error> {
-        Ok(())
-    }
 
     /// Checks the table's own rules for `data`, the new content of record
     /// `id` (none when new) that held `before`.
@@ -122,9 +115,9 @@ impl<T: Rules> Crud for T {
 
     fn create(conn: &mut PgConnection, data: &T::Data) -> Result<T::Record, Error> {
         if let Some(tree) = T::TREE {
-            refs::require_live(conn, &[(tree.table, T::parent(data), tree.field)])?;
+            refs::require_live(conn, &[(tree.parent, T::parent(data))])?;
         }
-        T::check_references(conn, data, None)?;
+        refs::require_live_changed(conn, data, None, T::REFERENCES)?;
         identifiers::check_free(conn, T::TABLE, T::identifiers(data), None)?;
         T::check_rules(conn, None, data, None)?;
         T::insert(conn, data)
@@ -142,7 +135,7 @@ impl<T: Rules> Crud for T {
             refs::lock_tree(conn, tree)?;
         }
         T::update_live(conn, id, check, change, |conn, before, data| {
-            T::check_references(conn, data, Some(before))?;
+            refs::require_live_changed(conn, data, Some(before), T::REFERENCES)?;
             if T::identifiers(data) != T::identifiers(before) {
                 identifiers::check_free(conn, T::TABLE, T::identifiers(data), Some(id))?;
             }

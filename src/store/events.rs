@@ -10,7 +10,7 @@ use crate::{
     store::{
         crud::Rules,
         identifiers,
-        refs::{Tree, EVENTS},
+        refs::{RefColumn, Tree, EVENTS},
         rows::{live_rows, Rows},
         sort::{keyset_after, keyset_order, After, SortKey, SortOrder, SortValue},
         sql::like_escape,
@@ -31,9 +31,7 @@ use uuid::Uuid;
 
 /// The event tree, through `parent_event_id`.
 const TREE: Tree = Tree {
-    table: EVENTS,
-    parent_column: "parent_event_id",
-    field: "parent_event_id",
+    parent: RefColumn::new("parent_event_id", EVENTS),
     lock_key: 0x6576_745f_7472_6565,
 };
 

@@ -7,7 +7,7 @@ use crate::{
     store::{
         crud::Rules,
         identifiers,
-        refs::{Tree, ORGANIZATIONS},
+        refs::{RefColumn, Tree, ORGANIZATIONS},
         rows::{live_rows, Rows},
         sort::{keyset_after, keyset_order, After, NameSort, Named},
         sql::like_escape,
@@ -24,9 +24,7 @@ use uuid::Uuid;
 
 /// The organization tree, through `parent_id`.
 const TREE: Tree = Tree {
-    table: ORGANIZATIONS,
-    parent_column: "parent_id",
-    field: "parent_id",
+    parent: RefColumn::new("parent_id", ORGANIZATIONS),
     lock_key: 0x6f72_675f_7472_6565,
 };
 

@@ -7,7 +7,7 @@ use crate::{
     store::{
         crud::Crud,
         events,
-        refs::{self, ORGANIZATIONS, PARTICIPANTS, PEOPLE},
+        refs::{self, RefColumn, ORGANIZATIONS, PARTICIPANTS, PEOPLE},
         rows::{live_rows, Rows, VersionCheck},
         sort::{keyset_after, keyset_order, After, Created, CreatedSort},
     },
@@ -79,6 +79,13 @@ impl ParticipantRecord {
         }
     }
 }
+
+/// The person taking part, if a person does.
+const PERSON: RefColumn = RefColumn::new("person_id", PEOPLE);
+/// The organization taking part, if an organization does.
+const ORGANIZATION: RefColumn = RefColumn::new("organization_id", ORGANIZATIONS);
+/// The organization a participant takes part on behalf of, if any.
+const ON_BEHALF_OF: RefColumn = RefColumn::new("on_behalf_of_id", ORGANIZATIONS);
 
 /// The participants of events.
 #[derive(Debug, Clone, Copy)]
@@ -173,25 +180,14 @@ fn check(
     before: Option<&ParticipantData>,
 ) -> Result<(), Error> {
     events::lock_shared(conn, data.event_id)?;
-    let was = |field: fn(&ParticipantData) -> Option<Uuid>| before.and_then(field);
-    refs::require_live(
+    refs::require_live_changed(
         conn,
+        data,
+        before,
         &[
-            (
-                PEOPLE,
-                refs::if_changed(data.person_id, was(|r| r.person_id)),
-                "person_id",
-            ),
-            (
-                ORGANIZATIONS,
-                refs::if_changed(data.organization_id, was(|r| r.organization_id)),
-                "organization_id",
-            ),
-            (
-                ORGANIZATIONS,
-                refs::if_changed(data.on_behalf_of_id, was(|r| r.on_behalf_of_id)),
-                "on_behalf_of_id",
-            ),
+            (PERSON, |p| p.person_id),
+            (ORGANIZATION, |p| p.organization_id),
+            (ON_BEHALF_OF, |p| p.on_behalf_of_id),
         ],
     )?;
     let same_seat = before.is_some_and(|r| {

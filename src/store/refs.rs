@@ -9,7 +9,7 @@
 //! tree *before* any row lock, so concurrent moves are serialized (and
 //! cannot together close a cycle) without deadlocking.
 
-use crate::error::{ConflictingRecord, Error, FieldError};
+use crate::error::{ColumnError, ConflictingRecord, Error};
 use diesel::{
     pg::PgConnection,
     sql_types::{BigInt, Bool, Text, Uuid as SqlUuid},
@@ -47,6 +47,24 @@ pub const PARTICIPANTS: Table = Table {
     entity: "participant",
 };
 
+/// A column of a table that refers to records of another.
+#[derive(Debug, Clone, Copy)]
+pub struct RefColumn {
+    /// SQL name of the column.
+    pub name: &'static str,
+    /// The table it refers to.
+    pub to: Table,
+}
+
+impl RefColumn {
+    pub const fn new(name: &'static str, to: Table) -> Self {
+        Self { name, to }
+    }
+}
+
+/// A reference column of content `D`, with how to read its value from it.
+pub type Reference<D> = (RefColumn, fn(&D) -> Option<Uuid>);
+
 /// How many blocking records a conflict names at most.
 pub const MAX_CONFLICTS_LISTED: i64 = 20;
 
@@ -56,45 +74,55 @@ struct Live {
     live: bool,
 }
 
-/// Checks that every `(table, id, field)` names a live record, share-locking
-/// each until the transaction ends. Every dangling reference is reported
-/// (422, naming its field).
+/// Checks that the id given for each column (if any) names a live record,
+/// share-locking each until the transaction ends. Every dangling reference
+/// is reported, naming its column ([`Error::Columns`]).
 pub fn require_live(
     conn: &mut PgConnection,
-    references: &[(Table, Option<Uuid>, &str)],
+    references: &[(RefColumn, Option<Uuid>)],
 ) -> Result<(), Error> {
     let mut errors = Vec::new();
-    for (table, id, field) in references {
+    for (column, id) in references {
         let Some(id) = id else { continue };
         let rows: Vec<Live> = diesel::sql_query(format!(
             "SELECT deleted_at IS NULL AS live FROM {} WHERE id = $1 FOR SHARE",
-            table.name
+            column.to.name
         ))
         .bind::<SqlUuid, _>(*id)
         .load(conn)?;
         if !matches!(rows.first(), Some(Live { live: true })) {
-            errors.push(FieldError::new(
-                *field,
-                format!("no {} has id {id}", table.entity),
-            ));
+            errors.push(ColumnError {
+                column: column.name,
+                message: format!("no {} has id {id}", column.to.entity),
+            });
         }
     }
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(Error::Validation(errors))
+        Err(Error::Columns(errors))
     }
 }
 
-/// `new` when it differs from `before`: a reference that an update leaves
-/// as it was needs no check (the record it names cannot have been deleted
-/// while this one referred to it).
-pub fn if_changed(new: Option<Uuid>, before: Option<Uuid>) -> Option<Uuid> {
-    if new == before {
-        None
-    } else {
-        new
-    }
+/// Checks with [`require_live`] the references of `data` that differ from
+/// those of `before` (all of them for new content), each read from `data`
+/// by the function beside its column. A reference that an update leaves as
+/// it was needs no check: the record it names cannot have been deleted
+/// while this one referred to it.
+pub fn require_live_changed<D>(
+    conn: &mut PgConnection,
+    data: &D,
+    before: Option<&D>,
+    columns: &[Reference<D>],
+) -> Result<(), Error> {
+    let references: Vec<(RefColumn, Option<Uuid>)> = columns
+        .iter()
+        .map(|&(column, value)| {
+            let unchanged = before.is_some_and(|before| value(before) == value(data));
+            (column, if unchanged { None } else { value(data) })
+        })
+        .collect();
+    require_live(conn, &references)
 }
 
 #[derive(QueryableByName)]
@@ -145,14 +173,12 @@ pub fn refuse_if_referenced(
     })
 }
 
-/// A tree of records through a parent column.
+/// A tree of records through a parent column (which refers to its own
+/// table).
 #[derive(Debug, Clone, Copy)]
 pub struct Tree {
-    pub table: Table,
-    /// SQL name of the parent column (trusted).
-    pub parent_column: &'static str,
-    /// API field of the parent reference, for error messages.
-    pub field: &'static str,
+    /// The parent column (SQL name trusted).
+    pub parent: RefColumn,
     /// Advisory lock key serializing moves within this tree.
     pub lock_key: i64,
 }
@@ -188,7 +214,7 @@ pub fn check_move(
     if after == before {
         return Ok(());
     }
-    require_live(conn, &[(tree.table, after, tree.field)])?;
+    require_live(conn, &[(tree.parent, after)])?;
     match after {
         Some(_) if !locked => Err(Error::internal("move without the tree lock")),
         Some(parent) => check_no_cycle(conn, tree, id, parent),
@@ -204,11 +230,10 @@ fn check_no_cycle(
     child: Uuid,
     parent: Uuid,
 ) -> Result<(), Error> {
+    let RefColumn { name: column, to } = tree.parent;
+    let refused = |message: String| Error::Columns(vec![ColumnError { column, message }]);
     if child == parent {
-        return Err(Error::invalid(
-            tree.field,
-            format!("a {} cannot be its own parent", tree.table.entity),
-        ));
+        return Err(refused(format!("a {} cannot be its own parent", to.entity)));
     }
     let row: Exists = diesel::sql_query(format!(
         "WITH RECURSIVE chain (id, parent) AS ( \
@@ -216,20 +241,17 @@ fn check_no_cycle(
            UNION \
              SELECT t.id, t.{parent_column} FROM {table} t JOIN chain c ON t.id = c.parent \
          ) SELECT EXISTS (SELECT 1 FROM chain WHERE id = $2) AS exists",
-        parent_column = tree.parent_column,
-        table = tree.table.name,
+        parent_column = column,
+        table = to.name,
     ))
     .bind::<SqlUuid, _>(parent)
     .bind::<SqlUuid, _>(child)
     .get_result(conn)?;
     if row.exists {
-        return Err(Error::invalid(
-            tree.field,
-            format!(
-                "{} {parent} is inside {} {child}; the move would create a cycle",
-                tree.table.entity, tree.table.entity
-            ),
-        ));
+        return Err(refused(format!(
+            "{} {parent} is inside {} {child}; the move would create a cycle",
+            to.entity, to.entity
+        )));
     }
     Ok(())
 }

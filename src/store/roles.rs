@@ -13,7 +13,7 @@ use crate::{
         identifiers,
         organizations::OrganizationRecord,
         people::PersonRecord,
-        refs::{self, ORGANIZATIONS, PEOPLE, ROLES},
+        refs::{self, RefColumn, Reference, ORGANIZATIONS, PEOPLE, ROLES},
         rows::live_rows,
         sort::{keyset_after, keyset_order, After, CreatedSort},
         sql::{like_escape, lock_named},
@@ -84,6 +84,13 @@ impl RoleRecord {
     }
 }
 
+/// The organization a role is held in.
+const ORGANIZATION: RefColumn = RefColumn::new("organization_id", ORGANIZATIONS);
+/// The person holding a role, if a person does.
+const PERSON: RefColumn = RefColumn::new("person_id", PEOPLE);
+/// The organization holding a role (a member), if an organization does.
+const MEMBER_ORGANIZATION: RefColumn = RefColumn::new("member_organization_id", ORGANIZATIONS);
+
 /// The roles table.
 #[derive(Debug, Clone, Copy)]
 pub struct Roles;
@@ -94,39 +101,14 @@ live_rows!(Roles, roles, RoleRecord, RoleData, ROLES);
 /// holds the same title there over one period at a time. (Ending a role is
 /// setting its `end_date`; deleting is for roles entered by mistake.)
 impl Rules for Roles {
+    const REFERENCES: &'static [Reference<RoleData>] = &[
+        (ORGANIZATION, |r| Some(r.organization_id)),
+        (PERSON, |r| r.person_id),
+        (MEMBER_ORGANIZATION, |r| r.member_organization_id),
+    ];
+
     fn identifiers(data: &RoleData) -> &Value {
         &data.identifiers
-    }
-
-    fn check_references(
-        conn: &mut PgConnection,
-        data: &RoleData,
-        before: Option<&RoleData>,
-    ) -> Result<(), Error> {
-        let was = |field: fn(&RoleData) -> Option<Uuid>| before.and_then(field);
-        refs::require_live(
-            conn,
-            &[
-                (
-                    ORGANIZATIONS,
-                    refs::if_changed(Some(data.organization_id), was(|r| Some(r.organization_id))),
-                    "organization_id",
-                ),
-                (
-                    PEOPLE,
-                    refs::if_changed(data.person_id, was(|r| r.person_id)),
-                    "person_id",
-                ),
-                (
-                    ORGANIZATIONS,
-                    refs::if_changed(
-                        data.member_organization_id,
-                        was(|r| r.member_organization_id),
-                    ),
-                    "member_organization_id",
-                ),
-            ],
-        )
     }
 
     /// A role whose organization, member, title or dates change (or a new

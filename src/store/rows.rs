@@ -47,7 +47,7 @@ pub trait Rows {
     /// A row of the table, tombstones included.
     type Record;
     /// The writable content of a record.
-    type Data: PartialEq;
+    type Data: PartialEq + 'static;
     /// The table.
     const TABLE: Table;
 
