@@ -20,6 +20,7 @@ pub mod problems;
 pub mod resource;
 pub mod roles;
 pub mod routes;
+pub mod schemas;
 
 use crate::error::{ConflictingRecord, Error, FieldError, Problem};
 use actix_web::{web, HttpRequest};

@@ -9,8 +9,10 @@
 use crate::{
     db::schema::api_keys::{self, dsl},
     error::Error,
-    store::sort::{keyset_after, keyset_order, After, Created, CreatedSort},
-    text_enum,
+    store::{
+        sort::{keyset_after, keyset_order, After, Created, CreatedSort},
+        text::text_enum,
+    },
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Duration, Utc};
@@ -45,15 +47,12 @@ impl std::str::FromStr for Scope {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        match text.trim() {
-            "read" => Ok(Self::Read),
-            "write" => Ok(Self::Write),
-            "pii" => Ok(Self::Pii),
-            "admin" => Ok(Self::Admin),
-            other => Err(format!(
-                "unknown scope {other:?}; scopes are read, write, pii and admin"
-            )),
-        }
+        let text = text.trim();
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|scope| scope.as_str() == text)
+            .ok_or_else(|| format!("unknown scope {text:?}; scopes are read, write, pii and admin"))
     }
 }
 

@@ -14,8 +14,8 @@ use crate::{
         rows::{live_rows, Rows},
         sort::{keyset_after, keyset_order, After, SortKey, SortOrder, SortValue},
         sql::like_escape,
+        text::{text_enum, text_values},
     },
-    text_enum,
 };
 use chrono::{DateTime, Utc};
 use diesel::{
@@ -24,9 +24,7 @@ use diesel::{
     prelude::*,
     sql_types::{Bool, Timestamptz, Uuid as SqlUuid},
 };
-use serde::Deserialize;
 use serde_json::Value;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// The event tree, through `parent_event_id`.
@@ -170,32 +168,25 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<EventRecord, Error> {
     Events::find_live(conn, id)
 }
 
-/// Orders of an event listing; ties are broken by id.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
-pub enum EventSort {
-    /// Earliest start first (the default).
-    #[default]
-    #[serde(rename = "starts_at")]
-    StartsAt,
-    /// Latest start first.
-    #[serde(rename = "-starts_at")]
-    StartsAtDesc,
-    /// Oldest record first.
-    #[serde(rename = "created_at")]
-    CreatedAt,
-    /// Newest record first.
-    #[serde(rename = "-created_at")]
-    CreatedAtDesc,
+text_values! {
+    /// Orders of an event listing; ties are broken by id.
+    #[derive(Default)]
+    pub enum EventSort {
+        /// Earliest start first (the default).
+        #[default]
+        StartsAt => "starts_at",
+        /// Latest start first.
+        StartsAtDesc => "-starts_at",
+        /// Oldest record first.
+        CreatedAt => "created_at",
+        /// Newest record first.
+        CreatedAtDesc => "-created_at",
+    }
 }
 
 impl SortOrder for EventSort {
     fn tag(self) -> &'static str {
-        match self {
-            Self::StartsAt => "starts_at",
-            Self::StartsAtDesc => "-starts_at",
-            Self::CreatedAt => "created_at",
-            Self::CreatedAtDesc => "-created_at",
-        }
+        self.as_str()
     }
 
     fn column(self) -> (&'static str, bool) {

@@ -8,6 +8,7 @@ use crate::{
     store::{
         people::PII_FIELDS,
         sort::{After, SortKey, SortOrder, SortValue},
+        text::text_values,
     },
 };
 use chrono::{DateTime, Utc};
@@ -15,9 +16,7 @@ use diesel::{
     pg::{Pg, PgConnection},
     prelude::*,
 };
-use serde::Deserialize;
 use serde_json::Value;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// A journal row: one change of one record.
@@ -61,24 +60,21 @@ pub const BOOKKEEPING: &[&str] = &[
     "public_updated_at",
 ];
 
-/// Orders of the audit trail.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
-pub enum JournalSort {
-    /// Oldest change first.
-    #[serde(rename = "seq")]
-    Seq,
-    /// Newest change first (the default).
-    #[default]
-    #[serde(rename = "-seq")]
-    SeqDesc,
+text_values! {
+    /// Orders of the audit trail.
+    #[derive(Default)]
+    pub enum JournalSort {
+        /// Oldest change first.
+        Seq => "seq",
+        /// Newest change first (the default).
+        #[default]
+        SeqDesc => "-seq",
+    }
 }
 
 impl SortOrder for JournalSort {
     fn tag(self) -> &'static str {
-        match self {
-            Self::Seq => "seq",
-            Self::SeqDesc => "-seq",
-        }
+        self.as_str()
     }
 
     fn column(self) -> (&'static str, bool) {

@@ -2,9 +2,10 @@
 //! reads and writes, free of HTTP types. Callers wrap writes in a transaction.
 //!
 //! The modules depend on each other in one direction only: the shared
-//! machinery ([`sql`], [`sort`], [`rows`], [`refs`], [`identifiers`],
-//! [`tenure`], [`crud`]) depends on no table's module, and this module only declares
-//! and re-exports, so no module here imports one that imports it back.
+//! machinery ([`sql`], [`text`], [`sort`], [`rows`], [`refs`],
+//! [`identifiers`], [`tenure`], [`crud`]) depends on no table's module,
+//! and this module only declares and re-exports, so no module here imports
+//! one that imports it back.
 
 pub mod api_keys;
 pub mod crud;
@@ -22,6 +23,7 @@ pub mod secrets;
 pub mod sort;
 pub mod sql;
 pub mod tenure;
+pub mod text;
 
 pub use rows::VersionCheck;
 pub use sort::{After, CreatedSort, NameSort, SortKey, SortOrder, SortValue};

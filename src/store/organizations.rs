@@ -11,8 +11,8 @@ use crate::{
         rows::{live_rows, Rows},
         sort::{keyset_after, keyset_order, After, NameSort, Named},
         sql::like_escape,
+        text::text_enum,
     },
-    text_enum,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{

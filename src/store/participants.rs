@@ -10,8 +10,8 @@ use crate::{
         refs::{self, RefColumn, ORGANIZATIONS, PARTICIPANTS, PEOPLE},
         rows::{live_rows, Rows, VersionCheck},
         sort::{keyset_after, keyset_order, After, Created, CreatedSort},
+        text::text_enum,
     },
-    text_enum,
 };
 use chrono::{DateTime, Utc};
 use diesel::{

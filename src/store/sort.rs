@@ -1,6 +1,7 @@
 //! Orders of listings and keyset pagination: a page starts after the sort
 //! value and id of the last row of the one before.
 
+use crate::store::text::text_values;
 use chrono::{DateTime, Utc};
 use diesel::{
     dsl::sql,
@@ -33,32 +34,25 @@ pub trait Named: Created {
     fn name(&self) -> &str;
 }
 
-/// Orders of a listing of named records; ties are broken by id.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
-pub enum NameSort {
-    /// By name, A to Z (the default).
-    #[default]
-    #[serde(rename = "name")]
-    Name,
-    /// By name, Z to A.
-    #[serde(rename = "-name")]
-    NameDesc,
-    /// Oldest first.
-    #[serde(rename = "created_at")]
-    CreatedAt,
-    /// Newest first.
-    #[serde(rename = "-created_at")]
-    CreatedAtDesc,
+text_values! {
+    /// Orders of a listing of named records; ties are broken by id.
+    #[derive(Default)]
+    pub enum NameSort {
+        /// By name, A to Z (the default).
+        #[default]
+        Name => "name",
+        /// By name, Z to A.
+        NameDesc => "-name",
+        /// Oldest first.
+        CreatedAt => "created_at",
+        /// Newest first.
+        CreatedAtDesc => "-created_at",
+    }
 }
 
 impl SortOrder for NameSort {
     fn tag(self) -> &'static str {
-        match self {
-            Self::Name => "name",
-            Self::NameDesc => "-name",
-            Self::CreatedAt => "created_at",
-            Self::CreatedAtDesc => "-created_at",
-        }
+        self.as_str()
     }
 
     fn column(self) -> (&'static str, bool) {
@@ -92,16 +86,16 @@ impl<R: Named> SortKey<R> for NameSort {
     }
 }
 
-/// Orders of a listing by creation time; ties are broken by id.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
-pub enum CreatedSort {
-    /// Oldest first (the default).
-    #[default]
-    #[serde(rename = "created_at")]
-    CreatedAt,
-    /// Newest first.
-    #[serde(rename = "-created_at")]
-    CreatedAtDesc,
+text_values! {
+    /// Orders of a listing by creation time; ties are broken by id.
+    #[derive(Default)]
+    pub enum CreatedSort {
+        /// Oldest first (the default).
+        #[default]
+        CreatedAt => "created_at",
+        /// Newest first.
+        CreatedAtDesc => "-created_at",
+    }
 }
 
 /// A record listed by creation time.
@@ -132,10 +126,7 @@ impl<A: Created, B, C> Created for (A, B, C) {
 
 impl SortOrder for CreatedSort {
     fn tag(self) -> &'static str {
-        match self {
-            Self::CreatedAt => "created_at",
-            Self::CreatedAtDesc => "-created_at",
-        }
+        self.as_str()
     }
 
     fn column(self) -> (&'static str, bool) {

@@ -1,0 +1,55 @@
+//! The OpenAPI schemas of the value types the store defines: its closed
+//! sets of text values (kinds, statuses, scopes, sort orders). The store
+//! knows nothing of OpenAPI; the schemas are stated here, under the names
+//! of the types.
+
+use crate::store::{
+    api_keys::Scope,
+    events::{EventKind, EventSort, EventStatus},
+    journal::JournalSort,
+    organizations::OrganizationKind,
+    participants::ParticipantRole,
+    CreatedSort, NameSort,
+};
+use utoipa::{
+    openapi::{
+        schema::{ObjectBuilder, Schema, Type},
+        RefOr,
+    },
+    PartialSchema, ToSchema,
+};
+
+/// The schema of a string that is one of `values`.
+fn text_values(description: &str, values: impl IntoIterator<Item = &'static str>) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(description))
+        .enum_values(Some(values))
+        .into()
+}
+
+/// Gives each listed store type (with `ALL` and `as_str`) the schema of a
+/// string that is one of its values, described by the text beside it.
+macro_rules! text_value_schemas {
+    ($($T:ty: $description:literal,)+) => {$(
+        impl PartialSchema for $T {
+            fn schema() -> RefOr<Schema> {
+                text_values($description, <$T>::ALL.iter().map(|value| value.as_str()))
+            }
+        }
+
+        impl ToSchema for $T {}
+    )+};
+}
+
+text_value_schemas! {
+    NameSort: "Orders of a listing of named records; ties are broken by id.",
+    CreatedSort: "Orders of a listing by creation time; ties are broken by id.",
+    EventSort: "Orders of an event listing; ties are broken by id.",
+    JournalSort: "Orders of the audit trail.",
+    OrganizationKind: "What kind of unit an organization is.",
+    EventKind: "What kind of event.",
+    EventStatus: "Where an event stands.",
+    ParticipantRole: "In which capacity a member takes part in an event.",
+    Scope: "What a key may do.",
+}
