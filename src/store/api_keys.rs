@@ -10,7 +10,7 @@ use crate::{
     db::schema::api_keys::{self, dsl},
     error::Error,
     store::{
-        sort::{keyset_after, keyset_order, After, Created, CreatedSort},
+        sort::{keyset_page, After, Created, CreatedSort},
         text::text_enum,
     },
 };
@@ -220,12 +220,6 @@ pub fn list(
     after: Option<&After>,
     limit: i64,
 ) -> Result<Vec<ApiKeyRecord>, Error> {
-    let mut query = dsl::api_keys.select(ApiKeyRecord::as_select()).into_boxed();
-    if let Some(after) = after {
-        query = query.filter(keyset_after("api_keys", sort, after));
-    }
-    Ok(query
-        .order(keyset_order("api_keys", sort))
-        .limit(limit)
-        .load(conn)?)
+    let query = dsl::api_keys.select(ApiKeyRecord::as_select()).into_boxed();
+    keyset_page(conn, query, "api_keys", sort, after, limit)
 }

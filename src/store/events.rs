@@ -12,7 +12,7 @@ use crate::{
         identifiers,
         refs::{RefColumn, Tree, EVENTS},
         rows::{live_rows, Rows},
-        sort::{keyset_after, keyset_order, After, SortKey, SortOrder, SortValue},
+        sort::{keyset_page, After, SortKey, SortOrder, SortValue},
         sql::like_escape,
         text::{text_enum, text_values},
     },
@@ -318,13 +318,7 @@ pub fn list(
     if let Some(since) = filter.updated_since {
         query = query.filter(dsl::updated_at.ge(since));
     }
-    if let Some(after) = after {
-        query = query.filter(keyset_after("events", sort, after));
-    }
-    Ok(query
-        .order(keyset_order("events", sort))
-        .limit(limit)
-        .load(conn)?)
+    keyset_page(conn, query, "events", sort, after, limit)
 }
 
 /// The live sessions (child events) of event `id`, earliest first.

@@ -9,7 +9,7 @@ use crate::{
         identifiers,
         refs::{RefColumn, Tree, ORGANIZATIONS},
         rows::{live_rows, Rows},
-        sort::{keyset_after, keyset_order, After, NameSort, Named},
+        sort::{keyset_page, After, NameSort, Named},
         sql::like_escape,
         text::text_enum,
     },
@@ -208,11 +208,7 @@ pub fn list(
     if let Some(since) = filter.updated_since {
         query = query.filter(dsl::updated_at.ge(since));
     }
-    if let Some(after) = after {
-        query = query.filter(keyset_after("organizations", sort, after));
-    }
-    query = query.order(keyset_order("organizations", sort));
-    Ok(query.limit(limit).load(conn)?)
+    keyset_page(conn, query, "organizations", sort, after, limit)
 }
 
 #[cfg(test)]

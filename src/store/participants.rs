@@ -9,13 +9,13 @@ use crate::{
         events,
         refs::{self, RefColumn, ORGANIZATIONS, PARTICIPANTS, PEOPLE},
         rows::{live_rows, Rows, VersionCheck},
-        sort::{keyset_after, keyset_order, After, Created, CreatedSort},
+        sort::{keyset_page, After, Created, CreatedSort},
         text::text_enum,
     },
 };
 use chrono::{DateTime, Utc};
 use diesel::{
-    dsl::sql,
+    dsl::{sql, AsSelect},
     expression::SqlLiteral,
     pg::{Pg, PgConnection},
     prelude::*,
@@ -137,11 +137,18 @@ impl From<Named> for ParticipantRow {
 
 type NameColumn = SqlLiteral<Nullable<Text>>;
 
-/// The names of the person, organization and on-behalf-of organization a
-/// participant refers to: scalar subqueries by primary key, evaluated
-/// inside the one query that selects the participants.
-fn names() -> (NameColumn, NameColumn, NameColumn) {
+/// What a participant row is read from: the record and the names of the
+/// person, organization and on-behalf-of organization it refers to —
+/// scalar subqueries by primary key, evaluated inside the one query that
+/// selects the participants.
+fn with_names() -> (
+    AsSelect<ParticipantRecord, Pg>,
+    NameColumn,
+    NameColumn,
+    NameColumn,
+) {
     (
+        ParticipantRecord::as_select(),
         sql("(SELECT name FROM people WHERE people.id = event_participants.person_id)"),
         sql("(SELECT name FROM organizations \
               WHERE organizations.id = event_participants.organization_id)"),
@@ -152,21 +159,15 @@ fn names() -> (NameColumn, NameColumn, NameColumn) {
 
 /// The live participant `id` of event `event`, or 404.
 pub fn find_in(conn: &mut PgConnection, event: Uuid, id: Uuid) -> Result<ParticipantRow, Error> {
-    let (person, organization, on_behalf_of) = names();
     dsl::event_participants
         .filter(dsl::id.eq(id))
         .filter(dsl::event_id.eq(event))
         .filter(dsl::deleted_at.is_null())
-        .select((
-            ParticipantRecord::as_select(),
-            person,
-            organization,
-            on_behalf_of,
-        ))
+        .select(with_names())
         .first::<Named>(conn)
         .optional()?
         .map(ParticipantRow::from)
-        .ok_or_else(|| Error::not_found("participant", id))
+        .ok_or_else(|| Error::not_found(PARTICIPANTS.entity, id))
 }
 
 /// Checks `data`, the new content of participant `id` (none when new) that
@@ -305,15 +306,9 @@ pub fn list(
     limit: i64,
 ) -> Result<Vec<ParticipantRow>, Error> {
     let sort = CreatedSort::CreatedAt;
-    let (person, organization, on_behalf_of) = names();
     let mut query = dsl::event_participants
         .filter(dsl::event_id.eq(event))
-        .select((
-            ParticipantRecord::as_select(),
-            person,
-            organization,
-            on_behalf_of,
-        ))
+        .select(with_names())
         .into_boxed();
     if !filter.include_deleted {
         query = query.filter(dsl::deleted_at.is_null());
@@ -324,28 +319,16 @@ pub fn list(
     if let Some(since) = filter.updated_since {
         query = query.filter(dsl::updated_at.ge(since));
     }
-    if let Some(after) = after {
-        query = query.filter(keyset_after("event_participants", sort, after));
-    }
-    let rows: Vec<Named> = query
-        .order(keyset_order("event_participants", sort))
-        .limit(limit)
-        .load(conn)?;
+    let rows: Vec<Named> = keyset_page(conn, query, "event_participants", sort, after, limit)?;
     Ok(rows.into_iter().map(ParticipantRow::from).collect())
 }
 
 /// Every live participant of event `event` (for embedding), in one query.
 pub fn all_of(conn: &mut PgConnection, event: Uuid) -> Result<Vec<ParticipantRow>, Error> {
-    let (person, organization, on_behalf_of) = names();
     let rows: Vec<Named> = dsl::event_participants
         .filter(dsl::event_id.eq(event))
         .filter(dsl::deleted_at.is_null())
-        .select((
-            ParticipantRecord::as_select(),
-            person,
-            organization,
-            on_behalf_of,
-        ))
+        .select(with_names())
         .order((dsl::created_at.asc(), dsl::id.asc()))
         .load(conn)?;
     Ok(rows.into_iter().map(ParticipantRow::from).collect())

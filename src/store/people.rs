@@ -8,7 +8,7 @@ use crate::{
         identifiers,
         refs::PEOPLE,
         rows::{live_rows, Rows},
-        sort::{keyset_after, keyset_order, After, NameSort, Named},
+        sort::{keyset_page, After, NameSort, Named},
         sql::like_escape,
         tenure::person_holds_role,
     },
@@ -184,9 +184,5 @@ pub fn list(
             query.filter(dsl::public_updated_at.ge(since))
         };
     }
-    if let Some(after) = after {
-        query = query.filter(keyset_after("people", sort, after));
-    }
-    query = query.order(keyset_order("people", sort));
-    Ok(query.limit(limit).load(conn)?)
+    keyset_page(conn, query, "people", sort, after, limit)
 }

@@ -15,7 +15,7 @@ use crate::{
         people::PersonRecord,
         refs::{self, RefColumn, Reference, ORGANIZATIONS, PEOPLE, ROLES},
         rows::live_rows,
-        sort::{keyset_after, keyset_order, After, CreatedSort},
+        sort::{keyset_page, After, CreatedSort},
         sql::{like_escape, lock_named},
         tenure::active_on,
     },
@@ -276,13 +276,7 @@ pub fn list(
     if let Some(since) = filter.updated_since {
         query = query.filter(dsl::updated_at.ge(since));
     }
-    if let Some(after) = after {
-        query = query.filter(keyset_after("roles", sort, after));
-    }
-    Ok(query
-        .order(keyset_order("roles", sort))
-        .limit(limit)
-        .load(conn)?)
+    keyset_page(conn, query, "roles", sort, after, limit)
 }
 
 /// A role in an organization with its member: a person or an organization.
@@ -314,13 +308,7 @@ pub fn members(
     if let Some(day) = day {
         query = query.filter(active_on(day));
     }
-    if let Some(after) = after {
-        query = query.filter(keyset_after("roles", sort, after));
-    }
-    Ok(query
-        .order(keyset_order("roles", sort))
-        .limit(limit)
-        .load(conn)?)
+    keyset_page(conn, query, "roles", sort, after, limit)
 }
 
 /// A role of a person with the organization it is held in.
@@ -345,11 +333,5 @@ pub fn held_by(
     if let Some(day) = day {
         query = query.filter(active_on(day));
     }
-    if let Some(after) = after {
-        query = query.filter(keyset_after("roles", sort, after));
-    }
-    Ok(query
-        .order(keyset_order("roles", sort))
-        .limit(limit)
-        .load(conn)?)
+    keyset_page(conn, query, "roles", sort, after, limit)
 }

@@ -1,13 +1,14 @@
 //! Orders of listings and keyset pagination: a page starts after the sort
 //! value and id of the last row of the one before.
 
-use crate::store::text::text_values;
+use crate::{error::Error, store::text::text_values};
 use chrono::{DateTime, Utc};
 use diesel::{
     dsl::sql,
     expression::BoxableExpression,
     expression::SqlLiteral,
-    pg::Pg,
+    pg::{Pg, PgConnection},
+    query_dsl::{methods, LoadQuery},
     sql_types::{BigInt, Bool, Text, Timestamptz, Uuid as SqlUuid},
 };
 use serde::{Deserialize, Serialize};
@@ -211,4 +212,32 @@ pub fn keyset_order<S: SortOrder>(table: &str, sort: S) -> SqlLiteral<Bool> {
     sql::<Bool>(&format!(
         "{table}.{column} {direction}, {table}.id {direction}"
     ))
+}
+
+/// One keyset page of `query` (a boxed listing of `table`) in `sort`
+/// order: at most `limit` rows, after `after` when given.
+pub fn keyset_page<'a, Q, QS, R, S>(
+    conn: &mut PgConnection,
+    query: Q,
+    table: &str,
+    sort: S,
+    after: Option<&After>,
+    limit: i64,
+) -> Result<Vec<R>, Error>
+where
+    QS: 'static,
+    S: SortOrder,
+    Q: methods::FilterDsl<Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>>, Output = Q>
+        + methods::OrderDsl<SqlLiteral<Bool>, Output = Q>
+        + methods::LimitDsl<Output = Q>
+        + LoadQuery<'a, PgConnection, R>,
+{
+    let query = match after {
+        Some(after) => query.filter(keyset_after(table, sort, after)),
+        None => query,
+    };
+    Ok(query
+        .order(keyset_order(table, sort))
+        .limit(limit)
+        .load(conn)?)
 }
