@@ -9,9 +9,8 @@ use crate::{
     error::Error,
     store::{
         crud::Rules,
-        identifiers,
         refs::{RefColumn, Tree, EVENTS},
-        rows::{live_rows, Rows},
+        rows::{listing, live_rows, Rows},
         sort::{keyset_page, After, SortKey, SortOrder, SortValue},
         sql::like_escape,
         text::{text_enum, text_values},
@@ -262,13 +261,7 @@ pub fn list(
     after: Option<&After>,
     limit: i64,
 ) -> Result<Vec<EventRecord>, Error> {
-    let mut query = dsl::events.select(EventRecord::as_select()).into_boxed();
-    if !filter.include_deleted {
-        query = query.filter(dsl::deleted_at.is_null());
-    }
-    if let Some((scheme, value)) = &filter.identifier {
-        query = query.filter(dsl::identifiers.contains(identifiers::containment(scheme, value)));
-    }
+    let mut query = listing!(events, EventRecord, filter);
     if let Some(from) = filter.from {
         query = query.filter(
             sql::<Bool>("coalesce(events.ends_at, events.starts_at) >= ")

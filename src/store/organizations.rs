@@ -6,9 +6,8 @@ use crate::{
     error::Error,
     store::{
         crud::Rules,
-        identifiers,
         refs::{RefColumn, Tree, ORGANIZATIONS},
-        rows::{live_rows, Rows},
+        rows::{listing, live_rows, Rows},
         sort::{keyset_page, After, NameSort, Named},
         sql::like_escape,
         text::text_enum,
@@ -187,15 +186,7 @@ pub fn list(
     after: Option<&After>,
     limit: i64,
 ) -> Result<Vec<OrganizationRecord>, Error> {
-    let mut query = dsl::organizations
-        .select(OrganizationRecord::as_select())
-        .into_boxed();
-    if !filter.include_deleted {
-        query = query.filter(dsl::deleted_at.is_null());
-    }
-    if let Some((scheme, value)) = &filter.identifier {
-        query = query.filter(dsl::identifiers.contains(identifiers::containment(scheme, value)));
-    }
+    let mut query = listing!(organizations, OrganizationRecord, filter);
     if let Some(kind) = filter.kind {
         query = query.filter(dsl::kind.eq(kind));
     }

@@ -5,9 +5,8 @@ use crate::{
     error::Error,
     store::{
         crud::Rules,
-        identifiers,
         refs::PEOPLE,
-        rows::{live_rows, Rows},
+        rows::{listing, live_rows, Rows},
         sort::{keyset_page, After, NameSort, Named},
         sql::like_escape,
         tenure::person_holds_role,
@@ -164,13 +163,7 @@ pub fn list(
     after: Option<&After>,
     limit: i64,
 ) -> Result<Vec<PersonRecord>, Error> {
-    let mut query = dsl::people.select(PersonRecord::as_select()).into_boxed();
-    if !filter.include_deleted {
-        query = query.filter(dsl::deleted_at.is_null());
-    }
-    if let Some((scheme, value)) = &filter.identifier {
-        query = query.filter(dsl::identifiers.contains(identifiers::containment(scheme, value)));
-    }
+    let mut query = listing!(people, PersonRecord, filter);
     if let Some(q) = &filter.q {
         query = query.filter(dsl::search_text.ilike(format!("%{}%", like_escape(q))));
     }

@@ -10,11 +10,10 @@ use crate::{
     error::{ConflictingRecord, Error},
     store::{
         crud::Rules,
-        identifiers,
         organizations::OrganizationRecord,
         people::PersonRecord,
         refs::{self, RefColumn, Reference, ORGANIZATIONS, PEOPLE, ROLES},
-        rows::live_rows,
+        rows::{listing, live_rows},
         sort::{keyset_page, After, CreatedSort},
         sql::{like_escape, lock_named},
         tenure::active_on,
@@ -251,13 +250,7 @@ pub fn list(
     after: Option<&After>,
     limit: i64,
 ) -> Result<Vec<RoleRecord>, Error> {
-    let mut query = dsl::roles.select(RoleRecord::as_select()).into_boxed();
-    if !filter.include_deleted {
-        query = query.filter(dsl::deleted_at.is_null());
-    }
-    if let Some((scheme, value)) = &filter.identifier {
-        query = query.filter(dsl::identifiers.contains(identifiers::containment(scheme, value)));
-    }
+    let mut query = listing!(roles, RoleRecord, filter);
     if let Some(organization) = filter.organization_id {
         query = query.filter(dsl::organization_id.eq(organization));
     }

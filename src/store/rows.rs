@@ -201,6 +201,29 @@ macro_rules! live_rows {
 }
 pub(crate) use live_rows;
 
+/// The boxed listing of the `$Record`s of diesel table `$table` (a module
+/// of `crate::db::schema` in scope, with tombstones and external
+/// identifiers) that the filters every such listing takes keep:
+/// `$filter.include_deleted` (else only live records) and
+/// `$filter.identifier` (only the records carrying that `(scheme, value)`).
+macro_rules! listing {
+    ($table:ident, $Record:ty, $filter:expr) => {{
+        use diesel::prelude::*;
+        let mut query = $table::table.select(<$Record>::as_select()).into_boxed();
+        if !$filter.include_deleted {
+            query = query.filter($table::deleted_at.is_null());
+        }
+        if let Some((scheme, value)) = &$filter.identifier {
+            query = query.filter(
+                $table::identifiers
+                    .contains($crate::store::identifiers::containment(scheme, value)),
+            );
+        }
+        query
+    }};
+}
+pub(crate) use listing;
+
 #[cfg(test)]
 mod tests {
     use super::*;
