@@ -30,18 +30,18 @@ pub trait Crud {
     fn find(conn: &mut PgConnection, scope: Self::Scope, id: Uuid) -> Result<Self::Record, Error>;
 
     /// Creates a record after checking `data` against the database: its
-    /// references must name live records (422), its identifiers must be
-    /// free and the table's own rules must hold (409).
+    /// references must name live records (else [`Error::Columns`] names
+    /// them), its identifiers must be free and the table's own rules must
+    /// hold (409).
     fn create(conn: &mut PgConnection, data: &Self::Data) -> Result<Self::Record, Error>;
 
     /// Replaces the content of live record `id` in `scope` with what
     /// `change` makes of it (in the transaction), after `check` holds for
-    /// its version; the new
-    /// content is checked as on create (unchanged references and
-    /// identifiers are not checked again). A change that alters nothing
-    /// keeps the version. `may_move` says whether the change may give the
-    /// record a new parent in its tree: such changes take the tree lock
-    /// first (see [`refs`]).
+    /// its version; the new content is checked as on create (unchanged
+    /// references and identifiers are not checked again). A change that
+    /// alters nothing keeps the version. `may_move` says whether the change
+    /// may give the record a new parent in its tree: such changes take the
+    /// tree lock first (see [`refs`]).
     fn update(
         conn: &mut PgConnection,
         scope: Self::Scope,

@@ -200,9 +200,9 @@ struct Exists {
 
 /// Checks a move of record `id` within `tree` from parent `before` to
 /// parent `after`: nothing when the parent stays; else the new parent must
-/// be live (422) and must not lie inside the record (422: a cycle).
-/// `locked` says whether the caller holds [`lock_tree`], which a move to a
-/// new parent needs.
+/// be live and must not lie inside the record (a cycle), or
+/// [`Error::Columns`] names the parent column. `locked` says whether the
+/// caller holds [`lock_tree`], which a move to a new parent needs.
 pub fn check_move(
     conn: &mut PgConnection,
     tree: Tree,
