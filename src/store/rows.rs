@@ -1,6 +1,6 @@
 //! The row machinery of the register's soft-deletable, versioned tables:
 //! what a write expects of the current version, and the row operations
-//! each such table shares ([`Rows`], implemented with [`live_rows!`]).
+//! each such table shares ([`Rows`], implemented with `live_rows!`).
 
 use crate::{error::Error, store::refs::Table};
 use diesel::pg::PgConnection;
@@ -42,7 +42,7 @@ impl VersionCheck {
 
 /// The row operations of a soft-deletable, versioned table: its records
 /// carry an id, a version that every change moves on, and `deleted_at`,
-/// set on the tombstones deletes leave. Implemented with [`live_rows!`].
+/// set on the tombstones deletes leave. Implemented with `live_rows!`.
 pub trait Rows {
     /// A row of the table, tombstones included.
     type Record;
