@@ -278,9 +278,9 @@ fn render(
             let record: ParticipantRecord = record(doc)?;
             let name = |id: Option<Uuid>| id.and_then(|id| names.get(&id).cloned());
             ChangeData::Participant(Participant::from(ParticipantRow {
-                person_name: name(record.person_id),
-                organization_name: name(record.organization_id),
-                on_behalf_of_name: name(record.on_behalf_of_id),
+                person_name: name(record.data.person_id),
+                organization_name: name(record.data.organization_id),
+                on_behalf_of_name: name(record.data.on_behalf_of_id),
                 record,
             }))
         }

@@ -27,94 +27,60 @@ use crate::{
 };
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use uuid::Uuid;
 
-/// An event of the register.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a95",
-    "title": "Seminar on the theory of party building leading digital economy and industrial development",
-    "kind": "seminar",
-    "status": "held",
-    "starts_at": "2023-05-23T01:30:00Z",
-    "ends_at": null,
-    "location": "Yangpu District, Shanghai",
-    "description": "The Yangpu District Digital Economy Industry Cluster Party Building Alliance was established.",
-    "parent_event_id": null,
-    "topics": ["party building", "digital economy"],
-    "sources": [{"url": "http://sh.people.com.cn/n2/2023/0524/c134768-40428371.html"}],
-    "version": 1,
-    "created_at": "2026-11-26T08:00:00Z",
-    "updated_at": "2026-11-26T08:00:00Z"
-}))]
-pub struct Event {
-    /// Server-assigned, time-ordered (UUID v7).
-    pub id: Uuid,
-    pub title: String,
-    pub kind: EventKind,
-    pub status: EventStatus,
-    pub starts_at: DateTime<Utc>,
-    #[schema(required = true)]
-    pub ends_at: Option<DateTime<Utc>>,
-    #[schema(required = true)]
-    pub location: Option<String>,
-    #[schema(required = true)]
-    pub description: Option<String>,
-    /// The event this one is a session of.
-    #[schema(required = true)]
-    pub parent_event_id: Option<Uuid>,
-    pub topics: Vec<String>,
-    #[schema(value_type = Vec<Source>)]
-    pub sources: Value,
-    /// External identifiers, e.g. of district systems.
-    #[schema(value_type = Vec<Identifier>)]
-    pub identifiers: Value,
-    /// Incremented by every change; the ETag is this number in quotes.
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// When the record was deleted; only tombstones (`include_deleted`,
-    /// the change feed) have one.
-    #[schema(required = true)]
-    pub deleted_at: Option<DateTime<Utc>>,
-    /// The participants, oldest first; only with `embed=participants`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub participants: Option<Vec<Participant>>,
-    /// The sessions (child events), earliest first; only with
-    /// `embed=sessions`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, no_recursion)]
-    pub sessions: Option<Vec<Event>>,
-}
-
-impl TryFrom<EventRecord> for Event {
-    type Error = Error;
-
-    fn try_from(r: EventRecord) -> Result<Self, Error> {
-        Ok(Self {
-            id: r.id,
-            title: r.title,
-            kind: r.kind,
-            status: r.status,
-            starts_at: r.starts_at,
-            ends_at: r.ends_at,
-            location: r.location,
-            description: r.description,
-            parent_event_id: r.parent_event_id,
-            topics: r.topics,
-            sources: r.sources,
-            identifiers: r.identifiers,
-            version: r.version,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            deleted_at: r.deleted_at,
-            participants: None,
-            sessions: None,
-        })
+crate::output! {
+    /// An event of the register.
+    #[schema(example = json!({
+        "id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a95",
+        "title": "Seminar on the theory of party building leading digital economy and industrial development",
+        "kind": "seminar",
+        "status": "held",
+        "starts_at": "2023-05-23T01:30:00Z",
+        "ends_at": null,
+        "location": "Yangpu District, Shanghai",
+        "description": "The Yangpu District Digital Economy Industry Cluster Party Building Alliance was established.",
+        "parent_event_id": null,
+        "topics": ["party building", "digital economy"],
+        "sources": [{"url": "http://sh.people.com.cn/n2/2023/0524/c134768-40428371.html"}],
+        "version": 1,
+        "created_at": "2026-11-26T08:00:00Z",
+        "updated_at": "2026-11-26T08:00:00Z"
+    }))]
+    pub struct Event from EventRecord {
+        pub title: String,
+        pub kind: EventKind,
+        pub status: EventStatus,
+        pub starts_at: DateTime<Utc>,
+        #[schema(required = true)]
+        pub ends_at: Option<DateTime<Utc>>,
+        #[schema(required = true)]
+        pub location: Option<String>,
+        #[schema(required = true)]
+        pub description: Option<String>,
+        /// The event this one is a session of.
+        #[schema(required = true)]
+        pub parent_event_id: Option<Uuid>,
+        pub topics: Vec<String>,
+        #[schema(value_type = Vec<Source>)]
+        pub sources: Value,
+        /// External identifiers, e.g. of district systems.
+        #[schema(value_type = Vec<Identifier>)]
+        pub identifiers: Value,
+    }
+    extra {
+        /// The participants, oldest first; only with `embed=participants`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        #[schema(nullable = false)]
+        pub participants: Option<Vec<Participant>>,
+        /// The sessions (child events), earliest first; only with
+        /// `embed=sessions`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        #[schema(nullable = false, no_recursion)]
+        pub sessions: Option<Vec<Event>>,
     }
 }
 
@@ -241,32 +207,13 @@ impl Resource for Events {
     type Store = store::Events;
 
     const TABLE: Option<Table> = Some(EVENTS);
-
-    fn key(id: Uuid) -> ((), Uuid) {
-        ((), id)
-    }
-
-    fn version(record: &EventRecord) -> i64 {
-        record.version
-    }
-
-    fn location(record: &EventRecord) -> String {
-        format!("/v1/events/{}", record.id)
-    }
-
-    fn data(record: &EventRecord) -> EventData {
-        record.data()
-    }
+    const PATH: &'static str = "/v1/events";
 
     fn rules(input: &EventInput) -> Vec<FieldError> {
         not_before(
             ("ends_at", input.ends_at),
             ("starts_at", Some(input.starts_at)),
         )
-    }
-
-    fn identifiers(input: &mut EventInput) -> Option<&mut Identifiers> {
-        Some(&mut input.identifiers)
     }
 
     fn moves(input: &EventInput) -> bool {
@@ -282,54 +229,43 @@ impl Resource for Events {
     }
 }
 
-/// Lists events.
-#[utoipa::path(
-    get,
-    path = "/v1/events",
-    tag = "events",
-    operation_id = "listEvents",
-    params(ListEventsParams, IfNoneMatch),
-    responses(
-        (status = 200, description = "One page of live events", body = EventPage,
-            headers(
-                ("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
-                ("ETag" = String, description = "Weak entity tag of this page"))),
-        (status = 304, description = "The client's copy of this page (If-None-Match) is current"),
-        ListErrors,
-    )
-)]
-pub async fn list(
-    listing: Listing,
-    Query(mut p): Query<ListEventsParams>,
-) -> Result<HttpResponse, Error> {
-    let (sort, paging) = (p.sort(), p.paging());
-    if let (Some(from), Some(to)) = (p.from, p.to) {
-        if from > to {
-            return Err(Error::bad_parameter("to", "must not be before from"));
+crate::list_operation! {
+    get "/v1/events" in "events" as "listEvents", params(ListEventsParams),
+    "One page of live events" => EventPage, ListErrors;
+    /// Lists events.
+    pub async fn list(
+        listing: Listing,
+        Query(mut p): Query<ListEventsParams>,
+    ) -> Result<HttpResponse, Error> {
+        let (sort, paging) = (p.sort(), p.paging());
+        if let (Some(from), Some(to)) = (p.from, p.to) {
+            if from > to {
+                return Err(Error::bad_parameter("to", "must not be before from"));
+            }
         }
+        let filter = EventFilter {
+            from: p.from.map(Into::into),
+            to: p.to.map(Into::into),
+            kind: p.kind,
+            status: p.status,
+            topic: search_param("topic", p.topic, 100)?,
+            organization_id: p.organization_id,
+            person_id: p.person_id,
+            parent_event_id: p.parent_event_id,
+            q: search_param("q", p.q, MAX_SEARCH_CHARS)?,
+            updated_since: p.updated_since.map(Into::into),
+            identifier: common::identifier_filter("identifier", p.identifier.as_deref())?,
+            include_deleted: p.include_deleted.unwrap_or(false),
+        };
+        listing
+            .page::<EventPage, _, _>(
+                sort,
+                paging,
+                move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
+                Event::try_from,
+            )
+            .await
     }
-    let filter = EventFilter {
-        from: p.from.map(Into::into),
-        to: p.to.map(Into::into),
-        kind: p.kind,
-        status: p.status,
-        topic: search_param("topic", p.topic, 100)?,
-        organization_id: p.organization_id,
-        person_id: p.person_id,
-        parent_event_id: p.parent_event_id,
-        q: search_param("q", p.q, MAX_SEARCH_CHARS)?,
-        updated_since: p.updated_since.map(Into::into),
-        identifier: common::identifier_filter("identifier", p.identifier.as_deref())?,
-        include_deleted: p.include_deleted.unwrap_or(false),
-    };
-    listing
-        .page::<EventPage, _, _>(
-            sort,
-            paging,
-            move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
-            Event::try_from,
-        )
-        .await
 }
 
 /// Gets an event, optionally with its participants and sessions embedded.

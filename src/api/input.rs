@@ -40,6 +40,9 @@ pub trait Input: Sized {
     /// `refs`.
     fn into_data(self, scope: Self::Scope, refs: &mut Refs<'_>) -> Result<Self::Data, Error>;
 
+    /// Its external identifiers, if it has any.
+    fn identifiers(&mut self) -> Option<&mut Identifiers>;
+
     /// The input `data` was written from (its values parsed again: one
     /// stored before a rule changed is named as at fault).
     fn from_data(data: Self::Data) -> Result<Self, Error>;
@@ -225,6 +228,11 @@ pub trait Stored: Sized {
     /// The member's value from the stored one (the member `field`'s faults
     /// if it does not parse).
     fn load(column: Self::Column, field: &str) -> Result<Self, Vec<FieldError>>;
+
+    /// The value as a record's external identifiers, if it is them.
+    fn as_identifiers(&mut self) -> Option<&mut Identifiers> {
+        None
+    }
 }
 
 /// A fault of the stored value of member `field`.
@@ -348,6 +356,10 @@ impl<T: Serialize + DeserializeOwned, const MAX: usize> Stored for List<T, MAX> 
 
 impl Stored for Identifiers {
     type Column = serde_json::Value;
+
+    fn as_identifiers(&mut self) -> Option<&mut Identifiers> {
+        Some(self)
+    }
 
     fn store(self, _: &str, _: &mut Refs<'_>) -> Result<serde_json::Value, Error> {
         store_json(&self)
@@ -509,6 +521,10 @@ macro_rules! input {
                     $($scope_field: _scope,)?
                     $($field: $crate::api::input::Stored::store(self.$field, stringify!($field), refs)?,)+
                 })
+            }
+
+            fn identifiers(&mut self) -> Option<&mut $crate::domain::Identifiers> {
+                None$(.or($crate::api::input::Stored::as_identifiers(&mut self.$field)))+
             }
 
             fn from_data(data: $Data) -> Result<Self, $crate::error::Error> {

@@ -7,7 +7,6 @@ use crate::{
         extract::Query,
         input::{not_before, Patch, Ref, Target},
         pagination::Listing,
-        preconditions::IfNoneMatch,
         problems::{ListErrors, ReadErrors},
         resource::Resource,
     },
@@ -28,83 +27,48 @@ use crate::{
     },
 };
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use chrono::NaiveDate;
 use serde_json::{json, Value};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// An organization of the register.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b",
-    "name": "Yangpu District Digital Economy Industry Cluster Party Building Alliance",
-    "kind": "alliance",
-    "parent_id": null,
-    "other_names": [{"name": "杨浦区数字经济产业集群党建联盟", "lang": "zh"}],
-    "founding_date": "2023-05-23",
-    "dissolution_date": null,
-    "description": "Links the party organizations of leading digital-economy enterprises and science parks in Yangpu.",
-    "contact_details": [],
-    "sources": [{"url": "http://sh.people.com.cn/n2/2023/0524/c134768-40428371.html"}],
-    "version": 1,
-    "created_at": "2026-11-26T08:00:00Z",
-    "updated_at": "2026-11-26T08:00:00Z"
-}))]
-pub struct Organization {
-    /// Server-assigned, time-ordered (UUID v7).
-    pub id: Uuid,
-    pub name: String,
-    pub kind: OrganizationKind,
-    /// The organization this one belongs to, e.g. the company of a party branch.
-    #[schema(required = true)]
-    pub parent_id: Option<Uuid>,
-    #[schema(value_type = Vec<OtherName>)]
-    pub other_names: Value,
-    #[schema(required = true)]
-    pub founding_date: Option<NaiveDate>,
-    #[schema(required = true)]
-    pub dissolution_date: Option<NaiveDate>,
-    #[schema(required = true)]
-    pub description: Option<String>,
-    #[schema(value_type = Vec<ContactDetail>)]
-    pub contact_details: Value,
-    #[schema(value_type = Vec<Source>)]
-    pub sources: Value,
-    /// External identifiers, e.g. of district systems.
-    #[schema(value_type = Vec<Identifier>)]
-    pub identifiers: Value,
-    /// Incremented by every change; the ETag is this number in quotes.
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// When the record was deleted; only tombstones (`include_deleted`,
-    /// the change feed) have one.
-    #[schema(required = true)]
-    pub deleted_at: Option<DateTime<Utc>>,
-}
-
-impl TryFrom<OrganizationRecord> for Organization {
-    type Error = Error;
-
-    fn try_from(r: OrganizationRecord) -> Result<Self, Error> {
-        Ok(Self {
-            id: r.id,
-            name: r.name,
-            kind: r.kind,
-            parent_id: r.parent_id,
-            other_names: r.other_names,
-            founding_date: r.founding_date,
-            dissolution_date: r.dissolution_date,
-            description: r.description,
-            contact_details: r.contact_details,
-            sources: r.sources,
-            identifiers: r.identifiers,
-            version: r.version,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            deleted_at: r.deleted_at,
-        })
+crate::output! {
+    /// An organization of the register.
+    #[schema(example = json!({
+        "id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b",
+        "name": "Yangpu District Digital Economy Industry Cluster Party Building Alliance",
+        "kind": "alliance",
+        "parent_id": null,
+        "other_names": [{"name": "杨浦区数字经济产业集群党建联盟", "lang": "zh"}],
+        "founding_date": "2023-05-23",
+        "dissolution_date": null,
+        "description": "Links the party organizations of leading digital-economy enterprises and science parks in Yangpu.",
+        "contact_details": [],
+        "sources": [{"url": "http://sh.people.com.cn/n2/2023/0524/c134768-40428371.html"}],
+        "version": 1,
+        "created_at": "2026-11-26T08:00:00Z",
+        "updated_at": "2026-11-26T08:00:00Z"
+    }))]
+    pub struct Organization from OrganizationRecord {
+        pub name: String,
+        pub kind: OrganizationKind,
+        /// The organization this one belongs to, e.g. the company of a party branch.
+        #[schema(required = true)]
+        pub parent_id: Option<Uuid>,
+        #[schema(value_type = Vec<OtherName>)]
+        pub other_names: Value,
+        #[schema(required = true)]
+        pub founding_date: Option<NaiveDate>,
+        #[schema(required = true)]
+        pub dissolution_date: Option<NaiveDate>,
+        #[schema(required = true)]
+        pub description: Option<String>,
+        #[schema(value_type = Vec<ContactDetail>)]
+        pub contact_details: Value,
+        #[schema(value_type = Vec<Source>)]
+        pub sources: Value,
+        /// External identifiers, e.g. of district systems.
+        #[schema(value_type = Vec<Identifier>)]
+        pub identifiers: Value,
     }
 }
 
@@ -198,32 +162,13 @@ impl Resource for Organizations {
     type Store = store::Organizations;
 
     const TABLE: Option<Table> = Some(ORGANIZATIONS);
-
-    fn key(id: Uuid) -> ((), Uuid) {
-        ((), id)
-    }
-
-    fn version(record: &OrganizationRecord) -> i64 {
-        record.version
-    }
-
-    fn location(record: &OrganizationRecord) -> String {
-        format!("/v1/organizations/{}", record.id)
-    }
-
-    fn data(record: &OrganizationRecord) -> OrganizationData {
-        record.data()
-    }
+    const PATH: &'static str = "/v1/organizations";
 
     fn rules(input: &OrganizationInput) -> Vec<FieldError> {
         not_before(
             ("dissolution_date", input.dissolution_date),
             ("founding_date", input.founding_date),
         )
-    }
-
-    fn identifiers(input: &mut OrganizationInput) -> Option<&mut Identifiers> {
-        Some(&mut input.identifiers)
     }
 
     fn moves(input: &OrganizationInput) -> bool {
@@ -239,83 +184,61 @@ impl Resource for Organizations {
     }
 }
 
-/// Lists organizations.
-#[utoipa::path(
-    get,
-    path = "/v1/organizations",
-    tag = "organizations",
-    operation_id = "listOrganizations",
-    params(ListOrganizationsParams, IfNoneMatch),
-    responses(
-        (status = 200, description = "One page of live organizations", body = OrganizationPage,
-            headers(
-                ("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
-                ("ETag" = String, description = "Weak entity tag of this page"))),
-        (status = 304, description = "The client's copy of this page (If-None-Match) is current"),
-        ListErrors,
-    )
-)]
-pub async fn list(
-    listing: Listing,
-    Query(mut p): Query<ListOrganizationsParams>,
-) -> Result<HttpResponse, Error> {
-    let (sort, paging) = (p.sort(), p.paging());
-    let filter = OrganizationFilter {
-        kind: p.kind,
-        parent_id: p.parent_id,
-        q: search_param("q", p.q, MAX_SEARCH_CHARS)?,
-        updated_since: p.updated_since.map(Into::into),
-        identifier: common::identifier_filter("identifier", p.identifier.as_deref())?,
-        include_deleted: p.include_deleted.unwrap_or(false),
-    };
-    listing
-        .page::<OrganizationPage, _, _>(
-            sort,
-            paging,
-            move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
-            Organization::try_from,
-        )
-        .await
+crate::list_operation! {
+    get "/v1/organizations" in "organizations" as "listOrganizations", params(ListOrganizationsParams),
+    "One page of live organizations" => OrganizationPage, ListErrors;
+    /// Lists organizations.
+    pub async fn list(
+        listing: Listing,
+        Query(mut p): Query<ListOrganizationsParams>,
+    ) -> Result<HttpResponse, Error> {
+        let (sort, paging) = (p.sort(), p.paging());
+        let filter = OrganizationFilter {
+            kind: p.kind,
+            parent_id: p.parent_id,
+            q: search_param("q", p.q, MAX_SEARCH_CHARS)?,
+            updated_since: p.updated_since.map(Into::into),
+            identifier: common::identifier_filter("identifier", p.identifier.as_deref())?,
+            include_deleted: p.include_deleted.unwrap_or(false),
+        };
+        listing
+            .page::<OrganizationPage, _, _>(
+                sort,
+                paging,
+                move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
+                Organization::try_from,
+            )
+            .await
+    }
 }
 
-/// Lists the live direct children of an organization.
-#[utoipa::path(
-    get,
-    path = "/v1/organizations/{id}/children",
-    tag = "organizations",
-    operation_id = "listOrganizationChildren",
-    params(("id" = Uuid, Path, description = "Organization id"), ListChildrenParams, IfNoneMatch),
-    responses(
-        (status = 200, description = "One page of child organizations", body = OrganizationPage,
-            headers(
-                ("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
-                ("ETag" = String, description = "Weak entity tag of this page"))),
-        (status = 304, description = "The client's copy of this page (If-None-Match) is current"),
-        ReadErrors,
-    )
-)]
-pub async fn list_children(
-    listing: Listing,
-    id: web::Path<Uuid>,
-    Query(mut p): Query<ListChildrenParams>,
-) -> Result<HttpResponse, Error> {
-    let (sort, paging) = (p.sort(), p.paging());
-    let id = *id;
-    let filter = OrganizationFilter {
-        parent_id: Some(id),
-        ..Default::default()
-    };
-    listing
-        .page::<OrganizationPage, _, _>(
-            sort,
-            paging,
-            move |conn, after, limit| {
-                store::find(conn, id)?;
-                store::list(conn, &filter, sort, after, limit)
-            },
-            Organization::try_from,
-        )
-        .await
+crate::list_operation! {
+    get "/v1/organizations/{id}/children" in "organizations" as "listOrganizationChildren", params(("id" = Uuid, Path, description = "Organization id"), ListChildrenParams),
+    "One page of child organizations" => OrganizationPage, ReadErrors;
+    /// Lists the live direct children of an organization.
+    pub async fn list_children(
+        listing: Listing,
+        id: web::Path<Uuid>,
+        Query(mut p): Query<ListChildrenParams>,
+    ) -> Result<HttpResponse, Error> {
+        let (sort, paging) = (p.sort(), p.paging());
+        let id = *id;
+        let filter = OrganizationFilter {
+            parent_id: Some(id),
+            ..Default::default()
+        };
+        listing
+            .page::<OrganizationPage, _, _>(
+                sort,
+                paging,
+                move |conn, after, limit| {
+                    store::find(conn, id)?;
+                    store::list(conn, &filter, sort, after, limit)
+                },
+                Organization::try_from,
+            )
+            .await
+    }
 }
 
 crate::handlers! {

@@ -255,6 +255,36 @@ macro_rules! list_params {
     };
 }
 
+/// Declares the handler of a listing (a GET of pages) with its OpenAPI
+/// operation: the path, tag, operation id and parameters, and the page
+/// type with its description; every listing answers with the same
+/// headers (`Link`, a weak `ETag`), 304 to `If-None-Match`, and `$errors`.
+#[macro_export]
+macro_rules! list_operation {
+    (
+        get $path:literal in $tag:literal as $id:literal, params($($param:tt),*),
+        $description:literal => $Page:ty, $errors:path;
+        $handler:item
+    ) => {
+        #[utoipa::path(
+            get,
+            path = $path,
+            tag = $tag,
+            operation_id = $id,
+            params($($param,)* $crate::api::preconditions::IfNoneMatch),
+            responses(
+                (status = 200, description = $description, body = $Page,
+                    headers(
+                        ("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
+                        ("ETag" = String, description = "Weak entity tag of this page"))),
+                (status = 304, description = "The client's copy of this page (If-None-Match) is current"),
+                $errors,
+            )
+        )]
+        $handler
+    };
+}
+
 /// What every listing's response needs of its request: the request (for
 /// the path, the query and the cursor key), the pool and `If-None-Match`.
 pub struct Listing {

@@ -9,7 +9,6 @@ use crate::{
         organizations::Organizations,
         pagination::Listing,
         people::People,
-        preconditions::IfNoneMatch,
         problems::ReadErrors,
         resource::Resource,
     },
@@ -87,15 +86,15 @@ impl From<ParticipantRow> for Participant {
         let r = row.record;
         Self {
             id: r.id,
-            event_id: r.event_id,
-            person_id: r.person_id,
+            event_id: r.data.event_id,
+            person_id: r.data.person_id,
             person_name: row.person_name,
-            organization_id: r.organization_id,
+            organization_id: r.data.organization_id,
             organization_name: row.organization_name,
-            role: r.role,
-            on_behalf_of_id: r.on_behalf_of_id,
+            role: r.data.role,
+            on_behalf_of_id: r.data.on_behalf_of_id,
             on_behalf_of_name: row.on_behalf_of_name,
-            note: r.note,
+            note: r.data.note,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -163,23 +162,11 @@ impl Resource for Participants {
     type Output = Participant;
     type Store = store::Participants;
 
-    fn key((event, id): (Uuid, Uuid)) -> (Uuid, Uuid) {
-        (event, id)
-    }
-
-    fn version(row: &ParticipantRow) -> i64 {
-        row.record.version
-    }
+    const PATH: &'static str = "/v1/events";
 
     fn location(row: &ParticipantRow) -> String {
-        format!(
-            "/v1/events/{}/participants/{}",
-            row.record.event_id, row.record.id
-        )
-    }
-
-    fn data(row: &ParticipantRow) -> ParticipantData {
-        row.record.data()
+        let r = &row.record;
+        format!("{}/{}/participants/{}", Self::PATH, r.data.event_id, r.id)
     }
 
     fn rules(input: &ParticipantInput) -> Vec<FieldError> {
@@ -194,45 +181,34 @@ impl Resource for Participants {
     }
 }
 
-/// Lists the participants of an event, oldest first.
-#[utoipa::path(
-    get,
-    path = "/v1/events/{id}/participants",
-    tag = "events",
-    operation_id = "listEventParticipants",
-    params(("id" = Uuid, Path, description = "Event id"), ListParticipantsParams, IfNoneMatch),
-    responses(
-        (status = 200, description = "One page of live participants", body = ParticipantPage,
-            headers(
-                ("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
-                ("ETag" = String, description = "Weak entity tag of this page"))),
-        (status = 304, description = "The client's copy of this page (If-None-Match) is current"),
-        ReadErrors,
-    )
-)]
-pub async fn list(
-    listing: Listing,
-    id: web::Path<Uuid>,
-    Query(mut p): Query<ListParticipantsParams>,
-) -> Result<HttpResponse, Error> {
-    let paging = p.paging();
-    let event = *id;
-    listing
-        .page::<ParticipantPage, _, _>(
-            CreatedSort::CreatedAt,
-            paging,
-            move |conn, after, limit| {
-                events::find(conn, event)?;
-                let filter = store::ParticipantFilter {
-                    role: p.role,
-                    updated_since: p.updated_since.map(Into::into),
-                    include_deleted: p.include_deleted.unwrap_or(false),
-                };
-                store::list(conn, event, &filter, after, limit)
-            },
-            |row| Ok(Participant::from(row)),
-        )
-        .await
+crate::list_operation! {
+    get "/v1/events/{id}/participants" in "events" as "listEventParticipants", params(("id" = Uuid, Path, description = "Event id"), ListParticipantsParams),
+    "One page of live participants" => ParticipantPage, ReadErrors;
+    /// Lists the participants of an event, oldest first.
+    pub async fn list(
+        listing: Listing,
+        id: web::Path<Uuid>,
+        Query(mut p): Query<ListParticipantsParams>,
+    ) -> Result<HttpResponse, Error> {
+        let paging = p.paging();
+        let event = *id;
+        listing
+            .page::<ParticipantPage, _, _>(
+                CreatedSort::CreatedAt,
+                paging,
+                move |conn, after, limit| {
+                    events::find(conn, event)?;
+                    let filter = store::ParticipantFilter {
+                        role: p.role,
+                        updated_since: p.updated_since.map(Into::into),
+                        include_deleted: p.include_deleted.unwrap_or(false),
+                    };
+                    store::list(conn, event, &filter, after, limit)
+                },
+                |row| Ok(Participant::from(row)),
+            )
+            .await
+    }
 }
 
 crate::handlers! {

@@ -7,7 +7,6 @@ use crate::{
         extract::Query,
         input::Target,
         pagination::Listing,
-        preconditions::IfNoneMatch,
         problems::ListErrors,
         resource::Resource,
     },
@@ -47,6 +46,10 @@ use uuid::Uuid;
     "image_url": null,
     "contact_details": [],
     "sources": [{"url": "http://sh.people.com.cn/n2/2023/0524/c134768-40428371.html"}],
+    "sort_name": "Zhou Haiying",
+    "honorific_prefix": null,
+    "honorific_suffix": null,
+    "death_date": null,
     "version": 1,
     "created_at": "2026-11-26T08:00:00Z",
     "updated_at": "2026-11-26T08:00:00Z"
@@ -86,6 +89,14 @@ pub struct Person {
     /// External identifiers, e.g. of district systems.
     #[schema(value_type = Vec<Identifier>)]
     pub identifiers: Value,
+    #[schema(required = true)]
+    pub sort_name: Option<String>,
+    #[schema(required = true)]
+    pub honorific_prefix: Option<String>,
+    #[schema(required = true)]
+    pub honorific_suffix: Option<String>,
+    #[schema(required = true)]
+    pub death_date: Option<NaiveDate>,
     /// Incremented by every change; the ETag is this number in quotes.
     /// For keys without the `pii` scope, changes of personal data alone do
     /// not count (here, in `updated_at`, the ETag, the change feed and the
@@ -138,19 +149,23 @@ impl Person {
         let pii = viewer.has(Scope::Pii);
         Ok(Self {
             id: r.id,
-            name: r.name,
-            given_name: r.given_name,
-            family_name: r.family_name,
-            other_names: r.other_names,
-            gender: r.gender,
-            birth_date: Pii::new(r.birth_date, pii),
-            email: Pii::new(r.email, pii),
-            phone: Pii::new(r.phone, pii),
-            biography: r.biography,
-            image_url: r.image_url,
-            contact_details: r.contact_details,
-            sources: r.sources,
-            identifiers: r.identifiers,
+            name: r.data.name,
+            given_name: r.data.given_name,
+            family_name: r.data.family_name,
+            other_names: r.data.other_names,
+            gender: r.data.gender,
+            birth_date: Pii::new(r.data.birth_date, pii),
+            email: Pii::new(r.data.email, pii),
+            phone: Pii::new(r.data.phone, pii),
+            biography: r.data.biography,
+            image_url: r.data.image_url,
+            contact_details: r.data.contact_details,
+            sources: r.data.sources,
+            identifiers: r.data.identifiers,
+            sort_name: r.data.sort_name,
+            honorific_prefix: r.data.honorific_prefix,
+            honorific_suffix: r.data.honorific_suffix,
+            death_date: r.data.death_date,
             version: if pii { r.version } else { r.public_version },
             created_at: r.created_at,
             updated_at: if pii {
@@ -197,6 +212,14 @@ crate::input! {
         /// External identifiers; each (resource, scheme, value) belongs to one
         /// live record.
         identifiers: Identifiers,
+        /// The name to sort by, e.g. `Zhou Haiying` or `周海鹰`.
+        sort_name: Optional<Name<500>>,
+        /// Written before the name, e.g. `Comrade`.
+        honorific_prefix: Optional<Name<100>>,
+        /// Written after the name.
+        honorific_suffix: Optional<Name<100>>,
+        /// The day of death (public, unlike `birth_date`).
+        death_date: Option<Date>,
     }
 }
 
@@ -250,14 +273,7 @@ impl Resource for People {
     type Store = store::People;
 
     const TABLE: Option<Table> = Some(PEOPLE);
-
-    fn key(id: Uuid) -> ((), Uuid) {
-        ((), id)
-    }
-
-    fn version(record: &PersonRecord) -> i64 {
-        record.version
-    }
+    const PATH: &'static str = "/v1/people";
 
     fn visible_version(record: &PersonRecord, viewer: &Principal) -> i64 {
         if viewer.has(Scope::Pii) {
@@ -265,18 +281,6 @@ impl Resource for People {
         } else {
             record.public_version
         }
-    }
-
-    fn location(record: &PersonRecord) -> String {
-        format!("/v1/people/{}", record.id)
-    }
-
-    fn data(record: &PersonRecord) -> PersonData {
-        record.data()
-    }
-
-    fn identifiers(input: &mut PersonInput) -> Option<&mut Identifiers> {
-        Some(&mut input.identifiers)
     }
 
     fn hides(viewer: &Principal) -> bool {
@@ -292,9 +296,9 @@ impl Resource for People {
     }
 
     fn keep_hidden(data: &mut PersonData, current: &PersonRecord) {
-        data.birth_date = current.birth_date;
-        data.email.clone_from(&current.email);
-        data.phone.clone_from(&current.phone);
+        data.birth_date = current.data.birth_date;
+        data.email.clone_from(&current.data.email);
+        data.phone.clone_from(&current.data.phone);
     }
 
     fn present(record: PersonRecord, viewer: &Principal) -> Result<Person, Error> {
@@ -302,45 +306,34 @@ impl Resource for People {
     }
 }
 
-/// Lists people.
-#[utoipa::path(
-    get,
-    path = "/v1/people",
-    tag = "people",
-    operation_id = "listPeople",
-    params(ListPeopleParams, IfNoneMatch),
-    responses(
-        (status = 200, description = "One page of live people", body = PersonPage,
-            headers(
-                ("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
-                ("ETag" = String, description = "Weak entity tag of this page"))),
-        (status = 304, description = "The client's copy of this page (If-None-Match) is current"),
-        ListErrors,
-    )
-)]
-pub async fn list(
-    listing: Listing,
-    viewer: Principal,
-    Query(mut p): Query<ListPeopleParams>,
-) -> Result<HttpResponse, Error> {
-    let (sort, paging) = (p.sort(), p.paging());
-    let filter = PersonFilter {
-        q: search_param("q", p.q, MAX_SEARCH_CHARS)?,
-        organization_id: p.organization_id,
-        active_on: p.active_on.map(Into::into),
-        updated_since: p.updated_since.map(Into::into),
-        with_pii: viewer.has(Scope::Pii),
-        identifier: common::identifier_filter("identifier", p.identifier.as_deref())?,
-        include_deleted: p.include_deleted.unwrap_or(false),
-    };
-    listing
-        .page::<PersonPage, _, _>(
-            sort,
-            paging,
-            move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
-            |record| Person::present(record, &viewer),
-        )
-        .await
+crate::list_operation! {
+    get "/v1/people" in "people" as "listPeople", params(ListPeopleParams),
+    "One page of live people" => PersonPage, ListErrors;
+    /// Lists people.
+    pub async fn list(
+        listing: Listing,
+        viewer: Principal,
+        Query(mut p): Query<ListPeopleParams>,
+    ) -> Result<HttpResponse, Error> {
+        let (sort, paging) = (p.sort(), p.paging());
+        let filter = PersonFilter {
+            q: search_param("q", p.q, MAX_SEARCH_CHARS)?,
+            organization_id: p.organization_id,
+            active_on: p.active_on.map(Into::into),
+            updated_since: p.updated_since.map(Into::into),
+            with_pii: viewer.has(Scope::Pii),
+            identifier: common::identifier_filter("identifier", p.identifier.as_deref())?,
+            include_deleted: p.include_deleted.unwrap_or(false),
+        };
+        listing
+            .page::<PersonPage, _, _>(
+                sort,
+                paging,
+                move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
+                |record| Person::present(record, &viewer),
+            )
+            .await
+    }
 }
 
 crate::handlers! {

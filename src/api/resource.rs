@@ -17,7 +17,7 @@ use crate::{
         preconditions::{etag, IfNoneMatch},
     },
     db::{self, PgPool},
-    domain::{Identifier, Identifiers, Parse},
+    domain::{Identifier, Parse},
     error::{Error, FieldError},
     store::{
         api_keys::Principal,
@@ -41,7 +41,7 @@ pub trait Resource: 'static {
     /// for top-level resources, the event id for event participants.
     type Scope: DeserializeOwned + Copy + Send + 'static;
     /// The item's path parameters: the record's id, after the scope's.
-    type Key: DeserializeOwned + 'static;
+    type Key: ItemKey<Scope = Self::Scope>;
     /// A stored record.
     type Record: Send + 'static;
     /// The writable fields, as clients send them (POST, PUT; the base a
@@ -64,19 +64,26 @@ pub trait Resource: 'static {
     /// The table, when records carry external identifiers (and can be
     /// upserted by one).
     const TABLE: Option<Table> = None;
+    /// The path of the collection, before the records' ids.
+    const PATH: &'static str;
 
-    /// The scope and id an item path names.
-    fn key(key: Self::Key) -> (Self::Scope, Uuid);
-    fn version(record: &Self::Record) -> i64;
+    /// The version of `record`.
+    fn version(record: &Self::Record) -> i64 {
+        Self::Store::version(record)
+    }
     /// The version `viewer` sees (and names in `If-Match`): for viewers
     /// with hidden fields, one that changes to those fields do not move.
     fn visible_version(record: &Self::Record, _viewer: &Principal) -> i64 {
         Self::version(record)
     }
     /// The URL path of `record`.
-    fn location(record: &Self::Record) -> String;
+    fn location(record: &Self::Record) -> String {
+        format!("{}/{}", Self::PATH, Self::Store::id(record))
+    }
     /// The stored content of `record`.
-    fn data(record: &Self::Record) -> Self::Data;
+    fn data(record: &Self::Record) -> Self::Data {
+        Self::Store::data(record)
+    }
     /// The rules across fields (422 naming each field at fault), checked
     /// before the input is stored.
     fn rules(_input: &Self::Input) -> Vec<FieldError> {
@@ -86,10 +93,6 @@ pub trait Resource: 'static {
     /// resolved).
     fn data_rules(_data: &Self::Data) -> Vec<FieldError> {
         Vec::new()
-    }
-    /// The input's external identifiers, for resources with [`Self::TABLE`].
-    fn identifiers(_input: &mut Self::Input) -> Option<&mut Identifiers> {
-        None
     }
     /// Whether storing `input` may move the record within its tree (such
     /// writes take the tree lock first).
@@ -172,6 +175,29 @@ fn in_fields<R: Resource + ?Sized>(err: Error) -> Error {
     }
 }
 
+/// The path parameters of an item: its id, after its scope's.
+pub trait ItemKey: DeserializeOwned + 'static {
+    type Scope;
+    /// The scope and id.
+    fn split(self) -> (Self::Scope, Uuid);
+}
+
+impl ItemKey for Uuid {
+    type Scope = ();
+
+    fn split(self) -> ((), Uuid) {
+        ((), self)
+    }
+}
+
+impl ItemKey for (Uuid, Uuid) {
+    type Scope = Uuid;
+
+    fn split(self) -> (Uuid, Uuid) {
+        self
+    }
+}
+
 /// The record an item path names: its scope and id.
 pub struct Item<R: Resource>(pub R::Scope, pub Uuid);
 
@@ -182,7 +208,7 @@ impl<R: Resource> FromRequest for Item<R> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let key = web::Path::<R::Key>::from_request(req, payload).into_inner();
         ready(key.map(|key| {
-            let (scope, id) = R::key(key.into_inner());
+            let (scope, id) = key.into_inner().split();
             Self(scope, id)
         }))
     }
@@ -453,7 +479,8 @@ pub async fn upsert<R: Resource<Scope = ()>>(
     let table = R::TABLE.ok_or_else(|| Error::internal("resource without identifiers"))?;
     refuse_hidden(R::hides(&viewer), R::sets_hidden(input.peek()))?;
     let mut input = checked::<R>(input)?;
-    let listed = R::identifiers(&mut input)
+    let listed = input
+        .identifiers()
         .ok_or_else(|| Error::internal("resource without identifiers"))?;
     if !listed.0.contains(&identifier) {
         listed.0.push(identifier.clone());
@@ -526,6 +553,57 @@ pub async fn delete<R: Resource>(
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Defines the representation of a resource's records: `id`, the stored
+/// content's fields as listed (each `r.data.<field>`), then `version`,
+/// `created_at`, `updated_at` and `deleted_at`, and after them any `extra`
+/// fields (empty, for views that embed more); with its conversion from the
+/// store's record.
+#[macro_export]
+macro_rules! output {
+    (
+        $(#[$meta:meta])*
+        pub struct $Output:ident from $Record:ty {
+            $($(#[$field_meta:meta])* pub $field:ident: $ty:ty,)+
+        }
+        $(extra {
+            $($(#[$extra_meta:meta])* pub $extra:ident: $extra_ty:ty,)+
+        })?
+    ) => {
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        $(#[$meta])*
+        pub struct $Output {
+            /// Server-assigned, time-ordered (UUID v7).
+            pub id: ::uuid::Uuid,
+            $($(#[$field_meta])* pub $field: $ty,)+
+            /// Incremented by every change; the ETag is this number in quotes.
+            pub version: i64,
+            pub created_at: ::chrono::DateTime<::chrono::Utc>,
+            pub updated_at: ::chrono::DateTime<::chrono::Utc>,
+            /// When the record was deleted; only tombstones (`include_deleted`,
+            /// the change feed) have one.
+            #[schema(required = true)]
+            pub deleted_at: Option<::chrono::DateTime<::chrono::Utc>>,
+            $($($(#[$extra_meta])* pub $extra: $extra_ty,)+)?
+        }
+
+        impl TryFrom<$Record> for $Output {
+            type Error = $crate::error::Error;
+
+            fn try_from(r: $Record) -> Result<Self, $crate::error::Error> {
+                Ok(Self {
+                    id: r.id,
+                    $($field: r.data.$field,)+
+                    version: r.version,
+                    created_at: r.created_at,
+                    updated_at: r.updated_at,
+                    deleted_at: r.deleted_at,
+                    $($($extra: Default::default(),)+)?
+                })
+            }
+        }
+    };
 }
 
 /// Defines the standard handlers of a resource over the generic functions

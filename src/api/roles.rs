@@ -10,7 +10,6 @@ use crate::{
         organizations::{Organization, Organizations},
         pagination::Listing,
         people::{People, Person},
-        preconditions::IfNoneMatch,
         problems::{ListErrors, ReadErrors},
         resource::Resource,
     },
@@ -26,85 +25,53 @@ use crate::{
     },
 };
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// A post held in an organization: by a person (an official's post), or by
-/// an organization (a member unit of the alliance).
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a90",
-    "organization_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b",
-    "person_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a80",
-    "member_organization_id": null,
-    "title": "Deputy Secretary",
-    "start_date": null,
-    "end_date": null,
-    "note": null,
-    "sources": [],
-    "version": 1,
-    "created_at": "2026-11-26T08:00:00Z",
-    "updated_at": "2026-11-26T08:00:00Z"
-}))]
-pub struct Role {
-    /// Server-assigned, time-ordered (UUID v7).
-    pub id: Uuid,
-    /// The organization the post is in.
-    pub organization_id: Uuid,
-    /// The person holding the post (exactly one of `person_id` and
-    /// `member_organization_id` is set).
-    #[schema(required = true)]
-    pub person_id: Option<Uuid>,
-    /// The organization holding the post, e.g. a member unit.
-    #[schema(required = true)]
-    pub member_organization_id: Option<Uuid>,
-    pub title: String,
-    #[schema(required = true)]
-    pub start_date: Option<NaiveDate>,
-    /// The last day of the role; a role with an end date is over after it
-    /// but stays on record.
-    #[schema(required = true)]
-    pub end_date: Option<NaiveDate>,
-    #[schema(required = true)]
-    pub note: Option<String>,
-    #[schema(value_type = Vec<Source>)]
-    pub sources: Value,
-    /// External identifiers, e.g. of district systems.
-    #[schema(value_type = Vec<Identifier>)]
-    pub identifiers: Value,
-    /// Incremented by every change; the ETag is this number in quotes.
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// When the record was deleted; only tombstones (`include_deleted`,
-    /// the change feed) have one.
-    #[schema(required = true)]
-    pub deleted_at: Option<DateTime<Utc>>,
-}
-
-impl TryFrom<RoleRecord> for Role {
-    type Error = Error;
-
-    fn try_from(r: RoleRecord) -> Result<Self, Error> {
-        Ok(Self {
-            id: r.id,
-            organization_id: r.organization_id,
-            person_id: r.person_id,
-            member_organization_id: r.member_organization_id,
-            title: r.title,
-            start_date: r.start_date,
-            end_date: r.end_date,
-            note: r.note,
-            sources: r.sources,
-            identifiers: r.identifiers,
-            version: r.version,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            deleted_at: r.deleted_at,
-        })
+crate::output! {
+    /// A post held in an organization: by a person (an official's post), or by
+    /// an organization (a member unit of the alliance).
+    #[schema(example = json!({
+        "id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a90",
+        "organization_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b",
+        "person_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a80",
+        "member_organization_id": null,
+        "title": "Deputy Secretary",
+        "start_date": null,
+        "end_date": null,
+        "note": null,
+        "sources": [],
+        "version": 1,
+        "created_at": "2026-11-26T08:00:00Z",
+        "updated_at": "2026-11-26T08:00:00Z"
+    }))]
+    pub struct Role from RoleRecord {
+        /// The organization the post is in.
+        pub organization_id: Uuid,
+        /// The person holding the post (exactly one of `person_id` and
+        /// `member_organization_id` is set).
+        #[schema(required = true)]
+        pub person_id: Option<Uuid>,
+        /// The organization holding the post, e.g. a member unit.
+        #[schema(required = true)]
+        pub member_organization_id: Option<Uuid>,
+        pub title: String,
+        #[schema(required = true)]
+        pub start_date: Option<NaiveDate>,
+        /// The last day of the role; a role with an end date is over after it
+        /// but stays on record.
+        #[schema(required = true)]
+        pub end_date: Option<NaiveDate>,
+        #[schema(required = true)]
+        pub note: Option<String>,
+        #[schema(value_type = Vec<Source>)]
+        pub sources: Value,
+        /// External identifiers, e.g. of district systems.
+        #[schema(value_type = Vec<Identifier>)]
+        pub identifiers: Value,
     }
 }
 
@@ -243,22 +210,7 @@ impl Resource for Roles {
     type Store = store::Roles;
 
     const TABLE: Option<Table> = Some(ROLES);
-
-    fn key(id: Uuid) -> ((), Uuid) {
-        ((), id)
-    }
-
-    fn version(record: &RoleRecord) -> i64 {
-        record.version
-    }
-
-    fn location(record: &RoleRecord) -> String {
-        format!("/v1/roles/{}", record.id)
-    }
-
-    fn data(record: &RoleRecord) -> RoleData {
-        record.data()
-    }
+    const PATH: &'static str = "/v1/roles";
 
     fn rules(input: &RoleInput) -> Vec<FieldError> {
         let mut faults = exactly_one(&[
@@ -282,141 +234,104 @@ impl Resource for Roles {
         not_in_itself(data.member_organization_id == Some(data.organization_id))
     }
 
-    fn identifiers(input: &mut RoleInput) -> Option<&mut Identifiers> {
-        Some(&mut input.identifiers)
-    }
-
     fn present(record: RoleRecord, _viewer: &Principal) -> Result<Role, Error> {
         Role::try_from(record)
     }
 }
 
-/// Lists roles.
-#[utoipa::path(
-    get,
-    path = "/v1/roles",
-    tag = "roles",
-    operation_id = "listRoles",
-    params(ListRolesParams, IfNoneMatch),
-    responses(
-        (status = 200, description = "One page of live roles", body = RolePage,
-            headers(
-                ("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
-                ("ETag" = String, description = "Weak entity tag of this page"))),
-        (status = 304, description = "The client's copy of this page (If-None-Match) is current"),
-        ListErrors,
-    )
-)]
-pub async fn list(
-    listing: Listing,
-    Query(mut p): Query<ListRolesParams>,
-) -> Result<HttpResponse, Error> {
-    let (sort, paging) = (p.sort(), p.paging());
-    let filter = RoleFilter {
-        organization_id: p.organization_id,
-        person_id: p.person_id,
-        member_organization_id: p.member_organization_id,
-        active_on: p.active_on.map(Into::into),
-        title: search_param("title", p.title, MAX_SEARCH_CHARS)?,
-        updated_since: p.updated_since.map(Into::into),
-        identifier: common::identifier_filter("identifier", p.identifier.as_deref())?,
-        include_deleted: p.include_deleted.unwrap_or(false),
-    };
-    listing
-        .page::<RolePage, _, _>(
-            sort,
-            paging,
-            move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
-            Role::try_from,
-        )
-        .await
+crate::list_operation! {
+    get "/v1/roles" in "roles" as "listRoles", params(ListRolesParams),
+    "One page of live roles" => RolePage, ListErrors;
+    /// Lists roles.
+    pub async fn list(
+        listing: Listing,
+        Query(mut p): Query<ListRolesParams>,
+    ) -> Result<HttpResponse, Error> {
+        let (sort, paging) = (p.sort(), p.paging());
+        let filter = RoleFilter {
+            organization_id: p.organization_id,
+            person_id: p.person_id,
+            member_organization_id: p.member_organization_id,
+            active_on: p.active_on.map(Into::into),
+            title: search_param("title", p.title, MAX_SEARCH_CHARS)?,
+            updated_since: p.updated_since.map(Into::into),
+            identifier: common::identifier_filter("identifier", p.identifier.as_deref())?,
+            include_deleted: p.include_deleted.unwrap_or(false),
+        };
+        listing
+            .page::<RolePage, _, _>(
+                sort,
+                paging,
+                move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
+                Role::try_from,
+            )
+            .await
+    }
 }
 
-/// Lists the members of an organization: its live roles with the person or
-/// organization holding each (e.g. the member units of the alliance, or the
-/// officials of a party committee). One database query per page.
-#[utoipa::path(
-    get,
-    path = "/v1/organizations/{id}/members",
-    tag = "roles",
-    operation_id = "listOrganizationMembers",
-    params(("id" = Uuid, Path, description = "Organization id"), RoleViewParams, IfNoneMatch),
-    responses(
-        (status = 200, description = "One page of roles in the organization with their holders", body = MemberPage,
-            headers(
-                ("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
-                ("ETag" = String, description = "Weak entity tag of this page"))),
-        (status = 304, description = "The client's copy of this page (If-None-Match) is current"),
-        ReadErrors,
-    )
-)]
-pub async fn members(
-    listing: Listing,
-    viewer: Principal,
-    id: web::Path<Uuid>,
-    Query(mut p): Query<RoleViewParams>,
-) -> Result<HttpResponse, Error> {
-    let (sort, paging) = (p.sort(), p.paging());
-    let id = *id;
-    listing
-        .page::<MemberPage, _, _>(
-            sort,
-            paging,
-            move |conn, after, limit| {
-                organizations::find(conn, id)?;
-                store::members(conn, id, p.active_on.map(Into::into), sort, after, limit)
-            },
-            |(role, person, organization)| {
-                Ok(Member {
-                    role: Role::try_from(role)?,
-                    person: person.map(|p| Person::present(p, &viewer)).transpose()?,
-                    member_organization: organization.map(Organization::try_from).transpose()?,
-                })
-            },
-        )
-        .await
+crate::list_operation! {
+    get "/v1/organizations/{id}/members" in "roles" as "listOrganizationMembers", params(("id" = Uuid, Path, description = "Organization id"), RoleViewParams),
+    "One page of roles in the organization with their holders" => MemberPage, ReadErrors;
+    /// Lists the members of an organization: its live roles with the person or
+    /// organization holding each (e.g. the member units of the alliance, or the
+    /// officials of a party committee). One database query per page.
+    pub async fn members(
+        listing: Listing,
+        viewer: Principal,
+        id: web::Path<Uuid>,
+        Query(mut p): Query<RoleViewParams>,
+    ) -> Result<HttpResponse, Error> {
+        let (sort, paging) = (p.sort(), p.paging());
+        let id = *id;
+        listing
+            .page::<MemberPage, _, _>(
+                sort,
+                paging,
+                move |conn, after, limit| {
+                    organizations::find(conn, id)?;
+                    store::members(conn, id, p.active_on.map(Into::into), sort, after, limit)
+                },
+                |(role, person, organization)| {
+                    Ok(Member {
+                        role: Role::try_from(role)?,
+                        person: person.map(|p| Person::present(p, &viewer)).transpose()?,
+                        member_organization: organization.map(Organization::try_from).transpose()?,
+                    })
+                },
+            )
+            .await
+    }
 }
 
-/// Lists the roles a person holds, each with its organization (which posts
-/// does this official hold, or held on a day). One database query per page.
-#[utoipa::path(
-    get,
-    path = "/v1/people/{id}/roles",
-    tag = "roles",
-    operation_id = "listPersonRoles",
-    params(("id" = Uuid, Path, description = "Person id"), RoleViewParams, IfNoneMatch),
-    responses(
-        (status = 200, description = "One page of the person's roles with their organizations", body = HeldRolePage,
-            headers(
-                ("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
-                ("ETag" = String, description = "Weak entity tag of this page"))),
-        (status = 304, description = "The client's copy of this page (If-None-Match) is current"),
-        ReadErrors,
-    )
-)]
-pub async fn held_by(
-    listing: Listing,
-    id: web::Path<Uuid>,
-    Query(mut p): Query<RoleViewParams>,
-) -> Result<HttpResponse, Error> {
-    let (sort, paging) = (p.sort(), p.paging());
-    let id = *id;
-    listing
-        .page::<HeldRolePage, _, _>(
-            sort,
-            paging,
-            move |conn, after, limit| {
-                people::find(conn, id)?;
-                store::held_by(conn, id, p.active_on.map(Into::into), sort, after, limit)
-            },
-            |(role, organization)| {
-                Ok(HeldRole {
-                    role: Role::try_from(role)?,
-                    organization: Organization::try_from(organization)?,
-                })
-            },
-        )
-        .await
+crate::list_operation! {
+    get "/v1/people/{id}/roles" in "roles" as "listPersonRoles", params(("id" = Uuid, Path, description = "Person id"), RoleViewParams),
+    "One page of the person's roles with their organizations" => HeldRolePage, ReadErrors;
+    /// Lists the roles a person holds, each with its organization (which posts
+    /// does this official hold, or held on a day). One database query per page.
+    pub async fn held_by(
+        listing: Listing,
+        id: web::Path<Uuid>,
+        Query(mut p): Query<RoleViewParams>,
+    ) -> Result<HttpResponse, Error> {
+        let (sort, paging) = (p.sort(), p.paging());
+        let id = *id;
+        listing
+            .page::<HeldRolePage, _, _>(
+                sort,
+                paging,
+                move |conn, after, limit| {
+                    people::find(conn, id)?;
+                    store::held_by(conn, id, p.active_on.map(Into::into), sort, after, limit)
+                },
+                |(role, organization)| {
+                    Ok(HeldRole {
+                        role: Role::try_from(role)?,
+                        organization: Organization::try_from(organization)?,
+                    })
+                },
+            )
+            .await
+    }
 }
 
 crate::handlers! {

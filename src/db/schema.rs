@@ -44,6 +44,10 @@ diesel::table! {
         deleted_at -> Nullable<Timestamptz>,
         public_version -> Int8,
         public_updated_at -> Timestamptz,
+        sort_name -> Nullable<Text>,
+        honorific_prefix -> Nullable<Text>,
+        honorific_suffix -> Nullable<Text>,
+        death_date -> Nullable<Date>,
     }
 }
 

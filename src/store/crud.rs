@@ -26,6 +26,13 @@ pub trait Crud {
     /// The writable content of a record, already validated.
     type Data;
 
+    /// The id of `record`.
+    fn id(record: &Self::Record) -> Uuid;
+    /// The version of `record`.
+    fn version(record: &Self::Record) -> i64;
+    /// The writable content of `record`.
+    fn data(record: &Self::Record) -> Self::Data;
+
     /// The live record `id` in `scope`, or 404.
     fn find(conn: &mut PgConnection, scope: Self::Scope, id: Uuid) -> Result<Self::Record, Error>;
 
@@ -108,6 +115,18 @@ impl<T: Rules> Crud for T {
     type Scope = ();
     type Record = T::Record;
     type Data = T::Data;
+
+    fn id(record: &T::Record) -> Uuid {
+        T::id(record)
+    }
+
+    fn version(record: &T::Record) -> i64 {
+        T::version(record)
+    }
+
+    fn data(record: &T::Record) -> T::Data {
+        T::data(record)
+    }
 
     fn find(conn: &mut PgConnection, (): (), id: Uuid) -> Result<T::Record, Error> {
         T::find_live(conn, id)

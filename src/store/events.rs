@@ -65,18 +65,10 @@ text_enum! {
 #[diesel(table_name = events, check_for_backend(Pg))]
 pub struct EventRecord {
     pub id: Uuid,
-    pub title: String,
-    pub kind: EventKind,
-    pub status: EventStatus,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: Option<DateTime<Utc>>,
-    pub location: Option<String>,
-    pub description: Option<String>,
-    pub parent_event_id: Option<Uuid>,
-    pub topics: Vec<String>,
-    pub sources: Value,
-    /// JSON array of `{scheme, value}`.
-    pub identifiers: Value,
+    /// The writable content.
+    #[diesel(embed)]
+    #[serde(flatten)]
+    pub data: EventData,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -85,8 +77,10 @@ pub struct EventRecord {
 }
 
 /// The writable content of an event, already validated.
-#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
-#[diesel(table_name = events, treat_none_as_null = true)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, serde::Deserialize,
+)]
+#[diesel(table_name = events, check_for_backend(Pg), treat_none_as_null = true)]
 pub struct EventData {
     pub title: String,
     pub kind: EventKind,
@@ -101,25 +95,6 @@ pub struct EventData {
     pub sources: Value,
     /// JSON array of `{scheme, value}`.
     pub identifiers: Value,
-}
-
-impl EventRecord {
-    /// The writable content of this record.
-    pub fn data(&self) -> EventData {
-        EventData {
-            title: self.title.clone(),
-            kind: self.kind,
-            status: self.status,
-            starts_at: self.starts_at,
-            ends_at: self.ends_at,
-            location: self.location.clone(),
-            description: self.description.clone(),
-            parent_event_id: self.parent_event_id,
-            topics: self.topics.clone(),
-            sources: self.sources.clone(),
-            identifiers: self.identifiers.clone(),
-        }
-    }
 }
 
 /// The events table.
@@ -205,7 +180,7 @@ impl SortOrder for EventSort {
 impl SortKey<EventRecord> for EventSort {
     fn key(self, record: &EventRecord) -> After {
         let time = match self {
-            Self::StartsAt | Self::StartsAtDesc => record.starts_at,
+            Self::StartsAt | Self::StartsAtDesc => record.data.starts_at,
             Self::CreatedAt | Self::CreatedAtDesc => record.created_at,
         };
         After {

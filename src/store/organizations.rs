@@ -60,17 +60,10 @@ text_enum! {
 #[diesel(table_name = organizations, check_for_backend(Pg))]
 pub struct OrganizationRecord {
     pub id: Uuid,
-    pub name: String,
-    pub kind: OrganizationKind,
-    pub parent_id: Option<Uuid>,
-    pub other_names: Value,
-    pub founding_date: Option<NaiveDate>,
-    pub dissolution_date: Option<NaiveDate>,
-    pub description: Option<String>,
-    pub contact_details: Value,
-    pub sources: Value,
-    /// JSON array of `{scheme, value}`.
-    pub identifiers: Value,
+    /// The writable content.
+    #[diesel(embed)]
+    #[serde(flatten)]
+    pub data: OrganizationData,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -79,8 +72,10 @@ pub struct OrganizationRecord {
 }
 
 /// The writable content of an organization, already validated.
-#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
-#[diesel(table_name = organizations, treat_none_as_null = true)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, serde::Deserialize,
+)]
+#[diesel(table_name = organizations, check_for_backend(Pg), treat_none_as_null = true)]
 pub struct OrganizationData {
     pub name: String,
     pub kind: OrganizationKind,
@@ -96,24 +91,6 @@ pub struct OrganizationData {
     pub sources: Value,
     /// JSON array of `{scheme, value}`.
     pub identifiers: Value,
-}
-
-impl OrganizationRecord {
-    /// The writable content of this record.
-    pub fn data(&self) -> OrganizationData {
-        OrganizationData {
-            name: self.name.clone(),
-            kind: self.kind,
-            parent_id: self.parent_id,
-            other_names: self.other_names.clone(),
-            founding_date: self.founding_date,
-            dissolution_date: self.dissolution_date,
-            description: self.description.clone(),
-            contact_details: self.contact_details.clone(),
-            sources: self.sources.clone(),
-            identifiers: self.identifiers.clone(),
-        }
-    }
 }
 
 /// The organizations table.
@@ -174,7 +151,7 @@ pub struct OrganizationFilter {
 
 impl Named for OrganizationRecord {
     fn name(&self) -> &str {
-        &self.name
+        &self.data.name
     }
 }
 

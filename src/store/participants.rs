@@ -40,12 +40,10 @@ text_enum! {
 #[diesel(table_name = event_participants, check_for_backend(Pg))]
 pub struct ParticipantRecord {
     pub id: Uuid,
-    pub event_id: Uuid,
-    pub person_id: Option<Uuid>,
-    pub organization_id: Option<Uuid>,
-    pub role: ParticipantRole,
-    pub on_behalf_of_id: Option<Uuid>,
-    pub note: Option<String>,
+    /// The writable content.
+    #[diesel(embed)]
+    #[serde(flatten)]
+    pub data: ParticipantData,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -55,8 +53,10 @@ pub struct ParticipantRecord {
 
 /// The writable content of a participant, already validated (exactly one
 /// member).
-#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
-#[diesel(table_name = event_participants, treat_none_as_null = true)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, serde::Deserialize,
+)]
+#[diesel(table_name = event_participants, check_for_backend(Pg), treat_none_as_null = true)]
 pub struct ParticipantData {
     pub event_id: Uuid,
     pub person_id: Option<Uuid>,
@@ -64,20 +64,6 @@ pub struct ParticipantData {
     pub role: ParticipantRole,
     pub on_behalf_of_id: Option<Uuid>,
     pub note: Option<String>,
-}
-
-impl ParticipantRecord {
-    /// The writable content of this record.
-    pub fn data(&self) -> ParticipantData {
-        ParticipantData {
-            event_id: self.event_id,
-            person_id: self.person_id,
-            organization_id: self.organization_id,
-            role: self.role,
-            on_behalf_of_id: self.on_behalf_of_id,
-            note: self.note.clone(),
-        }
-    }
 }
 
 /// The person taking part, if a person does.
@@ -234,6 +220,18 @@ impl Crud for Participants {
     type Record = ParticipantRow;
     type Data = ParticipantData;
 
+    fn id(row: &ParticipantRow) -> Uuid {
+        row.record.id
+    }
+
+    fn version(row: &ParticipantRow) -> i64 {
+        row.record.version
+    }
+
+    fn data(row: &ParticipantRow) -> ParticipantData {
+        row.record.data.clone()
+    }
+
     fn find(conn: &mut PgConnection, event: Uuid, id: Uuid) -> Result<ParticipantRow, Error> {
         find_in(conn, event, id)
     }
@@ -241,7 +239,7 @@ impl Crud for Participants {
     fn create(conn: &mut PgConnection, data: &ParticipantData) -> Result<ParticipantRow, Error> {
         check(conn, None, data, None)?;
         let record = Self::insert(conn, data)?;
-        find_in(conn, record.event_id, record.id)
+        find_in(conn, record.data.event_id, record.id)
     }
 
     /// A participant has no tree: `may_move` is moot. `change` sees the
@@ -280,7 +278,7 @@ impl Crud for Participants {
         version_check: &VersionCheck,
     ) -> Result<(), Error> {
         let current = Self::lock_live(conn, id)?;
-        if current.event_id != event {
+        if current.data.event_id != event {
             return Err(Error::not_found(PARTICIPANTS.entity, id));
         }
         version_check.verify(current.version)?;

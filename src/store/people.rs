@@ -25,20 +25,10 @@ use uuid::Uuid;
 #[diesel(table_name = people, check_for_backend(Pg))]
 pub struct PersonRecord {
     pub id: Uuid,
-    pub name: String,
-    pub given_name: Option<String>,
-    pub family_name: Option<String>,
-    pub other_names: Value,
-    pub gender: Option<String>,
-    pub birth_date: Option<NaiveDate>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub biography: Option<String>,
-    pub image_url: Option<String>,
-    pub contact_details: Value,
-    pub sources: Value,
-    /// JSON array of `{scheme, value}`.
-    pub identifiers: Value,
+    /// The writable content.
+    #[diesel(embed)]
+    #[serde(flatten)]
+    pub data: PersonData,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -57,8 +47,10 @@ pub struct PersonRecord {
 pub const PII_FIELDS: &[&str] = &["birth_date", "email", "phone"];
 
 /// The writable content of a person, already validated.
-#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
-#[diesel(table_name = people, treat_none_as_null = true)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, serde::Deserialize,
+)]
+#[diesel(table_name = people, check_for_backend(Pg), treat_none_as_null = true)]
 pub struct PersonData {
     pub name: String,
     pub given_name: Option<String>,
@@ -77,27 +69,10 @@ pub struct PersonData {
     pub sources: Value,
     /// JSON array of `{scheme, value}`.
     pub identifiers: Value,
-}
-
-impl PersonRecord {
-    /// The writable content of this record.
-    pub fn data(&self) -> PersonData {
-        PersonData {
-            name: self.name.clone(),
-            given_name: self.given_name.clone(),
-            family_name: self.family_name.clone(),
-            other_names: self.other_names.clone(),
-            gender: self.gender.clone(),
-            birth_date: self.birth_date,
-            email: self.email.clone(),
-            phone: self.phone.clone(),
-            biography: self.biography.clone(),
-            image_url: self.image_url.clone(),
-            contact_details: self.contact_details.clone(),
-            sources: self.sources.clone(),
-            identifiers: self.identifiers.clone(),
-        }
-    }
+    pub sort_name: Option<String>,
+    pub honorific_prefix: Option<String>,
+    pub honorific_suffix: Option<String>,
+    pub death_date: Option<NaiveDate>,
 }
 
 /// The people table.
@@ -151,7 +126,7 @@ pub struct PersonFilter {
 
 impl Named for PersonRecord {
     fn name(&self) -> &str {
-        &self.name
+        &self.data.name
     }
 }
 

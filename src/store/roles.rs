@@ -32,16 +32,10 @@ use uuid::Uuid;
 #[diesel(table_name = roles, check_for_backend(Pg))]
 pub struct RoleRecord {
     pub id: Uuid,
-    pub organization_id: Uuid,
-    pub person_id: Option<Uuid>,
-    pub member_organization_id: Option<Uuid>,
-    pub title: String,
-    pub start_date: Option<NaiveDate>,
-    pub end_date: Option<NaiveDate>,
-    pub note: Option<String>,
-    pub sources: Value,
-    /// JSON array of `{scheme, value}`.
-    pub identifiers: Value,
+    /// The writable content.
+    #[diesel(embed)]
+    #[serde(flatten)]
+    pub data: RoleData,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -50,8 +44,10 @@ pub struct RoleRecord {
 }
 
 /// The writable content of a role, already validated (exactly one member).
-#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
-#[diesel(table_name = roles, treat_none_as_null = true)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, serde::Deserialize,
+)]
+#[diesel(table_name = roles, check_for_backend(Pg), treat_none_as_null = true)]
 pub struct RoleData {
     pub organization_id: Uuid,
     pub person_id: Option<Uuid>,
@@ -64,23 +60,6 @@ pub struct RoleData {
     pub sources: Value,
     /// JSON array of `{scheme, value}`.
     pub identifiers: Value,
-}
-
-impl RoleRecord {
-    /// The writable content of this record.
-    pub fn data(&self) -> RoleData {
-        RoleData {
-            organization_id: self.organization_id,
-            person_id: self.person_id,
-            member_organization_id: self.member_organization_id,
-            title: self.title.clone(),
-            start_date: self.start_date,
-            end_date: self.end_date,
-            note: self.note.clone(),
-            sources: self.sources.clone(),
-            identifiers: self.identifiers.clone(),
-        }
-    }
 }
 
 /// The organization a role is held in.

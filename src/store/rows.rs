@@ -51,6 +51,8 @@ pub trait Rows {
     /// The table.
     const TABLE: Table;
 
+    /// The id of `record`.
+    fn id(record: &Self::Record) -> Uuid;
     /// The version of `record`.
     fn version(record: &Self::Record) -> i64;
     /// The writable content of `record`.
@@ -109,12 +111,16 @@ macro_rules! live_rows {
             type Data = $Data;
             const TABLE: $crate::store::refs::Table = $TABLE;
 
+            fn id(record: &$Record) -> uuid::Uuid {
+                record.id
+            }
+
             fn version(record: &$Record) -> i64 {
                 record.version
             }
 
             fn data(record: &$Record) -> $Data {
-                record.data()
+                record.data.clone()
             }
 
             fn find_live(

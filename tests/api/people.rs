@@ -272,3 +272,73 @@ async fn deleting_a_person_with_live_roles_or_participations_is_409() {
     .expect(204);
     app.delete(&path(&zeng)).await.expect(204);
 }
+
+#[actix_web::test]
+async fn people_carry_popolo_sort_names_honorifics_and_death_dates() {
+    let app = spawn_app().await;
+    let person = app
+        .post(
+            "/v1/people",
+            &json!({
+                "name": "周海鹰",
+                "sort_name": " Zhou Haiying ",
+                "honorific_prefix": "Comrade",
+                "honorific_suffix": " ",
+                "death_date": "2099-12-31"
+            }),
+        )
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(person["sort_name"], "Zhou Haiying");
+    assert_eq!(person["honorific_prefix"], "Comrade");
+    assert_eq!(person["honorific_suffix"], Value::Null);
+    assert_eq!(person["death_date"], "2099-12-31");
+    // Public, unlike the day of birth: a key without pii sees it.
+    let reader = crate::helpers::mint_key(
+        &app.db,
+        "reader",
+        &[alliance_registry::store::api_keys::Scope::Read],
+        None,
+    )
+    .1;
+    let seen = app
+        .send(
+            app.request_as(Method::GET, &path(&person), Some(&reader)),
+            None,
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(seen["death_date"], "2099-12-31");
+    assert!(seen.get("birth_date").is_none());
+
+    let patched = app
+        .patch(
+            &path(&person),
+            &json!({"death_date": null, "sort_name": "Zhou"}),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(patched["death_date"], Value::Null);
+    assert_eq!(patched["sort_name"], "Zhou");
+    assert_eq!(patched["honorific_prefix"], "Comrade");
+
+    let problem = app
+        .post(
+            "/v1/people",
+            &json!({
+                "name": "x",
+                "sort_name": "a\u{202E}b",
+                "honorific_prefix": "x".repeat(101),
+                "death_date": "0000-01-01"
+            }),
+        )
+        .await
+        .problem(422);
+    assert_eq!(
+        Reply::fields(&problem),
+        ["sort_name", "honorific_prefix", "death_date"]
+    );
+}
