@@ -328,26 +328,9 @@ pub async fn get(
 }
 
 crate::handlers! {
-    resource = Events,
-    input = EventInput,
-    patch = EventPatch,
-    output = Event,
-    tag = "events",
-    collection = "/v1/events" (),
-    item = "/v1/events/{id}" (("id" = Uuid, Path, description = "Record id")),
-    create = ("createEvent", "Creates an event.", crate::api::problems::CreateErrors),
-    replace = ("replaceEvent", "Replaces an event (every writable field; omitted optional fields are cleared)."),
-    update = ("updateEvent", "Changes some fields of an event (JSON merge patch)."),
-    delete = ("deleteEvent", "Deletes an event and its participants (kept as tombstones); refused while live sessions belong to it."),
-    upsert = ("/v1/events/by-identifier/{scheme}/{value}", "upsertEventByIdentifier", "Creates or replaces the event carrying an external identifier."),
-}
-
-crate::routes! {
-    Read => list,
-    Write => create,
-    Write => upsert,
-    Read => get,
-    Write => replace,
-    Write => update,
-    Write => delete,
+    Events: EventInput, EventPatch => Event,
+    "events" at "/v1/events" for "Event" ("an event", "the event"),
+    routes [Read => list],
+    own get,
+    delete "Deletes an event and its participants (kept as tombstones); refused while live sessions belong to it.",
 }

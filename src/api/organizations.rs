@@ -242,28 +242,8 @@ crate::list_operation! {
 }
 
 crate::handlers! {
-    resource = Organizations,
-    input = OrganizationInput,
-    patch = OrganizationPatch,
-    output = Organization,
-    tag = "organizations",
-    collection = "/v1/organizations" (),
-    item = "/v1/organizations/{id}" (("id" = Uuid, Path, description = "Record id")),
-    create = ("createOrganization", "Creates an organization.", crate::api::problems::CreateErrors),
-    get = ("getOrganization", "Gets an organization."),
-    replace = ("replaceOrganization", "Replaces an organization (every writable field; omitted optional fields are cleared)."),
-    update = ("updateOrganization", "Changes some fields of an organization (JSON merge patch)."),
-    delete = ("deleteOrganization", "Deletes an organization (kept as a tombstone); refused while live child organizations, roles or event participants refer to it."),
-    upsert = ("/v1/organizations/by-identifier/{scheme}/{value}", "upsertOrganizationByIdentifier", "Creates or replaces the organization carrying an external identifier."),
-}
-
-crate::routes! {
-    Read => list,
-    Write => create,
-    Write => upsert,
-    Read => get,
-    Write => replace,
-    Write => update,
-    Write => delete,
-    Read => list_children,
+    Organizations: OrganizationInput, OrganizationPatch => Organization,
+    "organizations" at "/v1/organizations" for "Organization" ("an organization", "the organization"),
+    routes [Read => list, Read => list_children],
+    delete "Deletes an organization (kept as a tombstone); refused while live child organizations, roles or event participants refer to it.",
 }

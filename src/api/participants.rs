@@ -212,25 +212,13 @@ crate::list_operation! {
 }
 
 crate::handlers! {
-    resource = Participants,
-    input = ParticipantInput,
-    patch = ParticipantPatch,
-    output = Participant,
-    tag = "events",
-    collection = "/v1/events/{id}/participants" (("id" = Uuid, Path, description = "Event id")),
-    item = "/v1/events/{id}/participants/{participant_id}" (("id" = Uuid, Path, description = "Event id"), ("participant_id" = Uuid, Path, description = "Participant id")),
-    create = ("createEventParticipant", "Adds a participant to an event.", crate::api::problems::CreateInErrors),
-    get = ("getEventParticipant", "Gets a participant of an event."),
-    replace = ("replaceEventParticipant", "Replaces a participant (every writable field)."),
-    update = ("updateEventParticipant", "Changes some fields of a participant (JSON merge patch)."),
-    delete = ("deleteEventParticipant", "Removes a participant from an event (kept as a tombstone)."),
-}
-
-crate::routes! {
-    Read => list,
-    Write => create,
-    Read => get,
-    Write => replace,
-    Write => update,
-    Write => delete,
+    Participants: ParticipantInput, ParticipantPatch => Participant,
+    "events" at "/v1/events/{id}/participants" (("id" = Uuid, Path, description = "Event id"))
+        / "/v1/events/{id}/participants/{participant_id}" (("id" = Uuid, Path, description = "Event id"), ("participant_id" = Uuid, Path, description = "Participant id")),
+    routes [Read => list],
+    create ("createEventParticipant", "Adds a participant to an event."),
+    get ("getEventParticipant", "Gets a participant of an event."),
+    replace ("replaceEventParticipant", "Replaces a participant (every writable field)."),
+    update ("updateEventParticipant", "Changes some fields of a participant (JSON merge patch)."),
+    delete ("deleteEventParticipant", "Removes a participant from an event (kept as a tombstone)."),
 }

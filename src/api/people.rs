@@ -337,27 +337,9 @@ crate::list_operation! {
 }
 
 crate::handlers! {
-    resource = People,
-    input = PersonInput,
-    patch = PersonPatch,
-    output = Person,
-    tag = "people",
-    collection = "/v1/people" (),
-    item = "/v1/people/{id}" (("id" = Uuid, Path, description = "Record id")),
-    create = ("createPerson", "Creates a person.", crate::api::problems::CreateErrors),
-    get = ("getPerson", "Gets a person."),
-    replace = ("replacePerson", "Replaces a person (every writable field; omitted optional fields are cleared, personal data only with the pii scope)."),
-    update = ("updatePerson", "Changes some fields of a person (JSON merge patch)."),
-    delete = ("deletePerson", "Deletes a person (kept as a tombstone); refused while live roles or event participants refer to them."),
-    upsert = ("/v1/people/by-identifier/{scheme}/{value}", "upsertPersonByIdentifier", "Creates or replaces the person carrying an external identifier."),
-}
-
-crate::routes! {
-    Read => list,
-    Write => create,
-    Write => upsert,
-    Read => get,
-    Write => replace,
-    Write => update,
-    Write => delete,
+    People: PersonInput, PersonPatch => Person,
+    "people" at "/v1/people" for "Person" ("a person", "the person"),
+    routes [Read => list],
+    replace "Replaces a person (every writable field; omitted optional fields are cleared, personal data only with the pii scope).",
+    delete "Deletes a person (kept as a tombstone); refused while live roles or event participants refer to them.",
 }

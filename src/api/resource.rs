@@ -615,29 +615,66 @@ macro_rules! output {
 /// by its full path.
 #[macro_export]
 macro_rules! handlers {
+    // A top-level resource at `$path` (items at `$path/{id}`, upserts at
+    // `$path/by-identifier/{scheme}/{value}`): the standard operations are
+    // named after `$Noun` and summarized with `$a`/`$the` (a person, the
+    // person) unless given; `routes` lists the module's other handlers.
     (
-        resource = $R:ty,
-        input = $Input:ty,
-        patch = $Patch:ty,
-        output = $Output:ty,
-        tag = $tag:literal,
-        collection = $collection:literal $scope_params:tt,
-        item = $item:literal $item_params:tt,
-        create = ($create:literal, $create_summary:literal, $create_errors:path),
-        $(get = ($get:literal, $get_summary:literal),)?
-        replace = ($replace:literal, $replace_summary:literal),
-        update = ($update:literal, $update_summary:literal),
-        delete = ($delete:literal, $delete_summary:literal),
-        $(upsert = ($by_identifier:literal, $upsert:literal, $upsert_summary:literal),)?
+        $R:ident: $Input:ident, $Patch:ident => $Output:ident,
+        $tag:literal at $path:literal for $Noun:literal ($a:literal, $the:literal),
+        routes [$($scope:ident => $handler:ident),* $(,)?],
+        $(own $own:ident,)?
+        $(get $get:literal,)?
+        $(replace $replace:literal,)?
+        $(update $update:literal,)?
+        delete $delete:literal $(,)?
     ) => {
-        $crate::handlers!(@create $R, $Input, $Output, $tag, $collection, $scope_params, $create, $create_summary, $create_errors);
-        $($crate::handlers!(@get $R, $Output, $tag, $item, $item_params, $get, $get_summary);)?
+        $crate::handlers!(@create $R, $Input, $Output, $tag, $path, (), concat!("create", $Noun), concat!("Creates ", $a, "."), $crate::api::problems::CreateErrors);
+        $crate::handlers!(@unless [$($own)?] @get $R, $Output, $tag, concat!($path, "/{id}"), (("id" = Uuid, Path, description = "Record id")), concat!("get", $Noun), $crate::handlers!(@or [$($get)?] concat!("Gets ", $a, ".")));
+        $crate::handlers!(@replace $R, $Input, $Output, $tag, concat!($path, "/{id}"), (("id" = Uuid, Path, description = "Record id")), concat!("replace", $Noun), $crate::handlers!(@or [$($replace)?] concat!("Replaces ", $a, " (every writable field; omitted optional fields are cleared).")));
+        $crate::handlers!(@update $R, $Patch, $Output, $tag, concat!($path, "/{id}"), (("id" = Uuid, Path, description = "Record id")), concat!("update", $Noun), $crate::handlers!(@or [$($update)?] concat!("Changes some fields of ", $a, " (JSON merge patch).")));
+        $crate::handlers!(@delete $R, $tag, concat!($path, "/{id}"), (("id" = Uuid, Path, description = "Record id")), concat!("delete", $Noun), $delete);
+        $crate::handlers!(@upsert $R, $Input, $Output, $tag, concat!($path, "/by-identifier/{scheme}/{value}"), concat!("upsert", $Noun, "ByIdentifier"), concat!("Creates or replaces ", $the, " carrying an external identifier."));
+        $crate::routes! {
+            $($scope => $handler,)*
+            Write => create,
+            Write => upsert,
+            Read => get,
+            Write => replace,
+            Write => update,
+            Write => delete,
+        }
+    };
+    (@unless [get] $($skipped:tt)*) => {};
+    (@unless [] $($arm:tt)*) => { $crate::handlers!($($arm)*); };
+    (@or [$given:literal] $default:expr) => { $given };
+    (@or [] $default:expr) => { $default };
+    // A resource inside another, as its paths' parameters say.
+    (
+        $R:ident: $Input:ident, $Patch:ident => $Output:ident,
+        $tag:literal at $collection:literal $scope_params:tt / $item:literal $item_params:tt,
+        routes [$($scope:ident => $handler:ident),* $(,)?],
+        create ($create:literal, $create_summary:literal),
+        get ($get:literal, $get_summary:literal),
+        replace ($replace:literal, $replace_summary:literal),
+        update ($update:literal, $update_summary:literal),
+        delete ($delete:literal, $delete_summary:literal) $(,)?
+    ) => {
+        $crate::handlers!(@create $R, $Input, $Output, $tag, $collection, $scope_params, $create, $create_summary, $crate::api::problems::CreateInErrors);
+        $crate::handlers!(@get $R, $Output, $tag, $item, $item_params, $get, $get_summary);
         $crate::handlers!(@replace $R, $Input, $Output, $tag, $item, $item_params, $replace, $replace_summary);
         $crate::handlers!(@update $R, $Patch, $Output, $tag, $item, $item_params, $update, $update_summary);
         $crate::handlers!(@delete $R, $tag, $item, $item_params, $delete, $delete_summary);
-        $($crate::handlers!(@upsert $R, $Input, $Output, $tag, $by_identifier, $upsert, $upsert_summary);)?
+        $crate::routes! {
+            $($scope => $handler,)*
+            Write => create,
+            Read => get,
+            Write => replace,
+            Write => update,
+            Write => delete,
+        }
     };
-    (@create $R:ty, $Input:ty, $Output:ty, $tag:literal, $path:literal, ($($param:tt),*), $id:literal, $summary:literal, $errors:path) => {
+    (@create $R:ty, $Input:ty, $Output:ty, $tag:literal, $path:expr, ($($param:tt),*), $id:expr, $summary:expr, $errors:path) => {
         #[utoipa::path(
             post,
             path = $path,
@@ -663,7 +700,7 @@ macro_rules! handlers {
             $crate::api::resource::create::<$R>(&pool, viewer, scope, body.0, idempotency).await
         }
     };
-    (@get $R:ty, $Output:ty, $tag:literal, $path:literal, ($($param:tt),+), $id:literal, $summary:literal) => {
+    (@get $R:ty, $Output:ty, $tag:literal, $path:expr, ($($param:tt),+), $id:expr, $summary:expr) => {
         #[utoipa::path(
             get,
             path = $path,
@@ -688,7 +725,7 @@ macro_rules! handlers {
             $crate::api::resource::get::<$R>(&pool, viewer, key, if_none_match).await
         }
     };
-    (@replace $R:ty, $Input:ty, $Output:ty, $tag:literal, $path:literal, ($($param:tt),+), $id:literal, $summary:literal) => {
+    (@replace $R:ty, $Input:ty, $Output:ty, $tag:literal, $path:expr, ($($param:tt),+), $id:expr, $summary:expr) => {
         #[utoipa::path(
             put,
             path = $path,
@@ -713,7 +750,7 @@ macro_rules! handlers {
             $crate::api::resource::replace::<$R>(&pool, viewer, key, check, body.0).await
         }
     };
-    (@update $R:ty, $Patch:ty, $Output:ty, $tag:literal, $path:literal, ($($param:tt),+), $id:literal, $summary:literal) => {
+    (@update $R:ty, $Patch:ty, $Output:ty, $tag:literal, $path:expr, ($($param:tt),+), $id:expr, $summary:expr) => {
         #[utoipa::path(
             patch,
             path = $path,
@@ -738,7 +775,7 @@ macro_rules! handlers {
             $crate::api::resource::patch::<$R>(&pool, viewer, key, check, body.0).await
         }
     };
-    (@delete $R:ty, $tag:literal, $path:literal, ($($param:tt),+), $id:literal, $summary:literal) => {
+    (@delete $R:ty, $tag:literal, $path:expr, ($($param:tt),+), $id:expr, $summary:expr) => {
         #[utoipa::path(
             delete,
             path = $path,
@@ -760,7 +797,7 @@ macro_rules! handlers {
             $crate::api::resource::delete::<$R>(&pool, viewer, key, check).await
         }
     };
-    (@upsert $R:ty, $Input:ty, $Output:ty, $tag:literal, $path:literal, $id:literal, $summary:literal) => {
+    (@upsert $R:ty, $Input:ty, $Output:ty, $tag:literal, $path:expr, $id:expr, $summary:expr) => {
         #[utoipa::path(
             put,
             path = $path,

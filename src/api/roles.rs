@@ -335,29 +335,9 @@ crate::list_operation! {
 }
 
 crate::handlers! {
-    resource = Roles,
-    input = RoleInput,
-    patch = RolePatch,
-    output = Role,
-    tag = "roles",
-    collection = "/v1/roles" (),
-    item = "/v1/roles/{id}" (("id" = Uuid, Path, description = "Record id")),
-    create = ("createRole", "Creates a role.", crate::api::problems::CreateErrors),
-    get = ("getRole", "Gets a role."),
-    replace = ("replaceRole", "Replaces a role (every writable field; omitted optional fields are cleared)."),
-    update = ("updateRole", "Changes some fields of a role (JSON merge patch), e.g. sets end_date to end it."),
-    delete = ("deleteRole", "Deletes a role entered by mistake (kept as a tombstone); to end a role, set its end_date instead."),
-    upsert = ("/v1/roles/by-identifier/{scheme}/{value}", "upsertRoleByIdentifier", "Creates or replaces the role carrying an external identifier."),
-}
-
-crate::routes! {
-    Read => members,
-    Read => held_by,
-    Read => list,
-    Write => create,
-    Write => upsert,
-    Read => get,
-    Write => replace,
-    Write => update,
-    Write => delete,
+    Roles: RoleInput, RolePatch => Role,
+    "roles" at "/v1/roles" for "Role" ("a role", "the role"),
+    routes [Read => members, Read => held_by, Read => list],
+    update "Changes some fields of a role (JSON merge patch), e.g. sets end_date to end it.",
+    delete "Deletes a role entered by mistake (kept as a tombstone); to end a role, set its end_date instead.",
 }
