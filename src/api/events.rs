@@ -3,9 +3,9 @@
 
 use crate::{
     api::{
-        common::{self, search_param, MAX_SEARCH_CHARS},
+        common::{search_param, MAX_SEARCH_CHARS},
         extract::Query,
-        input::{not_before, Patch, Ref, Target},
+        input::{not_before, Patch, Ref},
         pagination::Listing,
         participants::Participant,
         preconditions::{computed_response, IfNoneMatch},
@@ -22,7 +22,6 @@ use crate::{
             self as store, EventData, EventFilter, EventKind, EventRecord, EventSort, EventStatus,
         },
         participants,
-        refs::{Table, EVENTS},
     },
 };
 use actix_web::{web, HttpResponse};
@@ -138,7 +137,7 @@ page_type!(
 
 crate::list_params! {
     /// Filters and paging of `GET /v1/events`.
-    pub struct ListEventsParams sorted by EventSort {
+    pub struct ListEventsParams of records sorted by EventSort {
         /// Only events not over before this instant (their end, or their start
         /// when they have no end, is at or after it). RFC 3339.
         from: Option<Instant>,
@@ -167,13 +166,6 @@ crate::list_params! {
             pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
         )]
         q: Option<String>,
-        /// Only events changed at or after this instant (RFC 3339).
-        updated_since: Option<Instant>,
-        /// Only records carrying this external identifier, as `scheme:value`.
-        #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[^\x00-\x1F\x7F-\x9F]+$")]
-        identifier: Option<String>,
-        /// Also list deleted records (tombstones, with `deleted_at`).
-        include_deleted: Option<bool>,
     }
 }
 
@@ -192,21 +184,11 @@ pub struct GetEventParams {
 /// Events as a [`Resource`].
 pub struct Events;
 
-impl Target for Events {
-    const TABLE: Table = EVENTS;
-}
-
 impl Resource for Events {
-    type Scope = ();
-    type Key = Uuid;
-    type Record = EventRecord;
     type Input = EventInput;
-    type Patch = EventPatch;
-    type Data = EventData;
     type Output = Event;
     type Store = store::Events;
 
-    const TABLE: Option<Table> = Some(EVENTS);
     const PATH: &'static str = "/v1/events";
 
     fn rules(input: &EventInput) -> Vec<FieldError> {
@@ -237,7 +219,7 @@ crate::list_operation! {
         listing: Listing,
         Query(mut p): Query<ListEventsParams>,
     ) -> Result<HttpResponse, Error> {
-        let (sort, paging) = (p.sort(), p.paging());
+        let (sort, paging, records) = (p.sort(), p.paging(), p.records()?);
         if let (Some(from), Some(to)) = (p.from, p.to) {
             if from > to {
                 return Err(Error::bad_parameter("to", "must not be before from"));
@@ -253,17 +235,12 @@ crate::list_operation! {
             person_id: p.person_id,
             parent_event_id: p.parent_event_id,
             q: search_param("q", p.q, MAX_SEARCH_CHARS)?,
-            updated_since: p.updated_since.map(Into::into),
-            identifier: common::identifier_filter("identifier", p.identifier.as_deref())?,
-            include_deleted: p.include_deleted.unwrap_or(false),
+            updated_since: records.updated_since,
+            identifier: records.identifier,
+            include_deleted: records.include_deleted,
         };
         listing
-            .page::<EventPage, _, _>(
-                sort,
-                paging,
-                move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
-                Event::try_from,
-            )
+            .list::<EventPage, _, _, _>((sort, paging), filter, store::list, Event::try_from)
             .await
     }
 }

@@ -3,16 +3,15 @@
 
 use crate::{
     api::{
-        common::{self, search_param, MAX_SEARCH_CHARS},
+        common::{search_param, MAX_SEARCH_CHARS},
         extract::Query,
-        input::{not_before, Patch, Ref, Target},
+        input::{not_before, Patch, Ref},
         pagination::Listing,
         problems::{ListErrors, ReadErrors},
         resource::Resource,
     },
     domain::{
-        ContactDetail, Date, Identifier, Identifiers, Instant, List, Name, Optional, OtherName,
-        Source, Text,
+        ContactDetail, Date, Identifier, Identifiers, List, Name, Optional, OtherName, Source, Text,
     },
     error::{Error, FieldError},
     page_type,
@@ -22,7 +21,6 @@ use crate::{
             self as store, OrganizationData, OrganizationFilter, OrganizationKind,
             OrganizationRecord,
         },
-        refs::{Table, ORGANIZATIONS},
         NameSort,
     },
 };
@@ -114,7 +112,7 @@ page_type!(
 
 crate::list_params! {
     /// Filters and paging of `GET /v1/organizations`.
-    pub struct ListOrganizationsParams sorted by NameSort {
+    pub struct ListOrganizationsParams of records sorted by NameSort {
         /// Only organizations of this kind.
         kind: Option<OrganizationKind>,
         /// Only direct children of this organization.
@@ -126,14 +124,6 @@ crate::list_params! {
             pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
         )]
         q: Option<String>,
-        /// Only organizations changed at or after this instant (RFC 3339;
-        /// percent-encode a `+` offset as `%2B`).
-        updated_since: Option<Instant>,
-        /// Only records carrying this external identifier, as `scheme:value`.
-        #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[^\x00-\x1F\x7F-\x9F]+$")]
-        identifier: Option<String>,
-        /// Also list deleted records (tombstones, with `deleted_at`).
-        include_deleted: Option<bool>,
     }
 }
 
@@ -147,21 +137,11 @@ crate::enum_field!(OrganizationKind);
 /// Organizations as a [`Resource`].
 pub struct Organizations;
 
-impl Target for Organizations {
-    const TABLE: Table = ORGANIZATIONS;
-}
-
 impl Resource for Organizations {
-    type Scope = ();
-    type Key = Uuid;
-    type Record = OrganizationRecord;
     type Input = OrganizationInput;
-    type Patch = OrganizationPatch;
-    type Data = OrganizationData;
     type Output = Organization;
     type Store = store::Organizations;
 
-    const TABLE: Option<Table> = Some(ORGANIZATIONS);
     const PATH: &'static str = "/v1/organizations";
 
     fn rules(input: &OrganizationInput) -> Vec<FieldError> {
@@ -192,22 +172,17 @@ crate::list_operation! {
         listing: Listing,
         Query(mut p): Query<ListOrganizationsParams>,
     ) -> Result<HttpResponse, Error> {
-        let (sort, paging) = (p.sort(), p.paging());
+        let (sort, paging, records) = (p.sort(), p.paging(), p.records()?);
         let filter = OrganizationFilter {
             kind: p.kind,
             parent_id: p.parent_id,
             q: search_param("q", p.q, MAX_SEARCH_CHARS)?,
-            updated_since: p.updated_since.map(Into::into),
-            identifier: common::identifier_filter("identifier", p.identifier.as_deref())?,
-            include_deleted: p.include_deleted.unwrap_or(false),
+            updated_since: records.updated_since,
+            identifier: records.identifier,
+            include_deleted: records.include_deleted,
         };
         listing
-            .page::<OrganizationPage, _, _>(
-                sort,
-                paging,
-                move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
-                Organization::try_from,
-            )
+            .list::<OrganizationPage, _, _, _>((sort, paging), filter, store::list, Organization::try_from)
             .await
     }
 }

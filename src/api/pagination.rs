@@ -200,6 +200,14 @@ macro_rules! page_type {
     };
 }
 
+/// The filters every listing of records has (see [`list_params!`]).
+#[derive(Debug)]
+pub struct RecordFilters {
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
+    pub identifier: Option<(String, String)>,
+    pub include_deleted: bool,
+}
+
 /// Which page of a listing a request asks for.
 #[derive(Debug)]
 pub struct Paging {
@@ -212,6 +220,41 @@ pub struct Paging {
 /// latter two, `sort()` the order (its default when not given).
 #[macro_export]
 macro_rules! list_params {
+    (
+        $(#[doc = $doc:literal])*
+        pub struct $Params:ident of records $(sorted by $Sort:ty)? {
+            $($body:tt)*
+        }
+    ) => {
+        $crate::list_params! {
+            $(#[doc = $doc])*
+            pub struct $Params $(sorted by $Sort)? {
+                $($body)*
+                /// Only records changed at or after this instant (RFC 3339;
+                /// percent-encode a `+` offset as `%2B`).
+                updated_since: Option<$crate::domain::Instant>,
+                /// Only records carrying this external identifier, as `scheme:value`.
+                #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[^\x00-\x1F\x7F-\x9F]+$")]
+                identifier: Option<String>,
+                /// Also list deleted records (tombstones, with `deleted_at`).
+                include_deleted: Option<bool>,
+            }
+        }
+
+        impl $Params {
+            /// The filters every listing of records has.
+            fn records(&self) -> Result<$crate::api::pagination::RecordFilters, $crate::error::Error> {
+                Ok($crate::api::pagination::RecordFilters {
+                    updated_since: self.updated_since.map(Into::into),
+                    identifier: $crate::api::common::identifier_filter(
+                        "identifier",
+                        self.identifier.as_deref(),
+                    )?,
+                    include_deleted: self.include_deleted.unwrap_or(false),
+                })
+            }
+        }
+    };
     (
         $(#[doc = $doc:literal])*
         pub struct $Params:ident $(sorted by $Sort:ty)? {
@@ -285,6 +328,11 @@ macro_rules! list_operation {
     };
 }
 
+/// A store's listing: the rows matching a filter, in an order, after a
+/// position, at most so many.
+pub type ListFn<F, S, R> =
+    fn(&mut PgConnection, &F, S, Option<&After>, i64) -> Result<Vec<R>, Error>;
+
 /// What every listing's response needs of its request: the request (for
 /// the path, the query and the cursor key), the pool and `If-None-Match`.
 pub struct Listing {
@@ -315,6 +363,27 @@ impl FromRequest for Listing {
 }
 
 impl Listing {
+    /// The page of `list`'s rows matching `filter` as the response (see
+    /// [`Listing::page`]).
+    pub async fn list<P, R, S, F>(
+        self,
+        (sort, paging): (S, Paging),
+        filter: F,
+        list: ListFn<F, S, R>,
+        present: impl Fn(R) -> Result<P::Item, Error>,
+    ) -> Result<HttpResponse, Error>
+    where
+        P: Page,
+        R: Send + 'static,
+        S: SortKey<R>,
+        F: Send + 'static,
+    {
+        let query = move |conn: &mut PgConnection, after: Option<&After>, limit| {
+            list(conn, &filter, sort, after, limit)
+        };
+        self.page::<P, R, S>(sort, paging, query, present).await
+    }
+
     /// The page `paging` asks for in `sort` order as the response: the rows
     /// `query` reads after the cursor, presented, with `Link` to the next
     /// page and a weak ETag of the whole.

@@ -153,12 +153,7 @@ crate::list_params! {
 pub struct Participants;
 
 impl Resource for Participants {
-    type Scope = Uuid;
-    type Key = (Uuid, Uuid);
-    type Record = ParticipantRow;
     type Input = ParticipantInput;
-    type Patch = ParticipantPatch;
-    type Data = ParticipantData;
     type Output = Participant;
     type Store = store::Participants;
 

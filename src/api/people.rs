@@ -3,23 +3,21 @@
 
 use crate::{
     api::{
-        common::{self, search_param, MAX_SEARCH_CHARS},
+        common::{search_param, MAX_SEARCH_CHARS},
         extract::Query,
-        input::Target,
         pagination::Listing,
         problems::ListErrors,
         resource::Resource,
     },
     domain::{
-        ContactDetail, Date, Email, HttpUrl, Identifier, Identifiers, Instant, List, Name,
-        Optional, OtherName, Phone, Source, Text,
+        ContactDetail, Date, Email, HttpUrl, Identifier, Identifiers, List, Name, Optional,
+        OtherName, Phone, Source, Text,
     },
     error::Error,
     page_type,
     store::{
         api_keys::{Principal, Scope},
         people::{self as store, PersonData, PersonFilter, PersonRecord},
-        refs::{Table, PEOPLE},
         NameSort,
     },
 };
@@ -231,7 +229,7 @@ page_type!(
 
 crate::list_params! {
     /// Filters and paging of `GET /v1/people`.
-    pub struct ListPeopleParams sorted by NameSort {
+    pub struct ListPeopleParams of records sorted by NameSort {
         /// Case-insensitive substring of the name or of any other name (any
         /// script, e.g. `zhou` or `海鹰`).
         #[param(
@@ -244,35 +242,17 @@ crate::list_params! {
         /// Only people holding a role active on this day (start ≤ day ≤ end,
         /// open ends included) — in `organization_id` when given.
         active_on: Option<Date>,
-        /// Only people changed at or after this instant (RFC 3339; percent-encode
-        /// a `+` offset as `%2B`).
-        updated_since: Option<Instant>,
-        /// Only records carrying this external identifier, as `scheme:value`.
-        #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[^\x00-\x1F\x7F-\x9F]+$")]
-        identifier: Option<String>,
-        /// Also list deleted records (tombstones, with `deleted_at`).
-        include_deleted: Option<bool>,
     }
 }
 
 /// People as a [`Resource`].
 pub struct People;
 
-impl Target for People {
-    const TABLE: Table = PEOPLE;
-}
-
 impl Resource for People {
-    type Scope = ();
-    type Key = Uuid;
-    type Record = PersonRecord;
     type Input = PersonInput;
-    type Patch = PersonPatch;
-    type Data = PersonData;
     type Output = Person;
     type Store = store::People;
 
-    const TABLE: Option<Table> = Some(PEOPLE);
     const PATH: &'static str = "/v1/people";
 
     fn visible_version(record: &PersonRecord, viewer: &Principal) -> i64 {
@@ -315,23 +295,20 @@ crate::list_operation! {
         viewer: Principal,
         Query(mut p): Query<ListPeopleParams>,
     ) -> Result<HttpResponse, Error> {
-        let (sort, paging) = (p.sort(), p.paging());
+        let (sort, paging, records) = (p.sort(), p.paging(), p.records()?);
         let filter = PersonFilter {
             q: search_param("q", p.q, MAX_SEARCH_CHARS)?,
             organization_id: p.organization_id,
             active_on: p.active_on.map(Into::into),
-            updated_since: p.updated_since.map(Into::into),
+            updated_since: records.updated_since,
             with_pii: viewer.has(Scope::Pii),
-            identifier: common::identifier_filter("identifier", p.identifier.as_deref())?,
-            include_deleted: p.include_deleted.unwrap_or(false),
+            identifier: records.identifier,
+            include_deleted: records.include_deleted,
         };
         listing
-            .page::<PersonPage, _, _>(
-                sort,
-                paging,
-                move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
-                |record| Person::present(record, &viewer),
-            )
+            .list::<PersonPage, _, _, _>((sort, paging), filter, store::list, |record| {
+                Person::present(record, &viewer)
+            })
             .await
     }
 }

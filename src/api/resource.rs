@@ -13,7 +13,7 @@ use crate::{
     api::{
         extract::Parsed,
         idempotency::{self, IdempotencyKey},
-        input::{Input, Refs},
+        input::{Input, Refs, Target},
         preconditions::{etag, IfNoneMatch},
     },
     db::{self, PgPool},
@@ -37,51 +37,43 @@ use uuid::Uuid;
 /// A resource of the register: its input, its rules, how its records are
 /// presented and stored.
 pub trait Resource: 'static {
-    /// What records are scoped by, as the collection's path gives it: `()`
-    /// for top-level resources, the event id for event participants.
-    type Scope: DeserializeOwned + Copy + Send + 'static;
-    /// The item's path parameters: the record's id, after the scope's.
-    type Key: ItemKey<Scope = Self::Scope>;
-    /// A stored record.
-    type Record: Send + 'static;
+    /// Where records are stored: reads and writes go through it. Its
+    /// scope (what the collection's path names: nothing for top-level
+    /// resources, the event for participants), record and content are the
+    /// resource's ([`ScopeOf`], [`RecordOf`], [`DataOf`]).
+    type Store: Crud<Scope: Scope, Record: Send + 'static, Data: Send + 'static>;
     /// The writable fields, as clients send them (POST, PUT; the base a
-    /// merge patch applies to).
-    type Input: Input<Data = Self::Data, Patch = Self::Patch, Scope = Self::Scope>
-        + Serialize
+    /// merge patch applies to, see [`PatchOf`]).
+    type Input: Input<
+            Data = DataOf<Self>,
+            Scope = ScopeOf<Self>,
+            Patch: DeserializeOwned + utoipa::ToSchema + Send + 'static,
+        > + Serialize
         + DeserializeOwned
         + utoipa::ToSchema
         + Send
         + 'static;
-    /// A merge patch of the input.
-    type Patch: DeserializeOwned + utoipa::ToSchema + Send + 'static;
-    /// The content to store.
-    type Data: Send + 'static;
     /// The representation clients get.
     type Output: Serialize;
-    /// Where records are stored: reads and writes go through it.
-    type Store: Crud<Scope = Self::Scope, Record = Self::Record, Data = Self::Data>;
 
-    /// The table, when records carry external identifiers (and can be
-    /// upserted by one).
-    const TABLE: Option<Table> = None;
     /// The path of the collection, before the records' ids.
     const PATH: &'static str;
 
     /// The version of `record`.
-    fn version(record: &Self::Record) -> i64 {
+    fn version(record: &RecordOf<Self>) -> i64 {
         Self::Store::version(record)
     }
     /// The version `viewer` sees (and names in `If-Match`): for viewers
     /// with hidden fields, one that changes to those fields do not move.
-    fn visible_version(record: &Self::Record, _viewer: &Principal) -> i64 {
+    fn visible_version(record: &RecordOf<Self>, _viewer: &Principal) -> i64 {
         Self::version(record)
     }
     /// The URL path of `record`.
-    fn location(record: &Self::Record) -> String {
+    fn location(record: &RecordOf<Self>) -> String {
         format!("{}/{}", Self::PATH, Self::Store::id(record))
     }
     /// The stored content of `record`.
-    fn data(record: &Self::Record) -> Self::Data {
+    fn data(record: &RecordOf<Self>) -> DataOf<Self> {
         Self::Store::data(record)
     }
     /// The rules across fields (422 naming each field at fault), checked
@@ -91,7 +83,7 @@ pub trait Resource: 'static {
     }
     /// The rules only the stored content can be checked by (references
     /// resolved).
-    fn data_rules(_data: &Self::Data) -> Vec<FieldError> {
+    fn data_rules(_data: &DataOf<Self>) -> Vec<FieldError> {
         Vec::new()
     }
     /// Whether storing `input` may move the record within its tree (such
@@ -100,7 +92,7 @@ pub trait Resource: 'static {
         false
     }
     /// Whether `patch` may move the record within its tree.
-    fn patch_moves(_patch: &Self::Patch) -> bool {
+    fn patch_moves(_patch: &PatchOf<Self>) -> bool {
         false
     }
     /// Whether `viewer` may neither see nor write some fields (personal
@@ -113,14 +105,14 @@ pub trait Resource: 'static {
         false
     }
     /// Whether `patch` names a field that [`Self::hides`] hides.
-    fn patch_names_hidden(_patch: &Self::Patch) -> bool {
+    fn patch_names_hidden(_patch: &PatchOf<Self>) -> bool {
         false
     }
     /// `data` with the hidden fields' values of `current` (a PUT by a
     /// viewer who cannot see them keeps them).
-    fn keep_hidden(_data: &mut Self::Data, _current: &Self::Record) {}
+    fn keep_hidden(_data: &mut DataOf<Self>, _current: &RecordOf<Self>) {}
     /// The representation of `record` for `viewer`.
-    fn present(record: Self::Record, viewer: &Principal) -> Result<Self::Output, Error>;
+    fn present(record: RecordOf<Self>, viewer: &Principal) -> Result<Self::Output, Error>;
     /// The input field that writes stored column `column`, for the problem
     /// documents of writes the store refuses: by default the field of the
     /// same name.
@@ -130,30 +122,34 @@ pub trait Resource: 'static {
 
     /// The live record `id` in `scope`, or 404 (see [`Crud`] for this and
     /// the writes below).
-    fn find(conn: &mut PgConnection, scope: Self::Scope, id: Uuid) -> Result<Self::Record, Error> {
+    fn find(
+        conn: &mut PgConnection,
+        scope: ScopeOf<Self>,
+        id: Uuid,
+    ) -> Result<RecordOf<Self>, Error> {
         Self::Store::find(conn, scope, id)
     }
     /// (`data` names its scope where the record has one.)
     fn create(
         conn: &mut PgConnection,
-        _scope: Self::Scope,
-        data: &Self::Data,
-    ) -> Result<Self::Record, Error> {
+        _scope: ScopeOf<Self>,
+        data: &DataOf<Self>,
+    ) -> Result<RecordOf<Self>, Error> {
         Self::Store::create(conn, data).map_err(in_fields::<Self>)
     }
     fn update(
         conn: &mut PgConnection,
-        scope: Self::Scope,
+        scope: ScopeOf<Self>,
         id: Uuid,
         check: &VersionCheck,
         may_reparent: bool,
-        change: impl FnOnce(&mut PgConnection, &Self::Record) -> Result<Self::Data, Error>,
-    ) -> Result<Self::Record, Error> {
+        change: impl FnOnce(&mut PgConnection, &RecordOf<Self>) -> Result<DataOf<Self>, Error>,
+    ) -> Result<RecordOf<Self>, Error> {
         Self::Store::update(conn, scope, id, check, may_reparent, change).map_err(in_fields::<Self>)
     }
     fn delete(
         conn: &mut PgConnection,
-        scope: Self::Scope,
+        scope: ScopeOf<Self>,
         id: Uuid,
         check: &VersionCheck,
     ) -> Result<(), Error> {
@@ -176,53 +172,72 @@ fn in_fields<R: Resource + ?Sized>(err: Error) -> Error {
 }
 
 /// The path parameters of an item: its id, after its scope's.
-pub trait ItemKey: DeserializeOwned + 'static {
-    type Scope;
-    /// The scope and id.
-    fn split(self) -> (Self::Scope, Uuid);
+/// Resources whose records carry identifiers are what references name.
+impl<R: Resource> Target for R {
+    const TABLE: Table = match <R::Store as Crud>::IDENTIFIED {
+        Some(table) => table,
+        None => panic!("a reference to records without identifiers"),
+    };
 }
 
-impl ItemKey for Uuid {
-    type Scope = ();
+/// What a resource's records are scoped by, as its paths name it.
+pub trait Scope: DeserializeOwned + Copy + Send + 'static {
+    /// An item's path parameters: the scope's, then the record's id.
+    type Key: DeserializeOwned + 'static;
+    /// The scope and id a key names.
+    fn split(key: Self::Key) -> (Self, Uuid);
+}
 
-    fn split(self) -> ((), Uuid) {
-        ((), self)
+impl Scope for () {
+    type Key = Uuid;
+
+    fn split(id: Uuid) -> ((), Uuid) {
+        ((), id)
     }
 }
 
-impl ItemKey for (Uuid, Uuid) {
-    type Scope = Uuid;
+impl Scope for Uuid {
+    type Key = (Uuid, Uuid);
 
-    fn split(self) -> (Uuid, Uuid) {
-        self
+    fn split(key: (Uuid, Uuid)) -> (Uuid, Uuid) {
+        key
     }
 }
+
+/// What `R`'s records are scoped by.
+pub type ScopeOf<R> = <<R as Resource>::Store as Crud>::Scope;
+/// A stored record of `R`.
+pub type RecordOf<R> = <<R as Resource>::Store as Crud>::Record;
+/// The stored content of `R`'s records.
+pub type DataOf<R> = <<R as Resource>::Store as Crud>::Data;
+/// A merge patch of `R`'s input.
+pub type PatchOf<R> = <<R as Resource>::Input as Input>::Patch;
 
 /// The record an item path names: its scope and id.
-pub struct Item<R: Resource>(pub R::Scope, pub Uuid);
+pub struct Item<R: Resource>(pub ScopeOf<R>, pub Uuid);
 
 impl<R: Resource> FromRequest for Item<R> {
     type Error = actix_web::Error;
     type Future = Ready<Result<Self, actix_web::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let key = web::Path::<R::Key>::from_request(req, payload).into_inner();
+        let key = web::Path::<<ScopeOf<R> as Scope>::Key>::from_request(req, payload).into_inner();
         ready(key.map(|key| {
-            let (scope, id) = key.into_inner().split();
+            let (scope, id) = ScopeOf::<R>::split(key.into_inner());
             Self(scope, id)
         }))
     }
 }
 
 /// The scope a collection path names.
-pub struct InScope<R: Resource>(pub R::Scope);
+pub struct InScope<R: Resource>(pub ScopeOf<R>);
 
 impl<R: Resource> FromRequest for InScope<R> {
     type Error = actix_web::Error;
     type Future = Ready<Result<Self, actix_web::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let scope = web::Path::<R::Scope>::from_request(req, payload).into_inner();
+        let scope = web::Path::<ScopeOf<R>>::from_request(req, payload).into_inner();
         ready(scope.map(|scope| Self(scope.into_inner())))
     }
 }
@@ -231,7 +246,7 @@ impl<R: Resource> FromRequest for InScope<R> {
 /// keep nothing (`Cache-Control: private, no-cache`).
 fn stored<R: Resource>(
     status: u16,
-    record: R::Record,
+    record: RecordOf<R>,
     viewer: &Principal,
     location: bool,
 ) -> Result<StoredResponse, Error> {
@@ -287,9 +302,9 @@ fn checked<R: Resource>(input: Parsed<R::Input>) -> Result<R::Input, Error> {
 /// the stored content.
 fn to_data<R: Resource>(
     conn: &mut PgConnection,
-    scope: R::Scope,
+    scope: ScopeOf<R>,
     input: R::Input,
-) -> Result<R::Data, Error> {
+) -> Result<DataOf<R>, Error> {
     let data = Refs::resolve(conn, |refs| input.into_data(scope, refs))?;
     let faults = R::data_rules(&data);
     if faults.is_empty() {
@@ -306,7 +321,7 @@ fn to_data<R: Resource>(
 /// verifies under the row lock (so a change in between still fails).
 fn stored_check<R: Resource>(
     conn: &mut PgConnection,
-    scope: R::Scope,
+    scope: ScopeOf<R>,
     id: Uuid,
     check: VersionCheck,
     viewer: &Principal,
@@ -344,7 +359,7 @@ fn seen_by<R: Resource>(err: Error, viewer: &Principal) -> Error {
 pub async fn create<R: Resource>(
     pool: &PgPool,
     viewer: Principal,
-    scope: R::Scope,
+    scope: ScopeOf<R>,
     input: Parsed<R::Input>,
     idempotency: Option<IdempotencyKey>,
 ) -> Result<HttpResponse, Error> {
@@ -427,10 +442,10 @@ pub async fn get<R: Resource>(
 fn overwrite<R: Resource>(
     conn: &mut PgConnection,
     author: &Principal,
-    (scope, id): (R::Scope, Uuid),
+    (scope, id): (ScopeOf<R>, Uuid),
     check: VersionCheck,
     input: R::Input,
-) -> Result<R::Record, Error> {
+) -> Result<RecordOf<R>, Error> {
     let check = stored_check::<R>(conn, scope, id, check, author)?;
     let may_move = R::moves(&input);
     let hides = R::hides(author);
@@ -469,14 +484,15 @@ pub async fn replace<R: Resource>(
 /// nothing: same version, no journal entry. Concurrent upserts of one new
 /// identifier create one record. With `If-Match` (a version or `*`) no
 /// record is created: when none carries the identifier, 412.
-pub async fn upsert<R: Resource<Scope = ()>>(
+pub async fn upsert<R: Resource<Store: Crud<Scope = ()>>>(
     pool: &PgPool,
     viewer: Principal,
     identifier: Identifier,
     check: VersionCheck,
     input: Parsed<R::Input>,
 ) -> Result<HttpResponse, Error> {
-    let table = R::TABLE.ok_or_else(|| Error::internal("resource without identifiers"))?;
+    let table = <R::Store as Crud>::IDENTIFIED
+        .ok_or_else(|| Error::internal("resource without identifiers"))?;
     refuse_hidden(R::hides(&viewer), R::sets_hidden(input.peek()))?;
     let mut input = checked::<R>(input)?;
     let listed = input
@@ -517,7 +533,7 @@ pub async fn patch<R: Resource>(
     viewer: Principal,
     Item(scope, id): Item<R>,
     check: VersionCheck,
-    patch: Parsed<R::Patch>,
+    patch: Parsed<PatchOf<R>>,
 ) -> Result<HttpResponse, Error> {
     refuse_hidden(R::hides(&viewer), R::patch_names_hidden(patch.peek()))?;
     let patch = patch.check(Ok)?;

@@ -4,7 +4,7 @@
 
 use crate::{
     api::{
-        common::{self, search_param, MAX_SEARCH_CHARS},
+        common::{search_param, MAX_SEARCH_CHARS},
         extract::Query,
         input::{exactly_one, not_before, Ref},
         organizations::{Organization, Organizations},
@@ -13,13 +13,12 @@ use crate::{
         problems::{ListErrors, ReadErrors},
         resource::Resource,
     },
-    domain::{Date, Identifier, Identifiers, Instant, List, Name, Optional, Source, Text},
+    domain::{Date, Identifier, Identifiers, List, Name, Optional, Source, Text},
     error::{Error, FieldError},
     page_type,
     store::{
         api_keys::Principal,
         organizations, people,
-        refs::{Table, ROLES},
         roles::{self as store, RoleData, RoleFilter, RoleRecord},
         CreatedSort,
     },
@@ -161,7 +160,7 @@ page_type!(
 
 crate::list_params! {
     /// Filters and paging of `GET /v1/roles`.
-    pub struct ListRolesParams sorted by CreatedSort {
+    pub struct ListRolesParams of records sorted by CreatedSort {
         /// Only roles in this organization.
         organization_id: Option<Uuid>,
         /// Only roles held by this person.
@@ -177,13 +176,6 @@ crate::list_params! {
             pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
         )]
         title: Option<String>,
-        /// Only roles changed at or after this instant (RFC 3339).
-        updated_since: Option<Instant>,
-        /// Only records carrying this external identifier, as `scheme:value`.
-        #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[^\x00-\x1F\x7F-\x9F]+$")]
-        identifier: Option<String>,
-        /// Also list deleted records (tombstones, with `deleted_at`).
-        include_deleted: Option<bool>,
     }
 }
 
@@ -200,16 +192,10 @@ crate::list_params! {
 pub struct Roles;
 
 impl Resource for Roles {
-    type Scope = ();
-    type Key = Uuid;
-    type Record = RoleRecord;
     type Input = RoleInput;
-    type Patch = RolePatch;
-    type Data = RoleData;
     type Output = Role;
     type Store = store::Roles;
 
-    const TABLE: Option<Table> = Some(ROLES);
     const PATH: &'static str = "/v1/roles";
 
     fn rules(input: &RoleInput) -> Vec<FieldError> {
@@ -247,24 +233,19 @@ crate::list_operation! {
         listing: Listing,
         Query(mut p): Query<ListRolesParams>,
     ) -> Result<HttpResponse, Error> {
-        let (sort, paging) = (p.sort(), p.paging());
+        let (sort, paging, records) = (p.sort(), p.paging(), p.records()?);
         let filter = RoleFilter {
             organization_id: p.organization_id,
             person_id: p.person_id,
             member_organization_id: p.member_organization_id,
             active_on: p.active_on.map(Into::into),
             title: search_param("title", p.title, MAX_SEARCH_CHARS)?,
-            updated_since: p.updated_since.map(Into::into),
-            identifier: common::identifier_filter("identifier", p.identifier.as_deref())?,
-            include_deleted: p.include_deleted.unwrap_or(false),
+            updated_since: records.updated_since,
+            identifier: records.identifier,
+            include_deleted: records.include_deleted,
         };
         listing
-            .page::<RolePage, _, _>(
-                sort,
-                paging,
-                move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
-                Role::try_from,
-            )
+            .list::<RolePage, _, _, _>((sort, paging), filter, store::list, Role::try_from)
             .await
     }
 }

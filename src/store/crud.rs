@@ -8,7 +8,7 @@ use crate::{
     error::Error,
     store::{
         identifiers,
-        refs::{self, Reference, Tree},
+        refs::{self, Reference, Table, Tree},
         rows::{Rows, VersionCheck},
     },
 };
@@ -25,6 +25,9 @@ pub trait Crud {
     type Record;
     /// The writable content of a record, already validated.
     type Data;
+    /// The table, when its records carry external identifiers (and can be
+    /// found by one).
+    const IDENTIFIED: Option<Table> = None;
 
     /// The id of `record`.
     fn id(record: &Self::Record) -> Uuid;
@@ -115,6 +118,7 @@ impl<T: Rules> Crud for T {
     type Scope = ();
     type Record = T::Record;
     type Data = T::Data;
+    const IDENTIFIED: Option<Table> = Some(T::TABLE);
 
     fn id(record: &T::Record) -> Uuid {
         T::id(record)
