@@ -14,34 +14,21 @@ use crate::{
 };
 use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// Kinds of records the audit trail covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AuditEntityType {
-    Organization,
-    Person,
-    Role,
-    Event,
-    Participant,
-    ApiKey,
-}
-
-impl AuditEntityType {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Organization => "organization",
-            Self::Person => "person",
-            Self::Role => "role",
-            Self::Event => "event",
-            Self::Participant => "participant",
-            Self::ApiKey => "api_key",
-        }
+crate::store::text::text_values! {
+    /// Kinds of records the audit trail covers.
+    pub enum AuditEntityType {
+        Organization => "organization",
+        Person => "person",
+        Role => "role",
+        Event => "event",
+        Participant => "participant",
+        ApiKey => "api_key",
     }
 }
 

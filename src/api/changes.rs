@@ -47,34 +47,14 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Copy)]
 pub struct FeedRetention(pub Duration);
 
-/// Kinds of records in the feed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FeedEntityType {
-    Organization,
-    Person,
-    Role,
-    Event,
-    Participant,
-}
-
-impl FeedEntityType {
-    const ALL: [Self; 5] = [
-        Self::Organization,
-        Self::Person,
-        Self::Role,
-        Self::Event,
-        Self::Participant,
-    ];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Organization => "organization",
-            Self::Person => "person",
-            Self::Role => "role",
-            Self::Event => "event",
-            Self::Participant => "participant",
-        }
+crate::store::text::text_values! {
+    /// Kinds of records in the feed.
+    pub enum FeedEntityType {
+        Organization => "organization",
+        Person => "person",
+        Role => "role",
+        Event => "event",
+        Participant => "participant",
     }
 }
 
@@ -190,6 +170,7 @@ fn parse_types(text: Option<&str>) -> Result<Vec<FeedEntityType>, Error> {
             FeedEntityType::ALL
                 .into_iter()
                 .find(|t| t.as_str() == name)
+                .copied()
                 .ok_or_else(|| {
                     Error::bad_parameter(
                         "types",
@@ -214,7 +195,8 @@ fn present(
     request_id: &str,
 ) -> Change {
     let entity_type = FeedEntityType::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .find(|t| t.as_str() == row.entity_type)
         .unwrap_or(FeedEntityType::Organization);
     let op = match row.op.as_str() {

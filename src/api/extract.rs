@@ -353,6 +353,10 @@ pub fn parse_members<T: DeserializeOwned>(
     let Value::Object(members) = whole else {
         return Err(Error::Validation(first));
     };
+    if first.len() >= faults::MAX_FAULTS {
+        // So many faults that they are named as found, the first ones only.
+        return Err(Error::Validation(first));
+    }
     let (base, required) = hints();
     let named: Vec<String> = members.keys().cloned().collect();
     let mut faults: Vec<FieldError> = required
@@ -390,13 +394,17 @@ pub fn parse_members<T: DeserializeOwned>(
         faults = first;
     } else {
         // In the order the type reports them (a record's: its members').
-        let rank = |fault: &FieldError| {
-            first
-                .iter()
-                .position(|found| found.field == fault.field)
+        let order: std::collections::HashMap<&str, usize> = first
+            .iter()
+            .enumerate()
+            .map(|(i, found)| (found.field.as_str(), i))
+            .collect();
+        faults.sort_by_key(|fault| {
+            order
+                .get(fault.field.as_str())
+                .copied()
                 .unwrap_or(first.len())
-        };
-        faults.sort_by_key(rank);
+        });
     }
     match serde_path_to_error::deserialize::<_, T>(&Value::Object(merged)) {
         Ok(value) => Ok(Parsed { value, faults }),

@@ -44,8 +44,10 @@ pub trait Input: Sized {
     fn identifiers(&mut self) -> Option<&mut Identifiers>;
 
     /// The input `data` was written from (its values parsed again: one
-    /// stored before a rule changed is named as at fault).
-    fn from_data(data: Self::Data) -> Result<Self, Error>;
+    /// stored before a rule changed is named as at fault, but for the
+    /// members `unseen` names, which are left out instead: the writer
+    /// cannot see them, and they keep their stored values).
+    fn from_data(data: Self::Data, unseen: &dyn Fn(&str) -> bool) -> Result<Self, Error>;
 }
 
 /// A member of a merge patch: left out (keep the current value) or set.
@@ -527,10 +529,16 @@ macro_rules! input {
                 None$(.or($crate::api::input::Stored::as_identifiers(&mut self.$field)))+
             }
 
-            fn from_data(data: $Data) -> Result<Self, $crate::error::Error> {
+            fn from_data(
+                data: $Data,
+                unseen: &dyn Fn(&str) -> bool,
+            ) -> Result<Self, $crate::error::Error> {
                 let mut faults = Vec::new();
                 $(let $field = match $crate::api::input::Stored::load(data.$field, stringify!($field)) {
                     Ok(value) => Some(value),
+                    Err(_) if unseen(stringify!($field)) => {
+                        <$ty as $crate::domain::Field>::absent()
+                    }
                     Err(found) => {
                         faults.extend(found);
                         None

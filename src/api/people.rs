@@ -17,7 +17,7 @@ use crate::{
     page_type,
     store::{
         api_keys::{Principal, Scope},
-        people::{self as store, PersonData, PersonFilter, PersonRecord},
+        people::{self as store, PersonData, PersonFilter, PersonRecord, PII_FIELDS},
         NameSort,
     },
 };
@@ -273,6 +273,10 @@ impl Resource for People {
 
     fn patch_names_hidden(patch: &PersonPatch) -> bool {
         patch.birth_date.is_named() || patch.email.is_named() || patch.phone.is_named()
+    }
+
+    fn is_hidden(field: &str) -> bool {
+        PII_FIELDS.contains(&field)
     }
 
     fn keep_hidden(data: &mut PersonData, current: &PersonRecord) {

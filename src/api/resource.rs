@@ -108,6 +108,10 @@ pub trait Resource: 'static {
     fn patch_names_hidden(_patch: &PatchOf<Self>) -> bool {
         false
     }
+    /// Whether the input member `field` is one [`Self::hides`] hides.
+    fn is_hidden(_field: &str) -> bool {
+        false
+    }
     /// `data` with the hidden fields' values of `current` (a PUT by a
     /// viewer who cannot see them keeps them).
     fn keep_hidden(_data: &mut DataOf<Self>, _current: &RecordOf<Self>) {}
@@ -540,14 +544,20 @@ pub async fn patch<R: Resource>(
     let may_move = R::patch_moves(&patch);
     let response = db::transaction(pool, Some(viewer.key_id), move |conn| {
         let check = stored_check::<R>(conn, scope, id, check, &viewer)?;
+        let hides = R::hides(&viewer);
         let record = R::update(conn, scope, id, &check, may_move, |conn, current| {
-            let mut input = R::Input::from_data(R::data(current))?;
+            let unseen = |field: &str| hides && R::is_hidden(field);
+            let mut input = R::Input::from_data(R::data(current), &unseen)?;
             input.apply(patch);
             let faults = R::rules(&input);
             if !faults.is_empty() {
                 return Err(Error::Validation(faults));
             }
-            to_data::<R>(conn, scope, input)
+            let mut data = to_data::<R>(conn, scope, input)?;
+            if hides {
+                R::keep_hidden(&mut data, current);
+            }
+            Ok(data)
         })
         .map_err(|err| seen_by::<R>(err, &viewer))?;
         stored::<R>(200, record, &viewer, false)

@@ -3,13 +3,16 @@
 //! knows nothing of OpenAPI; the schemas are stated here, under the names
 //! of the types.
 
-use crate::store::{
-    api_keys::Scope,
-    events::{EventKind, EventSort, EventStatus},
-    journal::JournalSort,
-    organizations::OrganizationKind,
-    participants::ParticipantRole,
-    CreatedSort, NameSort,
+use crate::{
+    api::{audit::AuditEntityType, changes::FeedEntityType},
+    store::{
+        api_keys::Scope,
+        events::{EventKind, EventSort, EventStatus},
+        journal::JournalSort,
+        organizations::OrganizationKind,
+        participants::ParticipantRole,
+        CreatedSort, NameSort,
+    },
 };
 use utoipa::{
     openapi::{
@@ -52,4 +55,6 @@ text_value_schemas! {
     EventStatus: "Where an event stands.",
     ParticipantRole: "In which capacity a member takes part in an event.",
     Scope: "What a key may do.",
+    AuditEntityType: "Kinds of records the audit trail covers.",
+    FeedEntityType: "Kinds of records in the feed.",
 }

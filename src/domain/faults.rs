@@ -11,15 +11,26 @@ use serde::de;
 /// of serde's or of a rule's).
 const MARK: &str = "\u{0}faults\u{0}";
 
+/// Most faults one value reports: past them, a body is named as at fault
+/// only so far (its size is the client's, the work and the answer are not).
+pub const MAX_FAULTS: usize = 100;
+
 /// Faults found inside one value: each a path relative to the value
 /// (`name`, `[2]`, `[2].url`; empty for the value itself) and a message.
 #[derive(Debug, Default)]
 pub struct Faults(Vec<(String, String)>);
 
 impl Faults {
-    /// A fault at `path` inside the value.
+    /// A fault at `path` inside the value (the first [`MAX_FAULTS`] only).
     pub fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.0.push((path.into(), message.into()));
+        if self.0.len() < MAX_FAULTS {
+            self.0.push((path.into(), message.into()));
+        }
+    }
+
+    /// Whether no more faults are taken.
+    pub fn is_full(&self) -> bool {
+        self.0.len() >= MAX_FAULTS
     }
 
     /// The faults of a member or element at `at` (`name`, `[2]`), from the
@@ -54,11 +65,12 @@ impl Faults {
     }
 
     /// The faults a message made by [`Faults::finish`] carries, if it is
-    /// one.
+    /// one: it starts with the mark (a message that only quotes a client's
+    /// text, such as serde's "unknown variant", does not).
     pub fn read(message: &str) -> Option<Vec<(String, String)>> {
-        let start = message.find(MARK)? + MARK.len();
-        let end = start + message[start..].find(MARK)?;
-        serde_json::from_str(&message[start..end]).ok()
+        let rest = message.strip_prefix(MARK)?;
+        let end = rest.find(MARK)?;
+        serde_json::from_str(&rest[..end]).ok()
     }
 }
 
@@ -100,5 +112,7 @@ mod tests {
         assert_eq!(join("", "name"), "name");
         assert_eq!(join("x", ""), "x");
         assert!(Faults::read("must not be empty").is_none());
+        let quoted = format!("unknown variant `{message}`, expected `alliance`");
+        assert!(Faults::read(&quoted).is_none());
     }
 }

@@ -154,7 +154,7 @@ macro_rules! record {
                         absent
                     }
                 };)+
-                for name in members.keys() {
+                for name in members.keys().take($crate::domain::faults::MAX_FAULTS) {
                     faults.add(
                         name.clone(),
                         format!("unknown field `{name}`, expected one of `{}`", NAMES.join("`, `")),

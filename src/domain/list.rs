@@ -73,11 +73,12 @@ impl<T, const MAX: usize> List<T, MAX> {
     }
 }
 
-/// The elements of a JSON array, each parsed as `T`, at most `max`.
+/// The elements of a JSON array that parse as `T`, each with its index, at
+/// most `max`, and the faults of the others.
 fn elements<'de, D: Deserializer<'de>, T: de::DeserializeOwned>(
     deserializer: D,
     max: usize,
-) -> Result<Vec<T>, D::Error> {
+) -> Result<(Vec<(usize, T)>, Faults), D::Error> {
     let items = Vec::<serde_json::Value>::deserialize(deserializer)?;
     if items.len() > max {
         return Err(de::Error::custom(format_args!(
@@ -88,16 +89,18 @@ fn elements<'de, D: Deserializer<'de>, T: de::DeserializeOwned>(
     let mut list = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         match serde_path_to_error::deserialize(item) {
-            Ok(value) => list.push(value),
+            Ok(value) => list.push((i, value)),
+            Err(err) if faults.is_full() => drop(err),
             Err(err) => faults.add_error(&format!("[{i}]"), err),
         }
     }
-    faults.finish(list)
+    Ok((list, faults))
 }
 
 impl<'de, T: de::DeserializeOwned, const MAX: usize> Deserialize<'de> for List<T, MAX> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        elements(deserializer, MAX).map(Self)
+        let (list, faults) = elements(deserializer, MAX)?;
+        faults.finish(Self(list.into_iter().map(|(_, value)| value).collect()))
     }
 }
 
@@ -135,14 +138,13 @@ pub struct Identifiers(pub Vec<Identifier>);
 
 impl<'de> Deserialize<'de> for Identifiers {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let list: Vec<Identifier> = elements(deserializer, MAX_IDENTIFIERS)?;
-        let mut faults = Faults::default();
-        for (i, identifier) in list.iter().enumerate() {
-            if list[..i].contains(identifier) {
+        let (list, mut faults) = elements::<D, Identifier>(deserializer, MAX_IDENTIFIERS)?;
+        for (n, (i, identifier)) in list.iter().enumerate() {
+            if list[..n].iter().any(|(_, earlier)| earlier == identifier) {
                 faults.add(format!("[{i}]"), "the same identifier is listed twice");
             }
         }
-        faults.finish(Self(list))
+        faults.finish(Self(list.into_iter().map(|(_, value)| value).collect()))
     }
 }
 
@@ -180,13 +182,14 @@ pub struct Topics(pub Vec<Topic>);
 
 impl<'de> Deserialize<'de> for Topics {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (topics, faults) = elements::<D, Topic>(deserializer, MAX_TOPICS)?;
         let mut list: Vec<Topic> = Vec::new();
-        for topic in elements::<D, Topic>(deserializer, MAX_TOPICS)? {
+        for (_, topic) in topics {
             if !list.contains(&topic) {
                 list.push(topic);
             }
         }
-        Ok(Self(list))
+        faults.finish(Self(list))
     }
 }
 

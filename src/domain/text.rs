@@ -10,6 +10,12 @@ use utoipa::openapi::{ObjectBuilder, Type};
 /// name: marks without a base and unassigned code points.
 pub const NAME_PATTERN: &str = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*[^\x00-\x20\x7F-\x9F\u00A0\u00AD\u034F\u061C\u115F\u1160\u1680\u17B4\u17B5\u180B-\u180F\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u0600-\u0605\u06DD\u070F\u2800\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uFFFE\uFFFF][^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*$";
 
+/// Pattern of a name that may be left blank (no name): [`NAME_PATTERN`],
+/// or white space only.
+pub fn blank_or_name_pattern() -> String {
+    format!(r"^\s*$|{NAME_PATTERN}")
+}
+
 /// Pattern of a free text (note, description): no control characters but
 /// tab and line breaks. [`Text::parse`] enforces the same rule.
 pub const TEXT_PATTERN: &str = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$";
@@ -52,13 +58,15 @@ pub fn name_fault(text: &str) -> Option<&'static str> {
     }
 }
 
-/// The text's faults as a free text of at most `max` characters.
-fn text_fault(text: &str, max: usize) -> Result<(), String> {
+/// The faults of `text` as sent (`trimmed`, as kept) as a free text of at
+/// most `max` characters.
+fn text_fault(text: &str, trimmed: &str, max: usize) -> Result<(), String> {
     // PostgreSQL cannot store NUL in text or jsonb; other controls (but
-    // tab and line breaks) garble logs, terminals and exports.
+    // tab and line breaks) garble logs, terminals and exports. Checked on
+    // what was sent, as the pattern is, even where trimming would drop it.
     if text.chars().any(is_forbidden_in_text) {
         Err("must not contain control characters other than tab and line breaks".to_owned())
-    } else if text.chars().count() > max {
+    } else if trimmed.chars().count() > max {
         Err(format!("must be at most {max} characters"))
     } else {
         Ok(())
@@ -77,10 +85,12 @@ impl<const MAX: usize> Parse for Name<MAX> {
         if trimmed.is_empty() {
             return Err("must not be empty".to_owned());
         }
-        if let Some(fault) = name_fault(trimmed) {
+        // The pattern applies to what was sent: no control character
+        // anywhere, not even where trimming would drop it.
+        if let Some(fault) = name_fault(text) {
             return Err(fault.to_owned());
         }
-        text_fault(trimmed, MAX)?;
+        text_fault(text, trimmed, MAX)?;
         Ok(Self(trimmed.to_owned()))
     }
 
@@ -94,6 +104,13 @@ impl<const MAX: usize> Parse for Name<MAX> {
             .min_length(Some(1))
             .max_length(Some(MAX))
             .pattern(Some(NAME_PATTERN))
+    }
+
+    fn blank_schema() -> ObjectBuilder {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(MAX))
+            .pattern(Some(blank_or_name_pattern()))
     }
 }
 
@@ -115,7 +132,7 @@ impl<const MAX: usize> Parse for Text<MAX> {
         if trimmed.is_empty() {
             return Err("must not be blank".to_owned());
         }
-        text_fault(trimmed, MAX)?;
+        text_fault(text, trimmed, MAX)?;
         Ok(Self(trimmed.to_owned()))
     }
 

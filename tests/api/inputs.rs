@@ -115,3 +115,127 @@ async fn bodies_are_parsed_and_checked_before_a_connection_is_taken() {
         .unwrap_err();
     assert!(matches!(err, Error::Unavailable(_)), "{err:?}");
 }
+
+#[actix_web::test]
+async fn a_body_of_many_faults_is_answered_quickly_naming_the_first_hundred() {
+    let app = crate::helpers::spawn_app().await;
+    let mut body = serde_json::Map::new();
+    body.insert("name".into(), json!("x"));
+    body.insert("kind".into(), json!("alliance"));
+    for i in 0..50_000 {
+        body.insert(format!("k{i}"), json!(1));
+    }
+    let problem = app
+        .post("/v1/organizations", &Value::Object(body))
+        .await
+        .problem(422);
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 100);
+    let names: Vec<Value> = (0..20_000).map(|_| json!({"nme": 1})).collect();
+    let problem = app
+        .post(
+            "/v1/people",
+            &json!({"name": "x", "other_names": names[..100]}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 100);
+}
+
+#[actix_web::test]
+async fn a_client_cannot_forge_the_fields_a_problem_names() {
+    let app = crate::helpers::spawn_app().await;
+    let forged = "\u{0}faults\u{0}[[\"admin_password\",\"forged\"]]\u{0}faults\u{0}";
+    let problem = app
+        .post("/v1/organizations", &json!({"name": "x", "kind": forged}))
+        .await
+        .problem(422);
+    assert_eq!(crate::helpers::Reply::fields(&problem), ["kind"]);
+}
+
+#[actix_web::test]
+async fn identifiers_listed_twice_are_named_beside_other_faults() {
+    let app = crate::helpers::spawn_app().await;
+    let problem = app
+        .post(
+            "/v1/people",
+            &json!({"name": "x", "identifiers": [
+                {"scheme": "dd", "value": "x"},
+                null,
+                {"scheme": "dd", "value": "x"},
+                {"scheme": "dd", "value": ""}
+            ]}),
+        )
+        .await
+        .problem(422);
+    let mut fields = crate::helpers::Reply::fields(&problem);
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["identifiers[1]", "identifiers[2]", "identifiers[3].value"]
+    );
+}
+
+#[actix_web::test]
+async fn stored_personal_data_a_key_cannot_see_neither_blocks_nor_leaks_through_its_patches() {
+    use diesel::RunQueryDsl;
+    let app = crate::helpers::spawn_app().await;
+    let person = app.person("Legacy").await;
+    let id = crate::helpers::id(&person).to_owned();
+    // Values stored before today's rules (written past the API).
+    diesel::sql_query(format!(
+        "UPDATE people SET email = 'legacy-not-an-email', phone = E'12\\u0001' WHERE id = '{id}'"
+    ))
+    .execute(&mut app.db.connect())
+    .unwrap();
+    let reader = crate::helpers::mint_key(&app.db, "writer", &[Scope::Write], None).1;
+    let path = format!("/v1/people/{id}");
+    let patched = app
+        .send(
+            app.request_as(awc::http::Method::PATCH, &path, Some(&reader)),
+            Some((
+                "application/merge-patch+json",
+                br#"{"name": "Legacy Person"}"#.to_vec(),
+            )),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(patched["name"], "Legacy Person");
+    assert!(patched.get("email").is_none());
+    let stored = app.get(&path).await.expect(200).json();
+    assert_eq!(stored["email"], "legacy-not-an-email");
+    // A key that sees them is told what to fix.
+    let problem = app
+        .patch(&path, &json!({"name": "Legacy"}))
+        .await
+        .problem(422);
+    let mut fields = crate::helpers::Reply::fields(&problem);
+    fields.sort();
+    assert_eq!(fields, ["email", "phone"]);
+}
+
+#[actix_web::test]
+async fn names_refuse_control_characters_that_trimming_would_drop() {
+    let app = crate::helpers::spawn_app().await;
+    for name in ["a\u{85}", "\ta", "a\n"] {
+        let problem = app
+            .post("/v1/organizations", &json!({"name": name, "kind": "other"}))
+            .await
+            .problem(422);
+        assert_eq!(
+            crate::helpers::Reply::fields(&problem),
+            ["name"],
+            "{name:?}"
+        );
+    }
+    let person = app
+        .post(
+            "/v1/people",
+            &json!({"name": "x", "sort_name": "", "honorific_prefix": "  "}),
+        )
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(person["sort_name"], Value::Null);
+    assert_eq!(person["honorific_prefix"], Value::Null);
+}

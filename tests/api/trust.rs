@@ -347,7 +347,8 @@ async fn a_journal_row_the_feed_cannot_render_is_delivered_without_data_and_pass
 #[test]
 fn every_text_pattern_in_the_document_is_one_the_validator_enforces() {
     use alliance_registry::domain::{
-        reference_pattern, EMAIL_PATTERN, IDENTIFIER_PATTERN, NAME_PATTERN, TEXT_PATTERN,
+        blank_or_name_pattern, reference_pattern, EMAIL_PATTERN, IDENTIFIER_PATTERN, NAME_PATTERN,
+        TEXT_PATTERN,
     };
     fn walk(value: &Value, found: &mut Vec<String>) {
         match value {
@@ -375,6 +376,7 @@ fn every_text_pattern_in_the_document_is_one_the_validator_enforces() {
         IDENTIFIER_PATTERN.to_owned(),
         EMAIL_PATTERN.to_owned(),
         reference_pattern(),
+        blank_or_name_pattern(),
     ];
     for pattern in found {
         assert!(known.contains(&pattern), "{pattern}");
