@@ -168,7 +168,7 @@ fn parse_types(text: Option<&str>) -> Result<Vec<FeedEntityType>, Error> {
     text.split(',')
         .map(|name| {
             FeedEntityType::ALL
-                .into_iter()
+                .iter()
                 .find(|t| t.as_str() == name)
                 .copied()
                 .ok_or_else(|| {

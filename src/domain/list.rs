@@ -73,12 +73,15 @@ impl<T, const MAX: usize> List<T, MAX> {
     }
 }
 
-/// The elements of a JSON array that parse as `T`, each with its index, at
-/// most `max`, and the faults of the others.
+/// The elements of an array that parse, each with its index, and the
+/// faults of the others.
+type Elements<T> = (Vec<(usize, T)>, Faults);
+
+/// The elements of a JSON array, each parsed as `T`, at most `max`.
 fn elements<'de, D: Deserializer<'de>, T: de::DeserializeOwned>(
     deserializer: D,
     max: usize,
-) -> Result<(Vec<(usize, T)>, Faults), D::Error> {
+) -> Result<Elements<T>, D::Error> {
     let items = Vec::<serde_json::Value>::deserialize(deserializer)?;
     if items.len() > max {
         return Err(de::Error::custom(format_args!(
