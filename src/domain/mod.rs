@@ -29,13 +29,15 @@ use utoipa::openapi::{ObjectBuilder, RefOr, Schema};
 
 /// A value written as one JSON string: parsed by its rule, written back in
 /// its normal form.
-pub trait Parse: Sized {
+pub trait Parse: Sized + AsRef<str> {
     /// The value `text` stands for, or what is wrong with it (said to the
     /// client, after the field's name).
     fn parse(text: &str) -> Result<Self, String>;
 
     /// The normal form, as stored and returned.
-    fn as_str(&self) -> &str;
+    fn as_str(&self) -> &str {
+        self.as_ref()
+    }
 
     /// Whether `text` is blank, as this type trims: where a value may be
     /// left out, a blank one is none (see [`Optional`]).
@@ -65,9 +67,15 @@ macro_rules! string_value {
             }
         }
 
+        impl$(<$($generics)*>)? AsRef<str> for $ty {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl$(<$($generics)*>)? serde::Serialize for $ty {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str($crate::domain::Parse::as_str(self))
+                serializer.serialize_str(self.as_ref())
             }
         }
 
@@ -87,12 +95,17 @@ macro_rules! string_value {
 
         impl$(<$($generics)*>)? std::fmt::Display for $ty {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str($crate::domain::Parse::as_str(self))
+                f.write_str(self.as_ref())
             }
         }
     )*};
 }
 pub(crate) use string_value;
+
+/// The schema of a string, to state a rule in.
+fn string_schema() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(utoipa::openapi::Type::String)
+}
 
 /// `schema` also admitting `null`: a `null` type beside an inline schema's
 /// own, `oneOf` the schema and `null` otherwise. Already nullable schemas

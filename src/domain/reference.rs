@@ -3,7 +3,7 @@
 
 use super::{string_value, Name, Parse};
 use serde::{Deserialize, Serialize};
-use utoipa::openapi::{ObjectBuilder, RefOr, Schema, Type};
+use utoipa::openapi::{ObjectBuilder, RefOr, Schema};
 use uuid::Uuid;
 
 /// Pattern of an identifier scheme.
@@ -34,13 +34,8 @@ impl Parse for Scheme {
         }
     }
 
-    fn as_str(&self) -> &str {
-        &self.0
-    }
-
     fn schema() -> ObjectBuilder {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
+        super::string_schema()
             .min_length(Some(1))
             .max_length(Some(MAX_SCHEME_CHARS))
             .pattern(Some(SCHEME_PATTERN))
@@ -159,8 +154,7 @@ pub fn reference_pattern() -> String {
 
 impl utoipa::PartialSchema for Reference {
     fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
+        super::string_schema()
             .description(Some(
                 "A record's id (UUID), or one of its external identifiers as `scheme:value`",
             ))

@@ -1,7 +1,7 @@
 //! Names and free texts.
 
 use super::{string_value, Parse};
-use utoipa::openapi::{ObjectBuilder, Type};
+use utoipa::openapi::ObjectBuilder;
 
 /// Pattern of a name or title (JSON Schema syntax): no control,
 /// line-separator or bidirectional-control characters, and at least one
@@ -94,21 +94,15 @@ impl<const MAX: usize> Parse for Name<MAX> {
         Ok(Self(trimmed.to_owned()))
     }
 
-    fn as_str(&self) -> &str {
-        &self.0
-    }
-
     fn schema() -> ObjectBuilder {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
+        super::string_schema()
             .min_length(Some(1))
             .max_length(Some(MAX))
             .pattern(Some(NAME_PATTERN))
     }
 
     fn blank_schema() -> ObjectBuilder {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
+        super::string_schema()
             .max_length(Some(MAX))
             .pattern(Some(blank_or_name_pattern()))
     }
@@ -136,13 +130,8 @@ impl<const MAX: usize> Parse for Text<MAX> {
         Ok(Self(trimmed.to_owned()))
     }
 
-    fn as_str(&self) -> &str {
-        &self.0
-    }
-
     fn schema() -> ObjectBuilder {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
+        super::string_schema()
             .max_length(Some(MAX))
             .pattern(Some(TEXT_PATTERN))
     }

@@ -2,7 +2,7 @@
 //! language tags.
 
 use super::{string_value, text::compiled, Parse};
-use utoipa::openapi::{ObjectBuilder, Type};
+use utoipa::openapi::ObjectBuilder;
 
 /// Pattern of a web address: http or https, a host named by a domain
 /// whose last label starts with a letter (no user info, no IP literal), an
@@ -37,17 +37,12 @@ impl Parse for HttpUrl {
         Ok(Self(trimmed.to_owned()))
     }
 
-    fn as_str(&self) -> &str {
-        &self.0
-    }
-
     fn is_blank(text: &str) -> bool {
         text.trim_matches(ASCII_SPACE).is_empty()
     }
 
     fn schema() -> ObjectBuilder {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
+        super::string_schema()
             .max_length(Some(MAX_URL_CHARS))
             .pattern(Some(URL_PATTERN))
     }
@@ -91,17 +86,12 @@ impl Parse for Email {
         Ok(Self(trimmed.to_owned()))
     }
 
-    fn as_str(&self) -> &str {
-        &self.0
-    }
-
     fn is_blank(text: &str) -> bool {
         text.trim_matches(EMAIL_SPACE).is_empty()
     }
 
     fn schema() -> ObjectBuilder {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
+        super::string_schema()
             .max_length(Some(MAX_EMAIL_CHARS))
             .pattern(Some(EMAIL_PATTERN))
     }
@@ -115,10 +105,6 @@ pub struct Phone(String);
 impl Parse for Phone {
     fn parse(text: &str) -> Result<Self, String> {
         super::Text::<50>::parse(text).map(|text| Self(text.into()))
-    }
-
-    fn as_str(&self) -> &str {
-        &self.0
     }
 
     fn schema() -> ObjectBuilder {
@@ -149,14 +135,8 @@ impl Parse for LanguageTag {
         }
     }
 
-    fn as_str(&self) -> &str {
-        &self.0
-    }
-
     fn schema() -> ObjectBuilder {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .pattern(Some(LANGUAGE_TAG_PATTERN))
+        super::string_schema().pattern(Some(LANGUAGE_TAG_PATTERN))
     }
 }
 
