@@ -6,7 +6,6 @@ use crate::{
         extract::{JsonBody, Query},
         idempotency::Idempotency,
         pagination::Listing,
-        preconditions::IfNoneMatch,
         problems::{CreateErrors, ListErrors, ReadErrors},
     },
     db::{self, PgPool},
@@ -139,33 +138,24 @@ fn private(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpRespo
     response
 }
 
-/// Lists API keys, revoked ones included.
-#[utoipa::path(
-    get,
-    path = "/v1/api-keys",
-    tag = "api-keys",
-    operation_id = "listApiKeys",
-    params(ListApiKeysParams, IfNoneMatch),
-    responses(
-        (status = 200, description = "One page of keys", body = ApiKeyPage,
-            headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
-        (status = 304, description = "The client's copy of this page (If-None-Match) is current"),
-        ListErrors,
-    )
-)]
-pub async fn list(
-    listing: Listing,
-    Query(mut p): Query<ListApiKeysParams>,
-) -> Result<HttpResponse, Error> {
-    let (sort, paging) = (p.sort(), p.paging());
-    listing
-        .page::<ApiKeyPage, _, _>(
-            sort,
-            paging,
-            move |conn, after, limit| store::list(conn, sort, after, limit),
-            |record| Ok(ApiKey::from(record)),
-        )
-        .await
+crate::list_operation! {
+    get "/v1/api-keys" in "api-keys" as "listApiKeys", params(ListApiKeysParams),
+    "One page of keys" => ApiKeyPage, ListErrors;
+    /// Lists API keys, revoked ones included.
+    pub async fn list(
+        listing: Listing,
+        Query(mut p): Query<ListApiKeysParams>,
+    ) -> Result<HttpResponse, Error> {
+        let (sort, paging) = (p.sort(), p.paging());
+        listing
+            .page::<ApiKeyPage, _, _>(
+                sort,
+                paging,
+                move |conn, after, limit| store::list(conn, sort, after, limit),
+                |record| Ok(ApiKey::from(record)),
+            )
+            .await
+    }
 }
 
 /// Creates an API key; the response holds its token, once. (No

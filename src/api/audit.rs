@@ -3,7 +3,7 @@
 
 use crate::domain::Instant;
 use crate::{
-    api::{extract::Query, pagination::Listing, preconditions::IfNoneMatch, problems::ListErrors},
+    api::{extract::Query, pagination::Listing, problems::ListErrors},
     error::Error,
     page_type,
     store::{
@@ -161,42 +161,33 @@ crate::list_params! {
     }
 }
 
-/// Lists the audit trail.
-#[utoipa::path(
-    get,
-    path = "/v1/audit",
-    tag = "audit",
-    operation_id = "listAuditEntries",
-    params(ListAuditParams, IfNoneMatch),
-    responses(
-        (status = 200, description = "One page of changes", body = AuditPage,
-            headers(("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
-        (status = 304, description = "The client's copy of this page (If-None-Match) is current"),
-        ListErrors,
-    )
-)]
-pub async fn list(
-    listing: Listing,
-    viewer: Principal,
-    Query(mut p): Query<ListAuditParams>,
-) -> Result<HttpResponse, Error> {
-    let (sort, paging) = (p.sort.unwrap_or_default(), p.paging());
-    let filter = JournalFilter {
-        entity_type: p.entity_type.map(|t| t.as_str().to_owned()),
-        entity_id: p.entity_id,
-        key_id: p.key_id,
-        from: p.from.map(Into::into),
-        to: p.to.map(Into::into),
-        without_private: !viewer.has(Scope::Pii),
-    };
-    listing
-        .page::<AuditPage, _, _>(
-            sort,
-            paging,
-            move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
-            |record| AuditEntry::present(record, &viewer),
-        )
-        .await
+crate::list_operation! {
+    get "/v1/audit" in "audit" as "listAuditEntries", params(ListAuditParams),
+    "One page of changes" => AuditPage, ListErrors;
+    /// Lists the audit trail.
+    pub async fn list(
+        listing: Listing,
+        viewer: Principal,
+        Query(mut p): Query<ListAuditParams>,
+    ) -> Result<HttpResponse, Error> {
+        let (sort, paging) = (p.sort.unwrap_or_default(), p.paging());
+        let filter = JournalFilter {
+            entity_type: p.entity_type.map(|t| t.as_str().to_owned()),
+            entity_id: p.entity_id,
+            key_id: p.key_id,
+            from: p.from.map(Into::into),
+            to: p.to.map(Into::into),
+            without_private: !viewer.has(Scope::Pii),
+        };
+        listing
+            .page::<AuditPage, _, _>(
+                sort,
+                paging,
+                move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
+                |record| AuditEntry::present(record, &viewer),
+            )
+            .await
+    }
 }
 
 crate::routes! {

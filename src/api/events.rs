@@ -6,7 +6,7 @@ use crate::{
         common::{search_param, MAX_SEARCH_CHARS},
         extract::Query,
         input::{not_before, Patch, Ref},
-        pagination::Listing,
+        pagination::{listed, Listing},
         participants::Participant,
         preconditions::{computed_response, IfNoneMatch},
         problems::{ListErrors, ReadErrors},
@@ -240,7 +240,7 @@ crate::list_operation! {
             include_deleted: records.include_deleted,
         };
         listing
-            .list::<EventPage, _, _, _>((sort, paging), filter, store::list, Event::try_from)
+            .page::<EventPage, _, _>(sort, paging, listed(filter, sort, store::list), Event::try_from)
             .await
     }
 }

@@ -6,7 +6,7 @@ use crate::{
         common::{search_param, MAX_SEARCH_CHARS},
         extract::Query,
         input::{not_before, Patch, Ref},
-        pagination::Listing,
+        pagination::{listed, Listing},
         problems::{ListErrors, ReadErrors},
         resource::Resource,
     },
@@ -182,7 +182,7 @@ crate::list_operation! {
             include_deleted: records.include_deleted,
         };
         listing
-            .list::<OrganizationPage, _, _, _>((sort, paging), filter, store::list, Organization::try_from)
+            .page::<OrganizationPage, _, _>(sort, paging, listed(filter, sort, store::list), Organization::try_from)
             .await
     }
 }

@@ -333,6 +333,21 @@ macro_rules! list_operation {
 pub type ListFn<F, S, R> =
     fn(&mut PgConnection, &F, S, Option<&After>, i64) -> Result<Vec<R>, Error>;
 
+/// The query [`Listing::page`] runs for a store's listing `list`: its
+/// rows matching `filter`, in `sort` order.
+pub fn listed<F, S, R>(
+    filter: F,
+    sort: S,
+    list: ListFn<F, S, R>,
+) -> impl FnOnce(&mut PgConnection, Option<&After>, i64) -> Result<Vec<R>, Error> + Send + 'static
+where
+    F: Send + 'static,
+    S: Copy + Send + 'static,
+    R: 'static,
+{
+    move |conn, after, limit| list(conn, &filter, sort, after, limit)
+}
+
 /// What every listing's response needs of its request: the request (for
 /// the path, the query and the cursor key), the pool and `If-None-Match`.
 pub struct Listing {
@@ -363,27 +378,6 @@ impl FromRequest for Listing {
 }
 
 impl Listing {
-    /// The page of `list`'s rows matching `filter` as the response (see
-    /// [`Listing::page`]).
-    pub async fn list<P, R, S, F>(
-        self,
-        (sort, paging): (S, Paging),
-        filter: F,
-        list: ListFn<F, S, R>,
-        present: impl Fn(R) -> Result<P::Item, Error>,
-    ) -> Result<HttpResponse, Error>
-    where
-        P: Page,
-        R: Send + 'static,
-        S: SortKey<R>,
-        F: Send + 'static,
-    {
-        let query = move |conn: &mut PgConnection, after: Option<&After>, limit| {
-            list(conn, &filter, sort, after, limit)
-        };
-        self.page::<P, R, S>(sort, paging, query, present).await
-    }
-
     /// The page `paging` asks for in `sort` order as the response: the rows
     /// `query` reads after the cursor, presented, with `Link` to the next
     /// page and a weak ETag of the whole.

@@ -5,7 +5,7 @@ use crate::{
     api::{
         common::{search_param, MAX_SEARCH_CHARS},
         extract::Query,
-        pagination::Listing,
+        pagination::{listed, Listing},
         problems::ListErrors,
         resource::Resource,
     },
@@ -310,7 +310,7 @@ crate::list_operation! {
             include_deleted: records.include_deleted,
         };
         listing
-            .list::<PersonPage, _, _, _>((sort, paging), filter, store::list, |record| {
+            .page::<PersonPage, _, _>(sort, paging, listed(filter, sort, store::list), |record| {
                 Person::present(record, &viewer)
             })
             .await

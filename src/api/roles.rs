@@ -8,7 +8,7 @@ use crate::{
         extract::Query,
         input::{exactly_one, not_before, Ref},
         organizations::{Organization, Organizations},
-        pagination::Listing,
+        pagination::{listed, Listing},
         people::{People, Person},
         problems::{ListErrors, ReadErrors},
         resource::Resource,
@@ -245,7 +245,7 @@ crate::list_operation! {
             include_deleted: records.include_deleted,
         };
         listing
-            .list::<RolePage, _, _, _>((sort, paging), filter, store::list, Role::try_from)
+            .page::<RolePage, _, _>(sort, paging, listed(filter, sort, store::list), Role::try_from)
             .await
     }
 }
