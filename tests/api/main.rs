@@ -9,6 +9,7 @@ mod events;
 mod health;
 mod http_errors;
 mod inputs;
+mod layout;
 mod openapi;
 mod organizations;
 mod people;
