@@ -63,7 +63,7 @@ fn imports() -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
             |path: &mut Vec<String>, named: &mut BTreeSet<Vec<String>>, stack: &[Vec<String>]| {
                 if !path.is_empty() {
                     let mut full: Vec<String> = stack.last().cloned().unwrap_or_default();
-                    full.extend(path.drain(..));
+                    full.append(path);
                     if full.first().is_some_and(|p| p == "crate") {
                         if let Some(target) = resolve(&full[1..]) {
                             named.insert(target);
@@ -104,7 +104,7 @@ fn imports() -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
                 }
                 "{" if in_use => {
                     let mut prefix = stack.last().cloned().unwrap_or_default();
-                    prefix.extend(path.drain(..));
+                    prefix.append(&mut path);
                     stack.push(prefix);
                 }
                 "}" if in_use => {
@@ -131,10 +131,13 @@ fn imports() -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
                         if stack.is_empty() {
                             in_use = false;
                         }
-                    } else if !word.is_empty() && path.is_empty() {
-                        if stack.is_empty() && in_use && word != "use" {
-                            in_use = word == "pub" || word == "crate";
-                        }
+                    } else if !word.is_empty()
+                        && path.is_empty()
+                        && stack.is_empty()
+                        && in_use
+                        && word != "use"
+                    {
+                        in_use = word == "pub" || word == "crate";
                     }
                     word = other.trim_start_matches('$').to_owned();
                 }
