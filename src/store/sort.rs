@@ -14,12 +14,24 @@ use diesel::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// An order a listing can take, with what keyset pagination needs.
-pub trait SortOrder: Copy + Send + 'static {
+/// An order a listing can take, with what keyset pagination needs. Its
+/// text (a [`text_values!`] enum's) is its tag: the sort column, after a
+/// `-` when the order is descending.
+pub trait SortOrder: Copy + Send + Into<&'static str> + 'static {
     /// Name of the order in the `sort` parameter and in cursors.
-    fn tag(self) -> &'static str;
+    fn tag(self) -> &'static str {
+        self.into()
+    }
+
     /// The (unqualified) sort column and whether the order is descending.
-    fn column(self) -> (&'static str, bool);
+    fn column(self) -> (&'static str, bool) {
+        let tag = self.tag();
+        match tag.strip_prefix('-') {
+            Some(column) => (column, true),
+            None => (tag, false),
+        }
+    }
+
     /// Whether `value` can be a position in this order.
     fn accepts(self, value: &SortValue) -> bool;
 }
@@ -52,19 +64,6 @@ text_values! {
 }
 
 impl SortOrder for NameSort {
-    fn tag(self) -> &'static str {
-        self.as_str()
-    }
-
-    fn column(self) -> (&'static str, bool) {
-        match self {
-            Self::Name => ("name", false),
-            Self::NameDesc => ("name", true),
-            Self::CreatedAt => ("created_at", false),
-            Self::CreatedAtDesc => ("created_at", true),
-        }
-    }
-
     fn accepts(self, value: &SortValue) -> bool {
         matches!(
             (self, value),
@@ -126,14 +125,6 @@ impl<A: Created, B, C> Created for (A, B, C) {
 }
 
 impl SortOrder for CreatedSort {
-    fn tag(self) -> &'static str {
-        self.as_str()
-    }
-
-    fn column(self) -> (&'static str, bool) {
-        ("created_at", self == Self::CreatedAtDesc)
-    }
-
     fn accepts(self, value: &SortValue) -> bool {
         matches!(value, SortValue::Time(_))
     }
