@@ -10,9 +10,9 @@ use crate::{
     store::{
         crud::Rules,
         refs::{RefColumn, Tree, EVENTS},
-        rows::{list_filter, listing, live_table, Rows},
+        rows::{list_filter, listing, live_rows, Rows},
         sort::{keyset_page, After, SortKey, SortOrder, SortValue},
-        sql::like_escape,
+        sql::containing,
         text::{text_enum, text_values},
     },
 };
@@ -60,7 +60,7 @@ text_enum! {
     }
 }
 
-live_table! {
+live_rows! {
     /// The events table.
     pub struct Events for events as EVENTS;
 
@@ -83,6 +83,8 @@ live_table! {
         /// JSON array of `{scheme, value}`.
         pub identifiers: Value,
     }
+
+    identified by identifiers;
 }
 
 /// Events form a tree of sessions; an event is not deleted while live
@@ -96,10 +98,6 @@ impl Rules for Events {
 
     fn parent(data: &EventData) -> Option<Uuid> {
         data.parent_event_id
-    }
-
-    fn identifiers(data: &EventData) -> &Value {
-        &data.identifiers
     }
 
     /// Soft-deletes the participants of event `id`.
@@ -246,7 +244,7 @@ pub fn list(
         query = query.filter(dsl::parent_event_id.eq(parent));
     }
     if let Some(q) = &filter.q {
-        query = query.filter(dsl::search_text.ilike(format!("%{}%", like_escape(q))));
+        query = query.filter(dsl::search_text.ilike(containing(q)));
     }
     keyset_page(conn, query, "events", sort, after, limit)
 }

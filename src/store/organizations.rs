@@ -7,9 +7,9 @@ use crate::{
     store::{
         crud::Rules,
         refs::{RefColumn, Tree, ORGANIZATIONS},
-        rows::{list_filter, listing, live_table, Rows},
+        rows::{list_filter, listing, live_rows, Rows},
         sort::{keyset_page, After, NameSort},
-        sql::like_escape,
+        sql::containing,
         text::text_enum,
     },
 };
@@ -52,7 +52,7 @@ text_enum! {
     }
 }
 
-live_table! {
+live_rows! {
     /// The organizations table.
     pub struct Organizations for organizations as ORGANIZATIONS;
 
@@ -78,6 +78,7 @@ live_table! {
     }
 
     named by name;
+    identified by identifiers;
 }
 
 /// Organizations form a tree; they are not deleted while live
@@ -98,10 +99,6 @@ impl Rules for Organizations {
 
     fn parent(data: &OrganizationData) -> Option<Uuid> {
         data.parent_id
-    }
-
-    fn identifiers(data: &OrganizationData) -> &Value {
-        &data.identifiers
     }
 }
 
@@ -136,7 +133,7 @@ pub fn list(
         query = query.filter(dsl::parent_id.eq(parent));
     }
     if let Some(q) = &filter.q {
-        query = query.filter(dsl::search_text.ilike(format!("%{}%", like_escape(q))));
+        query = query.filter(dsl::search_text.ilike(containing(q)));
     }
     keyset_page(conn, query, "organizations", sort, after, limit)
 }

@@ -8,7 +8,7 @@ use crate::{
         crud::Crud,
         events,
         refs::{self, RefColumn, ORGANIZATIONS, PARTICIPANTS, PEOPLE},
-        rows::{live_table, Rows, VersionCheck},
+        rows::{live_rows, Rows, VersionCheck},
         sort::{keyset_page, After, Created, CreatedSort},
         text::text_enum,
     },
@@ -35,7 +35,7 @@ text_enum! {
     }
 }
 
-live_table! {
+live_rows! {
     /// The participants of events.
     pub struct Participants for event_participants as PARTICIPANTS;
 

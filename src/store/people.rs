@@ -6,9 +6,9 @@ use crate::{
     store::{
         crud::Rules,
         refs::PEOPLE,
-        rows::{list_filter, listing, live_table, Rows},
+        rows::{list_filter, listing, live_rows, Rows},
         sort::{keyset_page, After, NameSort},
-        sql::like_escape,
+        sql::containing,
         tenure::person_holds_role,
     },
 };
@@ -17,7 +17,7 @@ use diesel::{pg::PgConnection, prelude::*};
 use serde_json::Value;
 use uuid::Uuid;
 
-live_table! {
+live_rows! {
     /// The people table.
     pub struct People for people as PEOPLE;
 
@@ -57,6 +57,7 @@ live_table! {
     }
 
     named by name;
+    identified by identifiers;
 }
 
 /// The fields holding personal data: visible, writable and traceable
@@ -75,10 +76,6 @@ impl Rules for People {
            FROM event_participants p JOIN events e ON e.id = p.event_id \
            WHERE p.person_id = $1 AND p.deleted_at IS NULL",
     );
-
-    fn identifiers(data: &PersonData) -> &Value {
-        &data.identifiers
-    }
 }
 
 /// The live person `id`, or 404.
@@ -116,7 +113,7 @@ pub fn list(
         listing!(people, PersonRecord, filter, public_updated_at)
     };
     if let Some(q) = &filter.q {
-        query = query.filter(dsl::search_text.ilike(format!("%{}%", like_escape(q))));
+        query = query.filter(dsl::search_text.ilike(containing(q)));
     }
     if filter.organization_id.is_some() || filter.active_on.is_some() {
         query = query.filter(person_holds_role(filter.organization_id, filter.active_on));

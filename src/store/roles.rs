@@ -13,9 +13,9 @@ use crate::{
         organizations::OrganizationRecord,
         people::PersonRecord,
         refs::{self, RefColumn, Reference, ORGANIZATIONS, PEOPLE, ROLES},
-        rows::{list_filter, listing, live_table},
+        rows::{list_filter, listing, live_rows},
         sort::{keyset_page, After, CreatedSort},
-        sql::{like_escape, lock_named},
+        sql::{containing, lock_named},
         tenure::active_on,
     },
 };
@@ -24,7 +24,7 @@ use diesel::{pg::PgConnection, prelude::*};
 use serde_json::Value;
 use uuid::Uuid;
 
-live_table! {
+live_rows! {
     /// The roles table.
     pub struct Roles for roles as ROLES;
 
@@ -45,6 +45,8 @@ live_table! {
         /// JSON array of `{scheme, value}`.
         pub identifiers: Value,
     }
+
+    identified by identifiers;
 }
 
 /// The organization a role is held in.
@@ -63,10 +65,6 @@ impl Rules for Roles {
         (PERSON, |r| r.person_id),
         (MEMBER_ORGANIZATION, |r| r.member_organization_id),
     ];
-
-    fn identifiers(data: &RoleData) -> &Value {
-        &data.identifiers
-    }
 
     /// A role whose organization, member, title or dates change (or a new
     /// one) must not overlap another of the member with the same title
@@ -218,7 +216,7 @@ pub fn list(
         query = query.filter(active_on(day));
     }
     if let Some(title) = &filter.title {
-        query = query.filter(dsl::title.ilike(format!("%{}%", like_escape(title))));
+        query = query.filter(dsl::title.ilike(containing(title)));
     }
     keyset_page(conn, query, "roles", sort, after, limit)
 }

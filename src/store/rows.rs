@@ -1,6 +1,6 @@
 //! The row machinery of the register's soft-deletable, versioned tables:
 //! what a write expects of the current version, and the row operations
-//! each such table shares ([`Rows`], implemented with `live_table!`).
+//! each such table shares ([`Rows`], implemented with `live_rows!`).
 
 use crate::{error::Error, store::refs::Table};
 use diesel::pg::PgConnection;
@@ -42,7 +42,7 @@ impl VersionCheck {
 
 /// The row operations of a soft-deletable, versioned table: its records
 /// carry an id, a version that every change moves on, and `deleted_at`,
-/// set on the tombstones deletes leave. Implemented with `live_table!`.
+/// set on the tombstones deletes leave. Implemented with `live_rows!`.
 pub trait Rows {
     /// A row of the table, tombstones included.
     type Record;
@@ -121,8 +121,10 @@ pub trait Rows {
 /// [`Created`](crate::store::sort::Created) for `$Record` (listings by
 /// creation time); with `named by $name`, also
 /// [`Named`](crate::store::sort::Named) (listings by name) for `$Record`,
-/// named by the content's field `$name`.
-macro_rules! live_table {
+/// named by the content's field `$name`; with `identified by
+/// $identifiers`, [`Identified`](crate::store::identifiers::Identified)
+/// for `$Data`, whose external identifiers are its field `$identifiers`.
+macro_rules! live_rows {
     (
         $(#[$rows_meta:meta])*
         pub struct $Rows:ident for $table:ident as $TABLE:expr;
@@ -137,6 +139,7 @@ macro_rules! live_table {
             $( $(#[$field_meta:meta])* pub $field:ident: $FieldTy:ty ),+ $(,)?
         }
         $( named by $name:ident; )?
+        $( identified by $identifiers:ident; )?
     ) => {
         $(#[$rows_meta])*
         #[derive(Debug, Clone, Copy)]
@@ -275,9 +278,17 @@ macro_rules! live_table {
                 }
             }
         )?
+
+        $(
+            impl $crate::store::identifiers::Identified for $Data {
+                fn identifiers(&self) -> &serde_json::Value {
+                    &self.$identifiers
+                }
+            }
+        )?
     };
 }
-pub(crate) use live_table;
+pub(crate) use live_rows;
 
 /// Declares the filters of a listing made with [`listing!`]: the fields
 /// given, then those every such listing takes (`updated_since`,

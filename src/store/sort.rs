@@ -232,3 +232,25 @@ where
         .limit(limit)
         .load(conn)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{events::EventSort, journal::JournalSort};
+
+    fn columns<S: SortOrder>(orders: &[S]) -> Vec<(&'static str, bool)> {
+        orders.iter().map(|order| order.column()).collect()
+    }
+
+    #[test]
+    fn orders_read_their_column_from_their_tag() {
+        let by_name = [("name", false), ("name", true)];
+        let by_creation = [("created_at", false), ("created_at", true)];
+        let by_start = [("starts_at", false), ("starts_at", true)];
+        assert_eq!(columns(NameSort::ALL), [by_name, by_creation].concat());
+        assert_eq!(columns(CreatedSort::ALL), by_creation);
+        assert_eq!(columns(EventSort::ALL), [by_start, by_creation].concat());
+        assert_eq!(columns(JournalSort::ALL), [("seq", false), ("seq", true)]);
+        assert_eq!(EventSort::StartsAtDesc.tag(), "-starts_at");
+    }
+}
