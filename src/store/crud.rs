@@ -7,13 +7,12 @@
 use crate::{
     error::Error,
     store::{
-        identifiers,
+        identifiers::{self, Identified},
         refs::{self, Reference, Table, Tree},
         rows::{Rows, VersionCheck},
     },
 };
 use diesel::pg::PgConnection;
-use serde_json::Value;
 use uuid::Uuid;
 
 /// The operations on the records of one resource.
@@ -75,8 +74,9 @@ pub trait Crud {
 /// What writes to a top-level table must respect beyond its columns. A
 /// table with rules is a [`Crud`] scoped by nothing; the checks run in
 /// this order: the tree parent (on create), references, identifiers, the
-/// table's own rules, the tree move (on update).
-pub trait Rules: Rows {
+/// table's own rules, the tree move (on update). The external identifiers
+/// of its content are each carried by one live record of the table at most.
+pub trait Rules: Rows<Data: Identified> {
     /// The tree the records form through a parent column, if they do.
     const TREE: Option<Tree> = None;
     /// The columns referring to other records, each with how to read it
@@ -91,10 +91,6 @@ pub trait Rules: Rows {
     fn parent(_data: &Self::Data) -> Option<Uuid> {
         None
     }
-
-    /// The external identifiers of `data` (a JSON array of `{scheme,
-    /// value}`), each carried by one live record of the table at most.
-    fn identifiers(data: &Self::Data) -> &Value;
 
     /// Checks the table's own rules for `data`, the new content of record
     /// `id` (none when new) that held `before`.
@@ -141,7 +137,7 @@ impl<T: Rules> Crud for T {
             refs::require_live(conn, &[(tree.parent, T::parent(data))])?;
         }
         refs::require_live_changed(conn, data, None, T::REFERENCES)?;
-        identifiers::check_free(conn, T::TABLE, T::identifiers(data), None)?;
+        identifiers::check_free(conn, T::TABLE, data.identifiers(), None)?;
         T::check_rules(conn, None, data, None)?;
         T::insert(conn, data)
     }
@@ -159,8 +155,8 @@ impl<T: Rules> Crud for T {
         }
         T::update_live(conn, id, check, change, |conn, before, data| {
             refs::require_live_changed(conn, data, Some(before), T::REFERENCES)?;
-            if T::identifiers(data) != T::identifiers(before) {
-                identifiers::check_free(conn, T::TABLE, T::identifiers(data), Some(id))?;
+            if data.identifiers() != before.identifiers() {
+                identifiers::check_free(conn, T::TABLE, data.identifiers(), Some(id))?;
             }
             T::check_rules(conn, Some(id), data, Some(before))?;
             match T::TREE {

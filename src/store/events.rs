@@ -10,16 +10,16 @@ use crate::{
     store::{
         crud::Rules,
         refs::{RefColumn, Tree, EVENTS},
-        rows::{listing, live_rows, Rows},
+        rows::{list_filter, listing, live_rows, Rows},
         sort::{keyset_page, After, SortKey, SortOrder, SortValue},
-        sql::like_escape,
+        sql::containing,
         text::{text_enum, text_values},
     },
 };
 use chrono::{DateTime, Utc};
 use diesel::{
     dsl::{now, sql},
-    pg::{Pg, PgConnection},
+    pg::PgConnection,
     prelude::*,
     sql_types::{Bool, Timestamptz, Uuid as SqlUuid},
 };
@@ -60,48 +60,32 @@ text_enum! {
     }
 }
 
-/// An event row, tombstones included.
-#[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
-#[diesel(table_name = events, check_for_backend(Pg))]
-pub struct EventRecord {
-    pub id: Uuid,
-    /// The writable content.
-    #[diesel(embed)]
-    #[serde(flatten)]
-    pub data: EventData,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    #[serde(default)]
-    pub deleted_at: Option<DateTime<Utc>>,
+live_rows! {
+    /// The events table.
+    pub struct Events for events as EVENTS;
+
+    /// An event row, tombstones included.
+    pub struct EventRecord {}
+
+    /// The writable content of an event, already validated.
+    pub struct EventData {
+        pub title: String,
+        pub kind: EventKind,
+        pub status: EventStatus,
+        pub starts_at: DateTime<Utc>,
+        pub ends_at: Option<DateTime<Utc>>,
+        pub location: Option<String>,
+        pub description: Option<String>,
+        pub parent_event_id: Option<Uuid>,
+        pub topics: Vec<String>,
+        /// JSON array of `{url, note?}`.
+        pub sources: Value,
+        /// JSON array of `{scheme, value}`.
+        pub identifiers: Value,
+    }
+
+    identified by identifiers;
 }
-
-/// The writable content of an event, already validated.
-#[derive(
-    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, serde::Deserialize,
-)]
-#[diesel(table_name = events, check_for_backend(Pg), treat_none_as_null = true)]
-pub struct EventData {
-    pub title: String,
-    pub kind: EventKind,
-    pub status: EventStatus,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: Option<DateTime<Utc>>,
-    pub location: Option<String>,
-    pub description: Option<String>,
-    pub parent_event_id: Option<Uuid>,
-    pub topics: Vec<String>,
-    /// JSON array of `{url, note?}`.
-    pub sources: Value,
-    /// JSON array of `{scheme, value}`.
-    pub identifiers: Value,
-}
-
-/// The events table.
-#[derive(Debug, Clone, Copy)]
-pub struct Events;
-
-live_rows!(Events, events, EventRecord, EventData, EVENTS);
 
 /// Events form a tree of sessions; an event is not deleted while live
 /// sessions belong to it, and takes its participants along.
@@ -114,10 +98,6 @@ impl Rules for Events {
 
     fn parent(data: &EventData) -> Option<Uuid> {
         data.parent_event_id
-    }
-
-    fn identifiers(data: &EventData) -> &Value {
-        &data.identifiers
     }
 
     /// Soft-deletes the participants of event `id`.
@@ -159,19 +139,6 @@ text_values! {
 }
 
 impl SortOrder for EventSort {
-    fn tag(self) -> &'static str {
-        self.as_str()
-    }
-
-    fn column(self) -> (&'static str, bool) {
-        match self {
-            Self::StartsAt => ("starts_at", false),
-            Self::StartsAtDesc => ("starts_at", true),
-            Self::CreatedAt => ("created_at", false),
-            Self::CreatedAtDesc => ("created_at", true),
-        }
-    }
-
     fn accepts(self, value: &SortValue) -> bool {
         matches!(value, SortValue::Time(_))
     }
@@ -203,29 +170,25 @@ pub fn lock_shared(conn: &mut PgConnection, id: Uuid) -> Result<(), Error> {
         .ok_or_else(|| Error::not_found("event", id))
 }
 
-/// List filters; all given ones must hold.
-#[derive(Debug, Clone, Default)]
-pub struct EventFilter {
-    /// Only events not over before this instant.
-    pub from: Option<DateTime<Utc>>,
-    /// Only events started by this instant.
-    pub to: Option<DateTime<Utc>>,
-    pub kind: Option<EventKind>,
-    pub status: Option<EventStatus>,
-    /// Only events with this topic (exact).
-    pub topic: Option<String>,
-    /// Only events this organization takes part in (or someone on its behalf).
-    pub organization_id: Option<Uuid>,
-    /// Only events this person takes part in.
-    pub person_id: Option<Uuid>,
-    pub parent_event_id: Option<Uuid>,
-    /// Case-insensitive substring of the title or description.
-    pub q: Option<String>,
-    pub updated_since: Option<DateTime<Utc>>,
-    /// Only records carrying this identifier (`scheme`, `value`).
-    pub identifier: Option<(String, String)>,
-    /// Also list deleted records (tombstones).
-    pub include_deleted: bool,
+list_filter! {
+    /// List filters; all given ones must hold.
+    pub struct EventFilter {
+        /// Only events not over before this instant.
+        pub from: Option<DateTime<Utc>>,
+        /// Only events started by this instant.
+        pub to: Option<DateTime<Utc>>,
+        pub kind: Option<EventKind>,
+        pub status: Option<EventStatus>,
+        /// Only events with this topic (exact).
+        pub topic: Option<String>,
+        /// Only events this organization takes part in (or someone on its behalf).
+        pub organization_id: Option<Uuid>,
+        /// Only events this person takes part in.
+        pub person_id: Option<Uuid>,
+        pub parent_event_id: Option<Uuid>,
+        /// Case-insensitive substring of the title or description.
+        pub q: Option<String>,
+    }
 }
 
 /// One keyset page of live events.
@@ -281,10 +244,7 @@ pub fn list(
         query = query.filter(dsl::parent_event_id.eq(parent));
     }
     if let Some(q) = &filter.q {
-        query = query.filter(dsl::search_text.ilike(format!("%{}%", like_escape(q))));
-    }
-    if let Some(since) = filter.updated_since {
-        query = query.filter(dsl::updated_at.ge(since));
+        query = query.filter(dsl::search_text.ilike(containing(q)));
     }
     keyset_page(conn, query, "events", sort, after, limit)
 }

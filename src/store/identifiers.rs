@@ -23,6 +23,12 @@ pub struct Identifier {
     pub value: String,
 }
 
+/// Content carrying external identifiers.
+pub trait Identified {
+    /// The external identifiers (a JSON array of `{scheme, value}`).
+    fn identifiers(&self) -> &Value;
+}
+
 /// The live record of `table` carrying identifier `scheme:value`, if any.
 pub fn owner(
     conn: &mut PgConnection,

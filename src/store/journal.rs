@@ -73,14 +73,6 @@ text_values! {
 }
 
 impl SortOrder for JournalSort {
-    fn tag(self) -> &'static str {
-        self.as_str()
-    }
-
-    fn column(self) -> (&'static str, bool) {
-        ("seq", self == Self::SeqDesc)
-    }
-
     fn accepts(self, value: &SortValue) -> bool {
         matches!(value, SortValue::Int(_))
     }

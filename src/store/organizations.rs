@@ -7,17 +7,14 @@ use crate::{
     store::{
         crud::Rules,
         refs::{RefColumn, Tree, ORGANIZATIONS},
-        rows::{listing, live_rows, Rows},
-        sort::{keyset_page, After, NameSort, Named},
-        sql::like_escape,
+        rows::{list_filter, listing, live_rows, Rows},
+        sort::{keyset_page, After, NameSort},
+        sql::containing,
         text::text_enum,
     },
 };
-use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{
-    pg::{Pg, PgConnection},
-    prelude::*,
-};
+use chrono::NaiveDate;
+use diesel::{pg::PgConnection, prelude::*};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -55,55 +52,34 @@ text_enum! {
     }
 }
 
-/// An organization row, tombstones included.
-#[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
-#[diesel(table_name = organizations, check_for_backend(Pg))]
-pub struct OrganizationRecord {
-    pub id: Uuid,
-    /// The writable content.
-    #[diesel(embed)]
-    #[serde(flatten)]
-    pub data: OrganizationData,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    #[serde(default)]
-    pub deleted_at: Option<DateTime<Utc>>,
+live_rows! {
+    /// The organizations table.
+    pub struct Organizations for organizations as ORGANIZATIONS;
+
+    /// An organization row, tombstones included.
+    pub struct OrganizationRecord {}
+
+    /// The writable content of an organization, already validated.
+    pub struct OrganizationData {
+        pub name: String,
+        pub kind: OrganizationKind,
+        pub parent_id: Option<Uuid>,
+        /// JSON array of `{name, lang?, note?}`.
+        pub other_names: Value,
+        pub founding_date: Option<NaiveDate>,
+        pub dissolution_date: Option<NaiveDate>,
+        pub description: Option<String>,
+        /// JSON array of `{type, value, label?}`.
+        pub contact_details: Value,
+        /// JSON array of `{url, note?}`.
+        pub sources: Value,
+        /// JSON array of `{scheme, value}`.
+        pub identifiers: Value,
+    }
+
+    named by name;
+    identified by identifiers;
 }
-
-/// The writable content of an organization, already validated.
-#[derive(
-    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, serde::Deserialize,
-)]
-#[diesel(table_name = organizations, check_for_backend(Pg), treat_none_as_null = true)]
-pub struct OrganizationData {
-    pub name: String,
-    pub kind: OrganizationKind,
-    pub parent_id: Option<Uuid>,
-    /// JSON array of `{name, lang?, note?}`.
-    pub other_names: Value,
-    pub founding_date: Option<NaiveDate>,
-    pub dissolution_date: Option<NaiveDate>,
-    pub description: Option<String>,
-    /// JSON array of `{type, value, label?}`.
-    pub contact_details: Value,
-    /// JSON array of `{url, note?}`.
-    pub sources: Value,
-    /// JSON array of `{scheme, value}`.
-    pub identifiers: Value,
-}
-
-/// The organizations table.
-#[derive(Debug, Clone, Copy)]
-pub struct Organizations;
-
-live_rows!(
-    Organizations,
-    organizations,
-    OrganizationRecord,
-    OrganizationData,
-    ORGANIZATIONS
-);
 
 /// Organizations form a tree; they are not deleted while live
 /// organizations, roles or event participants still refer to them.
@@ -124,10 +100,6 @@ impl Rules for Organizations {
     fn parent(data: &OrganizationData) -> Option<Uuid> {
         data.parent_id
     }
-
-    fn identifiers(data: &OrganizationData) -> &Value {
-        &data.identifiers
-    }
 }
 
 /// The live organization `id`, or 404.
@@ -135,23 +107,13 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<OrganizationRecord, Err
     Organizations::find_live(conn, id)
 }
 
-/// List filters; all given ones must hold.
-#[derive(Debug, Clone, Default)]
-pub struct OrganizationFilter {
-    pub kind: Option<OrganizationKind>,
-    pub parent_id: Option<Uuid>,
-    /// Case-insensitive substring of the name or any other name.
-    pub q: Option<String>,
-    pub updated_since: Option<DateTime<Utc>>,
-    /// Only records carrying this identifier (`scheme`, `value`).
-    pub identifier: Option<(String, String)>,
-    /// Also list deleted records (tombstones).
-    pub include_deleted: bool,
-}
-
-impl Named for OrganizationRecord {
-    fn name(&self) -> &str {
-        &self.data.name
+list_filter! {
+    /// List filters; all given ones must hold.
+    pub struct OrganizationFilter {
+        pub kind: Option<OrganizationKind>,
+        pub parent_id: Option<Uuid>,
+        /// Case-insensitive substring of the name or any other name.
+        pub q: Option<String>,
     }
 }
 
@@ -171,10 +133,7 @@ pub fn list(
         query = query.filter(dsl::parent_id.eq(parent));
     }
     if let Some(q) = &filter.q {
-        query = query.filter(dsl::search_text.ilike(format!("%{}%", like_escape(q))));
-    }
-    if let Some(since) = filter.updated_since {
-        query = query.filter(dsl::updated_at.ge(since));
+        query = query.filter(dsl::search_text.ilike(containing(q)));
     }
     keyset_page(conn, query, "organizations", sort, after, limit)
 }

@@ -35,35 +35,23 @@ text_enum! {
     }
 }
 
-/// A participant row, tombstones included.
-#[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
-#[diesel(table_name = event_participants, check_for_backend(Pg))]
-pub struct ParticipantRecord {
-    pub id: Uuid,
-    /// The writable content.
-    #[diesel(embed)]
-    #[serde(flatten)]
-    pub data: ParticipantData,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    #[serde(default)]
-    pub deleted_at: Option<DateTime<Utc>>,
-}
+live_rows! {
+    /// The participants of events.
+    pub struct Participants for event_participants as PARTICIPANTS;
 
-/// The writable content of a participant, already validated (exactly one
-/// member).
-#[derive(
-    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, serde::Deserialize,
-)]
-#[diesel(table_name = event_participants, check_for_backend(Pg), treat_none_as_null = true)]
-pub struct ParticipantData {
-    pub event_id: Uuid,
-    pub person_id: Option<Uuid>,
-    pub organization_id: Option<Uuid>,
-    pub role: ParticipantRole,
-    pub on_behalf_of_id: Option<Uuid>,
-    pub note: Option<String>,
+    /// A participant row, tombstones included.
+    pub struct ParticipantRecord {}
+
+    /// The writable content of a participant, already validated (exactly one
+    /// member).
+    pub struct ParticipantData {
+        pub event_id: Uuid,
+        pub person_id: Option<Uuid>,
+        pub organization_id: Option<Uuid>,
+        pub role: ParticipantRole,
+        pub on_behalf_of_id: Option<Uuid>,
+        pub note: Option<String>,
+    }
 }
 
 /// The person taking part, if a person does.
@@ -72,18 +60,6 @@ const PERSON: RefColumn = RefColumn::new("person_id", PEOPLE);
 const ORGANIZATION: RefColumn = RefColumn::new("organization_id", ORGANIZATIONS);
 /// The organization a participant takes part on behalf of, if any.
 const ON_BEHALF_OF: RefColumn = RefColumn::new("on_behalf_of_id", ORGANIZATIONS);
-
-/// The participants of events.
-#[derive(Debug, Clone, Copy)]
-pub struct Participants;
-
-live_rows!(
-    Participants,
-    event_participants,
-    ParticipantRecord,
-    ParticipantData,
-    PARTICIPANTS
-);
 
 /// A participant with the names of the records it refers to.
 #[derive(Debug, Clone)]

@@ -6,80 +6,63 @@ use crate::{
     store::{
         crud::Rules,
         refs::PEOPLE,
-        rows::{listing, live_rows, Rows},
-        sort::{keyset_page, After, NameSort, Named},
-        sql::like_escape,
+        rows::{list_filter, listing, live_rows, Rows},
+        sort::{keyset_page, After, NameSort},
+        sql::containing,
         tenure::person_holds_role,
     },
 };
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{
-    pg::{Pg, PgConnection},
-    prelude::*,
-};
+use diesel::{pg::PgConnection, prelude::*};
 use serde_json::Value;
 use uuid::Uuid;
 
-/// A person row, tombstones included.
-#[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
-#[diesel(table_name = people, check_for_backend(Pg))]
-pub struct PersonRecord {
-    pub id: Uuid,
-    /// The writable content.
-    #[diesel(embed)]
-    #[serde(flatten)]
-    pub data: PersonData,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    #[serde(default)]
-    pub deleted_at: Option<DateTime<Utc>>,
-    /// Moved only by changes to fields other than [`PII_FIELDS`]: the
-    /// version keys without the `pii` scope see (see the migration
-    /// `public_versions`).
-    pub public_version: i64,
-    /// When a field other than [`PII_FIELDS`] last changed.
-    pub public_updated_at: DateTime<Utc>,
+live_rows! {
+    /// The people table.
+    pub struct People for people as PEOPLE;
+
+    /// A person row, tombstones included.
+    pub struct PersonRecord {
+        /// Moved only by changes to fields other than [`PII_FIELDS`]: the
+        /// version keys without the `pii` scope see (see the migration
+        /// `public_versions`).
+        pub public_version: i64,
+        /// When a field other than [`PII_FIELDS`] last changed.
+        pub public_updated_at: DateTime<Utc>,
+    }
+
+    /// The writable content of a person, already validated.
+    pub struct PersonData {
+        pub name: String,
+        pub given_name: Option<String>,
+        pub family_name: Option<String>,
+        /// JSON array of `{name, lang?, note?}`.
+        pub other_names: Value,
+        pub gender: Option<String>,
+        pub birth_date: Option<NaiveDate>,
+        pub email: Option<String>,
+        pub phone: Option<String>,
+        pub biography: Option<String>,
+        pub image_url: Option<String>,
+        /// JSON array of `{type, value, label?}`.
+        pub contact_details: Value,
+        /// JSON array of `{url, note?}`.
+        pub sources: Value,
+        /// JSON array of `{scheme, value}`.
+        pub identifiers: Value,
+        pub sort_name: Option<String>,
+        pub honorific_prefix: Option<String>,
+        pub honorific_suffix: Option<String>,
+        pub death_date: Option<NaiveDate>,
+    }
+
+    named by name;
+    identified by identifiers;
 }
 
 /// The fields holding personal data: visible, writable and traceable
 /// (versions, the change feed, the audit trail) only with the `pii` scope.
 pub const PII_FIELDS: &[&str] = &["birth_date", "email", "phone"];
-
-/// The writable content of a person, already validated.
-#[derive(
-    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, serde::Deserialize,
-)]
-#[diesel(table_name = people, check_for_backend(Pg), treat_none_as_null = true)]
-pub struct PersonData {
-    pub name: String,
-    pub given_name: Option<String>,
-    pub family_name: Option<String>,
-    /// JSON array of `{name, lang?, note?}`.
-    pub other_names: Value,
-    pub gender: Option<String>,
-    pub birth_date: Option<NaiveDate>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub biography: Option<String>,
-    pub image_url: Option<String>,
-    /// JSON array of `{type, value, label?}`.
-    pub contact_details: Value,
-    /// JSON array of `{url, note?}`.
-    pub sources: Value,
-    /// JSON array of `{scheme, value}`.
-    pub identifiers: Value,
-    pub sort_name: Option<String>,
-    pub honorific_prefix: Option<String>,
-    pub honorific_suffix: Option<String>,
-    pub death_date: Option<NaiveDate>,
-}
-
-/// The people table.
-#[derive(Debug, Clone, Copy)]
-pub struct People;
-
-live_rows!(People, people, PersonRecord, PersonData, PEOPLE);
 
 /// People are not deleted while live roles or event participants still
 /// refer to them.
@@ -93,10 +76,6 @@ impl Rules for People {
            FROM event_participants p JOIN events e ON e.id = p.event_id \
            WHERE p.person_id = $1 AND p.deleted_at IS NULL",
     );
-
-    fn identifiers(data: &PersonData) -> &Value {
-        &data.identifiers
-    }
 }
 
 /// The live person `id`, or 404.
@@ -104,29 +83,19 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<PersonRecord, Error> {
     People::find_live(conn, id)
 }
 
-/// List filters; all given ones must hold.
-#[derive(Debug, Clone, Default)]
-pub struct PersonFilter {
-    /// Case-insensitive substring of the name or any other name.
-    pub q: Option<String>,
-    /// Only people holding a live role in this organization.
-    pub organization_id: Option<Uuid>,
-    /// Only people holding a live role active on this date (in
-    /// `organization_id` when given).
-    pub active_on: Option<NaiveDate>,
-    pub updated_since: Option<DateTime<Utc>>,
-    /// Whether `updated_since` counts changes of personal data (for keys
-    /// with the `pii` scope) or only the others.
-    pub with_pii: bool,
-    /// Only records carrying this identifier (`scheme`, `value`).
-    pub identifier: Option<(String, String)>,
-    /// Also list deleted records (tombstones).
-    pub include_deleted: bool,
-}
-
-impl Named for PersonRecord {
-    fn name(&self) -> &str {
-        &self.data.name
+list_filter! {
+    /// List filters; all given ones must hold.
+    pub struct PersonFilter {
+        /// Case-insensitive substring of the name or any other name.
+        pub q: Option<String>,
+        /// Only people holding a live role in this organization.
+        pub organization_id: Option<Uuid>,
+        /// Only people holding a live role active on this date (in
+        /// `organization_id` when given).
+        pub active_on: Option<NaiveDate>,
+        /// Whether `updated_since` counts changes of personal data (for keys
+        /// with the `pii` scope) or only the others.
+        pub with_pii: bool,
     }
 }
 
@@ -138,19 +107,16 @@ pub fn list(
     after: Option<&After>,
     limit: i64,
 ) -> Result<Vec<PersonRecord>, Error> {
-    let mut query = listing!(people, PersonRecord, filter);
+    let mut query = if filter.with_pii {
+        listing!(people, PersonRecord, filter)
+    } else {
+        listing!(people, PersonRecord, filter, public_updated_at)
+    };
     if let Some(q) = &filter.q {
-        query = query.filter(dsl::search_text.ilike(format!("%{}%", like_escape(q))));
+        query = query.filter(dsl::search_text.ilike(containing(q)));
     }
     if filter.organization_id.is_some() || filter.active_on.is_some() {
         query = query.filter(person_holds_role(filter.organization_id, filter.active_on));
-    }
-    if let Some(since) = filter.updated_since {
-        query = if filter.with_pii {
-            query.filter(dsl::updated_at.ge(since))
-        } else {
-            query.filter(dsl::public_updated_at.ge(since))
-        };
     }
     keyset_page(conn, query, "people", sort, after, limit)
 }

@@ -26,26 +26,17 @@ pub struct Table {
     pub entity: &'static str,
 }
 
-pub const ORGANIZATIONS: Table = Table {
-    name: "organizations",
-    entity: "organization",
-};
-pub const PEOPLE: Table = Table {
-    name: "people",
-    entity: "person",
-};
-pub const ROLES: Table = Table {
-    name: "roles",
-    entity: "role",
-};
-pub const EVENTS: Table = Table {
-    name: "events",
-    entity: "event",
-};
-pub const PARTICIPANTS: Table = Table {
-    name: "event_participants",
-    entity: "participant",
-};
+impl Table {
+    pub const fn new(name: &'static str, entity: &'static str) -> Self {
+        Self { name, entity }
+    }
+}
+
+pub const ORGANIZATIONS: Table = Table::new("organizations", "organization");
+pub const PEOPLE: Table = Table::new("people", "person");
+pub const ROLES: Table = Table::new("roles", "role");
+pub const EVENTS: Table = Table::new("events", "event");
+pub const PARTICIPANTS: Table = Table::new("event_participants", "participant");
 
 /// A column of a table that refers to records of another.
 #[derive(Debug, Clone, Copy)]

@@ -13,53 +13,40 @@ use crate::{
         organizations::OrganizationRecord,
         people::PersonRecord,
         refs::{self, RefColumn, Reference, ORGANIZATIONS, PEOPLE, ROLES},
-        rows::{listing, live_rows},
+        rows::{list_filter, listing, live_rows},
         sort::{keyset_page, After, CreatedSort},
-        sql::{like_escape, lock_named},
+        sql::{containing, lock_named},
         tenure::active_on,
     },
 };
-use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{
-    pg::{Pg, PgConnection},
-    prelude::*,
-};
+use chrono::NaiveDate;
+use diesel::{pg::PgConnection, prelude::*};
 use serde_json::Value;
 use uuid::Uuid;
 
-/// A role row, tombstones included.
-#[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
-#[diesel(table_name = roles, check_for_backend(Pg))]
-pub struct RoleRecord {
-    pub id: Uuid,
-    /// The writable content.
-    #[diesel(embed)]
-    #[serde(flatten)]
-    pub data: RoleData,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    #[serde(default)]
-    pub deleted_at: Option<DateTime<Utc>>,
-}
+live_rows! {
+    /// The roles table.
+    pub struct Roles for roles as ROLES;
 
-/// The writable content of a role, already validated (exactly one member).
-#[derive(
-    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, serde::Deserialize,
-)]
-#[diesel(table_name = roles, check_for_backend(Pg), treat_none_as_null = true)]
-pub struct RoleData {
-    pub organization_id: Uuid,
-    pub person_id: Option<Uuid>,
-    pub member_organization_id: Option<Uuid>,
-    pub title: String,
-    pub start_date: Option<NaiveDate>,
-    pub end_date: Option<NaiveDate>,
-    pub note: Option<String>,
-    /// JSON array of `{url, note?}`.
-    pub sources: Value,
-    /// JSON array of `{scheme, value}`.
-    pub identifiers: Value,
+    /// A role row, tombstones included.
+    pub struct RoleRecord {}
+
+    /// The writable content of a role, already validated (exactly one member).
+    pub struct RoleData {
+        pub organization_id: Uuid,
+        pub person_id: Option<Uuid>,
+        pub member_organization_id: Option<Uuid>,
+        pub title: String,
+        pub start_date: Option<NaiveDate>,
+        pub end_date: Option<NaiveDate>,
+        pub note: Option<String>,
+        /// JSON array of `{url, note?}`.
+        pub sources: Value,
+        /// JSON array of `{scheme, value}`.
+        pub identifiers: Value,
+    }
+
+    identified by identifiers;
 }
 
 /// The organization a role is held in.
@@ -68,12 +55,6 @@ const ORGANIZATION: RefColumn = RefColumn::new("organization_id", ORGANIZATIONS)
 const PERSON: RefColumn = RefColumn::new("person_id", PEOPLE);
 /// The organization holding a role (a member), if an organization does.
 const MEMBER_ORGANIZATION: RefColumn = RefColumn::new("member_organization_id", ORGANIZATIONS);
-
-/// The roles table.
-#[derive(Debug, Clone, Copy)]
-pub struct Roles;
-
-live_rows!(Roles, roles, RoleRecord, RoleData, ROLES);
 
 /// A role names a live organization and a live member, and its member
 /// holds the same title there over one period at a time. (Ending a role is
@@ -84,10 +65,6 @@ impl Rules for Roles {
         (PERSON, |r| r.person_id),
         (MEMBER_ORGANIZATION, |r| r.member_organization_id),
     ];
-
-    fn identifiers(data: &RoleData) -> &Value {
-        &data.identifiers
-    }
 
     /// A role whose organization, member, title or dates change (or a new
     /// one) must not overlap another of the member with the same title
@@ -205,20 +182,16 @@ fn changes_tenure(current: &RoleData, data: &RoleData) -> bool {
         || current.end_date != data.end_date
 }
 
-/// List filters; all given ones must hold.
-#[derive(Debug, Clone, Default)]
-pub struct RoleFilter {
-    pub organization_id: Option<Uuid>,
-    pub person_id: Option<Uuid>,
-    pub member_organization_id: Option<Uuid>,
-    pub active_on: Option<NaiveDate>,
-    /// Case-insensitive substring of the title.
-    pub title: Option<String>,
-    pub updated_since: Option<DateTime<Utc>>,
-    /// Only records carrying this identifier (`scheme`, `value`).
-    pub identifier: Option<(String, String)>,
-    /// Also list deleted records (tombstones).
-    pub include_deleted: bool,
+list_filter! {
+    /// List filters; all given ones must hold.
+    pub struct RoleFilter {
+        pub organization_id: Option<Uuid>,
+        pub person_id: Option<Uuid>,
+        pub member_organization_id: Option<Uuid>,
+        pub active_on: Option<NaiveDate>,
+        /// Case-insensitive substring of the title.
+        pub title: Option<String>,
+    }
 }
 
 /// One keyset page of live roles.
@@ -243,10 +216,7 @@ pub fn list(
         query = query.filter(active_on(day));
     }
     if let Some(title) = &filter.title {
-        query = query.filter(dsl::title.ilike(format!("%{}%", like_escape(title))));
-    }
-    if let Some(since) = filter.updated_since {
-        query = query.filter(dsl::updated_at.ge(since));
+        query = query.filter(dsl::title.ilike(containing(title)));
     }
     keyset_page(conn, query, "roles", sort, after, limit)
 }

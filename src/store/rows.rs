@@ -57,11 +57,9 @@ pub trait Rows {
     fn version(record: &Self::Record) -> i64;
     /// The writable content of `record`.
     fn data(record: &Self::Record) -> Self::Data;
-    /// The live record `id`, or 404.
-    fn find_live(conn: &mut PgConnection, id: Uuid) -> Result<Self::Record, Error>;
-    /// The live record `id`, locked for update until the transaction ends,
-    /// or 404.
-    fn lock_live(conn: &mut PgConnection, id: Uuid) -> Result<Self::Record, Error>;
+    /// The live record `id` (locked for update until the transaction ends
+    /// when `lock` says so), or 404.
+    fn live(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Self::Record, Error>;
     /// Inserts `data` under a new time-ordered (v7) id.
     fn insert(conn: &mut PgConnection, data: &Self::Data) -> Result<Self::Record, Error>;
     /// Writes `data` over record `id`, moving its version on.
@@ -72,6 +70,17 @@ pub trait Rows {
     ) -> Result<Self::Record, Error>;
     /// Marks record `id` deleted, keeping the row as a tombstone.
     fn mark_deleted(conn: &mut PgConnection, id: Uuid) -> Result<(), Error>;
+
+    /// The live record `id`, or 404.
+    fn find_live(conn: &mut PgConnection, id: Uuid) -> Result<Self::Record, Error> {
+        Self::live(conn, id, false)
+    }
+
+    /// The live record `id`, locked for update until the transaction ends,
+    /// or 404.
+    fn lock_live(conn: &mut PgConnection, id: Uuid) -> Result<Self::Record, Error> {
+        Self::live(conn, id, true)
+    }
 
     /// The optimistic-concurrency update: replaces the content of live
     /// record `id` with what `change` makes of it (in the transaction),
@@ -99,13 +108,80 @@ pub trait Rows {
     }
 }
 
-/// Implements [`Rows`] for `$Rows`, the rows of diesel table `$table` (a
-/// module of `crate::db::schema` in scope), whose records `$Record` have
-/// `data()` returning the `$Data` they were written from; `$TABLE` is the
-/// [`Table`]. The records are listed by creation time
-/// ([`Created`](crate::store::sort::Created)).
+/// Declares a soft-deletable, versioned table of the register: the unit
+/// struct `$Rows` standing for diesel table `$table` (a module of
+/// `crate::db::schema` in scope) and [`Table`] `$TABLE`; its content
+/// `$Data`, the writable columns (insertable, and written whole on update:
+/// `None` is NULL); and its row `$Record`, the content embedded (flattened
+/// in the journal's JSON snapshots) between the columns every such table
+/// has (`id`, `version`, `created_at`, `updated_at`, `deleted_at`) and
+/// followed by the table's own read-only columns, if any.
+///
+/// Implements [`Rows`] for `$Rows` and
+/// [`Created`](crate::store::sort::Created) for `$Record` (listings by
+/// creation time); with `named by $name`, also
+/// [`Named`](crate::store::sort::Named) (listings by name) for `$Record`,
+/// named by the content's field `$name`; with `identified by
+/// $identifiers`, [`Identified`](crate::store::identifiers::Identified)
+/// for `$Data`, whose external identifiers are its field `$identifiers`.
 macro_rules! live_rows {
-    ($Rows:ty, $table:ident, $Record:ty, $Data:ty, $TABLE:expr) => {
+    (
+        $(#[$rows_meta:meta])*
+        pub struct $Rows:ident for $table:ident as $TABLE:expr;
+
+        $(#[$record_meta:meta])*
+        pub struct $Record:ident {
+            $( $(#[$extra_meta:meta])* pub $extra:ident: $ExtraTy:ty ),* $(,)?
+        }
+
+        $(#[$data_meta:meta])*
+        pub struct $Data:ident {
+            $( $(#[$field_meta:meta])* pub $field:ident: $FieldTy:ty ),+ $(,)?
+        }
+        $( named by $name:ident; )?
+        $( identified by $identifiers:ident; )?
+    ) => {
+        $(#[$rows_meta])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $Rows;
+
+        $(#[$record_meta])*
+        #[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, serde::Deserialize)]
+        #[diesel(table_name = $table, check_for_backend(diesel::pg::Pg))]
+        pub struct $Record {
+            pub id: uuid::Uuid,
+            /// The writable content.
+            #[diesel(embed)]
+            #[serde(flatten)]
+            pub data: $Data,
+            pub version: i64,
+            pub created_at: chrono::DateTime<chrono::Utc>,
+            pub updated_at: chrono::DateTime<chrono::Utc>,
+            #[serde(default)]
+            pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+            $( $(#[$extra_meta])* pub $extra: $ExtraTy, )*
+        }
+
+        $(#[$data_meta])*
+        #[derive(
+            Debug,
+            Clone,
+            PartialEq,
+            diesel::Queryable,
+            diesel::Selectable,
+            diesel::Insertable,
+            diesel::AsChangeset,
+            serde::Deserialize,
+        )]
+        #[diesel(
+            table_name = $table,
+            check_for_backend(diesel::pg::Pg),
+            treat_none_as_null = true
+        )]
+        pub struct $Data {
+            $( $(#[$field_meta])* pub $field: $FieldTy, )+
+        }
+
         impl $crate::store::rows::Rows for $Rows {
             type Record = $Record;
             type Data = $Data;
@@ -123,31 +199,22 @@ macro_rules! live_rows {
                 record.data.clone()
             }
 
-            fn find_live(
+            fn live(
                 conn: &mut diesel::pg::PgConnection,
                 id: uuid::Uuid,
+                lock: bool,
             ) -> Result<$Record, $crate::error::Error> {
                 use diesel::prelude::*;
-                $table::table
+                let query = $table::table
                     .find(id)
                     .filter($table::deleted_at.is_null())
-                    .select(<$Record>::as_select())
-                    .first(conn)
-                    .optional()?
-                    .ok_or_else(|| $crate::error::Error::not_found(Self::TABLE.entity, id))
-            }
-
-            fn lock_live(
-                conn: &mut diesel::pg::PgConnection,
-                id: uuid::Uuid,
-            ) -> Result<$Record, $crate::error::Error> {
-                use diesel::prelude::*;
-                $table::table
-                    .find(id)
-                    .filter($table::deleted_at.is_null())
-                    .select(<$Record>::as_select())
-                    .for_update()
-                    .first(conn)
+                    .select(<$Record>::as_select());
+                let found = if lock {
+                    query.for_update().first(conn)
+                } else {
+                    query.first(conn)
+                };
+                found
                     .optional()?
                     .ok_or_else(|| $crate::error::Error::not_found(Self::TABLE.entity, id))
             }
@@ -203,27 +270,77 @@ macro_rules! live_rows {
                 self.created_at
             }
         }
+
+        $(
+            impl $crate::store::sort::Named for $Record {
+                fn name(&self) -> &str {
+                    &self.data.$name
+                }
+            }
+        )?
+
+        $(
+            impl $crate::store::identifiers::Identified for $Data {
+                fn identifiers(&self) -> &serde_json::Value {
+                    &self.$identifiers
+                }
+            }
+        )?
     };
 }
 pub(crate) use live_rows;
 
+/// Declares the filters of a listing made with [`listing!`]: the fields
+/// given, then those every such listing takes (`updated_since`,
+/// `identifier`, `include_deleted`). All given ones must hold.
+macro_rules! list_filter {
+    (
+        $(#[$meta:meta])*
+        pub struct $Filter:ident {
+            $( $(#[$field_meta:meta])* pub $field:ident: $FieldTy:ty ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default)]
+        pub struct $Filter {
+            $( $(#[$field_meta])* pub $field: $FieldTy, )*
+            /// Only records changed at or after this instant.
+            pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
+            /// Only records carrying this identifier (`scheme`, `value`).
+            pub identifier: Option<(String, String)>,
+            /// Also list deleted records (tombstones).
+            pub include_deleted: bool,
+        }
+    };
+}
+pub(crate) use list_filter;
+
 /// The boxed listing of the `$Record`s of diesel table `$table` (a module
 /// of `crate::db::schema` in scope, with tombstones and external
-/// identifiers) that the filters every such listing takes keep:
-/// `$filter.include_deleted` (else only live records) and
-/// `$filter.identifier` (only the records carrying that `(scheme, value)`).
+/// identifiers) that the filters every such listing takes keep (see
+/// [`list_filter!`]): `$filter.include_deleted` (else only live records),
+/// `$filter.identifier` (only the records carrying that `(scheme, value)`)
+/// and `$filter.updated_since` (only the records whose column `$updated`,
+/// by default `updated_at`, is at or after it).
 macro_rules! listing {
-    ($table:ident, $Record:ty, $filter:expr) => {{
+    ($table:ident, $Record:ty, $filter:expr) => {
+        $crate::store::rows::listing!($table, $Record, $filter, updated_at)
+    };
+    ($table:ident, $Record:ty, $filter:expr, $updated:ident) => {{
         use diesel::prelude::*;
+        let filter = $filter;
         let mut query = $table::table.select(<$Record>::as_select()).into_boxed();
-        if !$filter.include_deleted {
+        if !filter.include_deleted {
             query = query.filter($table::deleted_at.is_null());
         }
-        if let Some((scheme, value)) = &$filter.identifier {
+        if let Some((scheme, value)) = &filter.identifier {
             query = query.filter(
                 $table::identifiers
                     .contains($crate::store::identifiers::containment(scheme, value)),
             );
+        }
+        if let Some(since) = filter.updated_since {
+            query = query.filter($table::$updated.ge(since));
         }
         query
     }};

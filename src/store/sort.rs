@@ -14,12 +14,24 @@ use diesel::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// An order a listing can take, with what keyset pagination needs.
-pub trait SortOrder: Copy + Send + 'static {
+/// An order a listing can take, with what keyset pagination needs. Its
+/// text (a [`text_values!`] enum's) is its tag: the sort column, after a
+/// `-` when the order is descending.
+pub trait SortOrder: Copy + Send + Into<&'static str> + 'static {
     /// Name of the order in the `sort` parameter and in cursors.
-    fn tag(self) -> &'static str;
+    fn tag(self) -> &'static str {
+        self.into()
+    }
+
     /// The (unqualified) sort column and whether the order is descending.
-    fn column(self) -> (&'static str, bool);
+    fn column(self) -> (&'static str, bool) {
+        let tag = self.tag();
+        match tag.strip_prefix('-') {
+            Some(column) => (column, true),
+            None => (tag, false),
+        }
+    }
+
     /// Whether `value` can be a position in this order.
     fn accepts(self, value: &SortValue) -> bool;
 }
@@ -52,19 +64,6 @@ text_values! {
 }
 
 impl SortOrder for NameSort {
-    fn tag(self) -> &'static str {
-        self.as_str()
-    }
-
-    fn column(self) -> (&'static str, bool) {
-        match self {
-            Self::Name => ("name", false),
-            Self::NameDesc => ("name", true),
-            Self::CreatedAt => ("created_at", false),
-            Self::CreatedAtDesc => ("created_at", true),
-        }
-    }
-
     fn accepts(self, value: &SortValue) -> bool {
         matches!(
             (self, value),
@@ -126,14 +125,6 @@ impl<A: Created, B, C> Created for (A, B, C) {
 }
 
 impl SortOrder for CreatedSort {
-    fn tag(self) -> &'static str {
-        self.as_str()
-    }
-
-    fn column(self) -> (&'static str, bool) {
-        ("created_at", self == Self::CreatedAtDesc)
-    }
-
     fn accepts(self, value: &SortValue) -> bool {
         matches!(value, SortValue::Time(_))
     }
@@ -240,4 +231,26 @@ where
         .order(keyset_order(table, sort))
         .limit(limit)
         .load(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{events::EventSort, journal::JournalSort};
+
+    fn columns<S: SortOrder>(orders: &[S]) -> Vec<(&'static str, bool)> {
+        orders.iter().map(|order| order.column()).collect()
+    }
+
+    #[test]
+    fn orders_read_their_column_from_their_tag() {
+        let by_name = [("name", false), ("name", true)];
+        let by_creation = [("created_at", false), ("created_at", true)];
+        let by_start = [("starts_at", false), ("starts_at", true)];
+        assert_eq!(columns(NameSort::ALL), [by_name, by_creation].concat());
+        assert_eq!(columns(CreatedSort::ALL), by_creation);
+        assert_eq!(columns(EventSort::ALL), [by_start, by_creation].concat());
+        assert_eq!(columns(JournalSort::ALL), [("seq", false), ("seq", true)]);
+        assert_eq!(EventSort::StartsAtDesc.tag(), "-starts_at");
+    }
 }

@@ -12,6 +12,11 @@ pub fn lock_named(conn: &mut PgConnection, key: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// The LIKE pattern matching values that contain `text` anywhere.
+pub fn containing(text: &str) -> String {
+    format!("%{}%", like_escape(text))
+}
+
 /// Escapes `%`, `_` and `\` so `text` matches literally inside a LIKE pattern.
 pub fn like_escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
@@ -31,5 +36,6 @@ mod tests {
     #[test]
     fn like_patterns_are_escaped() {
         assert_eq!(like_escape(r"50%_a\b"), r"50\%\_a\\b");
+        assert_eq!(containing("5%"), r"%5\%%");
     }
 }

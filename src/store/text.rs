@@ -2,8 +2,8 @@
 //! sort orders, exchanged as those texts in JSON and query parameters.
 
 /// Defines an enum whose values are exchanged (serde) as the texts beside
-/// them, with `ALL` (every value, in order of declaration), `as_str` and
-/// `Display`.
+/// them, with `ALL` (every value, in order of declaration), `as_str` (also
+/// as `Into<&'static str>`) and `Display`.
 macro_rules! text_values {
     (
         $(#[$meta:meta])*
@@ -24,6 +24,12 @@ macro_rules! text_values {
             /// The value as exchanged (and stored).
             pub fn as_str(self) -> &'static str {
                 match self { $( Self::$variant => $text ),+ }
+            }
+        }
+
+        impl From<$name> for &'static str {
+            fn from(value: $name) -> Self {
+                value.as_str()
             }
         }
 
