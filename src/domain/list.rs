@@ -27,7 +27,14 @@ impl<'de, T: Parse> Deserialize<'de> for Optional<T> {
             Some(text) if !T::is_blank(&text) => T::parse(&text)
                 .map(|value| Self(Some(value)))
                 .map_err(de::Error::custom),
-            _ => Ok(Self(None)),
+            // Blank is none, within the length a value may have.
+            Some(text) => match T::max_chars() {
+                Some(max) if text.chars().count() > max => Err(de::Error::custom(format_args!(
+                    "must be at most {max} characters"
+                ))),
+                _ => Ok(Self(None)),
+            },
+            None => Ok(Self(None)),
         }
     }
 }

@@ -45,6 +45,11 @@ pub trait Parse: Sized + AsRef<str> {
         text.trim().is_empty()
     }
 
+    /// The most characters a value may have (as sent), if there is a most.
+    fn max_chars() -> Option<usize> {
+        None
+    }
+
     /// The JSON Schema of the string: its rule as `pattern`, lengths and a
     /// description.
     fn schema() -> ObjectBuilder;

@@ -58,15 +58,15 @@ pub fn name_fault(text: &str) -> Option<&'static str> {
     }
 }
 
-/// The faults of `text` as sent (`trimmed`, as kept) as a free text of at
-/// most `max` characters.
-fn text_fault(text: &str, trimmed: &str, max: usize) -> Result<(), String> {
+/// The faults of `text` as sent as a free text of at most `max`
+/// characters (the length, like the pattern, is that of what was sent).
+fn text_fault(text: &str, max: usize) -> Result<(), String> {
     // PostgreSQL cannot store NUL in text or jsonb; other controls (but
     // tab and line breaks) garble logs, terminals and exports. Checked on
     // what was sent, as the pattern is, even where trimming would drop it.
     if text.chars().any(is_forbidden_in_text) {
         Err("must not contain control characters other than tab and line breaks".to_owned())
-    } else if trimmed.chars().count() > max {
+    } else if text.chars().count() > max {
         Err(format!("must be at most {max} characters"))
     } else {
         Ok(())
@@ -80,6 +80,10 @@ fn text_fault(text: &str, trimmed: &str, max: usize) -> Result<(), String> {
 pub struct Name<const MAX: usize>(String);
 
 impl<const MAX: usize> Parse for Name<MAX> {
+    fn max_chars() -> Option<usize> {
+        Some(MAX)
+    }
+
     fn parse(text: &str) -> Result<Self, String> {
         let trimmed = text.trim();
         if trimmed.is_empty() {
@@ -90,7 +94,7 @@ impl<const MAX: usize> Parse for Name<MAX> {
         if let Some(fault) = name_fault(text) {
             return Err(fault.to_owned());
         }
-        text_fault(text, trimmed, MAX)?;
+        text_fault(text, MAX)?;
         Ok(Self(trimmed.to_owned()))
     }
 
@@ -121,12 +125,16 @@ impl<const MAX: usize> From<Name<MAX>> for String {
 pub struct Text<const MAX: usize>(String);
 
 impl<const MAX: usize> Parse for Text<MAX> {
+    fn max_chars() -> Option<usize> {
+        Some(MAX)
+    }
+
     fn parse(text: &str) -> Result<Self, String> {
         let trimmed = text.trim();
         if trimmed.is_empty() {
             return Err("must not be blank".to_owned());
         }
-        text_fault(text, trimmed, MAX)?;
+        text_fault(text, MAX)?;
         Ok(Self(trimmed.to_owned()))
     }
 

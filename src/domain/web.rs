@@ -26,12 +26,16 @@ const ASCII_SPACE: [char; 4] = [' ', '\t', '\r', '\n'];
 pub struct HttpUrl(String);
 
 impl Parse for HttpUrl {
+    fn max_chars() -> Option<usize> {
+        Some(MAX_URL_CHARS)
+    }
+
     fn parse(text: &str) -> Result<Self, String> {
         let trimmed = text.trim_matches(ASCII_SPACE);
         if !compiled!(URL_PATTERN).is_match(text) || url::Url::parse(trimmed).is_err() {
             return Err("must be an absolute http or https URL naming its host by domain, e.g. https://example.org/a".to_owned());
         }
-        if trimmed.chars().count() > MAX_URL_CHARS {
+        if text.chars().count() > MAX_URL_CHARS {
             return Err(format!("must be at most {MAX_URL_CHARS} characters"));
         }
         Ok(Self(trimmed.to_owned()))
@@ -75,11 +79,15 @@ const MAX_EMAIL_CHARS: usize = 254;
 pub struct Email(String);
 
 impl Parse for Email {
+    fn max_chars() -> Option<usize> {
+        Some(MAX_EMAIL_CHARS)
+    }
+
     fn parse(text: &str) -> Result<Self, String> {
         let trimmed = text.trim_matches(EMAIL_SPACE);
         if trimmed.is_empty()
             || !compiled!(EMAIL_PATTERN).is_match(text)
-            || trimmed.chars().count() > MAX_EMAIL_CHARS
+            || text.chars().count() > MAX_EMAIL_CHARS
         {
             return Err("must be an e-mail address such as name@example.org".to_owned());
         }
@@ -103,6 +111,10 @@ impl Parse for Email {
 pub struct Phone(String);
 
 impl Parse for Phone {
+    fn max_chars() -> Option<usize> {
+        super::Text::<50>::max_chars()
+    }
+
     fn parse(text: &str) -> Result<Self, String> {
         super::Text::<50>::parse(text).map(|text| Self(text.into()))
     }

@@ -213,6 +213,16 @@ pub fn check_move(
     }
 }
 
+/// `noun` with its indefinite article, to start a message ("An event").
+fn a(noun: &str) -> String {
+    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "An"
+    } else {
+        "A"
+    };
+    format!("{article} {noun}")
+}
+
 /// Checks that making `parent` the parent of `child` keeps `tree` free of
 /// cycles. The caller holds [`lock_tree`].
 fn check_no_cycle(
@@ -224,7 +234,10 @@ fn check_no_cycle(
     let RefColumn { name: column, to } = tree.parent;
     let refused = |message: String| Error::Columns(vec![ColumnError { column, message }]);
     if child == parent {
-        return Err(refused(format!("a {} cannot be its own parent", to.entity)));
+        return Err(refused(format!(
+            "{} cannot be its own parent",
+            a(to.entity)
+        )));
     }
     let row: Exists = diesel::sql_query(format!(
         "WITH RECURSIVE chain (id, parent) AS ( \
