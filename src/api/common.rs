@@ -9,9 +9,79 @@ use crate::{
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use std::future::{ready, Ready};
 use utoipa::{
-    openapi::path::{Parameter, ParameterBuilder, ParameterIn},
+    openapi::{
+        path::{Parameter, ParameterBuilder, ParameterIn},
+        ObjectBuilder, RefOr, Schema,
+    },
     IntoParams,
 };
+
+/// The schema of a record's representation built from its `input`'s: `id`,
+/// then every member of the input as stored (the `hidden` ones, shown only
+/// to some keys, with `hidden_note` and not required), then `version` (with
+/// `version_note`), `created_at`, `updated_at` and `deleted_at`.
+pub fn representation_schema(
+    description: &str,
+    input: RefOr<Schema>,
+    (hidden, hidden_note): (&[&str], &str),
+    version_note: &str,
+    example: serde_json::Value,
+) -> RefOr<Schema> {
+    use utoipa::openapi::{schema::SchemaFormat, KnownFormat, Type};
+    let string = |format: KnownFormat| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(format)))
+    };
+    let mut object = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(description))
+        .property(
+            "id",
+            string(KnownFormat::Uuid).description(Some("Server-assigned, time-ordered (UUID v7).")),
+        )
+        .required("id");
+    if let RefOr::T(Schema::Object(input)) = input {
+        for (name, schema) in input.properties {
+            object = if hidden.contains(&name.as_str()) {
+                object.property(
+                    name,
+                    crate::domain::field::described(schema, &[hidden_note]),
+                )
+            } else {
+                object.property(name.clone(), schema).required(name)
+            };
+        }
+    }
+    let deleted_at = crate::domain::nullable(string(KnownFormat::DateTime).into());
+    #[allow(deprecated)]
+    let object = object
+        .property(
+            "version",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .description(Some(version_note)),
+        )
+        .property("created_at", string(KnownFormat::DateTime))
+        .property("updated_at", string(KnownFormat::DateTime))
+        .property(
+            "deleted_at",
+            crate::domain::field::described(
+                deleted_at,
+                &[
+                    "When the record was deleted; only tombstones (`include_deleted`,",
+                    "the change feed) have one.",
+                ],
+            ),
+        )
+        .required("version")
+        .required("created_at")
+        .required("updated_at")
+        .required("deleted_at")
+        .example(Some(example));
+    object.into()
+}
 
 /// The identifier a `…/by-identifier/{scheme}/{value}` path names, parsed
 /// like identifiers in bodies (422 naming the `scheme` or `value` at

@@ -3,15 +3,15 @@
 
 use crate::{
     api::{
-        common::{search_param, MAX_SEARCH_CHARS},
+        common::{self, search_param, MAX_SEARCH_CHARS},
         extract::Query,
         pagination::{listed, Listing},
         problems::ListErrors,
         resource::Resource,
     },
     domain::{
-        ContactDetail, Date, Email, HttpUrl, Identifier, Identifiers, List, Name, Optional,
-        OtherName, Phone, Source, Text,
+        ContactDetail, Date, Email, HttpUrl, Identifiers, List, Name, Optional, OtherName, Phone,
+        Source, Text,
     },
     error::Error,
     page_type,
@@ -22,121 +22,75 @@ use crate::{
     },
 };
 use actix_web::HttpResponse;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// A person of the register.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a80",
-    "name": "Zhou Haiying",
-    "given_name": "Haiying",
-    "family_name": "Zhou",
-    "other_names": [{"name": "周海鹰", "lang": "zh"}],
-    "gender": null,
-    "birth_date": null,
-    "email": null,
-    "phone": null,
-    "biography": "Deputy Secretary of the Yangpu District Party Committee.",
-    "image_url": null,
-    "contact_details": [],
-    "sources": [{"url": "http://sh.people.com.cn/n2/2023/0524/c134768-40428371.html"}],
-    "sort_name": "Zhou Haiying",
-    "honorific_prefix": null,
-    "honorific_suffix": null,
-    "death_date": null,
-    "version": 1,
-    "created_at": "2026-11-26T08:00:00Z",
-    "updated_at": "2026-11-26T08:00:00Z"
-}))]
+/// A person of the register: the record's id, the members of
+/// [`PersonInput`] as stored — personal data only for keys with the `pii`
+/// scope — and its version and times.
+#[derive(Debug, Serialize)]
 pub struct Person {
-    /// Server-assigned, time-ordered (UUID v7).
     pub id: Uuid,
-    pub name: String,
-    #[schema(required = true)]
-    pub given_name: Option<String>,
-    #[schema(required = true)]
-    pub family_name: Option<String>,
-    #[schema(value_type = Vec<OtherName>)]
-    pub other_names: Value,
-    #[schema(required = true)]
-    pub gender: Option<String>,
-    /// Personal data: present only for keys with the `pii` scope.
-    #[serde(skip_serializing_if = "Pii::is_hidden")]
-    #[schema(value_type = Option<NaiveDate>)]
-    pub birth_date: Pii<NaiveDate>,
-    /// Personal data: present only for keys with the `pii` scope.
-    #[serde(skip_serializing_if = "Pii::is_hidden")]
-    #[schema(value_type = Option<String>)]
-    pub email: Pii<String>,
-    /// Personal data: present only for keys with the `pii` scope.
-    #[serde(skip_serializing_if = "Pii::is_hidden")]
-    #[schema(value_type = Option<String>)]
-    pub phone: Pii<String>,
-    #[schema(required = true)]
-    pub biography: Option<String>,
-    #[schema(required = true)]
-    pub image_url: Option<String>,
-    #[schema(value_type = Vec<ContactDetail>)]
-    pub contact_details: Value,
-    #[schema(value_type = Vec<Source>)]
-    pub sources: Value,
-    /// External identifiers, e.g. of district systems.
-    #[schema(value_type = Vec<Identifier>)]
-    pub identifiers: Value,
-    #[schema(required = true)]
-    pub sort_name: Option<String>,
-    #[schema(required = true)]
-    pub honorific_prefix: Option<String>,
-    #[schema(required = true)]
-    pub honorific_suffix: Option<String>,
-    #[schema(required = true)]
-    pub death_date: Option<NaiveDate>,
-    /// Incremented by every change; the ETag is this number in quotes.
-    /// For keys without the `pii` scope, changes of personal data alone do
-    /// not count (here, in `updated_at`, the ETag, the change feed and the
-    /// audit trail): such keys cannot tell that personal data changed.
+    #[serde(flatten)]
+    pub content: serde_json::Map<String, Value>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// When the record was deleted; only tombstones (`include_deleted`,
-    /// the change feed) have one.
-    #[schema(required = true)]
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
-/// Personal data of a person: shown (possibly empty) to keys with the
-/// `pii` scope, left out of the representation for all others.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Pii<T> {
-    Hidden,
-    Shown(Option<T>),
+impl utoipa::PartialSchema for Person {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        common::representation_schema(
+            "A person of the register.",
+            <PersonInput as utoipa::PartialSchema>::schema(),
+            (
+                PII_FIELDS,
+                "Personal data: present only for keys with the `pii` scope.",
+            ),
+            "Incremented by every change; the ETag is this number in quotes.\n\
+             For keys without the `pii` scope, changes of personal data alone do\n\
+             not count (here, in `updated_at`, the ETag, the change feed and the\n\
+             audit trail): such keys cannot tell that personal data changed.",
+            json!({
+                "id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a80",
+                "name": "Zhou Haiying",
+                "given_name": "Haiying",
+                "family_name": "Zhou",
+                "other_names": [{"name": "周海鹰", "lang": "zh"}],
+                "gender": null,
+                "birth_date": null,
+                "email": null,
+                "phone": null,
+                "biography": "Deputy Secretary of the Yangpu District Party Committee.",
+                "image_url": null,
+                "contact_details": [],
+                "sources": [{"url": "http://sh.people.com.cn/n2/2023/0524/c134768-40428371.html"}],
+                "identifiers": [],
+                "sort_name": "Zhou Haiying",
+                "honorific_prefix": null,
+                "honorific_suffix": null,
+                "death_date": null,
+                "version": 1,
+                "created_at": "2026-11-26T08:00:00Z",
+                "updated_at": "2026-11-26T08:00:00Z",
+                "deleted_at": null
+            }),
+        )
+    }
 }
 
-impl<T> Pii<T> {
-    fn new(value: Option<T>, visible: bool) -> Self {
-        if visible {
-            Self::Shown(value)
-        } else {
-            Self::Hidden
-        }
-    }
-
-    /// For `skip_serializing_if`.
-    pub fn is_hidden(&self) -> bool {
-        matches!(self, Self::Hidden)
-    }
-}
-
-impl<T: Serialize> Serialize for Pii<T> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Shown(value) => value.serialize(serializer),
-            Self::Hidden => serializer.serialize_none(),
-        }
+impl ToSchema for Person {
+    fn schemas(
+        out: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <PersonInput as ToSchema>::schemas(out);
     }
 }
 
@@ -145,25 +99,18 @@ impl Person {
     /// `pii` scope).
     pub fn present(r: PersonRecord, viewer: &Principal) -> Result<Self, Error> {
         let pii = viewer.has(Scope::Pii);
+        let Value::Object(mut content) = serde_json::to_value(&r.data).map_err(Error::internal)?
+        else {
+            return Err(Error::internal("a person's content is not an object"));
+        };
+        if !pii {
+            for field in PII_FIELDS {
+                content.remove(*field);
+            }
+        }
         Ok(Self {
             id: r.id,
-            name: r.data.name,
-            given_name: r.data.given_name,
-            family_name: r.data.family_name,
-            other_names: r.data.other_names,
-            gender: r.data.gender,
-            birth_date: Pii::new(r.data.birth_date, pii),
-            email: Pii::new(r.data.email, pii),
-            phone: Pii::new(r.data.phone, pii),
-            biography: r.data.biography,
-            image_url: r.data.image_url,
-            contact_details: r.data.contact_details,
-            sources: r.data.sources,
-            identifiers: r.data.identifiers,
-            sort_name: r.data.sort_name,
-            honorific_prefix: r.data.honorific_prefix,
-            honorific_suffix: r.data.honorific_suffix,
-            death_date: r.data.death_date,
+            content,
             version: if pii { r.version } else { r.public_version },
             created_at: r.created_at,
             updated_at: if pii {

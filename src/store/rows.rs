@@ -171,6 +171,7 @@ macro_rules! live_rows {
             diesel::Selectable,
             diesel::Insertable,
             diesel::AsChangeset,
+            serde::Serialize,
             serde::Deserialize,
         )]
         #[diesel(
