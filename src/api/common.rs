@@ -16,6 +16,45 @@ use utoipa::{
     IntoParams,
 };
 
+/// The version of a record, as representations describe it.
+pub const VERSION_NOTE: &str = "Incremented by every change; the ETag is this number in quotes.";
+
+/// A member's schema as stored: references are the ids they resolved to.
+fn as_stored(schema: RefOr<Schema>) -> RefOr<Schema> {
+    use utoipa::openapi::{schema::SchemaFormat, KnownFormat, Type};
+    let is_reference = |schema: &RefOr<Schema>| matches!(schema, RefOr::Ref(r) if r.ref_location.ends_with("/Reference"));
+    // Written as an id or an identifier, stored and shown as the id.
+    let id = |nullable: bool, description: String| {
+        let description = description.replace(" (id or `scheme:value`)", "");
+        let id = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+            .description((!description.is_empty()).then_some(description));
+        if nullable {
+            crate::domain::nullable(id.into())
+        } else {
+            id.into()
+        }
+    };
+    match schema {
+        RefOr::Ref(reference) if reference.ref_location.ends_with("/Reference") => {
+            id(false, reference.description)
+        }
+        RefOr::T(Schema::OneOf(one_of)) if one_of.items.iter().any(is_reference) => {
+            let description = one_of
+                .items
+                .iter()
+                .find_map(|item| match item {
+                    RefOr::Ref(r) => Some(r.description.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            id(true, description)
+        }
+        other => other,
+    }
+}
+
 /// The schema of a record's representation built from its `input`'s: `id`,
 /// then every member of the input as stored (the `hidden` ones, shown only
 /// to some keys, with `hidden_note` and not required), then `version` (with
@@ -43,6 +82,7 @@ pub fn representation_schema(
         .required("id");
     if let RefOr::T(Schema::Object(input)) = input {
         for (name, schema) in input.properties {
+            let schema = as_stored(schema);
             object = if hidden.contains(&name.as_str()) {
                 object.property(
                     name,
@@ -81,6 +121,100 @@ pub fn representation_schema(
         .required("deleted_at")
         .example(Some(example));
     object.into()
+}
+
+/// The members of `content` (a record's stored content) as JSON.
+pub fn members(
+    content: &impl serde::Serialize,
+) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    match serde_json::to_value(content).map_err(Error::internal)? {
+        serde_json::Value::Object(members) => Ok(members),
+        _ => Err(Error::internal("a record's content is not an object")),
+    }
+}
+
+/// Defines the representation of a resource's records: `id`, the members
+/// of its input `$Input` as stored, `version`, `created_at`, `updated_at`
+/// and `deleted_at`, then any lists of `extra` records (left out unless
+/// embedded); its schema follows from the input's, and it is made from
+/// the store's record.
+#[macro_export]
+macro_rules! representation {
+    (
+        $(#[doc = $doc:literal])*
+        pub struct $Output:ident of $Input:ident from $Record:ident;
+        example = $example:expr;
+        $(extra {
+            $($(#[doc = $extra_doc:literal])* $extra:ident: $Item:ident,)+
+        })?
+    ) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, serde::Serialize)]
+        pub struct $Output {
+            pub id: ::uuid::Uuid,
+            #[serde(flatten)]
+            pub content: serde_json::Map<String, serde_json::Value>,
+            pub version: i64,
+            pub created_at: ::chrono::DateTime<::chrono::Utc>,
+            pub updated_at: ::chrono::DateTime<::chrono::Utc>,
+            pub deleted_at: Option<::chrono::DateTime<::chrono::Utc>>,
+            $($(
+                $(#[doc = $extra_doc])*
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub $extra: Option<Vec<$Item>>,
+            )+)?
+        }
+
+        impl utoipa::PartialSchema for $Output {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                #[allow(unused_mut)]
+                let mut schema = $crate::api::common::representation_schema(
+                    &$crate::domain::field::doc_text(&[$($doc),*]),
+                    <$Input as utoipa::PartialSchema>::schema(),
+                    (&[], ""),
+                    $crate::api::common::VERSION_NOTE,
+                    $example,
+                );
+                $($(
+                    if let utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(object)) = &mut schema {
+                        let items = utoipa::openapi::schema::ArrayBuilder::new()
+                            .items(utoipa::openapi::Ref::from_schema_name(stringify!($Item)))
+                            .description(Some($crate::domain::field::doc_text(&[$($extra_doc),*])));
+                        object.properties.insert(stringify!($extra).to_owned(), items.into());
+                    }
+                )+)?
+                schema
+            }
+        }
+
+        impl utoipa::ToSchema for $Output {
+            fn schemas(out: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+                <$Input as utoipa::ToSchema>::schemas(out);
+                $($(
+                    if stringify!($Item) != stringify!($Output) {
+                        out.push((stringify!($Item).to_owned(), <$Item as utoipa::PartialSchema>::schema()));
+                        <$Item as utoipa::ToSchema>::schemas(out);
+                    }
+                )+)?
+            }
+        }
+
+        impl TryFrom<$Record> for $Output {
+            type Error = $crate::error::Error;
+
+            fn try_from(r: $Record) -> Result<Self, $crate::error::Error> {
+                Ok(Self {
+                    id: r.id,
+                    content: $crate::api::common::members(&r.data)?,
+                    version: r.version,
+                    created_at: r.created_at,
+                    updated_at: r.updated_at,
+                    deleted_at: r.deleted_at,
+                    $($($extra: None,)+)?
+                })
+            }
+        }
+    };
 }
 
 /// The identifier a `…/by-identifier/{scheme}/{value}` path names, parsed

@@ -13,7 +13,7 @@ use crate::{
         resource::{self, Item, Resource},
     },
     db::{self, PgPool},
-    domain::{Identifier, Identifiers, Instant, List, Name, Optional, Source, Text, Topics},
+    domain::{Identifiers, Instant, List, Name, Optional, Source, Text, Topics},
     error::{Error, FieldError},
     page_type,
     store::{
@@ -25,15 +25,15 @@ use crate::{
     },
 };
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-crate::output! {
+crate::representation! {
     /// An event of the register.
-    #[schema(example = json!({
+    pub struct Event of EventInput from EventRecord;
+    example = json!({
         "id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a95",
         "title": "Seminar on the theory of party building leading digital economy and industrial development",
         "kind": "seminar",
@@ -48,38 +48,13 @@ crate::output! {
         "version": 1,
         "created_at": "2026-11-26T08:00:00Z",
         "updated_at": "2026-11-26T08:00:00Z"
-    }))]
-    pub struct Event from EventRecord {
-        pub title: String,
-        pub kind: EventKind,
-        pub status: EventStatus,
-        pub starts_at: DateTime<Utc>,
-        #[schema(required = true)]
-        pub ends_at: Option<DateTime<Utc>>,
-        #[schema(required = true)]
-        pub location: Option<String>,
-        #[schema(required = true)]
-        pub description: Option<String>,
-        /// The event this one is a session of.
-        #[schema(required = true)]
-        pub parent_event_id: Option<Uuid>,
-        pub topics: Vec<String>,
-        #[schema(value_type = Vec<Source>)]
-        pub sources: Value,
-        /// External identifiers, e.g. of district systems.
-        #[schema(value_type = Vec<Identifier>)]
-        pub identifiers: Value,
-    }
+    });
     extra {
         /// The participants, oldest first; only with `embed=participants`.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        #[schema(nullable = false)]
-        pub participants: Option<Vec<Participant>>,
+        participants: Participant,
         /// The sessions (child events), earliest first; only with
         /// `embed=sessions`.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        #[schema(nullable = false, no_recursion)]
-        pub sessions: Option<Vec<Event>>,
+        sessions: Event,
     }
 }
 

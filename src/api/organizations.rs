@@ -10,9 +10,7 @@ use crate::{
         problems::{ListErrors, ReadErrors},
         resource::Resource,
     },
-    domain::{
-        ContactDetail, Date, Identifier, Identifiers, List, Name, Optional, OtherName, Source, Text,
-    },
+    domain::{ContactDetail, Date, Identifiers, List, Name, Optional, OtherName, Source, Text},
     error::{Error, FieldError},
     page_type,
     store::{
@@ -25,13 +23,13 @@ use crate::{
     },
 };
 use actix_web::{web, HttpResponse};
-use chrono::NaiveDate;
-use serde_json::{json, Value};
+use serde_json::json;
 use uuid::Uuid;
 
-crate::output! {
+crate::representation! {
     /// An organization of the register.
-    #[schema(example = json!({
+    pub struct Organization of OrganizationInput from OrganizationRecord;
+    example = json!({
         "id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b",
         "name": "Yangpu District Digital Economy Industry Cluster Party Building Alliance",
         "kind": "alliance",
@@ -45,29 +43,7 @@ crate::output! {
         "version": 1,
         "created_at": "2026-11-26T08:00:00Z",
         "updated_at": "2026-11-26T08:00:00Z"
-    }))]
-    pub struct Organization from OrganizationRecord {
-        pub name: String,
-        pub kind: OrganizationKind,
-        /// The organization this one belongs to, e.g. the company of a party branch.
-        #[schema(required = true)]
-        pub parent_id: Option<Uuid>,
-        #[schema(value_type = Vec<OtherName>)]
-        pub other_names: Value,
-        #[schema(required = true)]
-        pub founding_date: Option<NaiveDate>,
-        #[schema(required = true)]
-        pub dissolution_date: Option<NaiveDate>,
-        #[schema(required = true)]
-        pub description: Option<String>,
-        #[schema(value_type = Vec<ContactDetail>)]
-        pub contact_details: Value,
-        #[schema(value_type = Vec<Source>)]
-        pub sources: Value,
-        /// External identifiers, e.g. of district systems.
-        #[schema(value_type = Vec<Identifier>)]
-        pub identifiers: Value,
-    }
+    });
 }
 
 crate::input! {

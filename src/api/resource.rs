@@ -581,57 +581,6 @@ pub async fn delete<R: Resource>(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Defines the representation of a resource's records: `id`, the stored
-/// content's fields as listed (each `r.data.<field>`), then `version`,
-/// `created_at`, `updated_at` and `deleted_at`, and after them any `extra`
-/// fields (empty, for views that embed more); with its conversion from the
-/// store's record.
-#[macro_export]
-macro_rules! output {
-    (
-        $(#[$meta:meta])*
-        pub struct $Output:ident from $Record:ty {
-            $($(#[$field_meta:meta])* pub $field:ident: $ty:ty,)+
-        }
-        $(extra {
-            $($(#[$extra_meta:meta])* pub $extra:ident: $extra_ty:ty,)+
-        })?
-    ) => {
-        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-        $(#[$meta])*
-        pub struct $Output {
-            /// Server-assigned, time-ordered (UUID v7).
-            pub id: ::uuid::Uuid,
-            $($(#[$field_meta])* pub $field: $ty,)+
-            /// Incremented by every change; the ETag is this number in quotes.
-            pub version: i64,
-            pub created_at: ::chrono::DateTime<::chrono::Utc>,
-            pub updated_at: ::chrono::DateTime<::chrono::Utc>,
-            /// When the record was deleted; only tombstones (`include_deleted`,
-            /// the change feed) have one.
-            #[schema(required = true)]
-            pub deleted_at: Option<::chrono::DateTime<::chrono::Utc>>,
-            $($($(#[$extra_meta])* pub $extra: $extra_ty,)+)?
-        }
-
-        impl TryFrom<$Record> for $Output {
-            type Error = $crate::error::Error;
-
-            fn try_from(r: $Record) -> Result<Self, $crate::error::Error> {
-                Ok(Self {
-                    id: r.id,
-                    $($field: r.data.$field,)+
-                    version: r.version,
-                    created_at: r.created_at,
-                    updated_at: r.updated_at,
-                    deleted_at: r.deleted_at,
-                    $($($extra: Default::default(),)+)?
-                })
-            }
-        }
-    };
-}
-
 /// Defines the standard handlers of a resource over the generic functions
 /// above, with their OpenAPI operations: `create` (POST, with
 /// `Idempotency-Key`), `get`, `replace` (PUT), `update` (PATCH, merge

@@ -13,7 +13,7 @@ use crate::{
         problems::{ListErrors, ReadErrors},
         resource::Resource,
     },
-    domain::{Date, Identifier, Identifiers, List, Name, Optional, Source, Text},
+    domain::{Date, Identifiers, List, Name, Optional, Source, Text},
     error::{Error, FieldError},
     page_type,
     store::{
@@ -24,16 +24,16 @@ use crate::{
     },
 };
 use actix_web::{web, HttpResponse};
-use chrono::NaiveDate;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-crate::output! {
+crate::representation! {
     /// A post held in an organization: by a person (an official's post), or by
     /// an organization (a member unit of the alliance).
-    #[schema(example = json!({
+    pub struct Role of RoleInput from RoleRecord;
+    example = json!({
         "id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a90",
         "organization_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b",
         "person_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a80",
@@ -46,32 +46,7 @@ crate::output! {
         "version": 1,
         "created_at": "2026-11-26T08:00:00Z",
         "updated_at": "2026-11-26T08:00:00Z"
-    }))]
-    pub struct Role from RoleRecord {
-        /// The organization the post is in.
-        pub organization_id: Uuid,
-        /// The person holding the post (exactly one of `person_id` and
-        /// `member_organization_id` is set).
-        #[schema(required = true)]
-        pub person_id: Option<Uuid>,
-        /// The organization holding the post, e.g. a member unit.
-        #[schema(required = true)]
-        pub member_organization_id: Option<Uuid>,
-        pub title: String,
-        #[schema(required = true)]
-        pub start_date: Option<NaiveDate>,
-        /// The last day of the role; a role with an end date is over after it
-        /// but stays on record.
-        #[schema(required = true)]
-        pub end_date: Option<NaiveDate>,
-        #[schema(required = true)]
-        pub note: Option<String>,
-        #[schema(value_type = Vec<Source>)]
-        pub sources: Value,
-        /// External identifiers, e.g. of district systems.
-        #[schema(value_type = Vec<Identifier>)]
-        pub identifiers: Value,
-    }
+    });
 }
 
 crate::input! {
