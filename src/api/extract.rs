@@ -70,25 +70,6 @@ impl<T> Parsed<T> {
         &self.value
     }
 
-    /// The value with `change` applied (faults kept); when there are
-    /// faults, a 422 from `change` reports them together with its own
-    /// findings.
-    pub fn try_map<U>(
-        self,
-        change: impl FnOnce(T) -> Result<U, Error>,
-    ) -> Result<Parsed<U>, Error> {
-        match change(self.value) {
-            Ok(value) => Ok(Parsed {
-                value,
-                faults: self.faults,
-            }),
-            Err(Error::Validation(more)) if !self.faults.is_empty() => {
-                Err(Error::Validation(joined(self.faults, more)))
-            }
-            Err(err) => Err(err),
-        }
-    }
-
     /// `check`'s result for the value when there were no faults; otherwise
     /// a 422 naming the faults and every field `check` finds invalid
     /// besides (not those the placeholders stand in).

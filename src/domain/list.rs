@@ -14,13 +14,6 @@ impl<T> Default for Optional<T> {
     }
 }
 
-impl<T> Optional<T> {
-    /// The value, if there is one.
-    pub fn into_inner(self) -> Option<T> {
-        self.0
-    }
-}
-
 impl<'de, T: Parse> Deserialize<'de> for Optional<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         match Option::<std::borrow::Cow<'de, str>>::deserialize(deserializer)? {
@@ -71,12 +64,6 @@ pub struct List<T, const MAX: usize>(pub Vec<T>);
 impl<T, const MAX: usize> Default for List<T, MAX> {
     fn default() -> Self {
         Self(Vec::new())
-    }
-}
-
-impl<T, const MAX: usize> List<T, MAX> {
-    pub fn into_inner(self) -> Vec<T> {
-        self.0
     }
 }
 

@@ -110,12 +110,6 @@ pub enum Reference {
     Identifier(Identifier),
 }
 
-impl From<Uuid> for Reference {
-    fn from(id: Uuid) -> Self {
-        Self::Id(id)
-    }
-}
-
 impl Serialize for Reference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
