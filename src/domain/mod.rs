@@ -149,3 +149,21 @@ pub fn nullable(schema: RefOr<Schema>) -> RefOr<Schema> {
             .into(),
     }
 }
+
+/// Asserts that `pattern` (as documented) admits exactly the `samples`
+/// that `parses` accepts.
+#[cfg(test)]
+pub(crate) fn assert_pattern_agrees(
+    pattern: &str,
+    parses: impl Fn(&str) -> bool,
+    samples: &[&str],
+) {
+    let regex = regex_lite::Regex::new(pattern).expect("a valid pattern");
+    for sample in samples {
+        assert_eq!(
+            regex.is_match(sample),
+            parses(sample),
+            "{pattern} on {sample:?}"
+        );
+    }
+}

@@ -69,25 +69,39 @@ impl Serialize for Date {
     }
 }
 
-impl<'de> Deserialize<'de> for Date {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Self::parse(&text).map_err(de::Error::custom)
-    }
+/// Deserialization through `parse`, and the schema of the string: its
+/// format, the pattern `parse` checks and a description.
+macro_rules! parsed_time {
+    ($($ty:ident: $format:ident, $pattern:expr, $description:expr;)+) => {$(
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(deserializer)?;
+                Self::parse(&text).map_err(de::Error::custom)
+            }
+        }
+
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> RefOr<Schema> {
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::$format)))
+                    .pattern(Some($pattern))
+                    .description(Some($description))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $ty {}
+    )+};
 }
 
-impl utoipa::PartialSchema for Date {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
-            .pattern(Some(date_pattern()))
-            .description(Some("A day, YYYY-MM-DD, from 0001-01-01 to 9999-12-31"))
-            .into()
-    }
+parsed_time! {
+    Date: Date, date_pattern(), "A day, YYYY-MM-DD, from 0001-01-01 to 9999-12-31";
+    Instant: DateTime, instant_pattern(),
+        "An RFC 3339 instant with an offset, e.g. 2023-05-23T09:30:00+08:00; in UTC \
+         from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z; no leap seconds; kept \
+         to the microsecond (digits past the sixth are dropped)";
 }
-
-impl utoipa::ToSchema for Date {}
 
 /// An instant: RFC 3339 with a four-digit year and an offset (`Z` or
 /// `±hh:mm`), no leap second, from 0001-01-01T00:00:00Z to
@@ -142,30 +156,6 @@ impl Serialize for Instant {
         self.0.serialize(serializer)
     }
 }
-
-impl<'de> Deserialize<'de> for Instant {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Self::parse(&text).map_err(de::Error::custom)
-    }
-}
-
-impl utoipa::PartialSchema for Instant {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
-            .pattern(Some(instant_pattern()))
-            .description(Some(
-                "An RFC 3339 instant with an offset, e.g. 2023-05-23T09:30:00+08:00; in UTC \
-                 from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z; no leap seconds; kept \
-                 to the microsecond (digits past the sixth are dropped)",
-            ))
-            .into()
-    }
-}
-
-impl utoipa::ToSchema for Instant {}
 
 #[cfg(test)]
 mod tests {
@@ -228,28 +218,21 @@ mod tests {
 
     #[test]
     fn the_documented_patterns_admit_what_the_parsers_admit() {
-        let pattern = |p: String| regex_lite::Regex::new(&p).unwrap();
-        let (date, instant) = (pattern(date_pattern()), pattern(instant_pattern()));
-        for text in [
+        let days = [
             "0001-01-01",
             "9999-12-31",
             "0000-01-01",
             "2023-13-01",
             "99999-01-01",
-        ] {
-            assert_eq!(date.is_match(text), Date::parse(text).is_ok(), "{text}");
-        }
-        for text in [
+        ];
+        super::super::assert_pattern_agrees(&date_pattern(), |t| Date::parse(t).is_ok(), &days);
+        let instants = [
             "2023-05-23T09:30:00+08:00",
             "2023-05-23T09:30:60Z",
             "2023-05-23T24:00:00Z",
             "0000-01-01T00:00:00Z",
-        ] {
-            assert_eq!(
-                instant.is_match(text),
-                Instant::parse(text).is_ok(),
-                "{text}"
-            );
-        }
+        ];
+        let parses = |t: &str| Instant::parse(t).is_ok();
+        super::super::assert_pattern_agrees(&instant_pattern(), parses, &instants);
     }
 }
