@@ -733,7 +733,7 @@ macro_rules! handlers {
             operation_id = $id,
             summary = $summary,
             params($($param,)+ $crate::api::preconditions::IfMatch),
-            request_body(content = $Patch, content_type = "application/merge-patch+json"),
+            request_body(content(($Patch = "application/merge-patch+json"), ($Patch = "application/json"))),
             responses(
                 (status = 200, description = "Updated (a patch that changes nothing keeps the version)", body = $Output,
                     headers(("ETag" = String, description = "Entity tag of the new version"))),
