@@ -142,7 +142,7 @@ pub fn members(
 macro_rules! representation {
     (
         $(#[doc = $doc:literal])*
-        pub struct $Output:ident of $Input:ident from $Record:ident;
+        pub struct $Output:ident of $Input:ident from $Record:ident($Data:ident);
         example = $example:expr;
         $(extra {
             $($(#[doc = $extra_doc:literal])* $extra:ident: $Item:ident,)+
@@ -153,7 +153,7 @@ macro_rules! representation {
         pub struct $Output {
             pub id: ::uuid::Uuid,
             #[serde(flatten)]
-            pub content: serde_json::Map<String, serde_json::Value>,
+            pub content: $Data,
             pub version: i64,
             pub created_at: ::chrono::DateTime<::chrono::Utc>,
             pub updated_at: ::chrono::DateTime<::chrono::Utc>,
@@ -205,7 +205,7 @@ macro_rules! representation {
             fn try_from(r: $Record) -> Result<Self, $crate::error::Error> {
                 Ok(Self {
                     id: r.id,
-                    content: $crate::api::common::members(&r.data)?,
+                    content: r.data,
                     version: r.version,
                     created_at: r.created_at,
                     updated_at: r.updated_at,

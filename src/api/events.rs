@@ -32,7 +32,7 @@ use uuid::Uuid;
 
 crate::representation! {
     /// An event of the register.
-    pub struct Event of EventInput from EventRecord;
+    pub struct Event of EventInput from EventRecord(EventData);
     example = json!({
         "id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a95",
         "title": "Seminar on the theory of party building leading digital economy and industrial development",

@@ -28,7 +28,7 @@ use uuid::Uuid;
 
 crate::representation! {
     /// An organization of the register.
-    pub struct Organization of OrganizationInput from OrganizationRecord;
+    pub struct Organization of OrganizationInput from OrganizationRecord(OrganizationData);
     example = json!({
         "id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b",
         "name": "Yangpu District Digital Economy Industry Cluster Party Building Alliance",

@@ -99,10 +99,7 @@ impl Person {
     /// `pii` scope).
     pub fn present(r: PersonRecord, viewer: &Principal) -> Result<Self, Error> {
         let pii = viewer.has(Scope::Pii);
-        let Value::Object(mut content) = serde_json::to_value(&r.data).map_err(Error::internal)?
-        else {
-            return Err(Error::internal("a person's content is not an object"));
-        };
+        let mut content = common::members(&r.data)?;
         if !pii {
             for field in PII_FIELDS {
                 content.remove(*field);

@@ -175,7 +175,6 @@ fn in_fields<R: Resource + ?Sized>(err: Error) -> Error {
     }
 }
 
-/// The path parameters of an item: its id, after its scope's.
 /// Resources whose records carry identifiers are what references name.
 impl<R: Resource> Target for R {
     const TABLE: Table = match <R::Store as Crud>::IDENTIFIED {

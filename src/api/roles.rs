@@ -32,7 +32,7 @@ use uuid::Uuid;
 crate::representation! {
     /// A post held in an organization: by a person (an official's post), or by
     /// an organization (a member unit of the alliance).
-    pub struct Role of RoleInput from RoleRecord;
+    pub struct Role of RoleInput from RoleRecord(RoleData);
     example = json!({
         "id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a90",
         "organization_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b",
