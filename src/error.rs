@@ -205,6 +205,13 @@ impl Error {
             Self::Validation(errors) if errors.len() == 1 => {
                 format!("{}: {}", errors[0].field, errors[0].message)
             }
+            Self::Validation(errors) if errors.len() >= crate::domain::faults::MAX_FAULTS => {
+                format!(
+                    "at least {} fields are invalid; the first {} are named",
+                    errors.len(),
+                    errors.len()
+                )
+            }
             Self::Validation(errors) => format!("{} fields are invalid", errors.len()),
             Self::Unavailable(_) => "the database is unavailable or busy; retry shortly".to_owned(),
             Self::Internal(_) | Self::Columns(_) => {

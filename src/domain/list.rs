@@ -209,3 +209,19 @@ impl Field for Topics {
         Some(Self::default())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Name;
+
+    #[test]
+    fn blank_is_white_space_as_json_schema_reads_it() {
+        for blank in ["", " ", "\u{FEFF}", "\u{3000}\t"] {
+            let read: Optional<Name<10>> = serde_json::from_value(blank.into()).unwrap();
+            assert_eq!(read, Optional(None), "{blank:?}");
+        }
+        let long = " ".repeat(11);
+        assert!(serde_json::from_value::<Optional<Name<10>>>(long.into()).is_err());
+    }
+}

@@ -42,7 +42,8 @@ pub trait Parse: Sized + AsRef<str> {
     /// Whether `text` is blank, as this type trims: where a value may be
     /// left out, a blank one is none (see [`Optional`]).
     fn is_blank(text: &str) -> bool {
-        text.trim().is_empty()
+        // White space as JSON Schema's `\s` reads it (U+FEFF included).
+        text.chars().all(|c| c.is_whitespace() || c == '\u{FEFF}')
     }
 
     /// The most characters a value may have (as sent), if there is a most.

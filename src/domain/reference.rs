@@ -3,6 +3,7 @@
 
 use super::{string_value, Name, Parse};
 use serde::{Deserialize, Serialize};
+use std::str::FromStr;
 use utoipa::openapi::{ObjectBuilder, RefOr, Schema};
 use uuid::Uuid;
 
@@ -122,8 +123,10 @@ impl Serialize for Reference {
 impl<'de> Deserialize<'de> for Reference {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        if let Ok(id) = Uuid::parse_str(&text) {
-            return Ok(Self::Id(id));
+        // Only the hyphenated form (the documented pattern) is an id:
+        // `urn:uuid:…` and the like read as identifiers.
+        if let Ok(id) = uuid::fmt::Hyphenated::from_str(&text) {
+            return Ok(Self::Id(id.into_uuid()));
         }
         if text.chars().any(char::is_control) {
             return Err(serde::de::Error::custom(
@@ -173,5 +176,22 @@ impl super::Field for Reference {
             "Reference".to_owned(),
             <Self as utoipa::PartialSchema>::schema(),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_hyphenated_uuid_is_an_id_other_forms_are_identifiers() {
+        let id = Uuid::now_v7();
+        let read = |text: String| serde_json::from_value::<Reference>(text.into()).unwrap();
+        assert_eq!(read(id.to_string()), Reference::Id(id));
+        assert!(matches!(
+            read(format!("urn:uuid:{id}")),
+            Reference::Identifier(_)
+        ));
+        assert!(serde_json::from_value::<Reference>(id.simple().to_string().into()).is_err());
     }
 }

@@ -89,12 +89,13 @@ impl<const MAX: usize> Parse for Name<MAX> {
         if trimmed.is_empty() {
             return Err("must not be empty".to_owned());
         }
+        // Bounded first: the pattern costs more per character.
+        text_fault(text, MAX)?;
         // The pattern applies to what was sent: no control character
         // anywhere, not even where trimming would drop it.
         if let Some(fault) = name_fault(text) {
             return Err(fault.to_owned());
         }
-        text_fault(text, MAX)?;
         Ok(Self(trimmed.to_owned()))
     }
 
