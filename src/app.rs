@@ -1,30 +1,22 @@
 //! Builds the HTTP server: routes, middleware, the docs UI and the pool.
 
-use crate::{
-    api::{
-        self,
-        changes::FeedRetention,
-        cursor::CursorKey,
-        extract::BodyLimit,
-        idempotency::{self, IdempotencyTtl},
-    },
-    auth::RateLimit,
-    config::Settings,
-    db::{self, PgPool},
-    error::Error,
-    request_id,
-};
+use crate::api;
+use crate::api::changes::FeedRetention;
+use crate::api::cursor::CursorKey;
+use crate::api::extract::BodyLimit;
+use crate::api::idempotency::{self, IdempotencyTtl};
+use crate::auth::RateLimit;
+use crate::config::Settings;
+use crate::db::{self, PgPool};
+use crate::error::Error;
+use crate::request_id;
 use actix_cors::{Cors, CorsError};
-use actix_web::{
-    body::MessageBody,
-    dev::{Server, ServiceRequest, ServiceResponse},
-    http::{
-        header::{self, HeaderName},
-        Method,
-    },
-    middleware::{from_fn, Condition, DefaultHeaders, Logger, Next},
-    web, App, HttpServer, ResponseError,
-};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName};
+use actix_web::http::Method;
+use actix_web::middleware::{from_fn, Condition, DefaultHeaders, Logger, Next};
+use actix_web::{web, App, HttpServer, ResponseError};
 use std::net::TcpListener;
 use utoipa_swagger_ui::SwaggerUi;
 

@@ -5,25 +5,20 @@
 //! on every request (so a revocation applies on the next request, on every
 //! instance) and, when configured, rate-limited per key.
 
-use crate::{
-    db::{self, PgPool},
-    error::Error,
-    store::api_keys::{self, Principal, Refusal, Scope},
-};
+use crate::db::{self, PgPool};
+use crate::error::Error;
+use crate::store::api_keys::{self, Principal, Refusal, Scope};
 use actix_service::boxed::BoxService;
-use actix_web::{
-    body::{BoxBody, EitherBody},
-    dev::{Payload, ServiceRequest, ServiceResponse, Transform},
-    http::header::{self, HeaderMap, HeaderValue},
-    middleware::{from_fn, Next},
-    web, FromRequest, HttpMessage, HttpRequest, ResponseError,
-};
-use governor::{clock::Clock, Quota};
-use std::{
-    future::{ready, Ready},
-    num::NonZeroU32,
-    sync::Arc,
-};
+use actix_web::body::{BoxBody, EitherBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse, Transform};
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, ResponseError};
+use governor::clock::Clock;
+use governor::Quota;
+use std::future::{ready, Ready};
+use std::num::NonZeroU32;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Per-key request rate limit of this instance (none when not configured).

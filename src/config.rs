@@ -1,7 +1,8 @@
 //! Settings, read from the environment (a `.env` file is loaded first by the
 //! binary when present).
 
-use std::{net::SocketAddr, time::Duration};
+use std::net::SocketAddr;
+use std::time::Duration;
 
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]

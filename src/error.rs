@@ -1,10 +1,8 @@
 //! The one error type of the service and its rendering as an RFC 9457
 //! problem document (`application/problem+json`).
 
-use actix_web::{
-    http::{header, StatusCode},
-    HttpResponse, ResponseError,
-};
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 use utoipa::ToSchema;

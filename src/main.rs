@@ -1,16 +1,12 @@
 //! Command line of the alliance registry.
 
-use alliance_registry::{
-    api,
-    app::Application,
-    config::Settings,
-    db::{migrate, set_actor},
-    error::Error,
-    store::{
-        api_keys::{self, Scope},
-        CreatedSort,
-    },
-};
+use alliance_registry::api;
+use alliance_registry::app::Application;
+use alliance_registry::config::Settings;
+use alliance_registry::db::{migrate, set_actor};
+use alliance_registry::error::Error;
+use alliance_registry::store::api_keys::{self, Scope};
+use alliance_registry::store::{CreatedSort, Keyset};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 use diesel::{Connection, PgConnection};
@@ -102,7 +98,7 @@ fn keys(settings: &Settings, command: KeysCommand) -> Result<(), String> {
                     "{:<36}  {:<12}  {:<22}  {:<10}  name",
                     "id", "prefix", "scopes", "state"
                 );
-                for key in api_keys::list(conn, CreatedSort::CreatedAt, None, i64::MAX)? {
+                for key in api_keys::list(conn, Keyset::first(CreatedSort::CreatedAt, i64::MAX))? {
                     let state = match (key.revoked_at, key.expires_at) {
                         (Some(_), _) => "revoked",
                         (None, Some(at)) if at <= Utc::now() => "expired",

@@ -3,13 +3,11 @@
 //! Server errors are logged here with the request id, since only the log
 //! (never the response) carries their cause.
 
-use actix_web::{
-    body::MessageBody,
-    dev::{ServiceRequest, ServiceResponse},
-    http::header::{HeaderName, HeaderValue},
-    middleware::Next,
-    HttpMessage, HttpRequest,
-};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpRequest};
 use uuid::Uuid;
 
 /// The request id header, lower-cased as HTTP/2 and the log format want it.

@@ -1,26 +1,19 @@
 //! `/v1/api-keys` (admin scope): the keys clients authenticate with. A
 //! key's token is shown once, in the response that creates it.
 
-use crate::{
-    api::{
-        extract::{JsonBody, Query},
-        idempotency::Idempotency,
-        pagination::Listing,
-        problems::{CreateErrors, ListErrors, ReadErrors},
-    },
-    db::{self, PgPool},
-    domain::{field::Components, Field, Instant, Name, Parse},
-    error::Error,
-    page_type,
-    store::{
-        api_keys::{self as store, ApiKeyRecord, Principal, Scope},
-        CreatedSort,
-    },
-};
-use actix_web::{
-    http::header::{self, CacheControl, CacheDirective},
-    web, HttpResponse,
-};
+use crate::api::extract::JsonBody;
+use crate::api::idempotency::Idempotency;
+use crate::api::pagination::Listing;
+use crate::api::problems::{CreateErrors, ListErrors, ReadErrors};
+use crate::db::{self, PgPool};
+use crate::domain::field::Components;
+use crate::domain::{Field, Instant, Name, Parse};
+use crate::error::Error;
+use crate::page_type;
+use crate::store::api_keys::{self as store, ApiKeyRecord, Principal, Scope};
+use crate::store::CreatedSort;
+use actix_web::http::header::{self, CacheControl, CacheDirective};
+use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::json;
@@ -142,18 +135,9 @@ crate::list_operation! {
     get "/v1/api-keys" in "api-keys" as "listApiKeys", params(ListApiKeysParams),
     "One page of keys" => ApiKeyPage, ListErrors;
     /// Lists API keys, revoked ones included.
-    pub async fn list(
-        listing: Listing,
-        Query(mut p): Query<ListApiKeysParams>,
-    ) -> Result<HttpResponse, Error> {
-        let (sort, paging) = (p.sort(), p.paging());
+    pub async fn list(listing: Listing<ListApiKeysParams>) -> Result<HttpResponse, Error> {
         listing
-            .page::<ApiKeyPage, _, _>(
-                sort,
-                paging,
-                move |conn, after, limit| store::list(conn, sort, after, limit),
-                |record| Ok(ApiKey::from(record)),
-            )
+            .page::<ApiKeyPage, _>(store::list, |record| Ok(ApiKey::from(record)))
             .await
     }
 }

@@ -1,17 +1,14 @@
 //! `/v1/audit` (admin scope): every change of the register — when, by which
 //! key, to which record, and the fields that changed, before and after.
 
+use crate::api::pagination::{listed, Listing};
+use crate::api::problems::ListErrors;
 use crate::domain::Instant;
-use crate::{
-    api::{extract::Query, pagination::Listing, problems::ListErrors},
-    error::Error,
-    page_type,
-    store::{
-        api_keys::{Principal, Scope},
-        journal::{self as store, JournalFilter, JournalRecord, JournalSort},
-        people::PII_FIELDS,
-    },
-};
+use crate::error::Error;
+use crate::page_type;
+use crate::store::api_keys::{Principal, Scope};
+use crate::store::journal::{self as store, JournalFilter, JournalRecord, JournalSort};
+use crate::store::people::PII_FIELDS;
 use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -145,7 +142,7 @@ page_type!(
 
 crate::list_params! {
     /// Filters and paging of `GET /v1/audit`.
-    pub struct ListAuditParams {
+    pub struct ListAuditParams sorted by JournalSort {
         /// Only changes of this kind of record.
         entity_type: Option<AuditEntityType>,
         /// Only changes of this record.
@@ -156,8 +153,6 @@ crate::list_params! {
         from: Option<Instant>,
         /// Only changes before this instant (RFC 3339).
         to: Option<Instant>,
-        /// Order of the listing (default: newest first).
-        sort: Option<JournalSort>,
     }
 }
 
@@ -166,11 +161,10 @@ crate::list_operation! {
     "One page of changes" => AuditPage, ListErrors;
     /// Lists the audit trail.
     pub async fn list(
-        listing: Listing,
+        listing: Listing<ListAuditParams>,
         viewer: Principal,
-        Query(mut p): Query<ListAuditParams>,
     ) -> Result<HttpResponse, Error> {
-        let (sort, paging) = (p.sort.unwrap_or_default(), p.paging());
+        let p = &listing.params;
         let filter = JournalFilter {
             entity_type: p.entity_type.map(|t| t.as_str().to_owned()),
             entity_id: p.entity_id,
@@ -180,12 +174,9 @@ crate::list_operation! {
             without_private: !viewer.has(Scope::Pii),
         };
         listing
-            .page::<AuditPage, _, _>(
-                sort,
-                paging,
-                move |conn, after, limit| store::list(conn, &filter, sort, after, limit),
-                |record| AuditEntry::present(record, &viewer),
-            )
+            .page::<AuditPage, _>(listed(filter, store::list), |record| {
+                AuditEntry::present(record, &viewer)
+            })
             .await
     }
 }

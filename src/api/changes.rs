@@ -10,33 +10,25 @@
 //! transaction holding 7 may commit after the one holding 8, and a reader
 //! already past 8 would skip 7 for good. See the `sync` migration.
 
-use crate::{
-    api::{
-        audit::AuditOperation,
-        cursor::{CursorKey, Signer},
-        events::Event,
-        extract::Query,
-        organizations::Organization,
-        participants::Participant,
-        people::Person,
-        roles::Role,
-    },
-    db::{self, PgPool},
-    error::Error,
-    store::{
-        api_keys::{Principal, Scope},
-        events::EventRecord,
-        journal::{self, FeedPosition, JournalRecord},
-        organizations::OrganizationRecord,
-        participants::{self, ParticipantRecord, ParticipantRow},
-        people::PersonRecord,
-        roles::RoleRecord,
-    },
-};
-use actix_web::{
-    http::header::{CacheControl, CacheDirective},
-    web, HttpRequest, HttpResponse,
-};
+use crate::api::audit::AuditOperation;
+use crate::api::cursor::{CursorKey, Signer};
+use crate::api::events::Event;
+use crate::api::extract::Query;
+use crate::api::organizations::Organization;
+use crate::api::participants::Participant;
+use crate::api::people::Person;
+use crate::api::roles::Role;
+use crate::db::{self, PgPool};
+use crate::error::Error;
+use crate::store::api_keys::{Principal, Scope};
+use crate::store::events::EventRecord;
+use crate::store::journal::{self, FeedPosition, JournalRecord};
+use crate::store::organizations::OrganizationRecord;
+use crate::store::participants::{self, ParticipantRecord, ParticipantRow};
+use crate::store::people::PersonRecord;
+use crate::store::roles::RoleRecord;
+use actix_web::http::header::{CacheControl, CacheDirective};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

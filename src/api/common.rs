@@ -2,19 +2,14 @@
 //! `…/by-identifier/{scheme}/{value}` path, query filters by identifier or
 //! search text, and the representation of stored value lists.
 
-use crate::{
-    domain::{Identifier, IdentifierValue, Parse, Scheme},
-    error::{Error, FieldError},
-};
-use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use crate::domain::{Identifier, IdentifierValue, Parse, Scheme};
+use crate::error::{Error, FieldError};
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
 use std::future::{ready, Ready};
-use utoipa::{
-    openapi::{
-        path::{Parameter, ParameterBuilder, ParameterIn},
-        ObjectBuilder, RefOr, Schema,
-    },
-    IntoParams,
-};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::{ObjectBuilder, RefOr, Schema};
+use utoipa::IntoParams;
 
 /// The version of a record, as representations describe it.
 pub const VERSION_NOTE: &str = "Incremented by every change; the ETag is this number in quotes.";
@@ -290,15 +285,11 @@ pub const MAX_SEARCH_CHARS: usize = 200;
 /// A free-text search parameter: trimmed, blank means absent, at most
 /// `max` characters, no control characters but tab and line breaks (the
 /// rule of [`crate::domain::Text`]; 400 otherwise).
-pub fn search_param(
-    name: &str,
-    value: Option<String>,
-    max: usize,
-) -> Result<Option<String>, Error> {
+pub fn search_param(name: &str, value: Option<&str>, max: usize) -> Result<Option<String>, Error> {
     let Some(value) = value.filter(|v| !v.trim().is_empty()) else {
         return Ok(None);
     };
-    match crate::domain::Text::<MAX_SEARCH_CHARS>::parse(&value) {
+    match crate::domain::Text::<MAX_SEARCH_CHARS>::parse(value) {
         Ok(text) if text.as_str().chars().count() <= max => Ok(Some(text.into())),
         _ => Err(Error::bad_parameter(
             name,

@@ -6,8 +6,10 @@
 //! The key comes from `CURSOR_SECRET`, or else is generated on first use and
 //! stored in the database (`server_secrets`), so every instance agrees.
 
-use crate::{error::Error, store};
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use crate::error::Error;
+use crate::store;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use diesel::pg::PgConnection;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;

@@ -1,29 +1,23 @@
 //! `/v1/events`: the founding seminar, its discussion session, joint
 //! meetings of all members, rotating themed activities.
 
-use crate::{
-    api::{
-        common::{search_param, MAX_SEARCH_CHARS},
-        extract::Query,
-        input::{not_before, Patch, Ref},
-        pagination::{listed, Listing},
-        participants::Participant,
-        preconditions::{computed_response, IfNoneMatch},
-        problems::{ListErrors, ReadErrors},
-        resource::{self, Item, Resource},
-    },
-    db::{self, PgPool},
-    domain::{Identifiers, Instant, List, Name, Optional, Source, Text, Topics},
-    error::{Error, FieldError},
-    page_type,
-    store::{
-        api_keys::Principal,
-        events::{
-            self as store, EventData, EventFilter, EventKind, EventRecord, EventSort, EventStatus,
-        },
-        participants,
-    },
+use crate::api::common::{search_param, MAX_SEARCH_CHARS};
+use crate::api::extract::Query;
+use crate::api::input::{not_before, Patch, Ref};
+use crate::api::pagination::{listed, Listing};
+use crate::api::participants::Participant;
+use crate::api::preconditions::{computed_response, IfNoneMatch};
+use crate::api::problems::{ListErrors, ReadErrors};
+use crate::api::resource::{self, Item, Resource};
+use crate::db::{self, PgPool};
+use crate::domain::{Identifiers, Instant, List, Name, Optional, Source, Text, Topics};
+use crate::error::{Error, FieldError};
+use crate::page_type;
+use crate::store::api_keys::Principal;
+use crate::store::events::{
+    self as store, EventData, EventFilter, EventKind, EventRecord, EventSort, EventStatus,
 };
+use crate::store::participants;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -156,16 +150,7 @@ pub struct GetEventParams {
     embed: Option<String>,
 }
 
-/// Events as a [`Resource`].
-pub struct Events;
-
 impl Resource for Events {
-    type Input = EventInput;
-    type Output = Event;
-    type Store = store::Events;
-
-    const PATH: &'static str = "/v1/events";
-
     fn rules(input: &EventInput) -> Vec<FieldError> {
         not_before(
             ("ends_at", input.ends_at),
@@ -190,11 +175,8 @@ crate::list_operation! {
     get "/v1/events" in "events" as "listEvents", params(ListEventsParams),
     "One page of live events" => EventPage, ListErrors;
     /// Lists events.
-    pub async fn list(
-        listing: Listing,
-        Query(mut p): Query<ListEventsParams>,
-    ) -> Result<HttpResponse, Error> {
-        let (sort, paging, records) = (p.sort(), p.paging(), p.records()?);
+    pub async fn list(listing: Listing<ListEventsParams>) -> Result<HttpResponse, Error> {
+        let p = &listing.params;
         if let (Some(from), Some(to)) = (p.from, p.to) {
             if from > to {
                 return Err(Error::bad_parameter("to", "must not be before from"));
@@ -205,17 +187,15 @@ crate::list_operation! {
             to: p.to.map(Into::into),
             kind: p.kind,
             status: p.status,
-            topic: search_param("topic", p.topic, 100)?,
+            topic: search_param("topic", p.topic.as_deref(), 100)?,
             organization_id: p.organization_id,
             person_id: p.person_id,
             parent_event_id: p.parent_event_id,
-            q: search_param("q", p.q, MAX_SEARCH_CHARS)?,
-            updated_since: records.updated_since,
-            identifier: records.identifier,
-            include_deleted: records.include_deleted,
+            q: search_param("q", p.q.as_deref(), MAX_SEARCH_CHARS)?,
+            records: p.records()?,
         };
         listing
-            .page::<EventPage, _, _>(sort, paging, listed(filter, sort, store::list), Event::try_from)
+            .page::<EventPage, _>(listed(filter, store::list), Event::try_from)
             .await
     }
 }
@@ -280,7 +260,8 @@ pub async fn get(
 }
 
 crate::handlers! {
-    Events: EventInput, EventPatch => Event,
+    /// Events as a [`Resource`].
+    pub struct Events: EventInput, EventPatch => Event in store::Events,
     "events" at "/v1/events" for "Event" ("an event", "the event"),
     routes [Read => list],
     own get,

@@ -3,19 +3,16 @@
 //! JSON, 422 naming the field for well-formed but invalid content), query
 //! strings (400 naming the parameter) and path segments.
 
-use crate::{
-    domain::{faults, Faults},
-    error::{Error, FieldError},
-};
-use actix_web::{
-    body::{EitherBody, MessageBody},
-    dev::{Payload, ServiceRequest, ServiceResponse},
-    http::header,
-    middleware::Next,
-    web::{Bytes, BytesMut},
-    FromRequest, HttpMessage, HttpRequest, ResponseError,
-};
-use futures_util::{future::LocalBoxFuture, StreamExt};
+use crate::domain::{faults, Faults};
+use crate::error::{Error, FieldError};
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::web::{Bytes, BytesMut};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError};
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};

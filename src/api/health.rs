@@ -1,14 +1,10 @@
 //! Liveness and readiness probes.
 
-use crate::{
-    api::problems::ProbeErrors,
-    db::{self, PgPool},
-    error::Error,
-};
-use actix_web::{
-    http::header::{CacheControl, CacheDirective},
-    web, HttpResponse,
-};
+use crate::api::problems::ProbeErrors;
+use crate::db::{self, PgPool};
+use crate::error::Error;
+use actix_web::http::header::{CacheControl, CacheDirective};
+use actix_web::{web, HttpResponse};
 use diesel::RunQueryDsl;
 use serde::Serialize;
 use utoipa::ToSchema;

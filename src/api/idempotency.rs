@@ -3,21 +3,17 @@
 //! body) without writing again; the same key with another request is a 422.
 //! Keys live in PostgreSQL (they work across instances) and expire.
 
-use crate::{error::Error, store::idempotency::StoredResponse};
-use actix_web::{
-    dev::Payload,
-    http::{header::HeaderName, StatusCode},
-    FromRequest, HttpRequest, HttpResponse,
-};
+use crate::error::Error;
+use crate::store::idempotency::StoredResponse;
+use actix_web::dev::Payload;
+use actix_web::http::header::HeaderName;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 use std::future::{ready, Ready};
-use utoipa::{
-    openapi::{
-        path::{Parameter, ParameterBuilder, ParameterIn},
-        ObjectBuilder, Required, Type,
-    },
-    IntoParams,
-};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::{ObjectBuilder, Required, Type};
+use utoipa::IntoParams;
 
 /// The header.
 pub const HEADER: &str = "Idempotency-Key";

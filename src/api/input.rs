@@ -8,17 +8,18 @@
 //! resource's rules before a connection is taken; only the references
 //! wait for the store.
 
-use crate::{
-    domain::{
-        field::Components, nullable, Date, Email, Field, HttpUrl, Identifiers, Instant,
-        LanguageTag, List, Name, Optional, Parse, Phone, Reference, Text, Topics,
-    },
-    error::{Error, FieldError},
-    store::{identifiers, refs::Table},
+use crate::domain::field::Components;
+use crate::domain::{
+    nullable, Date, Email, Field, HttpUrl, Identifiers, Instant, LanguageTag, List, Name, Optional,
+    Parse, Phone, Reference, Text, Topics,
 };
+use crate::error::{Error, FieldError};
+use crate::store::identifiers;
+use crate::store::refs::Table;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::PgConnection;
-use serde::{de::DeserializeOwned, Deserialize, Deserializer, Serialize, Serializer};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::marker::PhantomData;
 use utoipa::openapi::{RefOr, Schema};
 use uuid::Uuid;

@@ -1,27 +1,21 @@
 //! `/v1/organizations`: the alliance, its member units, their party
 //! organizations and the bodies around them.
 
-use crate::{
-    api::{
-        common::{search_param, MAX_SEARCH_CHARS},
-        extract::Query,
-        input::{not_before, Patch, Ref},
-        pagination::{listed, Listing},
-        problems::{ListErrors, ReadErrors},
-        resource::Resource,
-    },
-    domain::{ContactDetail, Date, Identifiers, List, Name, Optional, OtherName, Source, Text},
-    error::{Error, FieldError},
-    page_type,
-    store::{
-        api_keys::Principal,
-        organizations::{
-            self as store, OrganizationData, OrganizationFilter, OrganizationKind,
-            OrganizationRecord,
-        },
-        NameSort,
-    },
+use crate::api::common::{search_param, MAX_SEARCH_CHARS};
+use crate::api::input::{not_before, Patch, Ref};
+use crate::api::pagination::{listed, Listing};
+use crate::api::problems::{ListErrors, ReadErrors};
+use crate::api::resource::Resource;
+use crate::domain::{
+    ContactDetail, Date, Identifiers, List, Name, Optional, OtherName, Source, Text,
 };
+use crate::error::{Error, FieldError};
+use crate::page_type;
+use crate::store::api_keys::Principal;
+use crate::store::organizations::{
+    self as store, OrganizationData, OrganizationFilter, OrganizationKind, OrganizationRecord,
+};
+use crate::store::NameSort;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 use uuid::Uuid;
@@ -110,16 +104,7 @@ crate::list_params! {
 
 crate::enum_field!(OrganizationKind);
 
-/// Organizations as a [`Resource`].
-pub struct Organizations;
-
 impl Resource for Organizations {
-    type Input = OrganizationInput;
-    type Output = Organization;
-    type Store = store::Organizations;
-
-    const PATH: &'static str = "/v1/organizations";
-
     fn rules(input: &OrganizationInput) -> Vec<FieldError> {
         not_before(
             ("dissolution_date", input.dissolution_date),
@@ -144,21 +129,16 @@ crate::list_operation! {
     get "/v1/organizations" in "organizations" as "listOrganizations", params(ListOrganizationsParams),
     "One page of live organizations" => OrganizationPage, ListErrors;
     /// Lists organizations.
-    pub async fn list(
-        listing: Listing,
-        Query(mut p): Query<ListOrganizationsParams>,
-    ) -> Result<HttpResponse, Error> {
-        let (sort, paging, records) = (p.sort(), p.paging(), p.records()?);
+    pub async fn list(listing: Listing<ListOrganizationsParams>) -> Result<HttpResponse, Error> {
+        let p = &listing.params;
         let filter = OrganizationFilter {
             kind: p.kind,
             parent_id: p.parent_id,
-            q: search_param("q", p.q, MAX_SEARCH_CHARS)?,
-            updated_since: records.updated_since,
-            identifier: records.identifier,
-            include_deleted: records.include_deleted,
+            q: search_param("q", p.q.as_deref(), MAX_SEARCH_CHARS)?,
+            records: p.records()?,
         };
         listing
-            .page::<OrganizationPage, _, _>(sort, paging, listed(filter, sort, store::list), Organization::try_from)
+            .page::<OrganizationPage, _>(listed(filter, store::list), Organization::try_from)
             .await
     }
 }
@@ -168,23 +148,19 @@ crate::list_operation! {
     "One page of child organizations" => OrganizationPage, ReadErrors;
     /// Lists the live direct children of an organization.
     pub async fn list_children(
-        listing: Listing,
+        listing: Listing<ListChildrenParams>,
         id: web::Path<Uuid>,
-        Query(mut p): Query<ListChildrenParams>,
     ) -> Result<HttpResponse, Error> {
-        let (sort, paging) = (p.sort(), p.paging());
         let id = *id;
         let filter = OrganizationFilter {
             parent_id: Some(id),
             ..Default::default()
         };
         listing
-            .page::<OrganizationPage, _, _>(
-                sort,
-                paging,
-                move |conn, after, limit| {
+            .page::<OrganizationPage, _>(
+                move |conn, page| {
                     store::find(conn, id)?;
-                    store::list(conn, &filter, sort, after, limit)
+                    store::list(conn, &filter, page)
                 },
                 Organization::try_from,
             )
@@ -193,7 +169,8 @@ crate::list_operation! {
 }
 
 crate::handlers! {
-    Organizations: OrganizationInput, OrganizationPatch => Organization,
+    /// Organizations as a [`Resource`].
+    pub struct Organizations: OrganizationInput, OrganizationPatch => Organization in store::Organizations,
     "organizations" at "/v1/organizations" for "Organization" ("an organization", "the organization"),
     routes [Read => list, Read => list_children],
     delete "Deletes an organization (kept as a tombstone); refused while live child organizations, roles or event participants refer to it.",

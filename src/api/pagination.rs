@@ -3,16 +3,14 @@
 //! encodes the sort order and the last row's sort value and id, so the next
 //! page is an index range scan, never an OFFSET.
 
-use crate::{
-    api::{
-        cursor::{CursorKey, Signer},
-        preconditions::{computed_response, IfNoneMatch},
-    },
-    db::{self, PgPool},
-    error::Error,
-    store::{After, SortKey, SortValue},
-};
-use actix_web::{http::header, FromRequest, HttpRequest, HttpResponse};
+use crate::api::cursor::{CursorKey, Signer};
+use crate::api::extract::Query;
+use crate::api::preconditions::{computed_response, IfNoneMatch};
+use crate::db::{self, PgPool};
+use crate::error::Error;
+use crate::store::{After, Keyset, SortKey, SortValue};
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use diesel::pg::PgConnection;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -100,7 +98,7 @@ pub async fn fetch_page<R, S, O>(
     sort: S,
     limit: Option<i64>,
     cursor: Option<String>,
-    query: impl FnOnce(&mut PgConnection, Option<&After>, i64) -> Result<Vec<R>, Error> + Send + 'static,
+    query: impl FnOnce(&mut PgConnection, Keyset<S>) -> Result<Vec<R>, Error> + Send + 'static,
     present: impl Fn(R) -> Result<O, Error>,
 ) -> Result<(Vec<O>, Option<String>), Error>
 where
@@ -117,7 +115,15 @@ where
             .filter(|c| !c.is_empty())
             .map(|c| decode_cursor(&signer, &c, &listing, sort.tag(), |v| sort.accepts(v)))
             .transpose()?;
-        let rows = query(conn, after.as_ref(), limit + 1)?;
+        let after = after.as_ref();
+        let rows = query(
+            conn,
+            Keyset {
+                sort,
+                after,
+                limit: limit + 1,
+            },
+        )?;
         Ok((signer, rows))
     })
     .await?;
@@ -200,14 +206,6 @@ macro_rules! page_type {
     };
 }
 
-/// The filters every listing of records has (see [`list_params!`]).
-#[derive(Debug)]
-pub struct RecordFilters {
-    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
-    pub identifier: Option<(String, String)>,
-    pub include_deleted: bool,
-}
-
 /// Which page of a listing a request asks for.
 #[derive(Debug)]
 pub struct Paging {
@@ -243,8 +241,8 @@ macro_rules! list_params {
 
         impl $Params {
             /// The filters every listing of records has.
-            fn records(&self) -> Result<$crate::api::pagination::RecordFilters, $crate::error::Error> {
-                Ok($crate::api::pagination::RecordFilters {
+            fn records(&self) -> Result<$crate::store::rows::RecordFilter, $crate::error::Error> {
+                Ok($crate::store::rows::RecordFilter {
                     updated_since: self.updated_since.map(Into::into),
                     identifier: $crate::api::common::identifier_filter(
                         "identifier",
@@ -279,8 +277,9 @@ macro_rules! list_params {
             cursor: Option<String>,
         }
 
-        impl $Params {
-            /// The page asked for.
+        impl $crate::api::pagination::ListParams for $Params {
+            type Sort = $crate::list_params!(@sort $($Sort)?);
+
             fn paging(&mut self) -> $crate::api::pagination::Paging {
                 $crate::api::pagination::Paging {
                     limit: self.limit,
@@ -288,14 +287,15 @@ macro_rules! list_params {
                 }
             }
 
-            $(
-                /// The order asked for.
-                fn sort(&self) -> $Sort {
-                    self.sort.unwrap_or_default()
-                }
-            )?
+            fn sort(&self) -> Self::Sort {
+                $crate::list_params!(@order self $($Sort)?)
+            }
         }
     };
+    (@sort $Sort:ty) => { $Sort };
+    (@sort) => { $crate::store::CreatedSort };
+    (@order $self:ident $Sort:ty) => { $self.sort.unwrap_or_default() };
+    (@order $self:ident) => { $crate::store::CreatedSort::CreatedAt };
 }
 
 /// Declares the handler of a listing (a GET of pages) with its OpenAPI
@@ -328,41 +328,52 @@ macro_rules! list_operation {
     };
 }
 
-/// A store's listing: the rows matching a filter, in an order, after a
-/// position, at most so many.
-pub type ListFn<F, S, R> =
-    fn(&mut PgConnection, &F, S, Option<&After>, i64) -> Result<Vec<R>, Error>;
-
-/// The query [`Listing::page`] runs for a store's listing `list`: its
-/// rows matching `filter`, in `sort` order.
-pub fn listed<F, S, R>(
-    filter: F,
-    sort: S,
-    list: ListFn<F, S, R>,
-) -> impl FnOnce(&mut PgConnection, Option<&After>, i64) -> Result<Vec<R>, Error> + Send + 'static
-where
-    F: Send + 'static,
-    S: Copy + Send + 'static,
-    R: 'static,
-{
-    move |conn, after, limit| list(conn, &filter, sort, after, limit)
+/// The query parameters of a listing (see [`list_params!`]).
+pub trait ListParams: serde::de::DeserializeOwned {
+    /// The orders the listing offers.
+    type Sort: Copy + Send + 'static;
+    /// The page asked for (taken: the cursor moves out).
+    fn paging(&mut self) -> Paging;
+    /// The order asked for (its default when not given).
+    fn sort(&self) -> Self::Sort;
 }
 
-/// What every listing's response needs of its request: the request (for
+/// A store's listing: the rows matching a filter that a page reads.
+pub type ListFn<F, S, R> = fn(&mut PgConnection, &F, Keyset<S>) -> Result<Vec<R>, Error>;
+
+/// The query [`Listing::page`] runs for a store's listing `list`: its
+/// rows matching `filter`.
+pub fn listed<F, S, R>(
+    filter: F,
+    list: ListFn<F, S, R>,
+) -> impl FnOnce(&mut PgConnection, Keyset<S>) -> Result<Vec<R>, Error> + Send + 'static
+where
+    F: Send + 'static,
+    S: 'static,
+    R: 'static,
+{
+    move |conn, page| list(conn, &filter, page)
+}
+
+/// A listing request: its query parameters `P` (400 naming the one at
+/// fault), and what the response needs of the request: the request (for
 /// the path, the query and the cursor key), the pool and `If-None-Match`.
-pub struct Listing {
+pub struct Listing<P> {
     req: HttpRequest,
     pool: actix_web::web::Data<PgPool>,
     if_none_match: IfNoneMatch,
+    /// The query parameters.
+    pub params: P,
 }
 
-impl FromRequest for Listing {
+impl<P: ListParams> FromRequest for Listing<P> {
     type Error = Error;
     type Future = std::future::Ready<Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let conditions = IfNoneMatch::from_request(req, payload).into_inner();
-        let listing = conditions.and_then(|if_none_match| {
+        let listing = (|| {
+            let Query(params) = Query::<P>::from_request(req, payload).into_inner()?;
+            let if_none_match = IfNoneMatch::from_request(req, payload).into_inner()?;
             let pool = req
                 .app_data::<actix_web::web::Data<PgPool>>()
                 .cloned()
@@ -371,30 +382,28 @@ impl FromRequest for Listing {
                 req: req.clone(),
                 pool,
                 if_none_match,
+                params,
             })
-        });
+        })();
         std::future::ready(listing)
     }
 }
 
-impl Listing {
-    /// The page `paging` asks for in `sort` order as the response: the rows
-    /// `query` reads after the cursor, presented, with `Link` to the next
-    /// page and a weak ETag of the whole.
-    pub async fn page<P, R, S>(
-        self,
-        sort: S,
-        paging: Paging,
-        query: impl FnOnce(&mut PgConnection, Option<&After>, i64) -> Result<Vec<R>, Error>
-            + Send
-            + 'static,
-        present: impl Fn(R) -> Result<P::Item, Error>,
+impl<P: ListParams> Listing<P> {
+    /// The page the parameters ask for as the response: the rows `query`
+    /// reads after the cursor in the order asked for, presented, with
+    /// `Link` to the next page and a weak ETag of the whole.
+    pub async fn page<T, R>(
+        mut self,
+        query: impl FnOnce(&mut PgConnection, Keyset<P::Sort>) -> Result<Vec<R>, Error> + Send + 'static,
+        present: impl Fn(R) -> Result<T::Item, Error>,
     ) -> Result<HttpResponse, Error>
     where
-        P: Page,
+        T: Page,
         R: Send + 'static,
-        S: SortKey<R>,
+        P::Sort: SortKey<R>,
     {
+        let (sort, paging) = (self.params.sort(), self.params.paging());
         let (items, next_cursor) = fetch_page(
             &self.req,
             &self.pool,
@@ -405,7 +414,7 @@ impl Listing {
             present,
         )
         .await?;
-        let page = P::new(items, next_cursor);
+        let page = T::new(items, next_cursor);
         page_response(&self.req, &self.if_none_match, &page, page.next_cursor())
     }
 }

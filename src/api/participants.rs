@@ -2,26 +2,18 @@
 //! an organization — as organizer, host, speaker, attendee or commenter,
 //! and on whose behalf.
 
-use crate::{
-    api::{
-        extract::Query,
-        input::{exactly_one, Ref},
-        organizations::Organizations,
-        pagination::Listing,
-        people::People,
-        problems::ReadErrors,
-        resource::Resource,
-    },
-    domain::{Instant, Optional, Text},
-    error::{Error, FieldError},
-    page_type,
-    store::{
-        api_keys::Principal,
-        events,
-        participants::{self as store, ParticipantData, ParticipantRole, ParticipantRow},
-        CreatedSort,
-    },
-};
+use crate::api::input::{exactly_one, Ref};
+use crate::api::organizations::Organizations;
+use crate::api::pagination::Listing;
+use crate::api::people::People;
+use crate::api::problems::ReadErrors;
+use crate::api::resource::{Resource, ResourceTypes};
+use crate::domain::{Instant, Optional, Text};
+use crate::error::{Error, FieldError};
+use crate::page_type;
+use crate::store::api_keys::Principal;
+use crate::store::events;
+use crate::store::participants::{self as store, ParticipantData, ParticipantRole, ParticipantRow};
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -149,16 +141,7 @@ crate::list_params! {
     }
 }
 
-/// Event participants as a [`Resource`], scoped by their event.
-pub struct Participants;
-
 impl Resource for Participants {
-    type Input = ParticipantInput;
-    type Output = Participant;
-    type Store = store::Participants;
-
-    const PATH: &'static str = "/v1/events";
-
     fn location(row: &ParticipantRow) -> String {
         let r = &row.record;
         format!("{}/{}/participants/{}", Self::PATH, r.data.event_id, r.id)
@@ -181,24 +164,21 @@ crate::list_operation! {
     "One page of live participants" => ParticipantPage, ReadErrors;
     /// Lists the participants of an event, oldest first.
     pub async fn list(
-        listing: Listing,
+        listing: Listing<ListParticipantsParams>,
         id: web::Path<Uuid>,
-        Query(mut p): Query<ListParticipantsParams>,
     ) -> Result<HttpResponse, Error> {
-        let paging = p.paging();
+        let p = &listing.params;
         let event = *id;
+        let filter = store::ParticipantFilter {
+            role: p.role,
+            updated_since: p.updated_since.map(Into::into),
+            include_deleted: p.include_deleted.unwrap_or(false),
+        };
         listing
-            .page::<ParticipantPage, _, _>(
-                CreatedSort::CreatedAt,
-                paging,
-                move |conn, after, limit| {
+            .page::<ParticipantPage, _>(
+                move |conn, page| {
                     events::find(conn, event)?;
-                    let filter = store::ParticipantFilter {
-                        role: p.role,
-                        updated_since: p.updated_since.map(Into::into),
-                        include_deleted: p.include_deleted.unwrap_or(false),
-                    };
-                    store::list(conn, event, &filter, after, limit)
+                    store::list(conn, event, &filter, page)
                 },
                 |row| Ok(Participant::from(row)),
             )
@@ -207,7 +187,8 @@ crate::list_operation! {
 }
 
 crate::handlers! {
-    Participants: ParticipantInput, ParticipantPatch => Participant,
+    /// Event participants as a [`Resource`], scoped by their event.
+    pub struct Participants: ParticipantInput, ParticipantPatch => Participant in store::Participants, under "/v1/events",
     "events" at "/v1/events/{id}/participants" (("id" = Uuid, Path, description = "Event id"))
         / "/v1/events/{id}/participants/{participant_id}" (("id" = Uuid, Path, description = "Event id"), ("participant_id" = Uuid, Path, description = "Participant id")),
     routes [Read => list],

@@ -1,26 +1,19 @@
 //! `/v1/people`: officials and members; one person often holds several
 //! posts at once (see `/v1/people/{id}/roles`).
 
-use crate::{
-    api::{
-        common::{self, search_param, MAX_SEARCH_CHARS},
-        extract::Query,
-        pagination::{listed, Listing},
-        problems::ListErrors,
-        resource::Resource,
-    },
-    domain::{
-        ContactDetail, Date, Email, HttpUrl, Identifiers, List, Name, Optional, OtherName, Phone,
-        Source, Text,
-    },
-    error::Error,
-    page_type,
-    store::{
-        api_keys::{Principal, Scope},
-        people::{self as store, PersonData, PersonFilter, PersonRecord, PII_FIELDS},
-        NameSort,
-    },
+use crate::api::common::{self, search_param, MAX_SEARCH_CHARS};
+use crate::api::pagination::{listed, Listing};
+use crate::api::problems::ListErrors;
+use crate::api::resource::Resource;
+use crate::domain::{
+    ContactDetail, Date, Email, HttpUrl, Identifiers, List, Name, Optional, OtherName, Phone,
+    Source, Text,
 };
+use crate::error::Error;
+use crate::page_type;
+use crate::store::api_keys::{Principal, Scope};
+use crate::store::people::{self as store, PersonData, PersonFilter, PersonRecord, PII_FIELDS};
+use crate::store::NameSort;
 use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -189,16 +182,7 @@ crate::list_params! {
     }
 }
 
-/// People as a [`Resource`].
-pub struct People;
-
 impl Resource for People {
-    type Input = PersonInput;
-    type Output = Person;
-    type Store = store::People;
-
-    const PATH: &'static str = "/v1/people";
-
     fn visible_version(record: &PersonRecord, viewer: &Principal) -> i64 {
         if viewer.has(Scope::Pii) {
             record.version
@@ -239,22 +223,19 @@ crate::list_operation! {
     "One page of live people" => PersonPage, ListErrors;
     /// Lists people.
     pub async fn list(
-        listing: Listing,
+        listing: Listing<ListPeopleParams>,
         viewer: Principal,
-        Query(mut p): Query<ListPeopleParams>,
     ) -> Result<HttpResponse, Error> {
-        let (sort, paging, records) = (p.sort(), p.paging(), p.records()?);
+        let p = &listing.params;
         let filter = PersonFilter {
-            q: search_param("q", p.q, MAX_SEARCH_CHARS)?,
+            q: search_param("q", p.q.as_deref(), MAX_SEARCH_CHARS)?,
             organization_id: p.organization_id,
             active_on: p.active_on.map(Into::into),
-            updated_since: records.updated_since,
             with_pii: viewer.has(Scope::Pii),
-            identifier: records.identifier,
-            include_deleted: records.include_deleted,
+            records: p.records()?,
         };
         listing
-            .page::<PersonPage, _, _>(sort, paging, listed(filter, sort, store::list), |record| {
+            .page::<PersonPage, _>(listed(filter, store::list), |record| {
                 Person::present(record, &viewer)
             })
             .await
@@ -262,7 +243,8 @@ crate::list_operation! {
 }
 
 crate::handlers! {
-    People: PersonInput, PersonPatch => Person,
+    /// People as a [`Resource`].
+    pub struct People: PersonInput, PersonPatch => Person in store::People,
     "people" at "/v1/people" for "Person" ("a person", "the person"),
     routes [Read => list],
     replace "Replaces a person (every writable field; omitted optional fields are cleared, personal data only with the pii scope).",

@@ -4,20 +4,15 @@
 //! The two extractors below also describe their header in the OpenAPI
 //! document.
 
-use crate::{error::Error, store::VersionCheck};
-use actix_web::{
-    dev::Payload,
-    http::header::{self, EntityTag},
-    FromRequest, HttpRequest, HttpResponse,
-};
+use crate::error::Error;
+use crate::store::VersionCheck;
+use actix_web::dev::Payload;
+use actix_web::http::header::{self, EntityTag};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use std::future::{ready, Ready};
-use utoipa::{
-    openapi::{
-        path::{Parameter, ParameterBuilder, ParameterIn},
-        ObjectBuilder, Required, Type,
-    },
-    IntoParams,
-};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::{ObjectBuilder, Required, Type};
+use utoipa::IntoParams;
 
 /// Pattern of `If-Match` and `If-None-Match` values: `*` or a list of
 /// (optionally weak) quoted entity tags.

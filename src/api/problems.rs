@@ -6,15 +6,13 @@
 
 use crate::error::PROBLEM_JSON;
 use std::collections::BTreeMap;
-use utoipa::{
-    openapi::{
-        header::HeaderBuilder,
-        path::Operation,
-        security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
-        Content, ObjectBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder, Type,
-    },
-    IntoResponses, Modify,
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{
+    Content, ObjectBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder, Type,
 };
+use utoipa::{IntoResponses, Modify};
 
 fn problem(description: &str) -> Response {
     ResponseBuilder::new()

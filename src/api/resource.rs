@@ -9,34 +9,31 @@
 //! needs the database remains: references resolve in the store, and a
 //! patch applies to the current record.
 
-use crate::{
-    api::{
-        extract::Parsed,
-        idempotency::{self, IdempotencyKey},
-        input::{Input, Refs, Target},
-        preconditions::{etag, IfNoneMatch},
-    },
-    db::{self, PgPool},
-    domain::{Identifier, Parse},
-    error::{Error, FieldError},
-    store::{
-        api_keys::Principal,
-        crud::Crud,
-        idempotency::{self as remembered, StoredResponse},
-        identifiers,
-        refs::Table,
-        VersionCheck,
-    },
-};
-use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest, HttpResponse};
+use crate::api::extract::Parsed;
+use crate::api::idempotency::{self, IdempotencyKey};
+use crate::api::input::{Input, Refs, Target};
+use crate::api::preconditions::{etag, IfNoneMatch};
+use crate::db::{self, PgPool};
+use crate::domain::{Identifier, Parse};
+use crate::error::{Error, FieldError};
+use crate::store::api_keys::Principal;
+use crate::store::crud::Crud;
+use crate::store::idempotency::{self as remembered, StoredResponse};
+use crate::store::refs::Table;
+use crate::store::{identifiers, VersionCheck};
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use diesel::pg::PgConnection;
-use serde::{de::DeserializeOwned, Serialize};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::future::{ready, Ready};
 use uuid::Uuid;
 
-/// A resource of the register: its input, its rules, how its records are
-/// presented and stored.
-pub trait Resource: 'static {
+/// What a resource is made of: where it is stored, what clients send and
+/// get, where it lives. Declared with the resource by
+/// [`handlers!`](crate::handlers); its behaviour is [`Resource`].
+pub trait ResourceTypes: 'static {
     /// Where records are stored: reads and writes go through it. Its
     /// scope (what the collection's path names: nothing for top-level
     /// resources, the event for participants), record and content are the
@@ -58,7 +55,11 @@ pub trait Resource: 'static {
 
     /// The path of the collection, before the records' ids.
     const PATH: &'static str;
+}
 
+/// A resource of the register: its rules, how its records are presented
+/// and stored.
+pub trait Resource: ResourceTypes {
     /// The version of `record`.
     fn version(record: &RecordOf<Self>) -> i64 {
         Self::Store::version(record)
@@ -208,13 +209,13 @@ impl Scope for Uuid {
 }
 
 /// What `R`'s records are scoped by.
-pub type ScopeOf<R> = <<R as Resource>::Store as Crud>::Scope;
+pub type ScopeOf<R> = <<R as ResourceTypes>::Store as Crud>::Scope;
 /// A stored record of `R`.
-pub type RecordOf<R> = <<R as Resource>::Store as Crud>::Record;
+pub type RecordOf<R> = <<R as ResourceTypes>::Store as Crud>::Record;
 /// The stored content of `R`'s records.
-pub type DataOf<R> = <<R as Resource>::Store as Crud>::Data;
+pub type DataOf<R> = <<R as ResourceTypes>::Store as Crud>::Data;
 /// A merge patch of `R`'s input.
-pub type PatchOf<R> = <<R as Resource>::Input as Input>::Patch;
+pub type PatchOf<R> = <<R as ResourceTypes>::Input as Input>::Patch;
 
 /// The record an item path names: its scope and id.
 pub struct Item<R: Resource>(pub ScopeOf<R>, pub Uuid);
@@ -580,8 +581,9 @@ pub async fn delete<R: Resource>(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Defines the standard handlers of a resource over the generic functions
-/// above, with their OpenAPI operations: `create` (POST, with
+/// Declares a resource — its struct and [`ResourceTypes`] — and defines its
+/// standard handlers over the generic functions above, with their OpenAPI
+/// operations: `create` (POST, with
 /// `Idempotency-Key`), `get`, `replace` (PUT), `update` (PATCH, merge
 /// patch), `delete` and, for resources with identifiers, `upsert` (PUT by
 /// external identifier). The paths' parameters are documented as given
@@ -594,7 +596,8 @@ macro_rules! handlers {
     // named after `$Noun` and summarized with `$a`/`$the` (a person, the
     // person) unless given; `routes` lists the module's other handlers.
     (
-        $R:ident: $Input:ident, $Patch:ident => $Output:ident,
+        $(#[doc = $doc:literal])*
+        pub struct $R:ident: $Input:ident, $Patch:ident => $Output:ident in $Store:path,
         $tag:literal at $path:literal for $Noun:literal ($a:literal, $the:literal),
         routes [$($scope:ident => $handler:ident),* $(,)?],
         $(own $own:ident,)?
@@ -603,6 +606,7 @@ macro_rules! handlers {
         $(update $update:literal,)?
         delete $delete:literal $(,)?
     ) => {
+        $crate::handlers!(@types [$(#[doc = $doc])*] $R, $Input, $Output, $Store, $path);
         $crate::handlers!(@create $R, $Input, $Output, $tag, $path, (), concat!("create", $Noun), concat!("Creates ", $a, "."), $crate::api::problems::CreateErrors);
         $crate::handlers!(@unless [$($own)?] @get $R, $Output, $tag, concat!($path, "/{id}"), (("id" = Uuid, Path, description = "Record id")), concat!("get", $Noun), $crate::handlers!(@or [$($get)?] concat!("Gets ", $a, ".")));
         $crate::handlers!(@replace $R, $Input, $Output, $tag, concat!($path, "/{id}"), (("id" = Uuid, Path, description = "Record id")), concat!("replace", $Noun), $crate::handlers!(@or [$($replace)?] concat!("Replaces ", $a, " (every writable field; omitted optional fields are cleared).")));
@@ -625,7 +629,8 @@ macro_rules! handlers {
     (@or [] $default:expr) => { $default };
     // A resource inside another, as its paths' parameters say.
     (
-        $R:ident: $Input:ident, $Patch:ident => $Output:ident,
+        $(#[doc = $doc:literal])*
+        pub struct $R:ident: $Input:ident, $Patch:ident => $Output:ident in $Store:path, under $base:literal,
         $tag:literal at $collection:literal $scope_params:tt / $item:literal $item_params:tt,
         routes [$($scope:ident => $handler:ident),* $(,)?],
         create ($create:literal, $create_summary:literal),
@@ -634,6 +639,7 @@ macro_rules! handlers {
         update ($update:literal, $update_summary:literal),
         delete ($delete:literal, $delete_summary:literal) $(,)?
     ) => {
+        $crate::handlers!(@types [$(#[doc = $doc])*] $R, $Input, $Output, $Store, $base);
         $crate::handlers!(@create $R, $Input, $Output, $tag, $collection, $scope_params, $create, $create_summary, $crate::api::problems::CreateInErrors);
         $crate::handlers!(@get $R, $Output, $tag, $item, $item_params, $get, $get_summary);
         $crate::handlers!(@replace $R, $Input, $Output, $tag, $item, $item_params, $replace, $replace_summary);
@@ -646,6 +652,18 @@ macro_rules! handlers {
             Write => replace,
             Write => update,
             Write => delete,
+        }
+    };
+    (@types [$($doc:tt)*] $R:ident, $Input:ty, $Output:ty, $Store:ty, $path:expr) => {
+        $($doc)*
+        pub struct $R;
+
+        impl $crate::api::resource::ResourceTypes for $R {
+            type Input = $Input;
+            type Output = $Output;
+            type Store = $Store;
+
+            const PATH: &'static str = $path;
         }
     };
     (@create $R:ty, $Input:ty, $Output:ty, $tag:literal, $path:expr, ($($param:tt),*), $id:expr, $summary:expr, $errors:path) => {

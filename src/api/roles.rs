@@ -2,27 +2,19 @@
 //! when; and which organizations are members of another. Also the two views
 //! over roles: the members of an organization and the roles of a person.
 
-use crate::{
-    api::{
-        common::{search_param, MAX_SEARCH_CHARS},
-        extract::Query,
-        input::{exactly_one, not_before, Ref},
-        organizations::{Organization, Organizations},
-        pagination::{listed, Listing},
-        people::{People, Person},
-        problems::{ListErrors, ReadErrors},
-        resource::Resource,
-    },
-    domain::{Date, Identifiers, List, Name, Optional, Source, Text},
-    error::{Error, FieldError},
-    page_type,
-    store::{
-        api_keys::Principal,
-        organizations, people,
-        roles::{self as store, RoleData, RoleFilter, RoleRecord},
-        CreatedSort,
-    },
-};
+use crate::api::common::{search_param, MAX_SEARCH_CHARS};
+use crate::api::input::{exactly_one, not_before, Ref};
+use crate::api::organizations::{Organization, Organizations};
+use crate::api::pagination::{listed, Listing};
+use crate::api::people::{People, Person};
+use crate::api::problems::{ListErrors, ReadErrors};
+use crate::api::resource::Resource;
+use crate::domain::{Date, Identifiers, List, Name, Optional, Source, Text};
+use crate::error::{Error, FieldError};
+use crate::page_type;
+use crate::store::api_keys::Principal;
+use crate::store::roles::{self as store, RoleData, RoleFilter, RoleRecord};
+use crate::store::{organizations, people, CreatedSort};
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use serde_json::json;
@@ -163,16 +155,7 @@ crate::list_params! {
     }
 }
 
-/// Roles as a [`Resource`].
-pub struct Roles;
-
 impl Resource for Roles {
-    type Input = RoleInput;
-    type Output = Role;
-    type Store = store::Roles;
-
-    const PATH: &'static str = "/v1/roles";
-
     fn rules(input: &RoleInput) -> Vec<FieldError> {
         let mut faults = exactly_one(&[
             ("person_id", input.person_id.is_some()),
@@ -204,23 +187,18 @@ crate::list_operation! {
     get "/v1/roles" in "roles" as "listRoles", params(ListRolesParams),
     "One page of live roles" => RolePage, ListErrors;
     /// Lists roles.
-    pub async fn list(
-        listing: Listing,
-        Query(mut p): Query<ListRolesParams>,
-    ) -> Result<HttpResponse, Error> {
-        let (sort, paging, records) = (p.sort(), p.paging(), p.records()?);
+    pub async fn list(listing: Listing<ListRolesParams>) -> Result<HttpResponse, Error> {
+        let p = &listing.params;
         let filter = RoleFilter {
             organization_id: p.organization_id,
             person_id: p.person_id,
             member_organization_id: p.member_organization_id,
             active_on: p.active_on.map(Into::into),
-            title: search_param("title", p.title, MAX_SEARCH_CHARS)?,
-            updated_since: records.updated_since,
-            identifier: records.identifier,
-            include_deleted: records.include_deleted,
+            title: search_param("title", p.title.as_deref(), MAX_SEARCH_CHARS)?,
+            records: p.records()?,
         };
         listing
-            .page::<RolePage, _, _>(sort, paging, listed(filter, sort, store::list), Role::try_from)
+            .page::<RolePage, _>(listed(filter, store::list), Role::try_from)
             .await
     }
 }
@@ -232,20 +210,16 @@ crate::list_operation! {
     /// organization holding each (e.g. the member units of the alliance, or the
     /// officials of a party committee). One database query per page.
     pub async fn members(
-        listing: Listing,
+        listing: Listing<RoleViewParams>,
         viewer: Principal,
         id: web::Path<Uuid>,
-        Query(mut p): Query<RoleViewParams>,
     ) -> Result<HttpResponse, Error> {
-        let (sort, paging) = (p.sort(), p.paging());
-        let id = *id;
+        let (id, day) = (*id, listing.params.active_on.map(Into::into));
         listing
-            .page::<MemberPage, _, _>(
-                sort,
-                paging,
-                move |conn, after, limit| {
+            .page::<MemberPage, _>(
+                move |conn, page| {
                     organizations::find(conn, id)?;
-                    store::members(conn, id, p.active_on.map(Into::into), sort, after, limit)
+                    store::members(conn, id, day, page)
                 },
                 |(role, person, organization)| {
                     Ok(Member {
@@ -265,19 +239,15 @@ crate::list_operation! {
     /// Lists the roles a person holds, each with its organization (which posts
     /// does this official hold, or held on a day). One database query per page.
     pub async fn held_by(
-        listing: Listing,
+        listing: Listing<RoleViewParams>,
         id: web::Path<Uuid>,
-        Query(mut p): Query<RoleViewParams>,
     ) -> Result<HttpResponse, Error> {
-        let (sort, paging) = (p.sort(), p.paging());
-        let id = *id;
+        let (id, day) = (*id, listing.params.active_on.map(Into::into));
         listing
-            .page::<HeldRolePage, _, _>(
-                sort,
-                paging,
-                move |conn, after, limit| {
+            .page::<HeldRolePage, _>(
+                move |conn, page| {
                     people::find(conn, id)?;
-                    store::held_by(conn, id, p.active_on.map(Into::into), sort, after, limit)
+                    store::held_by(conn, id, day, page)
                 },
                 |(role, organization)| {
                     Ok(HeldRole {
@@ -291,7 +261,8 @@ crate::list_operation! {
 }
 
 crate::handlers! {
-    Roles: RoleInput, RolePatch => Role,
+    /// Roles as a [`Resource`].
+    pub struct Roles: RoleInput, RolePatch => Role in store::Roles,
     "roles" at "/v1/roles" for "Role" ("a role", "the role"),
     routes [Read => members, Read => held_by, Read => list],
     update "Changes some fields of a role (JSON merge patch), e.g. sets end_date to end it.",

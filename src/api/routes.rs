@@ -6,8 +6,10 @@
 //! document (with its `security` and 401/403/429 answers) and the scope the
 //! authorization check enforces.
 
-use crate::{error::Error, store::api_keys::Scope};
-use actix_web::{http::Method, web, FromRequest, Handler, Resource, Responder};
+use crate::error::Error;
+use crate::store::api_keys::Scope;
+use actix_web::http::Method;
+use actix_web::{web, FromRequest, Handler, Resource, Responder};
 use utoipa::openapi::OpenApi;
 
 /// One operation as declared: its method, path template, the scope a key

@@ -3,24 +3,17 @@
 //! knows nothing of OpenAPI; the schemas are stated here, under the names
 //! of the types.
 
-use crate::{
-    api::{audit::AuditEntityType, changes::FeedEntityType},
-    store::{
-        api_keys::Scope,
-        events::{EventKind, EventSort, EventStatus},
-        journal::JournalSort,
-        organizations::OrganizationKind,
-        participants::ParticipantRole,
-        CreatedSort, NameSort,
-    },
-};
-use utoipa::{
-    openapi::{
-        schema::{ObjectBuilder, Schema, Type},
-        RefOr,
-    },
-    PartialSchema, ToSchema,
-};
+use crate::api::audit::AuditEntityType;
+use crate::api::changes::FeedEntityType;
+use crate::store::api_keys::Scope;
+use crate::store::events::{EventKind, EventSort, EventStatus};
+use crate::store::journal::JournalSort;
+use crate::store::organizations::OrganizationKind;
+use crate::store::participants::ParticipantRole;
+use crate::store::{CreatedSort, NameSort};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
 
 /// The schema of a string that is one of `values`.
 fn text_values(description: &str, values: impl IntoIterator<Item = &'static str>) -> RefOr<Schema> {

@@ -5,12 +5,10 @@
 //! the embedded migrations while holding a PostgreSQL advisory lock, so they
 //! are applied exactly once.
 
-use diesel::{
-    pg::PgConnection,
-    result::{ConnectionError, DatabaseErrorKind, Error as DieselError},
-    sql_types::{BigInt, Bool, Text},
-    Connection, QueryableByName, RunQueryDsl,
-};
+use diesel::pg::PgConnection;
+use diesel::result::{ConnectionError, DatabaseErrorKind, Error as DieselError};
+use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::{Connection, QueryableByName, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 /// The migrations under `migrations/`, compiled into the binary.

@@ -4,13 +4,12 @@
 pub mod migrate;
 pub mod schema;
 
-use crate::{config::Settings, error::Error};
-use diesel::{
-    connection::SimpleConnection,
-    pg::PgConnection,
-    r2d2::{ConnectionManager, CustomizeConnection, Pool},
-    Connection, RunQueryDsl,
-};
+use crate::config::Settings;
+use crate::error::Error;
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::{Connection, RunQueryDsl};
 use uuid::Uuid;
 
 /// The r2d2 pool of PostgreSQL connections.

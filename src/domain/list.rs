@@ -1,8 +1,10 @@
 //! Optional values and bounded lists.
 
-use super::{field::Components, nullable, Faults, Field, Identifier, Name, Parse};
+use super::field::Components;
+use super::{nullable, Faults, Field, Identifier, Name, Parse};
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
-use utoipa::openapi::{schema::ArrayBuilder, RefOr, Schema};
+use utoipa::openapi::schema::ArrayBuilder;
+use utoipa::openapi::{RefOr, Schema};
 
 /// A value that may be left out, `null` or blank: all three mean none.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

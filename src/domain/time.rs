@@ -5,7 +5,8 @@
 use chrono::{DateTime, Datelike, NaiveDate, SubsecRound, Timelike, Utc};
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
-use utoipa::openapi::{schema::SchemaFormat, KnownFormat, ObjectBuilder, RefOr, Schema, Type};
+use utoipa::openapi::schema::SchemaFormat;
+use utoipa::openapi::{KnownFormat, ObjectBuilder, RefOr, Schema, Type};
 
 /// The years every day and instant lies in (after conversion to UTC):
 /// PostgreSQL, chrono and every client agree on these, and they print as

@@ -1,7 +1,8 @@
 //! Addresses: web addresses, e-mail addresses, telephone numbers and
 //! language tags.
 
-use super::{string_value, text::compiled, Parse};
+use super::text::compiled;
+use super::{string_value, Parse};
 use utoipa::openapi::ObjectBuilder;
 
 /// Pattern of a web address: http or https, a host named by a domain

@@ -6,21 +6,16 @@
 //! with the stored one in constant time. Nothing is cached, so a revocation
 //! takes effect on the next request on every instance.
 
-use crate::{
-    db::schema::api_keys::{self, dsl},
-    error::Error,
-    store::{
-        sort::{keyset_page, After, Created, CreatedSort},
-        text::text_enum,
-    },
-};
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use crate::db::schema::api_keys::{self, dsl};
+use crate::error::Error;
+use crate::store::sort::{keyset_page, Created, CreatedSort, Keyset};
+use crate::store::text::text_enum;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
-use diesel::{
-    dsl::now,
-    pg::{Pg, PgConnection},
-    prelude::*,
-};
+use diesel::dsl::now;
+use diesel::pg::{Pg, PgConnection};
+use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
@@ -216,10 +211,8 @@ pub fn revoke(conn: &mut PgConnection, id: Uuid) -> Result<ApiKeyRecord, Error> 
 /// One keyset page of keys, revoked ones included.
 pub fn list(
     conn: &mut PgConnection,
-    sort: CreatedSort,
-    after: Option<&After>,
-    limit: i64,
+    page: Keyset<CreatedSort>,
 ) -> Result<Vec<ApiKeyRecord>, Error> {
     let query = dsl::api_keys.select(ApiKeyRecord::as_select()).into_boxed();
-    keyset_page(conn, query, "api_keys", sort, after, limit)
+    keyset_page(conn, query, "api_keys", page)
 }

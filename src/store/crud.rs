@@ -4,14 +4,10 @@
 //! machinery; event participants, scoped by their event, implement it
 //! themselves.
 
-use crate::{
-    error::Error,
-    store::{
-        identifiers::{self, Identified},
-        refs::{self, Reference, Table, Tree},
-        rows::{Rows, VersionCheck},
-    },
-};
+use crate::error::Error;
+use crate::store::identifiers::{self, Identified};
+use crate::store::refs::{self, Reference, Table, Tree};
+use crate::store::rows::{Rows, VersionCheck};
 use diesel::pg::PgConnection;
 use uuid::Uuid;
 

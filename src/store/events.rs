@@ -1,28 +1,20 @@
 //! Events the alliance runs: seminars, their sessions (child events through
 //! `parent_event_id`), joint meetings, themed activities.
 
-use crate::{
-    db::schema::{
-        event_participants,
-        events::{self, dsl},
-    },
-    error::Error,
-    store::{
-        crud::Rules,
-        refs::{RefColumn, Tree, EVENTS},
-        rows::{list_filter, listing, live_rows, Rows},
-        sort::{keyset_page, After, SortKey, SortOrder, SortValue},
-        sql::containing,
-        text::{text_enum, text_values},
-    },
-};
+use crate::db::schema::event_participants;
+use crate::db::schema::events::{self, dsl};
+use crate::error::Error;
+use crate::store::crud::Rules;
+use crate::store::refs::{RefColumn, Tree, EVENTS};
+use crate::store::rows::{list_filter, listing, live_rows, Rows};
+use crate::store::sort::{keyset_page, After, Keyset, SortKey, SortOrder, SortValue};
+use crate::store::sql::containing;
+use crate::store::text::{text_enum, text_values};
 use chrono::{DateTime, Utc};
-use diesel::{
-    dsl::{now, sql},
-    pg::PgConnection,
-    prelude::*,
-    sql_types::{Bool, Timestamptz, Uuid as SqlUuid},
-};
+use diesel::dsl::{now, sql};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Timestamptz, Uuid as SqlUuid};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -195,11 +187,14 @@ list_filter! {
 pub fn list(
     conn: &mut PgConnection,
     filter: &EventFilter,
-    sort: EventSort,
-    after: Option<&After>,
-    limit: i64,
+    page: Keyset<EventSort>,
 ) -> Result<Vec<EventRecord>, Error> {
-    let mut query = listing!(events, EventRecord, filter);
+    let mut query = listing!(
+        events,
+        EventRecord,
+        filter,
+        equal [kind, status, parent_event_id]
+    );
     if let Some(from) = filter.from {
         query = query.filter(
             sql::<Bool>("coalesce(events.ends_at, events.starts_at) >= ")
@@ -208,12 +203,6 @@ pub fn list(
     }
     if let Some(to) = filter.to {
         query = query.filter(dsl::starts_at.le(to));
-    }
-    if let Some(kind) = filter.kind {
-        query = query.filter(dsl::kind.eq(kind));
-    }
-    if let Some(status) = filter.status {
-        query = query.filter(dsl::status.eq(status));
     }
     if let Some(topic) = &filter.topic {
         query = query.filter(dsl::topics.contains(vec![topic.clone()]));
@@ -240,13 +229,10 @@ pub fn list(
             .sql(")"),
         );
     }
-    if let Some(parent) = filter.parent_event_id {
-        query = query.filter(dsl::parent_event_id.eq(parent));
-    }
     if let Some(q) = &filter.q {
         query = query.filter(dsl::search_text.ilike(containing(q)));
     }
-    keyset_page(conn, query, "events", sort, after, limit)
+    keyset_page(conn, query, "events", page)
 }
 
 /// The live sessions (child events) of event `id`, earliest first.

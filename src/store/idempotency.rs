@@ -2,13 +2,12 @@
 //! stored in the transaction of its write, so a retry replays it instead of
 //! writing again. Keys are scoped by API key and expire after a TTL.
 
-use crate::{db::schema::idempotency_keys::dsl, error::Error};
+use crate::db::schema::idempotency_keys::dsl;
+use crate::error::Error;
 use chrono::{Duration, Utc};
-use diesel::{
-    pg::PgConnection,
-    prelude::*,
-    result::{DatabaseErrorKind, Error as DieselError},
-};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde_json::Value;
 use uuid::Uuid;
 

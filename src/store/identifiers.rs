@@ -3,12 +3,12 @@
 //! identifiers of live records to their owners, one owner per (entity
 //! type, scheme, value).
 
-use crate::{
-    db::schema::external_ids::dsl,
-    error::{ConflictingRecord, Error},
-    store::{refs::Table, sql::lock_named},
-};
-use diesel::{pg::PgConnection, prelude::*};
+use crate::db::schema::external_ids::dsl;
+use crate::error::{ConflictingRecord, Error};
+use crate::store::refs::Table;
+use crate::store::sql::lock_named;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;

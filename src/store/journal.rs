@@ -2,20 +2,15 @@
 //! triggers in the same transaction as the change (see the migration
 //! `api_keys_and_journal`). Here it is read as the audit trail.
 
-use crate::{
-    db::schema::journal::{self, dsl},
-    error::Error,
-    store::{
-        people::PII_FIELDS,
-        sort::{After, SortKey, SortOrder, SortValue},
-        text::text_values,
-    },
-};
+use crate::db::schema::journal::{self, dsl};
+use crate::error::Error;
+use crate::store::people::PII_FIELDS;
+use crate::store::rows::equal;
+use crate::store::sort::{After, Keyset, SortKey, SortOrder, SortValue};
+use crate::store::text::text_values;
 use chrono::{DateTime, Utc};
-use diesel::{
-    pg::{Pg, PgConnection},
-    prelude::*,
-};
+use diesel::pg::{Pg, PgConnection};
+use diesel::prelude::*;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -61,7 +56,7 @@ pub const BOOKKEEPING: &[&str] = &[
 ];
 
 text_values! {
-    /// Orders of the audit trail.
+    /// Orders of the audit trail (default: `-seq`, newest first).
     #[derive(Default)]
     pub enum JournalSort {
         /// Oldest change first.
@@ -120,20 +115,10 @@ fn not_private() -> Box<
 pub fn list(
     conn: &mut PgConnection,
     filter: &JournalFilter,
-    sort: JournalSort,
-    after: Option<&After>,
-    limit: i64,
+    Keyset { sort, after, limit }: Keyset<JournalSort>,
 ) -> Result<Vec<JournalRecord>, Error> {
     let mut query = dsl::journal.select(JournalRecord::as_select()).into_boxed();
-    if let Some(entity_type) = &filter.entity_type {
-        query = query.filter(dsl::entity_type.eq(entity_type.clone()));
-    }
-    if let Some(entity_id) = filter.entity_id {
-        query = query.filter(dsl::entity_id.eq(entity_id));
-    }
-    if let Some(key_id) = filter.key_id {
-        query = query.filter(dsl::key_id.eq(key_id));
-    }
+    equal!(query, journal, filter, [entity_type, entity_id, key_id]);
     if let Some(from) = filter.from {
         query = query.filter(dsl::changed_at.ge(from));
     }

@@ -26,4 +26,4 @@ pub mod tenure;
 pub mod text;
 
 pub use rows::VersionCheck;
-pub use sort::{After, CreatedSort, NameSort, SortKey, SortOrder, SortValue};
+pub use sort::{After, CreatedSort, Keyset, NameSort, SortKey, SortOrder, SortValue};

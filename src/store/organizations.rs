@@ -1,20 +1,17 @@
 //! Organizations: the alliance, its member units, their party organizations
 //! and the government bodies around them, in a tree through `parent_id`.
 
-use crate::{
-    db::schema::organizations::{self, dsl},
-    error::Error,
-    store::{
-        crud::Rules,
-        refs::{RefColumn, Tree, ORGANIZATIONS},
-        rows::{list_filter, listing, live_rows, Rows},
-        sort::{keyset_page, After, NameSort},
-        sql::containing,
-        text::text_enum,
-    },
-};
+use crate::db::schema::organizations::{self, dsl};
+use crate::error::Error;
+use crate::store::crud::Rules;
+use crate::store::refs::{RefColumn, Tree, ORGANIZATIONS};
+use crate::store::rows::{list_filter, listing, live_rows, Rows};
+use crate::store::sort::{keyset_page, Keyset, NameSort};
+use crate::store::sql::containing;
+use crate::store::text::text_enum;
 use chrono::NaiveDate;
-use diesel::{pg::PgConnection, prelude::*};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -117,25 +114,17 @@ list_filter! {
     }
 }
 
-/// One keyset page of live organizations: at most `limit` rows after `after`.
+/// One keyset page of live organizations.
 pub fn list(
     conn: &mut PgConnection,
     filter: &OrganizationFilter,
-    sort: NameSort,
-    after: Option<&After>,
-    limit: i64,
+    page: Keyset<NameSort>,
 ) -> Result<Vec<OrganizationRecord>, Error> {
-    let mut query = listing!(organizations, OrganizationRecord, filter);
-    if let Some(kind) = filter.kind {
-        query = query.filter(dsl::kind.eq(kind));
-    }
-    if let Some(parent) = filter.parent_id {
-        query = query.filter(dsl::parent_id.eq(parent));
-    }
+    let mut query = listing!(organizations, OrganizationRecord, filter, equal [kind, parent_id]);
     if let Some(q) = &filter.q {
         query = query.filter(dsl::search_text.ilike(containing(q)));
     }
-    keyset_page(conn, query, "organizations", sort, after, limit)
+    keyset_page(conn, query, "organizations", page)
 }
 
 #[cfg(test)]

@@ -1,26 +1,20 @@
 //! Event participants: who took part in an event (a person or an
 //! organization), in which capacity, and on whose behalf.
 
-use crate::{
-    db::schema::event_participants::{self, dsl},
-    error::{ConflictingRecord, Error},
-    store::{
-        crud::Crud,
-        events,
-        refs::{self, RefColumn, ORGANIZATIONS, PARTICIPANTS, PEOPLE},
-        rows::{live_rows, Rows, VersionCheck},
-        sort::{keyset_page, After, Created, CreatedSort},
-        text::text_enum,
-    },
-};
+use crate::db::schema::event_participants::{self, dsl};
+use crate::error::{ConflictingRecord, Error};
+use crate::store::crud::Crud;
+use crate::store::events;
+use crate::store::refs::{self, RefColumn, ORGANIZATIONS, PARTICIPANTS, PEOPLE};
+use crate::store::rows::{live_rows, Rows, VersionCheck};
+use crate::store::sort::{keyset_page, Created, CreatedSort, Keyset};
+use crate::store::text::text_enum;
 use chrono::{DateTime, Utc};
-use diesel::{
-    dsl::{sql, AsSelect},
-    expression::SqlLiteral,
-    pg::{Pg, PgConnection},
-    prelude::*,
-    sql_types::{Nullable, Text},
-};
+use diesel::dsl::{sql, AsSelect};
+use diesel::expression::SqlLiteral;
+use diesel::pg::{Pg, PgConnection};
+use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text};
 use uuid::Uuid;
 
 text_enum! {
@@ -276,10 +270,8 @@ pub fn list(
     conn: &mut PgConnection,
     event: Uuid,
     filter: &ParticipantFilter,
-    after: Option<&After>,
-    limit: i64,
+    page: Keyset<CreatedSort>,
 ) -> Result<Vec<ParticipantRow>, Error> {
-    let sort = CreatedSort::CreatedAt;
     let mut query = dsl::event_participants
         .filter(dsl::event_id.eq(event))
         .select(with_names())
@@ -293,7 +285,7 @@ pub fn list(
     if let Some(since) = filter.updated_since {
         query = query.filter(dsl::updated_at.ge(since));
     }
-    let rows: Vec<Named> = keyset_page(conn, query, "event_participants", sort, after, limit)?;
+    let rows: Vec<Named> = keyset_page(conn, query, "event_participants", page)?;
     Ok(rows.into_iter().map(ParticipantRow::from).collect())
 }
 

@@ -1,19 +1,16 @@
 //! People: officials and members of the register's organizations.
 
-use crate::{
-    db::schema::people::{self, dsl},
-    error::Error,
-    store::{
-        crud::Rules,
-        refs::PEOPLE,
-        rows::{list_filter, listing, live_rows, Rows},
-        sort::{keyset_page, After, NameSort},
-        sql::containing,
-        tenure::person_holds_role,
-    },
-};
+use crate::db::schema::people::{self, dsl};
+use crate::error::Error;
+use crate::store::crud::Rules;
+use crate::store::refs::PEOPLE;
+use crate::store::rows::{list_filter, listing, live_rows, Rows};
+use crate::store::sort::{keyset_page, Keyset, NameSort};
+use crate::store::sql::containing;
+use crate::store::tenure::person_holds_role;
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{pg::PgConnection, prelude::*};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -99,13 +96,11 @@ list_filter! {
     }
 }
 
-/// One keyset page of live people: at most `limit` rows after `after`.
+/// One keyset page of live people.
 pub fn list(
     conn: &mut PgConnection,
     filter: &PersonFilter,
-    sort: NameSort,
-    after: Option<&After>,
-    limit: i64,
+    page: Keyset<NameSort>,
 ) -> Result<Vec<PersonRecord>, Error> {
     let mut query = if filter.with_pii {
         listing!(people, PersonRecord, filter)
@@ -118,5 +113,5 @@ pub fn list(
     if filter.organization_id.is_some() || filter.active_on.is_some() {
         query = query.filter(person_holds_role(filter.organization_id, filter.active_on));
     }
-    keyset_page(conn, query, "people", sort, after, limit)
+    keyset_page(conn, query, "people", page)
 }

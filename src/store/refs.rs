@@ -10,11 +10,9 @@
 //! cannot together close a cycle) without deadlocking.
 
 use crate::error::{ColumnError, ConflictingRecord, Error};
-use diesel::{
-    pg::PgConnection,
-    sql_types::{BigInt, Bool, Text, Uuid as SqlUuid},
-    QueryableByName, RunQueryDsl,
-};
+use diesel::pg::PgConnection;
+use diesel::sql_types::{BigInt, Bool, Text, Uuid as SqlUuid};
+use diesel::{QueryableByName, RunQueryDsl};
 use uuid::Uuid;
 
 /// A table of soft-deletable records.

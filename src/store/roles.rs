@@ -2,25 +2,20 @@
 //! and which organizations are members of another (e.g. of the alliance).
 //! The member is exactly one of a person or an organization.
 
-use crate::{
-    db::schema::{
-        organizations, people,
-        roles::{self, dsl},
-    },
-    error::{ConflictingRecord, Error},
-    store::{
-        crud::Rules,
-        organizations::OrganizationRecord,
-        people::PersonRecord,
-        refs::{self, RefColumn, Reference, ORGANIZATIONS, PEOPLE, ROLES},
-        rows::{list_filter, listing, live_rows},
-        sort::{keyset_page, After, CreatedSort},
-        sql::{containing, lock_named},
-        tenure::active_on,
-    },
-};
+use crate::db::schema::roles::{self, dsl};
+use crate::db::schema::{organizations, people};
+use crate::error::{ConflictingRecord, Error};
+use crate::store::crud::Rules;
+use crate::store::organizations::OrganizationRecord;
+use crate::store::people::PersonRecord;
+use crate::store::refs::{self, RefColumn, Reference, ORGANIZATIONS, PEOPLE, ROLES};
+use crate::store::rows::{list_filter, listing, live_rows};
+use crate::store::sort::{keyset_page, CreatedSort, Keyset};
+use crate::store::sql::{containing, lock_named};
+use crate::store::tenure::active_on;
 use chrono::NaiveDate;
-use diesel::{pg::PgConnection, prelude::*};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -198,27 +193,21 @@ list_filter! {
 pub fn list(
     conn: &mut PgConnection,
     filter: &RoleFilter,
-    sort: CreatedSort,
-    after: Option<&After>,
-    limit: i64,
+    page: Keyset<CreatedSort>,
 ) -> Result<Vec<RoleRecord>, Error> {
-    let mut query = listing!(roles, RoleRecord, filter);
-    if let Some(organization) = filter.organization_id {
-        query = query.filter(dsl::organization_id.eq(organization));
-    }
-    if let Some(person) = filter.person_id {
-        query = query.filter(dsl::person_id.eq(person));
-    }
-    if let Some(member) = filter.member_organization_id {
-        query = query.filter(dsl::member_organization_id.eq(member));
-    }
+    let mut query = listing!(
+        roles,
+        RoleRecord,
+        filter,
+        equal [organization_id, person_id, member_organization_id]
+    );
     if let Some(day) = filter.active_on {
         query = query.filter(active_on(day));
     }
     if let Some(title) = &filter.title {
         query = query.filter(dsl::title.ilike(containing(title)));
     }
-    keyset_page(conn, query, "roles", sort, after, limit)
+    keyset_page(conn, query, "roles", page)
 }
 
 /// A role in an organization with its member: a person or an organization.
@@ -230,9 +219,7 @@ pub fn members(
     conn: &mut PgConnection,
     id: Uuid,
     day: Option<NaiveDate>,
-    sort: CreatedSort,
-    after: Option<&After>,
-    limit: i64,
+    page: Keyset<CreatedSort>,
 ) -> Result<Vec<MemberRow>, Error> {
     let mut query = dsl::roles
         .left_join(people::table.on(dsl::person_id.eq(people::id.nullable())))
@@ -250,7 +237,7 @@ pub fn members(
     if let Some(day) = day {
         query = query.filter(active_on(day));
     }
-    keyset_page(conn, query, "roles", sort, after, limit)
+    keyset_page(conn, query, "roles", page)
 }
 
 /// A role of a person with the organization it is held in.
@@ -262,9 +249,7 @@ pub fn held_by(
     conn: &mut PgConnection,
     id: Uuid,
     day: Option<NaiveDate>,
-    sort: CreatedSort,
-    after: Option<&After>,
-    limit: i64,
+    page: Keyset<CreatedSort>,
 ) -> Result<Vec<HeldRole>, Error> {
     let mut query = dsl::roles
         .inner_join(organizations::table.on(dsl::organization_id.eq(organizations::id)))
@@ -275,5 +260,5 @@ pub fn held_by(
     if let Some(day) = day {
         query = query.filter(active_on(day));
     }
-    keyset_page(conn, query, "roles", sort, after, limit)
+    keyset_page(conn, query, "roles", page)
 }

@@ -2,7 +2,8 @@
 //! what a write expects of the current version, and the row operations
 //! each such table shares ([`Rows`], implemented with `live_rows!`).
 
-use crate::{error::Error, store::refs::Table};
+use crate::error::Error;
+use crate::store::refs::Table;
 use diesel::pg::PgConnection;
 use uuid::Uuid;
 
@@ -305,16 +306,36 @@ macro_rules! list_filter {
         #[derive(Debug, Clone, Default)]
         pub struct $Filter {
             $( $(#[$field_meta])* pub $field: $FieldTy, )*
-            /// Only records changed at or after this instant.
-            pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
-            /// Only records carrying this identifier (`scheme`, `value`).
-            pub identifier: Option<(String, String)>,
-            /// Also list deleted records (tombstones).
-            pub include_deleted: bool,
+            /// The filters of every listing of records.
+            pub records: $crate::store::rows::RecordFilter,
         }
     };
 }
 pub(crate) use list_filter;
+
+/// The filters every listing of records takes (see [`list_filter!`]).
+#[derive(Debug, Clone, Default)]
+pub struct RecordFilter {
+    /// Only records changed at or after this instant.
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only records carrying this identifier (`scheme`, `value`).
+    pub identifier: Option<(String, String)>,
+    /// Also list deleted records (tombstones).
+    pub include_deleted: bool,
+}
+
+/// Keeps, of boxed query `$query` over diesel table `$table`, the rows
+/// whose column equals each of the named fields of `$filter` that is given.
+macro_rules! equal {
+    ($query:ident, $table:ident, $filter:expr, [$($column:ident),*]) => {
+        $(
+            if let Some(value) = $filter.$column.clone() {
+                $query = $query.filter($table::$column.eq(value));
+            }
+        )*
+    };
+}
+pub(crate) use equal;
 
 /// The boxed listing of the `$Record`s of diesel table `$table` (a module
 /// of `crate::db::schema` in scope, with tombstones and external
@@ -322,15 +343,17 @@ pub(crate) use list_filter;
 /// [`list_filter!`]): `$filter.include_deleted` (else only live records),
 /// `$filter.identifier` (only the records carrying that `(scheme, value)`)
 /// and `$filter.updated_since` (only the records whose column `$updated`,
-/// by default `updated_at`, is at or after it).
+/// by default `updated_at`, is at or after it); and the columns listed as
+/// `equal`, [`equal!`].
 macro_rules! listing {
-    ($table:ident, $Record:ty, $filter:expr) => {
-        $crate::store::rows::listing!($table, $Record, $filter, updated_at)
+    ($table:ident, $Record:ty, $filter:expr $(, equal $columns:tt)?) => {
+        $crate::store::rows::listing!($table, $Record, $filter, updated_at $(, equal $columns)?)
     };
-    ($table:ident, $Record:ty, $filter:expr, $updated:ident) => {{
+    ($table:ident, $Record:ty, $filter:expr, $updated:ident $(, equal $columns:tt)?) => {{
         use diesel::prelude::*;
-        let filter = $filter;
         let mut query = $table::table.select(<$Record>::as_select()).into_boxed();
+        $( $crate::store::rows::equal!(query, $table, $filter, $columns); )?
+        let filter = &$filter.records;
         if !filter.include_deleted {
             query = query.filter($table::deleted_at.is_null());
         }

@@ -2,11 +2,9 @@
 //! deployment uses the same ones (e.g. the key that signs cursors).
 
 use crate::error::Error;
-use diesel::{
-    pg::PgConnection,
-    sql_types::{Bytea, Text},
-    QueryableByName, RunQueryDsl,
-};
+use diesel::pg::PgConnection;
+use diesel::sql_types::{Bytea, Text};
+use diesel::{QueryableByName, RunQueryDsl};
 
 #[derive(QueryableByName)]
 struct Secret {

@@ -1,16 +1,14 @@
 //! Orders of listings and keyset pagination: a page starts after the sort
 //! value and id of the last row of the one before.
 
-use crate::{error::Error, store::text::text_values};
+use crate::error::Error;
+use crate::store::text::text_values;
 use chrono::{DateTime, Utc};
-use diesel::{
-    dsl::sql,
-    expression::BoxableExpression,
-    expression::SqlLiteral,
-    pg::{Pg, PgConnection},
-    query_dsl::{methods, LoadQuery},
-    sql_types::{BigInt, Bool, Text, Timestamptz, Uuid as SqlUuid},
-};
+use diesel::dsl::sql;
+use diesel::expression::{BoxableExpression, SqlLiteral};
+use diesel::pg::{Pg, PgConnection};
+use diesel::query_dsl::{methods, LoadQuery};
+use diesel::sql_types::{BigInt, Bool, Text, Timestamptz, Uuid as SqlUuid};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -205,15 +203,32 @@ pub fn keyset_order<S: SortOrder>(table: &str, sort: S) -> SqlLiteral<Bool> {
     ))
 }
 
-/// One keyset page of `query` (a boxed listing of `table`) in `sort`
-/// order: at most `limit` rows, after `after` when given.
+/// Which rows of a listing one page reads: at most `limit`, after `after`
+/// (when given) in `sort` order.
+#[derive(Debug, Clone, Copy)]
+pub struct Keyset<'a, S> {
+    pub sort: S,
+    pub after: Option<&'a After>,
+    pub limit: i64,
+}
+
+impl<S> Keyset<'static, S> {
+    /// The first `limit` rows in `sort` order.
+    pub fn first(sort: S, limit: i64) -> Self {
+        Self {
+            sort,
+            after: None,
+            limit,
+        }
+    }
+}
+
+/// The rows of `query` (a boxed listing of `table`) that `page` reads.
 pub fn keyset_page<'a, Q, QS, R, S>(
     conn: &mut PgConnection,
     query: Q,
     table: &str,
-    sort: S,
-    after: Option<&After>,
-    limit: i64,
+    Keyset { sort, after, limit }: Keyset<'_, S>,
 ) -> Result<Vec<R>, Error>
 where
     QS: 'static,

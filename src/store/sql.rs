@@ -1,7 +1,9 @@
 //! Small SQL helpers shared by the stores.
 
 use crate::error::Error;
-use diesel::{pg::PgConnection, sql_types::Text, RunQueryDsl};
+use diesel::pg::PgConnection;
+use diesel::sql_types::Text;
+use diesel::RunQueryDsl;
 
 /// Takes the transaction-scoped advisory lock named `key` (hashed to 64
 /// bits). Keys are namespaced by their text, e.g. `identifier:person:yp:P1`.

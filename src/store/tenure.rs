@@ -3,12 +3,10 @@
 //! for listings of roles and of the people holding them.
 
 use chrono::NaiveDate;
-use diesel::{
-    dsl::sql,
-    expression::BoxableExpression,
-    pg::Pg,
-    sql_types::{Bool, Date, Uuid as SqlUuid},
-};
+use diesel::dsl::sql;
+use diesel::expression::BoxableExpression;
+use diesel::pg::Pg;
+use diesel::sql_types::{Bool, Date, Uuid as SqlUuid};
 use uuid::Uuid;
 
 /// Opens the condition "the role started on or before the day bound next".

@@ -2,7 +2,9 @@
 //! data, key revocation across instances, CORS, rate limits, hardening.
 
 use crate::helpers::{id, mint_key, spawn_app, spawn_app_with, test_settings, Reply, TestApp};
-use alliance_registry::{api::openapi_json, app::Application, store::api_keys::Scope};
+use alliance_registry::api::openapi_json;
+use alliance_registry::app::Application;
+use alliance_registry::store::api_keys::Scope;
 use awc::http::Method;
 use serde_json::{json, Value};
 

@@ -1,23 +1,17 @@
 //! Test support: a fresh database per test, cloned from a migrated template,
 //! and the app running in-process on a random port.
 
-use alliance_registry::{
-    app::Application,
-    config::Settings,
-    db::{migrate, PgPool},
-    store::api_keys::{self, Scope},
-};
+use alliance_registry::app::Application;
+use alliance_registry::config::Settings;
+use alliance_registry::db::{migrate, PgPool};
+use alliance_registry::store::api_keys::{self, Scope};
 use awc::http::Method;
-use diesel::{
-    sql_types::{Bool, Text},
-    Connection, PgConnection, QueryableByName, RunQueryDsl,
-};
+use diesel::sql_types::{Bool, Text};
+use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 use serde_json::Value;
-use std::{
-    hash::{DefaultHasher, Hash, Hasher},
-    sync::OnceLock,
-    time::Duration,
-};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 /// Any database of the test server, used to create and drop the others.
 pub fn admin_url() -> String {

@@ -3,21 +3,15 @@
 //! before the service takes a database connection.
 
 use crate::helpers::test_settings;
-use alliance_registry::{
-    api::{
-        extract::parse_json,
-        organizations::Organizations,
-        people::People,
-        resource::{self, Item},
-        roles::Roles,
-    },
-    db,
-    error::Error,
-    store::{
-        api_keys::{Principal, Scope},
-        VersionCheck,
-    },
-};
+use alliance_registry::api::extract::parse_json;
+use alliance_registry::api::organizations::Organizations;
+use alliance_registry::api::people::People;
+use alliance_registry::api::resource::{self, Item};
+use alliance_registry::api::roles::Roles;
+use alliance_registry::db;
+use alliance_registry::error::Error;
+use alliance_registry::store::api_keys::{Principal, Scope};
+use alliance_registry::store::VersionCheck;
 use serde_json::{json, Value};
 use std::time::Duration;
 

@@ -1,5 +1,5 @@
 use crate::helpers::{column, count_queries, id, spawn_app, Reply};
-use alliance_registry::store::{roles, CreatedSort};
+use alliance_registry::store::{roles, CreatedSort, Keyset};
 use serde_json::{json, Value};
 
 fn path(role: &Value) -> String {
@@ -274,13 +274,25 @@ async fn members_view_embeds_people_and_organizations_in_one_query() {
     // The page is one SQL statement however many members it holds.
     let alliance_id: uuid::Uuid = id(&alliance).parse().unwrap();
     let (rows, queries) = count_queries(&app.db, |conn| {
-        roles::members(conn, alliance_id, None, CreatedSort::CreatedAt, None, 100).unwrap()
+        roles::members(
+            conn,
+            alliance_id,
+            None,
+            Keyset::first(CreatedSort::CreatedAt, 100),
+        )
+        .unwrap()
     });
     assert_eq!(rows.len(), 11);
     assert_eq!(queries, 1);
     let person_id: uuid::Uuid = id(&person).parse().unwrap();
     let (rows, queries) = count_queries(&app.db, |conn| {
-        roles::held_by(conn, person_id, None, CreatedSort::CreatedAt, None, 100).unwrap()
+        roles::held_by(
+            conn,
+            person_id,
+            None,
+            Keyset::first(CreatedSort::CreatedAt, 100),
+        )
+        .unwrap()
     });
     assert_eq!((rows.len(), queries), (1, 1));
 

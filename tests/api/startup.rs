@@ -4,11 +4,12 @@
 use crate::helpers::{mint_key, TestDatabase};
 use alliance_registry::db::migrate::MIGRATIONS;
 use alliance_registry::store::api_keys::Scope;
-use diesel::{migration::MigrationSource, pg::Pg, sql_types::BigInt, QueryableByName, RunQueryDsl};
-use std::{
-    process::{Command, Stdio},
-    time::{Duration, Instant},
-};
+use diesel::migration::MigrationSource;
+use diesel::pg::Pg;
+use diesel::sql_types::BigInt;
+use diesel::{QueryableByName, RunQueryDsl};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_alliance-registry");
 

@@ -2,13 +2,13 @@
 //! POSTs and the change feed.
 
 use crate::helpers::{column, id, mint_key, spawn_app, spawn_app_with, Reply, TestApp};
-use alliance_registry::{api::cursor::Signer, store::api_keys::Scope};
+use alliance_registry::api::cursor::Signer;
+use alliance_registry::store::api_keys::Scope;
 use awc::http::Method;
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use diesel::{
-    sql_types::{BigInt, Text, Uuid as SqlUuid},
-    QueryableByName, RunQueryDsl,
-};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use diesel::sql_types::{BigInt, Text, Uuid as SqlUuid};
+use diesel::{QueryableByName, RunQueryDsl};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 

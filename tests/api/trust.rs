@@ -4,7 +4,8 @@
 
 use crate::access::{call, grants, operations};
 use crate::helpers::{id, mint_key, spawn_app, Reply};
-use alliance_registry::{api::ROUTES, store::api_keys::Scope};
+use alliance_registry::api::ROUTES;
+use alliance_registry::store::api_keys::Scope;
 use awc::http::Method;
 use diesel::RunQueryDsl;
 use serde_json::{json, Value};
