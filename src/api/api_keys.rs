@@ -137,7 +137,7 @@ crate::list_operation! {
     /// Lists API keys, revoked ones included.
     pub async fn list(listing: Listing<ListApiKeysParams>) -> Result<HttpResponse, Error> {
         listing
-            .page::<ApiKeyPage, _>(store::list, |record| Ok(ApiKey::from(record)))
+            .page::<ApiKeyPage, _>(store::list, |record, _| Ok(ApiKey::from(record)))
             .await
     }
 }

@@ -1,7 +1,6 @@
 //! `/v1/audit` (admin scope): every change of the register — when, by which
 //! key, to which record, and the fields that changed, before and after.
 
-use crate::api::pagination::{listed, Listing};
 use crate::api::problems::ListErrors;
 use crate::domain::Instant;
 use crate::error::Error;
@@ -9,7 +8,6 @@ use crate::page_type;
 use crate::store::api_keys::{Principal, Scope};
 use crate::store::journal::{self as store, JournalFilter, JournalRecord, JournalSort};
 use crate::store::people::PII_FIELDS;
-use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -160,24 +158,13 @@ crate::list_operation! {
     get "/v1/audit" in "audit" as "listAuditEntries", params(ListAuditParams),
     "One page of changes" => AuditPage, ListErrors;
     /// Lists the audit trail.
-    pub async fn list(
-        listing: Listing<ListAuditParams>,
-        viewer: Principal,
-    ) -> Result<HttpResponse, Error> {
-        let p = &listing.params;
-        let filter = JournalFilter {
-            entity_type: p.entity_type.map(|t| t.as_str().to_owned()),
-            entity_id: p.entity_id,
-            key_id: p.key_id,
-            from: p.from.map(Into::into),
-            to: p.to.map(Into::into),
-            without_private: !viewer.has(Scope::Pii),
-        };
-        listing
-            .page::<AuditPage, _>(listed(filter, store::list), |record| {
-                AuditEntry::present(record, &viewer)
-            })
-            .await
+    pub async fn list: store::list, AuditEntry::present, |p, viewer| JournalFilter {
+        entity_type: p.entity_type.map(|t| t.as_str().to_owned()),
+        entity_id: p.entity_id,
+        key_id: p.key_id,
+        from: p.from.map(Into::into),
+        to: p.to.map(Into::into),
+        without_private: !viewer.has(Scope::Pii),
     }
 }
 

@@ -2,14 +2,19 @@
 //! `…/by-identifier/{scheme}/{value}` path, query filters by identifier or
 //! search text, and the representation of stored value lists.
 
-use crate::domain::{Identifier, IdentifierValue, Parse, Scheme};
+use crate::domain::{Identifier, IdentifierValue, Parse, Reference, Scheme};
 use crate::error::{Error, FieldError};
-use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpRequest};
-use std::future::{ready, Ready};
+use crate::store::identifiers;
+use crate::store::rows::Rows;
+use actix_web::HttpRequest;
+use diesel::pg::PgConnection;
+use serde::de::IntoDeserializer;
+use serde::Deserialize;
+use std::marker::PhantomData;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::{ObjectBuilder, RefOr, Schema};
 use utoipa::IntoParams;
+use uuid::Uuid;
 
 /// The version of a record, as representations describe it.
 pub const VERSION_NOTE: &str = "Incremented by every change; the ETag is this number in quotes.";
@@ -212,36 +217,60 @@ macro_rules! representation {
     };
 }
 
+/// The record of table `T` that the path's `{id}` names: by its id, or by one of
+/// its identifiers as `scheme:value` (a UUID never contains `:`).
+pub struct PathRef<T>(Reference, PhantomData<fn() -> T>);
+
+impl<T: Rows> PathRef<T> {
+    /// The id of the live record named; 404 when there is none.
+    pub fn live(&self, conn: &mut PgConnection) -> Result<Uuid, Error> {
+        identifiers::live_id(conn, T::TABLE, &self.0)
+    }
+}
+
+/// The segments of a path that names a record, percent-decoded.
+#[derive(Deserialize)]
+struct Segments {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    scheme: String,
+    #[serde(default)]
+    value: String,
+}
+
+/// The path's segments (400 when one does not decode).
+fn segments(req: &HttpRequest) -> Result<Segments, Error> {
+    req.match_info()
+        .load()
+        .map_err(|err| Error::bad_parameter("path", err.to_string()))
+}
+
+crate::from_head!(impl[T] for PathRef<T>, |req| {
+    Reference::deserialize(segments(req)?.id.into_deserializer())
+        .map(|reference| Self(reference, PhantomData))
+        .map_err(|err: serde::de::value::Error| Error::bad_parameter("id", err.to_string()))
+});
+
 /// The identifier a `…/by-identifier/{scheme}/{value}` path names, parsed
 /// like identifiers in bodies (422 naming the `scheme` or `value` at
 /// fault).
 #[derive(Debug)]
 pub struct ByIdentifier(pub Identifier);
 
-impl FromRequest for ByIdentifier {
-    type Error = Error;
-    type Future = Ready<Result<Self, Error>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let parts = web::Path::<(String, String)>::from_request(req, payload).into_inner();
-        ready(match parts {
-            Err(err) => Err(Error::bad_parameter("path", err.to_string())),
-            Ok(parts) => {
-                let (scheme, value) = parts.into_inner();
-                Identifier::from_parts(&scheme, &value)
-                    .map(Self)
-                    .map_err(|faults| {
-                        Error::Validation(
-                            faults
-                                .into_iter()
-                                .map(|(part, message)| FieldError::new(part, message))
-                                .collect(),
-                        )
-                    })
-            }
+crate::from_head!(impl for ByIdentifier, |req| {
+    let Segments { scheme, value, .. } = segments(req)?;
+    Identifier::from_parts(&scheme, &value)
+        .map(Self)
+        .map_err(|faults| {
+            Error::Validation(
+                faults
+                    .into_iter()
+                    .map(|(part, message)| FieldError::new(part, message))
+                    .collect(),
+            )
         })
-    }
-}
+});
 
 impl IntoParams for ByIdentifier {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {

@@ -4,7 +4,6 @@
 use crate::api::common::{search_param, MAX_SEARCH_CHARS};
 use crate::api::extract::Query;
 use crate::api::input::{not_before, Patch, Ref};
-use crate::api::pagination::{listed, Listing};
 use crate::api::participants::Participant;
 use crate::api::preconditions::{computed_response, IfNoneMatch};
 use crate::api::problems::{ListErrors, ReadErrors};
@@ -175,14 +174,13 @@ crate::list_operation! {
     get "/v1/events" in "events" as "listEvents", params(ListEventsParams),
     "One page of live events" => EventPage, ListErrors;
     /// Lists events.
-    pub async fn list(listing: Listing<ListEventsParams>) -> Result<HttpResponse, Error> {
-        let p = &listing.params;
+    pub async fn list: store::list, Events::present, |p, _| {
         if let (Some(from), Some(to)) = (p.from, p.to) {
             if from > to {
                 return Err(Error::bad_parameter("to", "must not be before from"));
             }
         }
-        let filter = EventFilter {
+        EventFilter {
             from: p.from.map(Into::into),
             to: p.to.map(Into::into),
             kind: p.kind,
@@ -193,10 +191,7 @@ crate::list_operation! {
             parent_event_id: p.parent_event_id,
             q: search_param("q", p.q.as_deref(), MAX_SEARCH_CHARS)?,
             records: p.records()?,
-        };
-        listing
-            .page::<EventPage, _>(listed(filter, store::list), Event::try_from)
-            .await
+        }
     }
 }
 

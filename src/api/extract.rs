@@ -16,7 +16,6 @@ use futures_util::StreamExt;
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use std::future::{ready, Ready};
 use utoipa::ToSchema;
 
 /// Largest accepted request body, in bytes. The app puts it in the app data
@@ -434,27 +433,42 @@ pub fn field_error(path: &str, message: &str) -> FieldError {
     FieldError::new(field, message)
 }
 
+/// Implements `FromRequest` for an extractor read from the request alone
+/// (never the body): `|req| { … }` gives `Result<Self, Error>`.
+#[macro_export]
+macro_rules! from_head {
+    (impl$([$($generics:tt)*])? for $T:ty, |$req:ident| $body:block) => {
+        impl$(<$($generics)*>)? ::actix_web::FromRequest for $T {
+            type Error = $crate::error::Error;
+            type Future = ::std::future::Ready<Result<Self, $crate::error::Error>>;
+
+            // The closure lets the body `return` early.
+            #[allow(clippy::redundant_closure_call)]
+            fn from_request(
+                $req: &::actix_web::HttpRequest,
+                _: &mut ::actix_web::dev::Payload,
+            ) -> Self::Future {
+                ::std::future::ready((|| -> Result<Self, $crate::error::Error> { $body })())
+            }
+        }
+    };
+}
+
 /// Query parameters deserialized into `T`; failures are 400 naming the
 /// parameter.
 #[derive(Debug)]
 pub struct Query<T>(pub T);
 
-impl<T: DeserializeOwned> FromRequest for Query<T> {
-    type Error = Error;
-    type Future = Ready<Result<Self, Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let pairs = url::form_urlencoded::parse(req.query_string().as_bytes());
-        let result = serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs))
-            .map(Query)
-            .map_err(|err| {
-                let path = err.path().to_string();
-                let fe = field_error(&path, &err.into_inner().to_string());
-                Error::bad_parameter(fe.field, fe.message)
-            });
-        ready(result)
-    }
-}
+crate::from_head!(impl[T: DeserializeOwned] for Query<T>, |req| {
+    let pairs = url::form_urlencoded::parse(req.query_string().as_bytes());
+    serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs))
+        .map(Query)
+        .map_err(|err| {
+            let path = err.path().to_string();
+            let fe = field_error(&path, &err.into_inner().to_string());
+            Error::bad_parameter(fe.field, fe.message)
+        })
+});
 
 /// Middleware function, for `from_fn`: a request target (path or query)
 /// whose percent-encoded bytes are not UTF-8 is a 400, before any route

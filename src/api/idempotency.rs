@@ -5,12 +5,10 @@
 
 use crate::error::Error;
 use crate::store::idempotency::StoredResponse;
-use actix_web::dev::Payload;
 use actix_web::http::header::HeaderName;
 use actix_web::http::StatusCode;
-use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use sha2::{Digest, Sha256};
-use std::future::{ready, Ready};
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::{ObjectBuilder, Required, Type};
 use utoipa::IntoParams;
@@ -51,34 +49,29 @@ impl IdempotencyKey {
 #[derive(Debug, Clone)]
 pub struct Idempotency(pub Option<IdempotencyKey>);
 
-impl FromRequest for Idempotency {
-    type Error = Error;
-    type Future = Ready<Result<Self, Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let Some(value) = req.headers().get(HEADER) else {
-            return ready(Ok(Idempotency(None)));
-        };
-        let key = value
-            .to_str()
-            .ok()
-            .filter(|v| (1..=255).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic()));
-        let Some(key) = key else {
-            return ready(Err(Error::BadHeader {
-                header: HEADER,
-                reason: "expected 1 to 255 printable ASCII characters".into(),
-            }));
-        };
-        let ttl = req
-            .app_data::<IdempotencyTtl>()
-            .map_or(chrono::Duration::hours(24), |t| t.0);
-        ready(Ok(Idempotency(Some(IdempotencyKey {
-            key: key.to_owned(),
-            target: format!("{} {}", req.method(), req.path()),
-            ttl,
-        }))))
-    }
-}
+crate::from_head!(impl for Idempotency, |req| {
+    let Some(value) = req.headers().get(HEADER) else {
+        return Ok(Idempotency(None));
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|v| (1..=255).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic()));
+    let Some(key) = key else {
+        return Err(Error::BadHeader {
+            header: HEADER,
+            reason: "expected 1 to 255 printable ASCII characters".into(),
+        });
+    };
+    let ttl = req
+        .app_data::<IdempotencyTtl>()
+        .map_or(chrono::Duration::hours(24), |t| t.0);
+    Ok(Idempotency(Some(IdempotencyKey {
+        key: key.to_owned(),
+        target: format!("{} {}", req.method(), req.path()),
+        ttl,
+    })))
+});
 
 /// Documents the header on the operations that take it.
 pub struct IdempotencyKeyHeader;

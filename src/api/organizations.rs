@@ -1,11 +1,13 @@
 //! `/v1/organizations`: the alliance, its member units, their party
 //! organizations and the bodies around them.
 
+use crate::api::common::PathRef;
 use crate::api::common::{search_param, MAX_SEARCH_CHARS};
 use crate::api::input::{not_before, Patch, Ref};
-use crate::api::pagination::{listed, Listing};
+use crate::api::pagination::Listing;
 use crate::api::problems::{ListErrors, ReadErrors};
 use crate::api::resource::Resource;
+use crate::domain::Reference;
 use crate::domain::{
     ContactDetail, Date, Identifiers, List, Name, Optional, OtherName, Source, Text,
 };
@@ -16,7 +18,7 @@ use crate::store::organizations::{
     self as store, OrganizationData, OrganizationFilter, OrganizationKind, OrganizationRecord,
 };
 use crate::store::NameSort;
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -129,40 +131,32 @@ crate::list_operation! {
     get "/v1/organizations" in "organizations" as "listOrganizations", params(ListOrganizationsParams),
     "One page of live organizations" => OrganizationPage, ListErrors;
     /// Lists organizations.
-    pub async fn list(listing: Listing<ListOrganizationsParams>) -> Result<HttpResponse, Error> {
-        let p = &listing.params;
-        let filter = OrganizationFilter {
-            kind: p.kind,
-            parent_id: p.parent_id,
-            q: search_param("q", p.q.as_deref(), MAX_SEARCH_CHARS)?,
-            records: p.records()?,
-        };
-        listing
-            .page::<OrganizationPage, _>(listed(filter, store::list), Organization::try_from)
-            .await
+    pub async fn list: store::list, Organizations::present, |p, _| OrganizationFilter {
+        kind: p.kind,
+        parent_id: p.parent_id,
+        q: search_param("q", p.q.as_deref(), MAX_SEARCH_CHARS)?,
+        records: p.records()?,
     }
 }
 
 crate::list_operation! {
-    get "/v1/organizations/{id}/children" in "organizations" as "listOrganizationChildren", params(("id" = Uuid, Path, description = "Organization id"), ListChildrenParams),
+    get "/v1/organizations/{id}/children" in "organizations" as "listOrganizationChildren", params(("id" = Reference, Path, description = "The organization: its id, or one of its identifiers as `scheme:value`"), ListChildrenParams),
     "One page of child organizations" => OrganizationPage, ReadErrors;
     /// Lists the live direct children of an organization.
     pub async fn list_children(
         listing: Listing<ListChildrenParams>,
-        id: web::Path<Uuid>,
+        parent: PathRef<store::Organizations>,
     ) -> Result<HttpResponse, Error> {
-        let id = *id;
-        let filter = OrganizationFilter {
-            parent_id: Some(id),
-            ..Default::default()
-        };
         listing
             .page::<OrganizationPage, _>(
                 move |conn, page| {
-                    store::find(conn, id)?;
+                    let filter = OrganizationFilter {
+                        parent_id: Some(parent.live(conn)?),
+                        ..Default::default()
+                    };
                     store::list(conn, &filter, page)
                 },
-                Organization::try_from,
+                Organizations::present,
             )
             .await
     }

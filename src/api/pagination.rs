@@ -8,6 +8,7 @@ use crate::api::extract::Query;
 use crate::api::preconditions::{computed_response, IfNoneMatch};
 use crate::db::{self, PgPool};
 use crate::error::Error;
+use crate::store::api_keys::Principal;
 use crate::store::{After, Keyset, SortKey, SortValue};
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
@@ -304,6 +305,30 @@ macro_rules! list_params {
 /// headers (`Link`, a weak `ETag`), 304 to `If-None-Match`, and `$errors`.
 #[macro_export]
 macro_rules! list_operation {
+    // A listing of a store's records: `$list` reads the rows matching the
+    // filter that `$filter` makes of the parameters `$p` and the viewer
+    // `$viewer`; `$present` presents each.
+    (
+        get $path:literal in $tag:literal as $id:literal, params($Params:ident),
+        $description:literal => $Page:ty, $errors:path;
+        $(#[doc = $doc:literal])*
+        pub async fn $name:ident: $list:expr, $present:expr, |$p:ident, $viewer:pat_param| $filter:expr
+    ) => {
+        $crate::list_operation! {
+            get $path in $tag as $id, params($Params),
+            $description => $Page, $errors;
+            $(#[doc = $doc])*
+            pub async fn $name(
+                listing: $crate::api::pagination::Listing<$Params>,
+            ) -> Result<::actix_web::HttpResponse, $crate::error::Error> {
+                let ($p, $viewer) = (&listing.params, &listing.viewer);
+                let filter = $filter;
+                listing
+                    .page::<$Page, _>($crate::api::pagination::listed(filter, $list), $present)
+                    .await
+            }
+        }
+    };
     (
         get $path:literal in $tag:literal as $id:literal, params($($param:tt),*),
         $description:literal => $Page:ty, $errors:path;
@@ -356,14 +381,17 @@ where
 }
 
 /// A listing request: its query parameters `P` (400 naming the one at
-/// fault), and what the response needs of the request: the request (for
-/// the path, the query and the cursor key), the pool and `If-None-Match`.
+/// fault), who asks, and what the response needs of the request: the
+/// request (for the path, the query and the cursor key), the pool and
+/// `If-None-Match`.
 pub struct Listing<P> {
     req: HttpRequest,
     pool: actix_web::web::Data<PgPool>,
     if_none_match: IfNoneMatch,
     /// The query parameters.
     pub params: P,
+    /// The key asking.
+    pub viewer: Principal,
 }
 
 impl<P: ListParams> FromRequest for Listing<P> {
@@ -374,6 +402,7 @@ impl<P: ListParams> FromRequest for Listing<P> {
         let listing = (|| {
             let Query(params) = Query::<P>::from_request(req, payload).into_inner()?;
             let if_none_match = IfNoneMatch::from_request(req, payload).into_inner()?;
+            let viewer = Principal::from_request(req, payload).into_inner()?;
             let pool = req
                 .app_data::<actix_web::web::Data<PgPool>>()
                 .cloned()
@@ -383,6 +412,7 @@ impl<P: ListParams> FromRequest for Listing<P> {
                 pool,
                 if_none_match,
                 params,
+                viewer,
             })
         })();
         std::future::ready(listing)
@@ -391,12 +421,13 @@ impl<P: ListParams> FromRequest for Listing<P> {
 
 impl<P: ListParams> Listing<P> {
     /// The page the parameters ask for as the response: the rows `query`
-    /// reads after the cursor in the order asked for, presented, with
+    /// reads after the cursor in the order asked for, presented to the
+    /// viewer, with
     /// `Link` to the next page and a weak ETag of the whole.
     pub async fn page<T, R>(
         mut self,
         query: impl FnOnce(&mut PgConnection, Keyset<P::Sort>) -> Result<Vec<R>, Error> + Send + 'static,
-        present: impl Fn(R) -> Result<T::Item, Error>,
+        present: impl Fn(R, &Principal) -> Result<T::Item, Error>,
     ) -> Result<HttpResponse, Error>
     where
         T: Page,
@@ -411,7 +442,7 @@ impl<P: ListParams> Listing<P> {
             paging.limit,
             paging.cursor,
             query,
-            present,
+            |row| present(row, &self.viewer),
         )
         .await?;
         let page = T::new(items, next_cursor);

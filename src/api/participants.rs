@@ -2,19 +2,21 @@
 //! an organization — as organizer, host, speaker, attendee or commenter,
 //! and on whose behalf.
 
+use crate::api::common::PathRef;
 use crate::api::input::{exactly_one, Ref};
 use crate::api::organizations::Organizations;
 use crate::api::pagination::Listing;
 use crate::api::people::People;
 use crate::api::problems::ReadErrors;
 use crate::api::resource::{Resource, ResourceTypes};
+use crate::domain::Reference;
 use crate::domain::{Instant, Optional, Text};
 use crate::error::{Error, FieldError};
 use crate::page_type;
 use crate::store::api_keys::Principal;
 use crate::store::events;
 use crate::store::participants::{self as store, ParticipantData, ParticipantRole, ParticipantRow};
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -160,15 +162,14 @@ impl Resource for Participants {
 }
 
 crate::list_operation! {
-    get "/v1/events/{id}/participants" in "events" as "listEventParticipants", params(("id" = Uuid, Path, description = "Event id"), ListParticipantsParams),
+    get "/v1/events/{id}/participants" in "events" as "listEventParticipants", params(("id" = Reference, Path, description = "The event: its id, or one of its identifiers as `scheme:value`"), ListParticipantsParams),
     "One page of live participants" => ParticipantPage, ReadErrors;
     /// Lists the participants of an event, oldest first.
     pub async fn list(
         listing: Listing<ListParticipantsParams>,
-        id: web::Path<Uuid>,
+        event: PathRef<events::Events>,
     ) -> Result<HttpResponse, Error> {
         let p = &listing.params;
-        let event = *id;
         let filter = store::ParticipantFilter {
             role: p.role,
             updated_since: p.updated_since.map(Into::into),
@@ -177,10 +178,10 @@ crate::list_operation! {
         listing
             .page::<ParticipantPage, _>(
                 move |conn, page| {
-                    events::find(conn, event)?;
+                    let event = event.live(conn)?;
                     store::list(conn, event, &filter, page)
                 },
-                |row| Ok(Participant::from(row)),
+                Participants::present,
             )
             .await
     }

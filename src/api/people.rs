@@ -2,7 +2,6 @@
 //! posts at once (see `/v1/people/{id}/roles`).
 
 use crate::api::common::{self, search_param, MAX_SEARCH_CHARS};
-use crate::api::pagination::{listed, Listing};
 use crate::api::problems::ListErrors;
 use crate::api::resource::Resource;
 use crate::domain::{
@@ -14,7 +13,6 @@ use crate::page_type;
 use crate::store::api_keys::{Principal, Scope};
 use crate::store::people::{self as store, PersonData, PersonFilter, PersonRecord, PII_FIELDS};
 use crate::store::NameSort;
-use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -222,23 +220,12 @@ crate::list_operation! {
     get "/v1/people" in "people" as "listPeople", params(ListPeopleParams),
     "One page of live people" => PersonPage, ListErrors;
     /// Lists people.
-    pub async fn list(
-        listing: Listing<ListPeopleParams>,
-        viewer: Principal,
-    ) -> Result<HttpResponse, Error> {
-        let p = &listing.params;
-        let filter = PersonFilter {
-            q: search_param("q", p.q.as_deref(), MAX_SEARCH_CHARS)?,
-            organization_id: p.organization_id,
-            active_on: p.active_on.map(Into::into),
-            with_pii: viewer.has(Scope::Pii),
-            records: p.records()?,
-        };
-        listing
-            .page::<PersonPage, _>(listed(filter, store::list), |record| {
-                Person::present(record, &viewer)
-            })
-            .await
+    pub async fn list: store::list, Person::present, |p, viewer| PersonFilter {
+        q: search_param("q", p.q.as_deref(), MAX_SEARCH_CHARS)?,
+        organization_id: p.organization_id,
+        active_on: p.active_on.map(Into::into),
+        with_pii: viewer.has(Scope::Pii),
+        records: p.records()?,
     }
 }
 

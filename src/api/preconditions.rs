@@ -6,10 +6,8 @@
 
 use crate::error::Error;
 use crate::store::VersionCheck;
-use actix_web::dev::Payload;
 use actix_web::http::header::{self, EntityTag};
-use actix_web::{FromRequest, HttpRequest, HttpResponse};
-use std::future::{ready, Ready};
+use actix_web::{HttpRequest, HttpResponse};
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::{ObjectBuilder, Required, Type};
 use utoipa::IntoParams;
@@ -123,21 +121,16 @@ fn tagged_version(tag: &EntityTag) -> Option<i64> {
 #[derive(Debug)]
 pub struct IfMatch(pub VersionCheck);
 
-impl FromRequest for IfMatch {
-    type Error = Error;
-    type Future = Ready<Result<Self, Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let check = condition(req, "If-Match").map(|condition| match condition {
-            None => VersionCheck::Any,
-            Some(Condition::Any) => VersionCheck::Exists,
-            Some(Condition::Tags(tags)) => {
-                VersionCheck::OneOf(tags.iter().filter_map(tagged_version).collect())
-            }
-        });
-        ready(check.map(IfMatch))
-    }
-}
+crate::from_head!(impl for IfMatch, |req| {
+    let check = condition(req, "If-Match")?;
+    Ok(IfMatch(match check {
+        None => VersionCheck::Any,
+        Some(Condition::Any) => VersionCheck::Exists,
+        Some(Condition::Tags(tags)) => {
+            VersionCheck::OneOf(tags.iter().filter_map(tagged_version).collect())
+        }
+    }))
+});
 
 impl IntoParams for IfMatch {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
@@ -165,14 +158,9 @@ impl IfNoneMatch {
     }
 }
 
-impl FromRequest for IfNoneMatch {
-    type Error = Error;
-    type Future = Ready<Result<Self, Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(condition(req, "If-None-Match").map(IfNoneMatch))
-    }
-}
+crate::from_head!(impl for IfNoneMatch, |req| {
+    condition(req, "If-None-Match").map(IfNoneMatch)
+});
 
 impl IntoParams for IfNoneMatch {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {

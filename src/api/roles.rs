@@ -2,20 +2,21 @@
 //! when; and which organizations are members of another. Also the two views
 //! over roles: the members of an organization and the roles of a person.
 
-use crate::api::common::{search_param, MAX_SEARCH_CHARS};
+use crate::api::common::{search_param, PathRef, MAX_SEARCH_CHARS};
 use crate::api::input::{exactly_one, not_before, Ref};
 use crate::api::organizations::{Organization, Organizations};
-use crate::api::pagination::{listed, Listing};
+use crate::api::pagination::{Listing, Page};
 use crate::api::people::{People, Person};
 use crate::api::problems::{ListErrors, ReadErrors};
 use crate::api::resource::Resource;
-use crate::domain::{Date, Identifiers, List, Name, Optional, Source, Text};
+use crate::domain::{Date, Identifiers, List, Name, Optional, Reference, Source, Text};
 use crate::error::{Error, FieldError};
 use crate::page_type;
 use crate::store::api_keys::Principal;
-use crate::store::roles::{self as store, RoleData, RoleFilter, RoleRecord};
-use crate::store::{organizations, people, CreatedSort};
-use actix_web::{web, HttpResponse};
+use crate::store::roles::{self as store, RoleData, RoleFilter, RoleRecord, View};
+use crate::store::rows::Rows;
+use crate::store::{organizations, people, CreatedSort, SortKey};
+use actix_web::HttpResponse;
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -187,76 +188,74 @@ crate::list_operation! {
     get "/v1/roles" in "roles" as "listRoles", params(ListRolesParams),
     "One page of live roles" => RolePage, ListErrors;
     /// Lists roles.
-    pub async fn list(listing: Listing<ListRolesParams>) -> Result<HttpResponse, Error> {
-        let p = &listing.params;
-        let filter = RoleFilter {
-            organization_id: p.organization_id,
-            person_id: p.person_id,
-            member_organization_id: p.member_organization_id,
-            active_on: p.active_on.map(Into::into),
-            title: search_param("title", p.title.as_deref(), MAX_SEARCH_CHARS)?,
-            records: p.records()?,
-        };
-        listing
-            .page::<RolePage, _>(listed(filter, store::list), Role::try_from)
-            .await
+    pub async fn list: store::list, Roles::present, |p, _| RoleFilter {
+        organization_id: p.organization_id,
+        person_id: p.person_id,
+        member_organization_id: p.member_organization_id,
+        active_on: p.active_on.map(Into::into),
+        title: search_param("title", p.title.as_deref(), MAX_SEARCH_CHARS)?,
+        records: p.records()?,
     }
 }
 
+/// One page of the roles `rows` reads for the live record of `T` that the
+/// path names (404 when none), on the day asked for, each presented.
+async fn view<T: Rows + 'static, P: Page, R>(
+    listing: Listing<RoleViewParams>,
+    of: PathRef<T>,
+    rows: View<R>,
+    present: impl Fn(R, &Principal) -> Result<P::Item, Error>,
+) -> Result<HttpResponse, Error>
+where
+    R: Send + 'static,
+    CreatedSort: SortKey<R>,
+{
+    let day = listing.params.active_on.map(Into::into);
+    listing
+        .page::<P, _>(
+            move |conn, page| {
+                let id = of.live(conn)?;
+                rows(conn, id, day, page)
+            },
+            present,
+        )
+        .await
+}
+
 crate::list_operation! {
-    get "/v1/organizations/{id}/members" in "roles" as "listOrganizationMembers", params(("id" = Uuid, Path, description = "Organization id"), RoleViewParams),
+    get "/v1/organizations/{id}/members" in "roles" as "listOrganizationMembers", params(("id" = Reference, Path, description = "The organization: its id, or one of its identifiers as `scheme:value`"), RoleViewParams),
     "One page of roles in the organization with their holders" => MemberPage, ReadErrors;
     /// Lists the members of an organization: its live roles with the person or
     /// organization holding each (e.g. the member units of the alliance, or the
     /// officials of a party committee). One database query per page.
     pub async fn members(
         listing: Listing<RoleViewParams>,
-        viewer: Principal,
-        id: web::Path<Uuid>,
+        organization: PathRef<organizations::Organizations>,
     ) -> Result<HttpResponse, Error> {
-        let (id, day) = (*id, listing.params.active_on.map(Into::into));
-        listing
-            .page::<MemberPage, _>(
-                move |conn, page| {
-                    organizations::find(conn, id)?;
-                    store::members(conn, id, day, page)
-                },
-                |(role, person, organization)| {
-                    Ok(Member {
-                        role: Role::try_from(role)?,
-                        person: person.map(|p| Person::present(p, &viewer)).transpose()?,
-                        member_organization: organization.map(Organization::try_from).transpose()?,
-                    })
-                },
-            )
-            .await
+        view::<_, MemberPage, _>(listing, organization, store::members, |(role, person, member), viewer| {
+            Ok(Member {
+                role: Role::try_from(role)?,
+                person: person.map(|p| Person::present(p, viewer)).transpose()?,
+                member_organization: member.map(Organization::try_from).transpose()?,
+            })
+        })
+        .await
     }
 }
 
 crate::list_operation! {
-    get "/v1/people/{id}/roles" in "roles" as "listPersonRoles", params(("id" = Uuid, Path, description = "Person id"), RoleViewParams),
+    get "/v1/people/{id}/roles" in "roles" as "listPersonRoles", params(("id" = Reference, Path, description = "The person: their id, or one of their identifiers as `scheme:value`"), RoleViewParams),
     "One page of the person's roles with their organizations" => HeldRolePage, ReadErrors;
     /// Lists the roles a person holds, each with its organization (which posts
     /// does this official hold, or held on a day). One database query per page.
-    pub async fn held_by(
-        listing: Listing<RoleViewParams>,
-        id: web::Path<Uuid>,
-    ) -> Result<HttpResponse, Error> {
-        let (id, day) = (*id, listing.params.active_on.map(Into::into));
-        listing
-            .page::<HeldRolePage, _>(
-                move |conn, page| {
-                    people::find(conn, id)?;
-                    store::held_by(conn, id, day, page)
-                },
-                |(role, organization)| {
-                    Ok(HeldRole {
-                        role: Role::try_from(role)?,
-                        organization: Organization::try_from(organization)?,
-                    })
-                },
-            )
-            .await
+    pub async fn held_by(listing: Listing<RoleViewParams>, person: PathRef<people::People>) -> Result<HttpResponse, Error> {
+        view::<_, HeldRolePage, _>(listing, person, store::held_by, |(role, organization), _| {
+            Ok(HeldRole {
+                role: Role::try_from(role)?,
+                organization: Organization::try_from(organization)?,
+            })
+        })
+        .await
     }
 }
 

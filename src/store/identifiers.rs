@@ -4,6 +4,7 @@
 //! type, scheme, value).
 
 use crate::db::schema::external_ids::dsl;
+use crate::domain::Reference;
 use crate::error::{ConflictingRecord, Error};
 use crate::store::refs::Table;
 use crate::store::sql::lock_named;
@@ -43,6 +44,42 @@ pub fn owner(
         .select(dsl::entity_id)
         .first(conn)
         .optional()?)
+}
+
+/// The id of the live record of `table` that `reference` names — by its
+/// id, or by one of its identifiers; 404 when no live record answers to it.
+pub fn live_id(
+    conn: &mut PgConnection,
+    table: Table,
+    reference: &Reference,
+) -> Result<Uuid, Error> {
+    let id = match reference {
+        Reference::Id(id) => *id,
+        Reference::Identifier(identifier) => {
+            let (scheme, value) = (identifier.scheme.as_ref(), identifier.value.as_ref());
+            return owner(conn, table, scheme, value)?.ok_or_else(|| {
+                Error::NotFound(format!("no {} has identifier {identifier}", table.entity))
+            });
+        }
+    };
+    let live: Option<bool> = diesel::sql_query(format!(
+        "SELECT deleted_at IS NULL AS live FROM {} WHERE id = $1",
+        table.name
+    ))
+    .bind::<diesel::sql_types::Uuid, _>(id)
+    .get_result::<Live>(conn)
+    .optional()?
+    .map(|row| row.live);
+    match live {
+        Some(true) => Ok(id),
+        _ => Err(Error::not_found(table.entity, id)),
+    }
+}
+
+#[derive(QueryableByName)]
+struct Live {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    live: bool,
 }
 
 /// Fails with 409 when another live record of `table` already carries one

@@ -210,6 +210,12 @@ pub fn list(
     keyset_page(conn, query, "roles", page)
 }
 
+/// A view of the roles of one record (an organization's members, a
+/// person's roles): one keyset page of them, optionally only those active
+/// on a day.
+pub type View<R> =
+    fn(&mut PgConnection, Uuid, Option<NaiveDate>, Keyset<CreatedSort>) -> Result<Vec<R>, Error>;
+
 /// A role in an organization with its member: a person or an organization.
 pub type MemberRow = (RoleRecord, Option<PersonRecord>, Option<OrganizationRecord>);
 

@@ -303,6 +303,117 @@ async fn references_may_name_records_by_identifier() {
     assert_eq!(Reply::fields(&problem), ["organization_id"]);
 }
 
+#[actix_web::test]
+async fn views_name_their_record_by_identifier_in_the_path() {
+    let app = spawn_app().await;
+    let alliance = app
+        .put(
+            &upsert_path("organizations", "alliance"),
+            &json!({"name": "Alliance", "kind": "alliance"}),
+        )
+        .await
+        .expect(201)
+        .json();
+    let unit = app
+        .put(
+            &upsert_path("organizations", "unit-1"),
+            &json!({"name": "Oujian Network", "kind": "enterprise",
+            "parent_id": format!("{SCHEME}:alliance")}),
+        )
+        .await
+        .expect(201)
+        .json();
+    app.put(
+        &upsert_path("people", "person-1"),
+        &json!({"name": "Zhou Haiying"}),
+    )
+    .await
+    .expect(201);
+    app.role(json!({"organization_id": id(&alliance), "member_organization_id": id(&unit), "title": "Member unit"}))
+        .await;
+    app.role(json!({"organization_id": id(&alliance), "person_id": format!("{SCHEME}:person-1"), "title": "Convenor"}))
+        .await;
+    let seminar = app
+        .put(
+            &upsert_path("events", "seminar"),
+            &json!({"title": "Seminar", "starts_at": "2023-05-23T01:30:00Z"}),
+        )
+        .await
+        .expect(201)
+        .json();
+    app.participant(
+        &seminar,
+        json!({"organization_id": id(&unit), "role": "speaker"}),
+    )
+    .await;
+
+    let items = |reply: Reply| reply.expect(200).json()["items"].as_array().unwrap().len();
+    let by_id = items(
+        app.get(&format!("/v1/organizations/{}/members", id(&alliance)))
+            .await,
+    );
+    let by_identifier = items(
+        app.get(&format!("/v1/organizations/{SCHEME}:alliance/members"))
+            .await,
+    );
+    assert_eq!((by_id, by_identifier), (2, 2));
+    assert_eq!(
+        items(
+            app.get(&format!("/v1/organizations/{SCHEME}:alliance/children"))
+                .await
+        ),
+        1
+    );
+    assert_eq!(
+        items(
+            app.get(&format!("/v1/people/{SCHEME}:person-1/roles"))
+                .await
+        ),
+        1
+    );
+    assert_eq!(
+        items(
+            app.get(&format!("/v1/events/{SCHEME}:seminar/participants"))
+                .await
+        ),
+        1
+    );
+    // Percent-encoded like any path segment.
+    assert_eq!(
+        items(
+            app.get(&format!("/v1/organizations/{SCHEME}%3Aalliance/members"))
+                .await
+        ),
+        2
+    );
+
+    // An identifier no live record carries is a 404 naming it; so is a
+    // deleted record's id; a malformed reference is a 400.
+    let problem = app
+        .get(&format!("/v1/organizations/{SCHEME}:nobody/members"))
+        .await
+        .problem(404);
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("{SCHEME}:nobody")));
+    app.get(&format!("/v1/people/{SCHEME}:alliance/roles"))
+        .await
+        .problem(404);
+    app.delete(&format!("/v1/events/{}", id(&seminar)))
+        .await
+        .expect(204);
+    app.get(&format!("/v1/events/{}/participants", id(&seminar)))
+        .await
+        .problem(404);
+    app.get(&format!("/v1/events/{SCHEME}:seminar/participants"))
+        .await
+        .problem(404);
+    app.get("/v1/organizations/not-a-reference/members")
+        .await
+        .problem(400);
+}
+
 async fn post_with_key(app: &TestApp, key: &str, token: &str, body: &Value) -> Reply {
     let request = app
         .request_as(Method::POST, "/v1/organizations", Some(token))
