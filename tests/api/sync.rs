@@ -18,6 +18,26 @@ fn upsert_path(resource: &str, value: &str) -> String {
     format!("/v1/{resource}/by-identifier/{SCHEME}/{value}")
 }
 
+/// An alliance, a unit and a person, each created by identifier
+/// (`alliance`, `unit-1`, `person-1`).
+async fn alliance_unit_and_person(app: &TestApp) -> (Value, Value, Value) {
+    let alliance = json!({"name": "Alliance", "kind": "alliance"});
+    let unit = json!({"name": "Oujian Network", "kind": "enterprise"});
+    (
+        created(app, "organizations", "alliance", alliance).await,
+        created(app, "organizations", "unit-1", unit).await,
+        created(app, "people", "person-1", json!({"name": "Zhou Haiying"})).await,
+    )
+}
+
+/// The record of `resource` that a PUT by identifier `value` creates.
+async fn created(app: &TestApp, resource: &str, value: &str, body: Value) -> Value {
+    app.put(&upsert_path(resource, value), &body)
+        .await
+        .expect(201)
+        .json()
+}
+
 #[actix_web::test]
 async fn identifiers_are_unique_per_resource_and_filterable() {
     let app = spawn_app().await;
@@ -212,61 +232,32 @@ async fn upsert_by_identifier_creates_replaces_and_repeats_as_a_no_op() {
 #[actix_web::test]
 async fn references_may_name_records_by_identifier() {
     let app = spawn_app().await;
-    let alliance = app
-        .put(
-            &upsert_path("organizations", "alliance"),
-            &json!({"name": "Alliance", "kind": "alliance"}),
-        )
-        .await
-        .expect(201)
-        .json();
-    let unit = app
-        .put(
-            &upsert_path("organizations", "unit-1"),
-            &json!({"name": "Oujian Network", "kind": "enterprise"}),
-        )
-        .await
-        .expect(201)
-        .json();
-    let person = app
-        .put(
-            &upsert_path("people", "person-1"),
-            &json!({"name": "Zhou Haiying"}),
-        )
-        .await
-        .expect(201)
-        .json();
+    let (alliance, unit, person) = alliance_unit_and_person(&app).await;
 
-    let branch = app
-        .put(
-            &upsert_path("organizations", "unit-1-branch"),
-            &json!({"name": "Party Committee of Oujian Network",
+    let branch = created(
+        &app,
+        "organizations",
+        "unit-1-branch",
+        json!({"name": "Party Committee of Oujian Network",
             "kind": "party_committee", "parent_id": format!("{SCHEME}:unit-1")}),
-        )
-        .await
-        .expect(201)
-        .json();
+    )
+    .await;
     assert_eq!(branch["parent_id"], unit["id"]);
-    let role = app
-        .put(&upsert_path("roles", "membership-1"), &json!({"organization_id": format!("{SCHEME}:alliance"),
-            "member_organization_id": format!("{SCHEME}:unit-1"), "title": "Member unit", "start_date": "2023-05-23"}))
-        .await
-        .expect(201)
-        .json();
+    let role = created(&app, "roles", "membership-1", json!({"organization_id": format!("{SCHEME}:alliance"),
+            "member_organization_id": format!("{SCHEME}:unit-1"), "title": "Member unit", "start_date": "2023-05-23"})).await;
     assert_eq!(role["organization_id"], alliance["id"]);
     assert_eq!(role["member_organization_id"], unit["id"]);
     let post = app
         .role(json!({"organization_id": id(&alliance), "person_id": format!("{SCHEME}:person-1"), "title": "Convenor"}))
         .await;
     assert_eq!(post["person_id"], person["id"]);
-    let seminar = app
-        .put(
-            &upsert_path("events", "seminar-2023-05-23"),
-            &json!({"title": "Seminar", "starts_at": "2023-05-23T01:30:00Z"}),
-        )
-        .await
-        .expect(201)
-        .json();
+    let seminar = created(
+        &app,
+        "events",
+        "seminar-2023-05-23",
+        json!({"title": "Seminar", "starts_at": "2023-05-23T01:30:00Z"}),
+    )
+    .await;
     let speaker = app
         .participant(
             &seminar,
@@ -306,86 +297,40 @@ async fn references_may_name_records_by_identifier() {
 #[actix_web::test]
 async fn views_name_their_record_by_identifier_in_the_path() {
     let app = spawn_app().await;
-    let alliance = app
-        .put(
-            &upsert_path("organizations", "alliance"),
-            &json!({"name": "Alliance", "kind": "alliance"}),
-        )
-        .await
-        .expect(201)
-        .json();
-    let unit = app
-        .put(
-            &upsert_path("organizations", "unit-1"),
-            &json!({"name": "Oujian Network", "kind": "enterprise",
-            "parent_id": format!("{SCHEME}:alliance")}),
-        )
-        .await
-        .expect(201)
-        .json();
-    app.put(
-        &upsert_path("people", "person-1"),
-        &json!({"name": "Zhou Haiying"}),
-    )
-    .await
-    .expect(201);
+    let (alliance, unit, _) = alliance_unit_and_person(&app).await;
+    let patch = json!({"parent_id": format!("{SCHEME}:alliance")});
+    let path = format!("/v1/organizations/{}", id(&unit));
+    app.patch(&path, &patch).await.expect(200);
     app.role(json!({"organization_id": id(&alliance), "member_organization_id": id(&unit), "title": "Member unit"}))
         .await;
     app.role(json!({"organization_id": id(&alliance), "person_id": format!("{SCHEME}:person-1"), "title": "Convenor"}))
         .await;
-    let seminar = app
-        .put(
-            &upsert_path("events", "seminar"),
-            &json!({"title": "Seminar", "starts_at": "2023-05-23T01:30:00Z"}),
-        )
-        .await
-        .expect(201)
-        .json();
+    let event = json!({"title": "Seminar", "starts_at": "2023-05-23T01:30:00Z"});
+    let seminar = created(&app, "events", "seminar", event).await;
     app.participant(
         &seminar,
         json!({"organization_id": id(&unit), "role": "speaker"}),
     )
     .await;
 
-    let items = |reply: Reply| reply.expect(200).json()["items"].as_array().unwrap().len();
-    let by_id = items(
-        app.get(&format!("/v1/organizations/{}/members", id(&alliance)))
-            .await,
-    );
-    let by_identifier = items(
-        app.get(&format!("/v1/organizations/{SCHEME}:alliance/members"))
-            .await,
-    );
-    assert_eq!((by_id, by_identifier), (2, 2));
-    assert_eq!(
-        items(
-            app.get(&format!("/v1/organizations/{SCHEME}:alliance/children"))
-                .await
-        ),
-        1
-    );
-    assert_eq!(
-        items(
-            app.get(&format!("/v1/people/{SCHEME}:person-1/roles"))
-                .await
-        ),
-        1
-    );
-    assert_eq!(
-        items(
-            app.get(&format!("/v1/events/{SCHEME}:seminar/participants"))
-                .await
-        ),
-        1
-    );
-    // Percent-encoded like any path segment.
-    assert_eq!(
-        items(
-            app.get(&format!("/v1/organizations/{SCHEME}%3Aalliance/members"))
-                .await
-        ),
-        2
-    );
+    let by_id = format!("/v1/organizations/{}/members", id(&alliance));
+    let views = [
+        (by_id.as_str(), 2),
+        ("/v1/organizations/{s}:alliance/members", 2),
+        // Percent-encoded like any path segment.
+        ("/v1/organizations/{s}%3Aalliance/members", 2),
+        ("/v1/organizations/{s}:alliance/children", 1),
+        ("/v1/people/{s}:person-1/roles", 1),
+        ("/v1/events/{s}:seminar/participants", 1),
+    ];
+    for (path, count) in views {
+        let page = app
+            .get(&path.replace("{s}", SCHEME))
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(page["items"].as_array().unwrap().len(), count, "{path}");
+    }
 
     // An identifier no live record carries is a 404 naming it; so is a
     // deleted record's id; a malformed reference is a 400.
