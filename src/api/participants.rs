@@ -9,8 +9,7 @@ use crate::api::pagination::Listing;
 use crate::api::people::People;
 use crate::api::problems::ReadErrors;
 use crate::api::resource::{Resource, ResourceTypes};
-use crate::domain::Reference;
-use crate::domain::{Instant, Optional, Text};
+use crate::domain::{Identifier, Identifiers, Instant, Optional, Reference, Text};
 use crate::error::{Error, FieldError};
 use crate::page_type;
 use crate::store::api_keys::Principal;
@@ -37,6 +36,7 @@ use uuid::Uuid;
     "on_behalf_of_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b",
     "on_behalf_of_name": "Yangpu District Digital Economy Industry Cluster Party Building Alliance",
     "note": "Spoke on behalf of the alliance",
+    "identifiers": [{"scheme": "yangpu-alliance", "value": "seminar-oujian-speaker"}],
     "version": 1,
     "created_at": "2026-11-26T08:00:00Z",
     "updated_at": "2026-11-26T08:00:00Z"
@@ -65,6 +65,9 @@ pub struct Participant {
     pub on_behalf_of_name: Option<String>,
     #[schema(required = true)]
     pub note: Option<String>,
+    /// External identifiers (`{scheme, value}`).
+    #[schema(value_type = Vec<Identifier>)]
+    pub identifiers: serde_json::Value,
     /// Incremented by every change; the ETag is this number in quotes.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -89,6 +92,7 @@ impl From<ParticipantRow> for Participant {
             on_behalf_of_id: r.data.on_behalf_of_id,
             on_behalf_of_name: row.on_behalf_of_name,
             note: r.data.note,
+            identifiers: r.data.identifiers,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -122,6 +126,9 @@ crate::input! {
         /// A live organization the participant acts for.
         on_behalf_of_id: Option<Ref<Organizations>>,
         note: Optional<Text<2000>>,
+        /// External identifiers; each (resource, scheme, value) belongs to one
+        /// live record.
+        identifiers: Identifiers,
     }
 }
 
@@ -198,4 +205,5 @@ crate::handlers! {
     replace ("replaceEventParticipant", "Replaces a participant (every writable field)."),
     update ("updateEventParticipant", "Changes some fields of a participant (JSON merge patch)."),
     delete ("deleteEventParticipant", "Removes a participant from an event (kept as a tombstone)."),
+    upsert ("upsertEventParticipantByIdentifier", "Creates or replaces the participant of this event carrying an external identifier (409 when a participant of another event carries it)."),
 }

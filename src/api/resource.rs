@@ -15,7 +15,7 @@ use crate::api::input::{Input, Refs, Target};
 use crate::api::preconditions::{etag, IfNoneMatch};
 use crate::db::{self, PgPool};
 use crate::domain::{Identifier, Parse};
-use crate::error::{Error, FieldError};
+use crate::error::{ConflictingRecord, Error, FieldError};
 use crate::store::api_keys::Principal;
 use crate::store::crud::Crud;
 use crate::store::idempotency::{self as remembered, StoredResponse};
@@ -185,11 +185,13 @@ impl<R: Resource> Target for R {
 }
 
 /// What a resource's records are scoped by, as its paths name it.
-pub trait Scope: DeserializeOwned + Copy + Send + 'static {
+pub trait Scope: Copy + Send + 'static {
     /// An item's path parameters: the scope's, then the record's id.
     type Key: DeserializeOwned + 'static;
     /// The scope and id a key names.
     fn split(key: Self::Key) -> (Self, Uuid);
+    /// The scope a request's path names (its `{id}`, where there is one).
+    fn of(req: &HttpRequest) -> Result<Self, Error>;
 }
 
 impl Scope for () {
@@ -198,6 +200,10 @@ impl Scope for () {
     fn split(id: Uuid) -> ((), Uuid) {
         ((), id)
     }
+
+    fn of(_: &HttpRequest) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 impl Scope for Uuid {
@@ -205,6 +211,11 @@ impl Scope for Uuid {
 
     fn split(key: (Uuid, Uuid)) -> (Uuid, Uuid) {
         key
+    }
+
+    fn of(req: &HttpRequest) -> Result<Uuid, Error> {
+        let id = req.match_info().get("id").unwrap_or_default();
+        Uuid::parse_str(id).map_err(|err| Error::bad_parameter("path", err.to_string()))
     }
 }
 
@@ -236,15 +247,9 @@ impl<R: Resource> FromRequest for Item<R> {
 /// The scope a collection path names.
 pub struct InScope<R: Resource>(pub ScopeOf<R>);
 
-impl<R: Resource> FromRequest for InScope<R> {
-    type Error = actix_web::Error;
-    type Future = Ready<Result<Self, actix_web::Error>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let scope = web::Path::<ScopeOf<R>>::from_request(req, payload).into_inner();
-        ready(scope.map(|scope| Self(scope.into_inner())))
-    }
-}
+crate::from_head!(impl[R: Resource] for InScope<R>, |req| {
+    ScopeOf::<R>::of(req).map(Self)
+});
 
 /// `record` as a response with its ETag; clients revalidate, shared caches
 /// keep nothing (`Cache-Control: private, no-cache`).
@@ -442,18 +447,21 @@ pub async fn get<R: Resource>(
 }
 
 /// Writes `input` over record `id` (checked against its version by
-/// `check`), keeping the fields hidden from `author`.
+/// `check`), keeping the fields hidden from `author`; `before` gets the
+/// version it had.
 fn overwrite<R: Resource>(
     conn: &mut PgConnection,
     author: &Principal,
     (scope, id): (ScopeOf<R>, Uuid),
     check: VersionCheck,
     input: R::Input,
+    before: &mut Option<i64>,
 ) -> Result<RecordOf<R>, Error> {
     let check = stored_check::<R>(conn, scope, id, check, author)?;
     let may_move = R::moves(&input);
     let hides = R::hides(author);
     R::update(conn, scope, id, &check, may_move, |conn, current| {
+        *before = Some(R::version(current));
         let mut data = to_data::<R>(conn, scope, input)?;
         if hides {
             R::keep_hidden(&mut data, current);
@@ -475,7 +483,7 @@ pub async fn replace<R: Resource>(
     refuse_hidden(R::hides(&viewer), R::sets_hidden(input.peek()))?;
     let input = checked::<R>(input)?;
     let response = db::transaction(pool, Some(viewer.key_id), move |conn| {
-        let record = overwrite::<R>(conn, &viewer, (scope, id), check, input)?;
+        let record = overwrite::<R>(conn, &viewer, (scope, id), check, input, &mut None)?;
         stored::<R>(200, record, &viewer, false)
     })
     .await?;
@@ -488,15 +496,14 @@ pub async fn replace<R: Resource>(
 /// nothing: same version, no journal entry. Concurrent upserts of one new
 /// identifier create one record. With `If-Match` (a version or `*`) no
 /// record is created: when none carries the identifier, 412.
-pub async fn upsert<R: Resource<Store: Crud<Scope = ()>>>(
+pub async fn upsert<R: Resource>(
     pool: &PgPool,
     viewer: Principal,
+    scope: ScopeOf<R>,
     identifier: Identifier,
     check: VersionCheck,
     input: Parsed<R::Input>,
 ) -> Result<HttpResponse, Error> {
-    let table = <R::Store as Crud>::IDENTIFIED
-        .ok_or_else(|| Error::internal("resource without identifiers"))?;
     refuse_hidden(R::hides(&viewer), R::sets_hidden(input.peek()))?;
     let mut input = checked::<R>(input)?;
     let listed = input
@@ -506,28 +513,88 @@ pub async fn upsert<R: Resource<Store: Crud<Scope = ()>>>(
         listed.0.push(identifier.clone());
     }
     let response = db::transaction(pool, Some(viewer.key_id), move |conn| {
-        let (scheme, value) = (identifier.scheme.as_str(), identifier.value.as_str());
-        identifiers::lock(conn, table, scheme, value)?;
-        match identifiers::owner(conn, table, scheme, value)? {
-            Some(id) => {
-                let record = overwrite::<R>(conn, &viewer, ((), id), check, input)?;
-                stored::<R>(200, record, &viewer, false)
-            }
-            None => {
-                // `If-Match` (a version, or `*`) needs a current record.
-                if check.requires_record() {
-                    return Err(Error::PreconditionFailed {
-                        current_version: None,
-                    });
-                }
-                let data = to_data::<R>(conn, (), input)?;
-                let record = R::create(conn, (), &data)?;
-                stored::<R>(201, record, &viewer, true)
-            }
+        match upsert_in::<R>(conn, &viewer, scope, &identifier, check, input)? {
+            (Written::Created, record) => stored::<R>(201, record, &viewer, true),
+            (_, record) => stored::<R>(200, record, &viewer, false),
         }
     })
     .await?;
     idempotency::to_http(&response, false)
+}
+
+/// What writing one record did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    Created,
+    Updated,
+    /// The record already held what was written: same version, no journal
+    /// entry.
+    Unchanged,
+}
+
+/// Inside a transaction: writes `input` (checked by the resource's rules,
+/// carrying `identifier`) as the record of `R` in `scope` that carries
+/// `identifier` — replacing the live one that does (under `check`), else
+/// creating it. Concurrent writers of one new identifier create one record.
+pub fn upsert_in<R: Resource>(
+    conn: &mut PgConnection,
+    author: &Principal,
+    scope: ScopeOf<R>,
+    identifier: &Identifier,
+    check: VersionCheck,
+    input: R::Input,
+) -> Result<(Written, RecordOf<R>), Error> {
+    let table = <R::Store as Crud>::IDENTIFIED
+        .ok_or_else(|| Error::internal("resource without identifiers"))?;
+    let (scheme, value) = (identifier.scheme.as_str(), identifier.value.as_str());
+    identifiers::lock(conn, table, scheme, value)?;
+    match identifiers::owner(conn, table, scheme, value)? {
+        Some(id) => {
+            let mut before = None;
+            let record = overwrite::<R>(conn, author, (scope, id), check, input, &mut before)
+                .map_err(|err| match err {
+                    // The owner is live (its identifier is locked): it lies
+                    // outside `scope`, e.g. a participant of another event.
+                    Error::NotFound(_) => Error::Conflict {
+                        detail: format!(
+                            "identifier {identifier} belongs to a {} outside this path",
+                            table.entity
+                        ),
+                        conflicts: vec![ConflictingRecord {
+                            entity_type: table.entity.to_owned(),
+                            id,
+                            name: identifier.to_string(),
+                        }],
+                    },
+                    other => other,
+                })?;
+            let written = match before == Some(R::version(&record)) {
+                true => Written::Unchanged,
+                false => Written::Updated,
+            };
+            Ok((written, record))
+        }
+        None => {
+            // `If-Match` (a version, or `*`) needs a current record.
+            if check.requires_record() {
+                return Err(Error::PreconditionFailed {
+                    current_version: None,
+                });
+            }
+            Ok((Written::Created, create_in::<R>(conn, scope, input)?))
+        }
+    }
+}
+
+/// Inside a transaction: creates a record of `R` in `scope` from `input`
+/// (checked by the resource's rules).
+pub fn create_in<R: Resource>(
+    conn: &mut PgConnection,
+    scope: ScopeOf<R>,
+    input: R::Input,
+) -> Result<RecordOf<R>, Error> {
+    let data = to_data::<R>(conn, scope, input)?;
+    R::create(conn, scope, &data)
 }
 
 /// PATCH: applies a JSON merge patch to the current record; the result is
@@ -612,7 +679,7 @@ macro_rules! handlers {
         $crate::handlers!(@replace $R, $Input, $Output, $tag, concat!($path, "/{id}"), (("id" = Uuid, Path, description = "Record id")), concat!("replace", $Noun), $crate::handlers!(@or [$($replace)?] concat!("Replaces ", $a, " (every writable field; omitted optional fields are cleared).")));
         $crate::handlers!(@update $R, $Patch, $Output, $tag, concat!($path, "/{id}"), (("id" = Uuid, Path, description = "Record id")), concat!("update", $Noun), $crate::handlers!(@or [$($update)?] concat!("Changes some fields of ", $a, " (JSON merge patch).")));
         $crate::handlers!(@delete $R, $tag, concat!($path, "/{id}"), (("id" = Uuid, Path, description = "Record id")), concat!("delete", $Noun), $delete);
-        $crate::handlers!(@upsert $R, $Input, $Output, $tag, concat!($path, "/by-identifier/{scheme}/{value}"), concat!("upsert", $Noun, "ByIdentifier"), concat!("Creates or replaces ", $the, " carrying an external identifier."));
+        $crate::handlers!(@upsert $R, $Input, $Output, $tag, concat!($path, "/by-identifier/{scheme}/{value}"), (), concat!("upsert", $Noun, "ByIdentifier"), concat!("Creates or replaces ", $the, " carrying an external identifier."));
         $crate::routes! {
             $($scope => $handler,)*
             Write => create,
@@ -637,9 +704,11 @@ macro_rules! handlers {
         get ($get:literal, $get_summary:literal),
         replace ($replace:literal, $replace_summary:literal),
         update ($update:literal, $update_summary:literal),
-        delete ($delete:literal, $delete_summary:literal) $(,)?
+        delete ($delete:literal, $delete_summary:literal),
+        upsert ($upsert:literal, $upsert_summary:literal) $(,)?
     ) => {
         $crate::handlers!(@types [$(#[doc = $doc])*] $R, $Input, $Output, $Store, $base);
+        $crate::handlers!(@upsert $R, $Input, $Output, $tag, concat!($collection, "/by-identifier/{scheme}/{value}"), $scope_params, $upsert, $upsert_summary);
         $crate::handlers!(@create $R, $Input, $Output, $tag, $collection, $scope_params, $create, $create_summary, $crate::api::problems::CreateInErrors);
         $crate::handlers!(@get $R, $Output, $tag, $item, $item_params, $get, $get_summary);
         $crate::handlers!(@replace $R, $Input, $Output, $tag, $item, $item_params, $replace, $replace_summary);
@@ -648,6 +717,7 @@ macro_rules! handlers {
         $crate::routes! {
             $($scope => $handler,)*
             Write => create,
+            Write => upsert,
             Read => get,
             Write => replace,
             Write => update,
@@ -789,14 +859,14 @@ macro_rules! handlers {
             $crate::api::resource::delete::<$R>(&pool, viewer, key, check).await
         }
     };
-    (@upsert $R:ty, $Input:ty, $Output:ty, $tag:literal, $path:expr, $id:expr, $summary:expr) => {
+    (@upsert $R:ty, $Input:ty, $Output:ty, $tag:literal, $path:expr, ($($param:tt),*), $id:expr, $summary:expr) => {
         #[utoipa::path(
             put,
             path = $path,
             tag = $tag,
             operation_id = $id,
             summary = $summary,
-            params($crate::api::common::ByIdentifier, $crate::api::preconditions::IfMatch),
+            params($($param,)* $crate::api::common::ByIdentifier, $crate::api::preconditions::IfMatch),
             request_body(content = $Input, content_type = "application/json"),
             responses(
                 (status = 200, description = "Replaced (the same body again changes nothing: same version)", body = $Output,
@@ -810,11 +880,12 @@ macro_rules! handlers {
         pub async fn upsert(
             pool: ::actix_web::web::Data<$crate::db::PgPool>,
             viewer: $crate::store::api_keys::Principal,
+            $crate::api::resource::InScope(scope): $crate::api::resource::InScope<$R>,
             path: $crate::api::common::ByIdentifier,
             $crate::api::preconditions::IfMatch(check): $crate::api::preconditions::IfMatch,
             body: $crate::api::extract::JsonBody<$Input>,
         ) -> Result<::actix_web::HttpResponse, $crate::error::Error> {
-            $crate::api::resource::upsert::<$R>(&pool, viewer, path.0, check, body.0).await
+            $crate::api::resource::upsert::<$R>(&pool, viewer, scope, path.0, check, body.0).await
         }
     };
 }

@@ -105,6 +105,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+        identifiers -> Jsonb,
     }
 }
 

@@ -5,7 +5,8 @@ use crate::db::schema::event_participants::{self, dsl};
 use crate::error::{ConflictingRecord, Error};
 use crate::store::crud::Crud;
 use crate::store::events;
-use crate::store::refs::{self, RefColumn, ORGANIZATIONS, PARTICIPANTS, PEOPLE};
+use crate::store::identifiers::{self, Identified};
+use crate::store::refs::{self, RefColumn, Table, ORGANIZATIONS, PARTICIPANTS, PEOPLE};
 use crate::store::rows::{live_rows, Rows, VersionCheck};
 use crate::store::sort::{keyset_page, Created, CreatedSort, Keyset};
 use crate::store::text::text_enum;
@@ -15,6 +16,7 @@ use diesel::expression::SqlLiteral;
 use diesel::pg::{Pg, PgConnection};
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text};
+use serde_json::Value;
 use uuid::Uuid;
 
 text_enum! {
@@ -45,7 +47,11 @@ live_rows! {
         pub role: ParticipantRole,
         pub on_behalf_of_id: Option<Uuid>,
         pub note: Option<String>,
+        /// JSON array of `{scheme, value}`.
+        pub identifiers: Value,
     }
+
+    identified by identifiers;
 }
 
 /// The person taking part, if a person does.
@@ -189,6 +195,7 @@ impl Crud for Participants {
     type Scope = Uuid;
     type Record = ParticipantRow;
     type Data = ParticipantData;
+    const IDENTIFIED: Option<Table> = Some(PARTICIPANTS);
 
     fn id(row: &ParticipantRow) -> Uuid {
         row.record.id
@@ -208,6 +215,7 @@ impl Crud for Participants {
 
     fn create(conn: &mut PgConnection, data: &ParticipantData) -> Result<ParticipantRow, Error> {
         check(conn, None, data, None)?;
+        identifiers::check_free(conn, PARTICIPANTS, data.identifiers(), None)?;
         let record = Self::insert(conn, data)?;
         find_in(conn, record.data.event_id, record.id)
     }
@@ -236,7 +244,13 @@ impl Crud for Participants {
                     },
                 )
             },
-            |conn, before, data| check(conn, Some(id), data, Some(before)),
+            |conn, before, data| {
+                check(conn, Some(id), data, Some(before))?;
+                if data.identifiers() != before.identifiers() {
+                    identifiers::check_free(conn, PARTICIPANTS, data.identifiers(), Some(id))?;
+                }
+                Ok(())
+            },
         )?;
         find_in(conn, event, id)
     }

@@ -295,6 +295,71 @@ async fn references_may_name_records_by_identifier() {
 }
 
 #[actix_web::test]
+async fn participants_are_upserted_by_identifier_within_their_event() {
+    let app = spawn_app().await;
+    let (alliance, _, person) = alliance_unit_and_person(&app).await;
+    let event = json!({"title": "Seminar", "starts_at": "2023-05-23T01:30:00Z"});
+    let seminar = created(&app, "events", "seminar", event).await;
+    let other = json!({"title": "Joint meeting", "starts_at": "2023-06-01T01:30:00Z"});
+    let meeting = created(&app, "events", "meeting", other).await;
+    let path = |event: &Value| {
+        format!(
+            "/v1/events/{}/participants/by-identifier/{SCHEME}/speaker-1",
+            id(event)
+        )
+    };
+    let body = json!({"person_id": format!("{SCHEME}:person-1"), "role": "speaker",
+        "on_behalf_of_id": format!("{SCHEME}:alliance")});
+
+    let first = app.put(&path(&seminar), &body).await.expect(201);
+    let location = first.header("location").unwrap();
+    let speaker = first.json();
+    assert_eq!(speaker["person_id"], person["id"]);
+    assert_eq!(speaker["on_behalf_of_id"], alliance["id"]);
+    assert_eq!(
+        speaker["identifiers"],
+        json!([{"scheme": SCHEME, "value": "speaker-1"}])
+    );
+    assert!(location.ends_with(&format!("/participants/{}", id(&speaker))));
+
+    // The same body again changes nothing: same version, no feed entry.
+    let before = feed_len(&app).await;
+    let again = app.put(&path(&seminar), &body).await.expect(200).json();
+    assert_eq!(
+        (again["id"].clone(), again["version"].clone()),
+        (speaker["id"].clone(), json!(1))
+    );
+    assert_eq!(feed_len(&app).await, before);
+    // A changed body replaces it.
+    let changed = json!({"person_id": id(&person), "role": "commenter"});
+    let replaced = app.put(&path(&seminar), &changed).await.expect(200).json();
+    assert_eq!(
+        (replaced["role"].clone(), replaced["version"].clone()),
+        (json!("commenter"), json!(2))
+    );
+    assert_eq!(replaced["on_behalf_of_id"], Value::Null);
+
+    // The identifier belongs to one live participant: another event's
+    // upsert of it is a conflict, and so is a POST carrying it.
+    app.put(&path(&meeting), &body).await.problem(409);
+    let mut carrying = changed.clone();
+    carrying["identifiers"] = json!([{"scheme": SCHEME, "value": "speaker-1"}]);
+    let post = format!("/v1/events/{}/participants", id(&meeting));
+    app.post(&post, &carrying).await.problem(409);
+    // Lists show it, and find the participant by it.
+    let listed = app
+        .get(&format!("/v1/events/{SCHEME}:seminar/participants"))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(listed["items"][0]["identifiers"][0]["value"], "speaker-1");
+    // Once removed, the identifier is free again.
+    let item = format!("/v1/events/{}/participants/{}", id(&seminar), id(&speaker));
+    app.delete(&item).await.expect(204);
+    app.put(&path(&meeting), &body).await.expect(201);
+}
+
+#[actix_web::test]
 async fn views_name_their_record_by_identifier_in_the_path() {
     let app = spawn_app().await;
     let (alliance, unit, _) = alliance_unit_and_person(&app).await;
