@@ -5,6 +5,7 @@ use crate::api::changes::FeedRetention;
 use crate::api::cursor::CursorKey;
 use crate::api::extract::BodyLimit;
 use crate::api::idempotency::{self, IdempotencyTtl};
+use crate::api::imports::ImportLimit;
 use crate::auth::RateLimit;
 use crate::config::Settings;
 use crate::db::{self, PgPool};
@@ -133,6 +134,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let pool_data = web::Data::new(pool.clone());
         let body_limit = BodyLimit(settings.max_body_bytes);
+        let import_limit = ImportLimit(settings.import_max_body_bytes);
         let openapi = api::openapi();
         let rate_limit = RateLimit::per_minute(settings.rate_limit_per_minute);
         let origins = settings.cors_allowed_origins.clone();
@@ -143,6 +145,7 @@ impl Application {
             App::new()
                 .app_data(pool_data.clone())
                 .app_data(body_limit)
+                .app_data(import_limit)
                 .app_data(rate_limit.clone())
                 .app_data(idempotency_ttl)
                 .app_data(feed_retention.clone())

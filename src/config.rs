@@ -17,6 +17,8 @@ pub struct Settings {
     pub db_connect_timeout: Duration,
     /// Largest accepted request body, in bytes; larger bodies get a 413.
     pub max_body_bytes: usize,
+    /// Largest accepted import body (`POST /v1/imports`), in bytes.
+    pub import_max_body_bytes: usize,
     /// Number of HTTP worker threads.
     pub http_workers: usize,
     /// Origins browsers may call the API from (CORS); none by default.
@@ -77,6 +79,9 @@ impl Settings {
         let max_body_bytes = parse(&lookup, "MAX_BODY_BYTES", "1048576", |v| {
             int_in_range(v, 1_024, 1 << 30).map(|n| n as usize)
         })?;
+        let import_max_body_bytes = parse(&lookup, "IMPORT_MAX_BODY_BYTES", "268435456", |v| {
+            int_in_range(v, 1_024, 1 << 34).map(|n| n as usize)
+        })?;
         let default_workers = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
@@ -125,6 +130,7 @@ impl Settings {
             db_pool_size,
             db_connect_timeout,
             max_body_bytes,
+            import_max_body_bytes,
             http_workers,
             cors_allowed_origins,
             rate_limit_per_minute,

@@ -127,12 +127,24 @@ pub fn read_body(
     payload: &mut Payload,
     accepted: &'static [&'static str],
 ) -> LocalBoxFuture<'static, Result<Bytes, Error>> {
-    let checked = match req.app_data::<BodyLimit>() {
-        Some(&BodyLimit(limit)) => check_media_type(req, accepted)
-            .and_then(|()| check_length(req, limit))
-            .map(|()| limit),
-        None => Err(Error::internal("no BodyLimit in the app data")),
-    };
+    match req.app_data::<BodyLimit>() {
+        Some(&limit) => read_body_within(req, payload, accepted, limit),
+        None => Box::pin(std::future::ready(Err(Error::internal(
+            "no BodyLimit in the app data",
+        )))),
+    }
+}
+
+/// Like [`read_body`], with `limit` as the limit.
+pub fn read_body_within(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    accepted: &'static [&'static str],
+    BodyLimit(limit): BodyLimit,
+) -> LocalBoxFuture<'static, Result<Bytes, Error>> {
+    let checked = check_media_type(req, accepted)
+        .and_then(|()| check_length(req, limit))
+        .map(|()| limit);
     let mut payload = payload.take();
     Box::pin(async move {
         let limit = checked?;
@@ -197,6 +209,14 @@ pub fn parse_json<T: DeserializeOwned + ToSchema>(bytes: &[u8]) -> Result<Parsed
     let Value::Object(members) = parse_document(bytes)? else {
         return Err(Error::invalid("body", "must be a JSON object"));
     };
+    parse_object(members)
+}
+
+/// The members of a JSON object parsed into `T` (see [`parse_members`]),
+/// with `T`'s schema example standing in for those at fault.
+pub fn parse_object<T: DeserializeOwned + ToSchema>(
+    members: Map<String, Value>,
+) -> Result<Parsed<T>, Error> {
     parse_members(members, || {
         let schema = serde_json::to_value(T::schema()).unwrap_or_default();
         let example = match schema.get("example") {

@@ -10,6 +10,7 @@ pub mod events;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
+pub mod imports;
 pub mod input;
 pub mod organizations;
 pub mod pagination;
@@ -56,6 +57,8 @@ its ETag enables conditional reads (`If-None-Match`) and optimistic concurrency 
         crate::store::journal::JournalSort,
         audit::AuditEntityType,
         changes::FeedEntityType,
+        imports::ImportResource,
+        imports::ImportFile,
     )),
     tags(
         (name = "organizations", description = "The alliance, its member units, their party organizations and the bodies around them"),
@@ -65,6 +68,7 @@ its ETag enables conditional reads (`If-None-Match`) and optimistic concurrency 
         (name = "api-keys", description = "The keys clients authenticate with (admin scope)"),
         (name = "audit", description = "Every change: when, by which key, which fields (admin scope)"),
         (name = "changes", description = "The change feed for syncing systems: every committed change, once, in commit order"),
+        (name = "imports", description = "A whole register in one request: JSON, NDJSON or CSV, all or nothing, re-runnable"),
         (name = "health", description = "Liveness and readiness probes"),
     )
 )]
@@ -152,6 +156,7 @@ pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         api_keys::routes(),
         audit::routes(),
         changes::routes(),
+        imports::routes(),
     ]
     .into_iter()
     .flatten()

@@ -9,7 +9,7 @@
 //! needs the database remains: references resolve in the store, and a
 //! patch applies to the current record.
 
-use crate::api::extract::Parsed;
+use crate::api::extract::{parse_object, Parsed};
 use crate::api::idempotency::{self, IdempotencyKey};
 use crate::api::input::{Input, Refs, Target};
 use crate::api::preconditions::{etag, IfNoneMatch};
@@ -27,6 +27,7 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use diesel::pg::PgConnection;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::{Map, Value};
 use std::future::{ready, Ready};
 use uuid::Uuid;
 
@@ -292,6 +293,18 @@ fn refuse_hidden(hides: bool, touches: bool) -> Result<(), Error> {
     } else {
         Ok(())
     }
+}
+
+/// The members of an object (e.g. one record of an import) as `R`'s input,
+/// parsed and checked as a POST body is: 403 when they set fields hidden
+/// from `viewer`, 422 naming every field at fault.
+pub fn input_of<R: Resource>(
+    viewer: &Principal,
+    members: Map<String, Value>,
+) -> Result<R::Input, Error> {
+    let input = parse_object::<R::Input>(members)?;
+    refuse_hidden(R::hides(viewer), R::sets_hidden(input.peek()))?;
+    checked::<R>(input)
 }
 
 /// The body's input, checked by the resource's rules: a 422 naming every

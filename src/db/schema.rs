@@ -109,6 +109,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    imports (id) {
+        id -> Uuid,
+        key_id -> Uuid,
+        created_at -> Timestamptz,
+        dry_run -> Bool,
+        format -> Text,
+        records -> Int4,
+        counts -> Jsonb,
+    }
+}
+
 diesel::joinable!(event_participants -> events (event_id));
 diesel::joinable!(event_participants -> people (person_id));
 diesel::joinable!(roles -> people (person_id));

@@ -12,6 +12,7 @@ pub mod crud;
 pub mod events;
 pub mod idempotency;
 pub mod identifiers;
+pub mod imports;
 pub mod journal;
 pub mod organizations;
 pub mod participants;

@@ -175,6 +175,7 @@ pub fn test_settings(database_url: &str) -> Settings {
         db_pool_size: 4,
         db_connect_timeout: Duration::from_millis(1_000),
         max_body_bytes: Settings::DEFAULT_MAX_BODY_BYTES,
+        import_max_body_bytes: 64 << 20,
         http_workers: 1,
         cors_allowed_origins: Vec::new(),
         rate_limit_per_minute: 0,

@@ -8,6 +8,7 @@ mod conditions;
 mod events;
 mod health;
 mod http_errors;
+mod imports;
 mod inputs;
 mod layout;
 mod openapi;

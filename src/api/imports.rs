@@ -1,0 +1,1023 @@
+//! `/v1/imports`: a whole register in one request — organizations, people,
+//! roles, events and participants as JSON, NDJSON or CSV — written all or
+//! nothing by the resources' own rules, and the record of each import.
+//!
+//! Every record is parsed and checked as its resource's POST body is
+//! before a connection is taken. Then, in one transaction, records are
+//! written parents first (whatever their order in the file): a record with
+//! identifiers is upserted by its first one (unchanged records keep their
+//! version and add nothing to the feed), one without is created. Each is
+//! written under a savepoint, so that every record at fault is reported;
+//! any fault rolls the whole import back. A dry run does the same and
+//! rolls back.
+
+use crate::api::events::Events;
+use crate::api::extract::{parse_document, read_body_within, BodyLimit, Query};
+use crate::api::input::Input;
+use crate::api::organizations::Organizations;
+use crate::api::participants::Participants;
+use crate::api::people::People;
+use crate::api::problems::{CreateErrors, ReadErrors};
+use crate::api::resource::{
+    create_in, input_of, upsert_in, Resource, ResourceTypes, ScopeOf, Written,
+};
+use crate::api::roles::Roles;
+use crate::db::{self, PgPool};
+use crate::domain::{Identifier, Reference};
+use crate::error::{Error, FieldError};
+use crate::store::api_keys::Principal;
+use crate::store::identifiers;
+use crate::store::imports::{self as store, ImportRecord};
+use crate::store::refs::EVENTS;
+use crate::store::VersionCheck;
+use actix_web::http::header;
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::pg::PgConnection;
+use diesel::Connection;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// Largest import body, in bytes (`IMPORT_MAX_BODY_BYTES`), in the app data.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportLimit(pub usize);
+
+/// The most faults one rejected import reports.
+const MAX_FAULTS: usize = 1_000;
+
+/// The formats an import is sent in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportFormat {
+    /// `application/json`: `{"organizations": [...], "people": [...], ...}`.
+    Json,
+    /// `application/x-ndjson`: one record a line, `{"type": "person", ...}`.
+    Ndjson,
+    /// `text/csv` with `?resource=`: a header row, one record a line.
+    Csv,
+}
+
+impl ImportFormat {
+    const MEDIA_TYPES: &'static [&'static str] =
+        &["application/json", "application/x-ndjson", "text/csv"];
+
+    fn of(media_type: &str) -> Option<Self> {
+        match media_type.to_ascii_lowercase().as_str() {
+            "application/json" => Some(Self::Json),
+            "application/x-ndjson" => Some(Self::Ndjson),
+            "text/csv" => Some(Self::Csv),
+            _ => None,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Ndjson => "ndjson",
+            Self::Csv => "csv",
+        }
+    }
+}
+
+/// The resources of an import, in the order they are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportResource {
+    Organizations,
+    People,
+    Roles,
+    Events,
+    Participants,
+}
+
+impl ImportResource {
+    const ALL: [ImportResource; 5] = [
+        Self::Organizations,
+        Self::People,
+        Self::Roles,
+        Self::Events,
+        Self::Participants,
+    ];
+
+    /// The member of a JSON import holding these records.
+    fn plural(self) -> &'static str {
+        match self {
+            Self::Organizations => "organizations",
+            Self::People => "people",
+            Self::Roles => "roles",
+            Self::Events => "events",
+            Self::Participants => "participants",
+        }
+    }
+
+    /// The `type` of these records in NDJSON.
+    fn singular(self) -> &'static str {
+        match self {
+            Self::Organizations => "organization",
+            Self::People => "person",
+            Self::Roles => "role",
+            Self::Events => "event",
+            Self::Participants => "participant",
+        }
+    }
+}
+
+/// Query parameters of `POST /v1/imports`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportParams {
+    /// Check and report what the import would do, writing nothing (the
+    /// import is still recorded, as a dry run).
+    dry_run: Option<bool>,
+    /// With `text/csv`: the resource the rows are (`organizations`,
+    /// `people` or `roles`); refused with the other formats.
+    resource: Option<ImportResource>,
+}
+
+/// What an import did (or would do) to the records of one resource.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Counts {
+    pub created: u64,
+    pub updated: u64,
+    /// Records that already held what the file says: same version, no
+    /// feed entry, no audit row.
+    pub unchanged: u64,
+}
+
+impl Counts {
+    fn add(&mut self, written: Written) {
+        match written {
+            Written::Created => self.created += 1,
+            Written::Updated => self.updated += 1,
+            Written::Unchanged => self.unchanged += 1,
+        }
+    }
+}
+
+/// What an import did to each resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Tally {
+    pub organizations: Counts,
+    pub people: Counts,
+    pub roles: Counts,
+    pub events: Counts,
+    pub participants: Counts,
+}
+
+impl Tally {
+    fn of(&mut self, kind: ImportResource) -> &mut Counts {
+        match kind {
+            ImportResource::Organizations => &mut self.organizations,
+            ImportResource::People => &mut self.people,
+            ImportResource::Roles => &mut self.roles,
+            ImportResource::Events => &mut self.events,
+            ImportResource::Participants => &mut self.participants,
+        }
+    }
+}
+
+/// An import as recorded: who sent it, when, and what it did.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6ab0",
+    "key_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a01",
+    "created_at": "2026-12-05T08:00:00Z",
+    "dry_run": false,
+    "format": "json",
+    "records": 3,
+    "counts": {
+        "organizations": {"created": 2, "updated": 0, "unchanged": 0},
+        "people": {"created": 1, "updated": 0, "unchanged": 0},
+        "roles": {"created": 0, "updated": 0, "unchanged": 0},
+        "events": {"created": 0, "updated": 0, "unchanged": 0},
+        "participants": {"created": 0, "updated": 0, "unchanged": 0}
+    }
+}))]
+pub struct Import {
+    pub id: Uuid,
+    /// The API key that sent it.
+    pub key_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    /// A dry run wrote nothing but this record; `counts` say what the
+    /// import would have done.
+    pub dry_run: bool,
+    pub format: ImportFormat,
+    /// How many records the file held.
+    pub records: i32,
+    pub counts: Tally,
+}
+
+impl TryFrom<ImportRecord> for Import {
+    type Error = Error;
+
+    fn try_from(r: ImportRecord) -> Result<Self, Error> {
+        let format = match r.format.as_str() {
+            "json" => ImportFormat::Json,
+            "ndjson" => ImportFormat::Ndjson,
+            "csv" => ImportFormat::Csv,
+            other => return Err(Error::internal(format!("stored import format {other}"))),
+        };
+        Ok(Self {
+            id: r.id,
+            key_id: r.key_id,
+            created_at: r.created_at,
+            dry_run: r.dry_run,
+            format,
+            records: r.records,
+            counts: serde_json::from_value(r.counts).map_err(Error::internal)?,
+        })
+    }
+}
+
+/// The body of a JSON import: the records of each resource, each as its
+/// POST body, participants naming their event too.
+pub struct ImportFile;
+
+impl utoipa::PartialSchema for ImportFile {
+    fn schema() -> RefOr<Schema> {
+        let list = |schema: Value| json!({"type": "array", "items": schema});
+        let input = |name: &str| list(json!({"$ref": format!("#/components/schemas/{name}")}));
+        // A participant: its input's members and `event_id`.
+        let mut participant = serde_json::to_value(
+            <<Participants as ResourceTypes>::Input as utoipa::PartialSchema>::schema(),
+        )
+        .unwrap_or_default();
+        let object = match participant.pointer("/allOf/0") {
+            Some(_) => participant.pointer_mut("/allOf/0"),
+            None => Some(&mut participant),
+        };
+        if let Some(object) = object {
+            object["properties"]["event_id"] = json!({
+                "$ref": "#/components/schemas/Reference",
+                "description": "The event (id or `scheme:value`)."
+            });
+            if let Some(Value::Array(required)) = object.get_mut("required") {
+                required.push(json!("event_id"));
+            }
+        }
+        let schema = json!({
+            "type": "object",
+            "description": "Records reference each other by `scheme:value` (or id), in any order.",
+            "additionalProperties": false,
+            "properties": {
+                "organizations": input("OrganizationInput"),
+                "people": input("PersonInput"),
+                "roles": input("RoleInput"),
+                "events": input("EventInput"),
+                "participants": list(participant),
+            }
+        });
+        serde_json::from_value(schema).unwrap_or_else(|_| RefOr::T(Schema::default()))
+    }
+}
+
+impl ToSchema for ImportFile {}
+
+/// One record of an import file: where it stands (the prefix of the
+/// fields its faults name), what it is, and its members.
+struct Entry {
+    at: String,
+    kind: ImportResource,
+    members: Map<String, Value>,
+}
+
+/// `field` of the record at `at`.
+fn field(at: &str, field: &str) -> String {
+    match field {
+        "" | "body" => at.to_owned(),
+        _ if field.starts_with('[') => format!("{at}{field}"),
+        _ => format!("{at}.{field}"),
+    }
+}
+
+/// The faults of the record at `at`, or the error that stops the import.
+fn faults_at(at: &str, err: Error) -> Result<Vec<FieldError>, Error> {
+    Ok(match err {
+        Error::Validation(faults) => faults
+            .into_iter()
+            .map(|f| FieldError::new(field(at, &f.field), f.message))
+            .collect(),
+        Error::Conflict { detail, .. } | Error::NotFound(detail) => {
+            vec![FieldError::new(at, detail)]
+        }
+        other => return Err(other),
+    })
+}
+
+/// The records of a JSON import: an object of arrays named by resource.
+fn json_entries(bytes: &[u8]) -> Result<Vec<Entry>, Error> {
+    let Value::Object(document) = parse_document(bytes)? else {
+        return Err(Error::invalid(
+            "body",
+            "must be a JSON object of arrays: organizations, people, roles, events, participants",
+        ));
+    };
+    let mut entries = Vec::new();
+    let mut faults = Vec::new();
+    for (name, records) in document {
+        let Some(kind) = ImportResource::ALL.into_iter().find(|k| k.plural() == name) else {
+            faults.push(FieldError::new(
+                name,
+                "unknown resource; expected organizations, people, roles, events or participants",
+            ));
+            continue;
+        };
+        let Value::Array(records) = records else {
+            faults.push(FieldError::new(name, "must be an array of records"));
+            continue;
+        };
+        for (i, record) in records.into_iter().enumerate() {
+            let at = format!("{name}[{i}]");
+            match record {
+                Value::Object(members) => entries.push(Entry { at, kind, members }),
+                _ => faults.push(FieldError::new(at, "must be an object")),
+            }
+        }
+    }
+    if faults.is_empty() {
+        Ok(entries)
+    } else {
+        Err(Error::Validation(faults))
+    }
+}
+
+/// The records of an NDJSON import: one object a line, naming its `type`.
+fn ndjson_entries(bytes: &[u8]) -> Result<Vec<Entry>, Error> {
+    let mut entries = Vec::new();
+    let mut faults = Vec::new();
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        let at = format!("line {}", i + 1);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let mut members = match parse_document(line) {
+            Ok(Value::Object(members)) => members,
+            Ok(_) => {
+                faults.push(FieldError::new(at, "must be a JSON object"));
+                continue;
+            }
+            Err(Error::BadRequest { detail, .. }) => {
+                faults.push(FieldError::new(at, detail));
+                continue;
+            }
+            Err(err) => {
+                faults.extend(faults_at(&at, err)?);
+                continue;
+            }
+        };
+        let kind = match members.remove("type") {
+            Some(Value::String(name)) => ImportResource::ALL
+                .into_iter()
+                .find(|k| k.singular() == name),
+            _ => None,
+        };
+        match kind {
+            Some(kind) => entries.push(Entry { at, kind, members }),
+            None => faults.push(FieldError::new(
+                field(&at, "type"),
+                "must be organization, person, role, event or participant",
+            )),
+        }
+    }
+    if faults.is_empty() {
+        Ok(entries)
+    } else {
+        Err(Error::Validation(faults))
+    }
+}
+
+/// The members of `R`'s input, as its schema lists them.
+fn members_of<R: Resource>() -> Vec<String> {
+    let schema =
+        serde_json::to_value(<R::Input as utoipa::PartialSchema>::schema()).unwrap_or_default();
+    let object = schema
+        .get("allOf")
+        .and_then(|all| all.get(0))
+        .unwrap_or(&schema);
+    object
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|properties| properties.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The records of a CSV import of `kind` (see [`csv_record`]).
+fn csv_entries(bytes: &[u8], kind: ImportResource) -> Result<Vec<Entry>, Error> {
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
+    let headers = reader
+        .headers()
+        .map_err(|err| Error::invalid("line 1", err.to_string()))?
+        .clone();
+    let members = match kind {
+        ImportResource::Organizations => members_of::<Organizations>(),
+        ImportResource::People => members_of::<People>(),
+        ImportResource::Roles => members_of::<Roles>(),
+        ImportResource::Events => members_of::<Events>(),
+        ImportResource::Participants => members_of::<Participants>(),
+    };
+    let columns: Vec<Column> = headers.iter().map(Column::parse).collect();
+    let unknown: Vec<FieldError> = headers
+        .iter()
+        .zip(&columns)
+        .filter(|(_, column)| {
+            !column
+                .member()
+                .is_some_and(|m| members.iter().any(|k| k == m))
+        })
+        .map(|(name, _)| {
+            FieldError::new(
+                field("line 1", name),
+                "unknown column; see the CSV conventions of POST /v1/imports",
+            )
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Error::Validation(unknown));
+    }
+    let mut entries = Vec::new();
+    let mut faults = Vec::new();
+    for row in reader.records() {
+        let row = match row {
+            Ok(row) => row,
+            Err(err) => {
+                let line = err.position().map_or(0, |p| p.line());
+                faults.push(FieldError::new(format!("line {line}"), err.to_string()));
+                continue;
+            }
+        };
+        let line = row.position().map_or(0, |p| p.line());
+        entries.push(Entry {
+            at: format!("line {line}"),
+            kind,
+            members: csv_record(&columns, &row),
+        });
+    }
+    if faults.is_empty() {
+        Ok(entries)
+    } else {
+        Err(Error::Validation(faults))
+    }
+}
+
+/// A CSV column: a member of the record, or one element of a list member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Column {
+    /// A plain member, e.g. `name`, `parent_id`, `start_date`.
+    Member(String),
+    /// `identifier:<scheme>`: an identifier of that scheme.
+    Identifier(String),
+    /// `other_name:<lang>` (or `other_name`): an other name in that language.
+    OtherName(Option<String>),
+    /// `source`: the URL of a source.
+    Source,
+    /// `contact:<type>`: a contact detail of that type, e.g. `contact:phone`.
+    Contact(String),
+    Unknown,
+}
+
+impl Column {
+    /// The member of the record the column writes.
+    fn member(&self) -> Option<&str> {
+        match self {
+            Self::Member(name) => Some(name),
+            Self::Identifier(_) => Some("identifiers"),
+            Self::OtherName(_) => Some("other_names"),
+            Self::Source => Some("sources"),
+            Self::Contact(_) => Some("contact_details"),
+            Self::Unknown => None,
+        }
+    }
+
+    /// The column a CSV header names.
+    pub fn parse(header: &str) -> Self {
+        let header = header.trim();
+        match header.split_once(':') {
+            Some(("identifier", scheme)) => Self::Identifier(scheme.to_owned()),
+            Some(("other_name", lang)) => Self::OtherName(Some(lang.to_owned())),
+            Some(("contact", medium)) => Self::Contact(medium.to_owned()),
+            Some(_) => Self::Unknown,
+            None => match header {
+                "other_name" => Self::OtherName(None),
+                "source" => Self::Source,
+                "" | "identifiers" | "other_names" | "sources" | "contact_details" => Self::Unknown,
+                member => Self::Member(member.to_owned()),
+            },
+        }
+    }
+}
+
+/// The members a CSV row writes: a cell of a plain column is that member
+/// (unknown members are refused when the record is parsed), a cell of a
+/// list column one element of the list; an empty cell writes nothing.
+fn csv_record(columns: &[Column], row: &csv::StringRecord) -> Map<String, Value> {
+    let mut members = Map::new();
+    let mut push = |list: &str, element: Value| {
+        let list = members
+            .entry(list)
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(elements) = list {
+            elements.push(element);
+        }
+    };
+    let mut plain = Vec::new();
+    for (column, cell) in columns.iter().zip(row.iter()) {
+        if cell.is_empty() {
+            continue;
+        }
+        match column {
+            Column::Member(name) => plain.push((name.clone(), Value::from(cell))),
+            Column::Identifier(scheme) => {
+                push("identifiers", json!({"scheme": scheme, "value": cell}))
+            }
+            Column::OtherName(Some(lang)) => {
+                push("other_names", json!({"name": cell, "lang": lang}))
+            }
+            Column::OtherName(None) => push("other_names", json!({"name": cell})),
+            Column::Source => push("sources", json!({"url": cell})),
+            Column::Contact(medium) => {
+                push("contact_details", json!({"type": medium, "value": cell}))
+            }
+            Column::Unknown => {}
+        }
+    }
+    members.extend(plain);
+    members
+}
+
+/// A record parsed and checked as `R`'s input, with the identifier it is
+/// upserted by (its first) and, for participants, its event.
+struct Item<R: Resource> {
+    at: String,
+    input: R::Input,
+    identifier: Option<Identifier>,
+    event: Option<Reference>,
+}
+
+/// `entry` as an [`Item`] of `R`: its faults (named under its place in the
+/// file), or the error that stops the import (403 for hidden fields).
+fn item<R: Resource>(
+    viewer: &Principal,
+    entry: Entry,
+) -> Result<Result<Item<R>, Vec<FieldError>>, Error> {
+    let Entry {
+        at, mut members, ..
+    } = entry;
+    let mut faults = Vec::new();
+    let event = match (entry.kind, members.remove("event_id")) {
+        (ImportResource::Participants, Some(Value::String(text))) => {
+            match Reference::deserialize(
+                serde::de::value::StrDeserializer::<serde::de::value::Error>::new(&text),
+            ) {
+                Ok(reference) => Some(reference),
+                Err(err) => {
+                    faults.push(FieldError::new(field(&at, "event_id"), err.to_string()));
+                    None
+                }
+            }
+        }
+        (ImportResource::Participants, _) => {
+            faults.push(FieldError::new(
+                field(&at, "event_id"),
+                "required: the event (id or scheme:value)",
+            ));
+            None
+        }
+        (_, Some(_)) => {
+            faults.push(FieldError::new(field(&at, "event_id"), "unknown field"));
+            None
+        }
+        (_, None) => None,
+    };
+    match input_of::<R>(viewer, members) {
+        Ok(mut input) if faults.is_empty() => {
+            let identifier = input
+                .identifiers()
+                .and_then(|listed| listed.0.first().cloned());
+            Ok(Ok(Item {
+                at,
+                input,
+                identifier,
+                event,
+            }))
+        }
+        Ok(_) => Ok(Err(faults)),
+        Err(err) => {
+            faults.extend(faults_at(&at, err)?);
+            Ok(Err(faults))
+        }
+    }
+}
+
+/// The records of an import, parsed and checked, by resource.
+#[derive(Default)]
+struct Batch {
+    organizations: Vec<Item<Organizations>>,
+    people: Vec<Item<People>>,
+    roles: Vec<Item<Roles>>,
+    events: Vec<Item<Events>>,
+    participants: Vec<Item<Participants>>,
+}
+
+impl Batch {
+    /// Every entry parsed and checked: the batch, or every fault.
+    fn of(viewer: &Principal, entries: Vec<Entry>) -> Result<Self, Error> {
+        let mut batch = Self::default();
+        let mut faults = Vec::new();
+        for entry in entries {
+            macro_rules! sort_into {
+                ($list:ident) => {
+                    match item(viewer, entry)? {
+                        Ok(item) => batch.$list.push(item),
+                        Err(found) => faults.extend(found),
+                    }
+                };
+            }
+            match entry.kind {
+                ImportResource::Organizations => sort_into!(organizations),
+                ImportResource::People => sort_into!(people),
+                ImportResource::Roles => sort_into!(roles),
+                ImportResource::Events => sort_into!(events),
+                ImportResource::Participants => sort_into!(participants),
+            }
+            if faults.len() >= MAX_FAULTS {
+                break;
+            }
+        }
+        if !faults.is_empty() {
+            return Err(Error::Validation(faults));
+        }
+        batch.organizations =
+            parents_first(batch.organizations, |i| i.parent_id.as_ref().map(|r| &r.0))?;
+        batch.events = parents_first(batch.events, |i| i.parent_event_id.as_ref().map(|r| &r.0))?;
+        Ok(batch)
+    }
+}
+
+/// `items` reordered so that each comes after the item of the file its
+/// `parent` reference names by identifier (a 422 when they form a cycle);
+/// otherwise in file order.
+fn parents_first<R: Resource>(
+    items: Vec<Item<R>>,
+    parent: fn(&R::Input) -> Option<&Reference>,
+) -> Result<Vec<Item<R>>, Error> {
+    let by_identifier: HashMap<String, usize> = items
+        .iter()
+        .enumerate()
+        .flat_map(|(i, item)| item.identifier.iter().map(move |id| (id.to_string(), i)))
+        .collect();
+    let parent_of: Vec<Option<usize>> = items
+        .iter()
+        .map(|item| match parent(&item.input) {
+            Some(Reference::Identifier(identifier)) => {
+                by_identifier.get(&identifier.to_string()).copied()
+            }
+            _ => None,
+        })
+        .collect();
+    // 0: not placed, 1: being placed, 2: placed.
+    let mut state = vec![0u8; items.len()];
+    let mut order = Vec::with_capacity(items.len());
+    for start in 0..items.len() {
+        let mut path = Vec::new();
+        let mut at = Some(start);
+        while let Some(i) = at.filter(|&i| state[i] == 0) {
+            state[i] = 1;
+            path.push(i);
+            at = parent_of[i];
+        }
+        if let Some(i) = at.filter(|&i| state[i] == 1) {
+            let at = &items[i].at;
+            return Err(Error::invalid(
+                field(at, "parent"),
+                "the records of the file form a cycle through their parents",
+            ));
+        }
+        for &i in path.iter().rev() {
+            state[i] = 2;
+            order.push(i);
+        }
+    }
+    let mut slots: Vec<Option<Item<R>>> = items.into_iter().map(Some).collect();
+    Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())
+}
+
+/// Writes the items of `R` in order under `author`, each under a
+/// savepoint, counting what each did; a record at fault adds its faults.
+fn write_all<R: Resource>(
+    conn: &mut PgConnection,
+    author: &Principal,
+    items: Vec<Item<R>>,
+    scope: impl Fn(&mut PgConnection, &Item<R>) -> Result<ScopeOf<R>, Error>,
+    counts: &mut Counts,
+    faults: &mut Vec<FieldError>,
+) -> Result<(), Error> {
+    for item in items {
+        if faults.len() >= MAX_FAULTS {
+            break;
+        }
+        let at = item.at.clone();
+        let written = conn.transaction(|conn| {
+            let scope = scope(conn, &item)?;
+            match &item.identifier {
+                Some(identifier) => upsert_in::<R>(
+                    conn,
+                    author,
+                    scope,
+                    identifier,
+                    VersionCheck::Any,
+                    item.input,
+                )
+                .map(|(written, _)| written),
+                None => create_in::<R>(conn, scope, item.input).map(|_| Written::Created),
+            }
+        });
+        match written {
+            Ok(written) => counts.add(written),
+            Err(err) => faults.extend(faults_at(&at, err)?),
+        }
+    }
+    Ok(())
+}
+
+/// The scope of a top-level record: none.
+fn top<R: Resource>(_: &mut PgConnection, _: &Item<R>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// The event a participant's `event_id` names, live.
+fn event_of(conn: &mut PgConnection, item: &Item<Participants>) -> Result<Uuid, Error> {
+    let reference = item
+        .event
+        .as_ref()
+        .ok_or_else(|| Error::internal("participant without its event"))?;
+    identifiers::live_id(conn, EVENTS, reference).map_err(|err| match err {
+        Error::NotFound(message) => Error::invalid("event_id", message),
+        other => other,
+    })
+}
+
+/// Writes `batch` in dependency order: what it did, or every fault.
+fn write_batch(conn: &mut PgConnection, author: &Principal, batch: Batch) -> Result<Tally, Error> {
+    let mut tally = Tally::default();
+    let mut faults = Vec::new();
+    let organizations = tally.of(ImportResource::Organizations);
+    write_all(
+        conn,
+        author,
+        batch.organizations,
+        top,
+        organizations,
+        &mut faults,
+    )?;
+    write_all(
+        conn,
+        author,
+        batch.people,
+        top,
+        tally.of(ImportResource::People),
+        &mut faults,
+    )?;
+    write_all(
+        conn,
+        author,
+        batch.roles,
+        top,
+        tally.of(ImportResource::Roles),
+        &mut faults,
+    )?;
+    write_all(
+        conn,
+        author,
+        batch.events,
+        top,
+        tally.of(ImportResource::Events),
+        &mut faults,
+    )?;
+    let participants = tally.of(ImportResource::Participants);
+    write_all(
+        conn,
+        author,
+        batch.participants,
+        event_of,
+        participants,
+        &mut faults,
+    )?;
+    if faults.is_empty() {
+        Ok(tally)
+    } else {
+        Err(Error::Validation(faults))
+    }
+}
+
+/// Why the writing transaction ended without committing the records.
+enum Stop {
+    /// A dry run, with what it would have done.
+    DryRun(Tally),
+    Failed(Error),
+}
+
+impl From<diesel::result::Error> for Stop {
+    fn from(err: diesel::result::Error) -> Self {
+        Self::Failed(err.into())
+    }
+}
+
+/// Imports a register: organizations, people, roles, events and
+/// participants whose records reference each other by `scheme:value` (or
+/// id), in any order. Written all or nothing by the resources' own rules;
+/// a record with identifiers is upserted by its first one (an unchanged
+/// record keeps its version: no feed entry, no audit row), one without is
+/// created. A 422 names every record and field at fault (`organizations[3].name`,
+/// `line 7.parent_id`), and nothing is written.
+///
+/// CSV (`?resource=organizations|people|roles`): UTF-8 with or without a
+/// BOM, RFC 4180 quoting, a header row naming the columns: members by
+/// name (`name`, `kind`, `parent_id`, `start_date`, …);
+/// `identifier:<scheme>` for an identifier of that scheme;
+/// `other_name:<lang>` (or `other_name`) for an other name; `source` for
+/// a source URL; `contact:<type>` for a contact detail. Empty cells write
+/// nothing.
+#[utoipa::path(
+    post,
+    path = "/v1/imports",
+    tag = "imports",
+    operation_id = "createImport",
+    params(ImportParams),
+    request_body(
+        description = "The register to import",
+        content(
+            (ImportFile = "application/json", example = json!({
+                "organizations": [{"name": "Alliance", "kind": "alliance",
+                    "identifiers": [{"scheme": "yangpu-alliance", "value": "alliance"}]}],
+                "people": [{"name": "Zhou Haiying",
+                    "identifiers": [{"scheme": "yangpu-alliance", "value": "zhou-haiying"}]}],
+                "roles": [{"organization_id": "yangpu-alliance:alliance",
+                    "person_id": "yangpu-alliance:zhou-haiying", "title": "Convenor"}]
+            })),
+            (String = "application/x-ndjson", example = "{\"type\": \"organization\", \"name\": \"Alliance\", \"kind\": \"alliance\"}\n"),
+            (String = "text/csv", example = "name,kind,identifier:yangpu-alliance,other_name:zh\r\nAlliance,alliance,alliance,联盟\r\n"),
+        )
+    ),
+    responses(
+        (status = 201, description = "Imported (or checked, for a dry run): what was done to each resource", body = Import,
+            headers(("Location" = String, description = "URL of the import's record"))),
+        CreateErrors,
+    )
+)]
+pub async fn create(
+    req: HttpRequest,
+    payload: web::Payload,
+    pool: web::Data<PgPool>,
+    viewer: Principal,
+    Query(params): Query<ImportParams>,
+) -> Result<HttpResponse, Error> {
+    let limit = req
+        .app_data::<ImportLimit>()
+        .ok_or_else(|| Error::internal("no ImportLimit in the app data"))?
+        .0;
+    let body = read_body_within(
+        &req,
+        &mut payload.into_inner(),
+        ImportFormat::MEDIA_TYPES,
+        BodyLimit(limit),
+    )
+    .await?;
+    let format = ImportFormat::of(req.content_type())
+        .ok_or_else(|| Error::internal("an accepted media type without a format"))?;
+    let resource = match (format, params.resource) {
+        (
+            ImportFormat::Csv,
+            Some(
+                kind @ (ImportResource::Organizations
+                | ImportResource::People
+                | ImportResource::Roles),
+            ),
+        ) => Some(kind),
+        (ImportFormat::Csv, _) => {
+            return Err(Error::bad_parameter(
+                "resource",
+                "CSV imports name their resource: organizations, people or roles",
+            ))
+        }
+        (_, Some(_)) => {
+            return Err(Error::bad_parameter(
+                "resource",
+                "only CSV imports name a resource; JSON and NDJSON records name their own",
+            ))
+        }
+        (_, None) => None,
+    };
+    let dry_run = params.dry_run.unwrap_or(false);
+    // Parsing and checking cost CPU: off the async workers, before a
+    // connection is taken.
+    let author = viewer.clone();
+    let (batch, records) = tokio::task::spawn_blocking(move || {
+        let entries = match (format, resource) {
+            (ImportFormat::Json, _) => json_entries(&body)?,
+            (ImportFormat::Ndjson, _) => ndjson_entries(&body)?,
+            (ImportFormat::Csv, Some(kind)) => csv_entries(&body, kind)?,
+            (ImportFormat::Csv, None) => return Err(Error::internal("CSV without a resource")),
+        };
+        let records =
+            i32::try_from(entries.len()).map_err(|_| Error::invalid("body", "too many records"))?;
+        Ok((Batch::of(&author, entries)?, records))
+    })
+    .await
+    .map_err(Error::internal)??;
+    let author = viewer.clone();
+    let record = db::transaction(&pool, Some(viewer.key_id), move |conn| {
+        let written = conn.transaction(|conn| match write_batch(conn, &author, batch) {
+            Ok(tally) if dry_run => Err(Stop::DryRun(tally)),
+            Ok(tally) => Ok(tally),
+            Err(err) => Err(Stop::Failed(err)),
+        });
+        let counts = match written {
+            Ok(tally) | Err(Stop::DryRun(tally)) => tally,
+            Err(Stop::Failed(err)) => return Err(err),
+        };
+        store::insert(
+            conn,
+            &ImportRecord {
+                id: Uuid::now_v7(),
+                key_id: author.key_id,
+                created_at: Utc::now(),
+                dry_run,
+                format: format.as_str().to_owned(),
+                records,
+                counts: serde_json::to_value(counts).map_err(Error::internal)?,
+            },
+        )
+    })
+    .await?;
+    let import = Import::try_from(record)?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/v1/imports/{}", import.id)))
+        .json(import))
+}
+
+/// Gets the record of an import: who sent it, when, and what it did.
+#[utoipa::path(
+    get,
+    path = "/v1/imports/{id}",
+    tag = "imports",
+    operation_id = "getImport",
+    params(("id" = Uuid, Path, description = "Import id")),
+    responses(
+        (status = 200, description = "The import", body = Import),
+        ReadErrors,
+    )
+)]
+pub async fn get(pool: web::Data<PgPool>, id: web::Path<Uuid>) -> Result<HttpResponse, Error> {
+    let id = *id;
+    let record = db::run(&pool, move |conn| store::find(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(Import::try_from(record)?))
+}
+
+crate::routes! {
+    Write => create,
+    Write => get,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_headers_name_members_and_list_elements() {
+        assert_eq!(Column::parse("name"), Column::Member("name".into()));
+        assert_eq!(
+            Column::parse("identifier:district-hr"),
+            Column::Identifier("district-hr".into())
+        );
+        assert_eq!(
+            Column::parse("other_name:zh"),
+            Column::OtherName(Some("zh".into()))
+        );
+        assert_eq!(Column::parse("other_name"), Column::OtherName(None));
+        assert_eq!(
+            Column::parse("contact:phone"),
+            Column::Contact("phone".into())
+        );
+        assert_eq!(Column::parse("source"), Column::Source);
+        assert_eq!(Column::parse("nickname:x"), Column::Unknown);
+        assert_eq!(Column::parse("identifiers"), Column::Unknown);
+    }
+
+    #[test]
+    fn faults_are_named_under_their_record() {
+        assert_eq!(field("people[2]", "name"), "people[2].name");
+        assert_eq!(
+            field("line 4", "other_names[0].lang"),
+            "line 4.other_names[0].lang"
+        );
+        assert_eq!(field("line 4", "[0]"), "line 4[0]");
+        assert_eq!(field("line 4", "body"), "line 4");
+    }
+}

@@ -1,0 +1,387 @@
+//! Scripted imports: a whole register in one request, all or nothing,
+//! re-runnable, as JSON, NDJSON or CSV.
+
+use crate::helpers::{column, id, mint_key, spawn_app, Reply, TestApp};
+use alliance_registry::store::api_keys::Scope;
+use awc::http::Method;
+use serde_json::{json, Value};
+
+const SEED: &str = include_str!("../../examples/yangpu-alliance.json");
+const S: &str = "yangpu-alliance";
+
+/// Sends `body` as `content_type` to `POST /v1/imports?{query}`.
+async fn import(app: &TestApp, query: &str, content_type: &str, body: &[u8]) -> Reply {
+    let request = app.request(Method::POST, &format!("/v1/imports?{query}"));
+    app.send(request, Some((content_type, body.to_vec()))).await
+}
+
+async fn feed_len(app: &TestApp) -> usize {
+    let mut seen = 0;
+    let mut path = "/v1/changes?limit=1000".to_owned();
+    loop {
+        let page = app.get(&path).await.expect(200).json();
+        seen += page["items"].as_array().unwrap().len();
+        match page["next_cursor"].as_str() {
+            Some(cursor) if !page["items"].as_array().unwrap().is_empty() => {
+                path = format!("/v1/changes?limit=1000&cursor={cursor}");
+            }
+            _ => return seen,
+        }
+    }
+}
+
+fn counts(report: &Value, resource: &str) -> [u64; 3] {
+    let c = &report["counts"][resource];
+    ["created", "updated", "unchanged"].map(|k| c[k].as_u64().unwrap())
+}
+
+/// The live record of `resource` carrying identifier `value`.
+async fn by_identifier(app: &TestApp, resource: &str, value: &str) -> Value {
+    let page = app
+        .get(&format!("/v1/{resource}?identifier={S}:{value}"))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{value}");
+    page["items"][0].clone()
+}
+
+#[actix_web::test]
+async fn the_seed_register_imports_in_one_request_and_answers_the_reports_questions() {
+    let app = spawn_app().await;
+    let reply = import(&app, "", "application/json", SEED.as_bytes()).await;
+    let location = reply.header("location").unwrap();
+    let report = reply.expect(201).json();
+    assert_eq!(report["dry_run"], false);
+    assert_eq!(report["records"], 67);
+    assert_eq!(counts(&report, "organizations"), [26, 0, 0]);
+    assert_eq!(counts(&report, "people"), [5, 0, 0]);
+    assert_eq!(counts(&report, "roles"), [18, 0, 0]);
+    assert_eq!(counts(&report, "events"), [2, 0, 0]);
+    assert_eq!(counts(&report, "participants"), [16, 0, 0]);
+    assert_eq!(app.get(&location).await.expect(200).json(), report);
+
+    // Ten member units of the alliance.
+    let units = app
+        .get(&format!("/v1/organizations/{S}:alliance/members?limit=100"))
+        .await
+        .expect(200)
+        .json();
+    let members: Vec<&Value> = units["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"]["title"] == "Member unit")
+        .collect();
+    assert_eq!(members.len(), 10);
+    assert!(members
+        .iter()
+        .any(|m| m["member_organization"]["name"] == "Bilibili"));
+
+    // Each official's posts on the day: Jiang Daorong holds two.
+    let posts = app
+        .get(&format!(
+            "/v1/people/{S}:person-jiang-daorong/roles?active_on=2023-05-23"
+        ))
+        .await
+        .expect(200)
+        .json();
+    let mut held: Vec<String> = posts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            format!("{} of {}", h["role"]["title"], h["organization"]["name"]).replace('"', "")
+        })
+        .collect();
+    held.sort();
+    assert_eq!(
+        held,
+        [
+            "Director of Organization Department of the Yangpu District Party Committee",
+            "Member of the Standing Committee of Yangpu District Party Committee",
+        ]
+    );
+
+    // The speakers of the discussion session, and the one who spoke for the
+    // alliance at the seminar.
+    let session = app
+        .get(&format!(
+            "/v1/events/{S}:event-discussion-session/participants?role=speaker"
+        ))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(session["items"].as_array().unwrap().len(), 4);
+    let seminar = app
+        .get(&format!(
+            "/v1/events/{S}:event-founding-seminar/participants?role=speaker"
+        ))
+        .await
+        .expect(200)
+        .json();
+    let for_alliance: Vec<&Value> = seminar["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| !p["on_behalf_of_id"].is_null())
+        .collect();
+    assert_eq!(for_alliance.len(), 1);
+    assert_eq!(
+        for_alliance[0]["organization_name"],
+        "Party Committee of Oujian Network"
+    );
+    assert_eq!(
+        for_alliance[0]["on_behalf_of_name"],
+        "Yangpu District Digital Economy Industry Cluster Party Building Alliance"
+    );
+
+    // A second import finds everything as it is: no new version, no feed
+    // entry, no audit row.
+    let before = feed_len(&app).await;
+    let audit_before = app.get("/v1/audit?limit=500").await.expect(200).json();
+    let again = import(&app, "", "application/json", SEED.as_bytes())
+        .await
+        .expect(201)
+        .json();
+    for (resource, n) in [
+        ("organizations", 26),
+        ("people", 5),
+        ("roles", 18),
+        ("events", 2),
+        ("participants", 16),
+    ] {
+        assert_eq!(counts(&again, resource), [0, 0, n], "{resource}");
+    }
+    assert_eq!(feed_len(&app).await, before);
+    let audit_after = app.get("/v1/audit?limit=500").await.expect(200).json();
+    assert_eq!(audit_after["items"], audit_before["items"]);
+}
+
+#[actix_web::test]
+async fn records_may_come_in_any_order_and_a_changed_one_is_updated() {
+    let app = spawn_app().await;
+    // The child before its parent, the role before both.
+    let file = json!({
+        "roles": [{"organization_id": format!("{S}:parent"), "member_organization_id": format!("{S}:child"),
+            "title": "Member unit", "identifiers": [{"scheme": S, "value": "membership"}]}],
+        "organizations": [
+            {"name": "Child", "kind": "enterprise", "parent_id": format!("{S}:parent"),
+                "identifiers": [{"scheme": S, "value": "child"}]},
+            {"name": "Parent", "kind": "alliance", "identifiers": [{"scheme": S, "value": "parent"}]}
+        ]
+    });
+    let report = import(&app, "", "application/json", file.to_string().as_bytes())
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(counts(&report, "organizations"), [2, 0, 0]);
+    assert_eq!(counts(&report, "roles"), [1, 0, 0]);
+    let parent = by_identifier(&app, "organizations", "parent").await;
+    let child = by_identifier(&app, "organizations", "child").await;
+    assert_eq!(child["parent_id"], parent["id"]);
+
+    let mut changed = file.clone();
+    changed["organizations"][1]["description"] = json!("Renamed nothing, described now");
+    let report = import(&app, "", "application/json", changed.to_string().as_bytes())
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(counts(&report, "organizations"), [0, 1, 1]);
+    assert_eq!(counts(&report, "roles"), [0, 0, 1]);
+    let parent = by_identifier(&app, "organizations", "parent").await;
+    assert_eq!(parent["version"], 2);
+
+    // Records in a cycle through their parents are refused.
+    let cycle = json!({"organizations": [
+        {"name": "A", "kind": "other", "parent_id": format!("{S}:b"), "identifiers": [{"scheme": S, "value": "a"}]},
+        {"name": "B", "kind": "other", "parent_id": format!("{S}:a"), "identifiers": [{"scheme": S, "value": "b"}]}
+    ]});
+    import(&app, "", "application/json", cycle.to_string().as_bytes())
+        .await
+        .problem(422);
+}
+
+#[actix_web::test]
+async fn an_invalid_record_rejects_the_whole_import_naming_every_fault() {
+    let app = spawn_app().await;
+    let file = json!({
+        "organizations": [
+            {"name": "Fine", "kind": "alliance", "identifiers": [{"scheme": S, "value": "fine"}]},
+            {"name": "", "kind": "nonsense"},
+            {"name": "Orphan", "kind": "other", "parent_id": format!("{S}:nowhere")}
+        ],
+        "people": [{"name": "Zhou Haiying", "email": "not an address"}],
+        "participants": [{"person_id": format!("{S}:nobody"), "role": "speaker"}],
+        "posts": []
+    });
+    let problem = import(&app, "", "application/json", file.to_string().as_bytes())
+        .await
+        .problem(422);
+    assert_eq!(Reply::fields(&problem), ["posts"]);
+
+    let mut file = file;
+    file.as_object_mut().unwrap().remove("posts");
+    let problem = import(&app, "", "application/json", file.to_string().as_bytes())
+        .await
+        .problem(422);
+    let mut fields = Reply::fields(&problem);
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "organizations[1].kind",
+            "organizations[1].name",
+            "participants[0].event_id",
+            "people[0].email",
+        ]
+    );
+    // Fixed, the references are checked too: every unknown one is named,
+    // and nothing is written.
+    file["organizations"][1] = json!({"name": "Named", "kind": "other"});
+    file["people"][0] = json!({"name": "Zhou Haiying"});
+    file["participants"][0]["event_id"] = json!(format!("{S}:no-event"));
+    let problem = import(&app, "", "application/json", file.to_string().as_bytes())
+        .await
+        .problem(422);
+    let mut fields = Reply::fields(&problem);
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["organizations[2].parent_id", "participants[0].event_id"]
+    );
+    let all = app
+        .get("/v1/organizations?include_deleted=true")
+        .await
+        .expect(200)
+        .json();
+    assert!(all["items"].as_array().unwrap().is_empty());
+    assert!(app.get("/v1/people").await.expect(200).json()["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
+
+#[actix_web::test]
+async fn a_dry_run_reports_what_would_happen_and_writes_nothing_but_its_record() {
+    let app = spawn_app().await;
+    let before = feed_len(&app).await;
+    let reply = import(&app, "dry_run=true", "application/json", SEED.as_bytes()).await;
+    let report = reply.expect(201).json();
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(counts(&report, "organizations"), [26, 0, 0]);
+    assert_eq!(feed_len(&app).await, before);
+    let organizations = app.get("/v1/organizations").await.expect(200).json();
+    assert!(organizations["items"].as_array().unwrap().is_empty());
+    let recorded = app
+        .get(&format!("/v1/imports/{}", id(&report)))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(recorded["dry_run"], true);
+    assert_eq!(recorded["counts"], report["counts"]);
+}
+
+#[actix_web::test]
+async fn ndjson_records_name_their_type_line_by_line() {
+    let app = spawn_app().await;
+    let lines = [
+        json!({"type": "role", "organization_id": format!("{S}:org"), "person_id": format!("{S}:p"), "title": "Convenor"}),
+        json!({"type": "person", "name": "周海鹰", "identifiers": [{"scheme": S, "value": "p"}]}),
+        json!({"type": "organization", "name": "杨浦区数字经济产业集群党建联盟", "kind": "alliance",
+            "identifiers": [{"scheme": S, "value": "org"}]}),
+    ];
+    let body: String = lines.iter().map(|l| format!("{l}\r\n")).collect::<String>() + "\n";
+    let report = import(&app, "", "application/x-ndjson", body.as_bytes())
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(report["format"], "ndjson");
+    assert_eq!(report["records"], 3);
+    assert_eq!(counts(&report, "roles"), [1, 0, 0]);
+
+    let bad = "{\"type\": \"person\", \"name\": \"x\"}\n{\"type\": \"post\"}\nnot json\n";
+    let problem = import(&app, "", "application/x-ndjson", bad.as_bytes())
+        .await
+        .problem(422);
+    assert_eq!(Reply::fields(&problem), ["line 2.type", "line 3"]);
+}
+
+#[actix_web::test]
+async fn csv_rows_follow_the_column_conventions_with_or_without_a_bom() {
+    let app = spawn_app().await;
+    let csv = "\u{feff}name,kind,identifier:district-hr,other_name:zh,source,contact:phone,description\r\n\
+        \"Bilibili, Inc.\",enterprise,310110-0042,哔哩哔哩,https://www.bilibili.com,+86 21 2509 9255,\"Video, \"\"danmaku\"\"\"\r\n\
+        Youkede,enterprise,310110-0043,,,,\r\n";
+    let reply = import(&app, "resource=organizations", "text/csv", csv.as_bytes()).await;
+    let report = reply.expect(201).json();
+    assert_eq!(report["format"], "csv");
+    assert_eq!(counts(&report, "organizations"), [2, 0, 0]);
+    let page = app
+        .get("/v1/organizations?identifier=district-hr:310110-0042")
+        .await
+        .expect(200)
+        .json();
+    let bilibili = &page["items"][0];
+    assert_eq!(bilibili["name"], "Bilibili, Inc.");
+    assert_eq!(
+        bilibili["other_names"],
+        json!([{"name": "哔哩哔哩", "lang": "zh"}])
+    );
+    assert_eq!(bilibili["sources"][0]["url"], "https://www.bilibili.com");
+    assert_eq!(bilibili["contact_details"][0]["type"], "phone");
+    assert_eq!(bilibili["description"], "Video, \"danmaku\"");
+
+    // People by CSV; a bad row names its line and column.
+    let people =
+        "name,identifier:district-hr,birth_date\nZhou Haiying,p-1,\nJiang Daorong,p-2,1970-13-01\n";
+    let problem = import(&app, "resource=people", "text/csv", people.as_bytes())
+        .await
+        .problem(422);
+    assert_eq!(Reply::fields(&problem), ["line 3.birth_date"]);
+    let unknown = "name,nickname\nZhou,Z\n";
+    let problem = import(&app, "resource=people", "text/csv", unknown.as_bytes())
+        .await
+        .problem(422);
+    assert_eq!(Reply::fields(&problem), ["line 1.nickname"]);
+    // A CSV import names its resource; the others do not.
+    import(&app, "", "text/csv", people.as_bytes())
+        .await
+        .problem(400);
+    import(&app, "resource=people", "application/json", b"{}")
+        .await
+        .problem(400);
+    import(&app, "resource=events", "text/csv", people.as_bytes())
+        .await
+        .problem(400);
+}
+
+#[actix_web::test]
+async fn imports_keep_the_rules_of_keys_and_personal_data() {
+    let app = spawn_app().await;
+    let file = json!({"people": [{"name": "Zhou Haiying", "email": "zhou@example.org"}]});
+    let read = mint_key(&app.db, "reader", &[Scope::Read], None).1;
+    let request = app.request_as(Method::POST, "/v1/imports", Some(&read));
+    let reply = app
+        .send(
+            request,
+            Some(("application/json", file.to_string().into_bytes())),
+        )
+        .await;
+    reply.problem(403);
+    let writer = mint_key(&app.db, "writer", &[Scope::Read, Scope::Write], None).1;
+    let request = app.request_as(Method::POST, "/v1/imports", Some(&writer));
+    let reply = app
+        .send(
+            request,
+            Some(("application/json", file.to_string().into_bytes())),
+        )
+        .await;
+    reply.problem(403);
+    let people = app.get("/v1/people").await.expect(200).json();
+    assert!(column(&people, "name").is_empty());
+    // Other media types are refused.
+    import(&app, "", "application/xml", b"<people/>")
+        .await
+        .problem(415);
+}
