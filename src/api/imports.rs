@@ -95,7 +95,7 @@ pub enum ImportResource {
 }
 
 impl ImportResource {
-    const ALL: [ImportResource; 5] = [
+    pub const ALL: [ImportResource; 5] = [
         Self::Organizations,
         Self::People,
         Self::Roles,
@@ -115,7 +115,7 @@ impl ImportResource {
     }
 
     /// The `type` of these records in NDJSON.
-    fn singular(self) -> &'static str {
+    pub fn singular(self) -> &'static str {
         match self {
             Self::Organizations => "organization",
             Self::People => "person",

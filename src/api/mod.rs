@@ -7,6 +7,7 @@ pub mod changes;
 pub mod common;
 pub mod cursor;
 pub mod events;
+pub mod exports;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
@@ -59,6 +60,7 @@ its ETag enables conditional reads (`If-None-Match`) and optimistic concurrency 
         changes::FeedEntityType,
         imports::ImportResource,
         imports::ImportFile,
+        exports::ExportFormat,
     )),
     tags(
         (name = "organizations", description = "The alliance, its member units, their party organizations and the bodies around them"),
@@ -157,6 +159,7 @@ pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         audit::routes(),
         changes::routes(),
         imports::routes(),
+        exports::routes(),
     ]
     .into_iter()
     .flatten()

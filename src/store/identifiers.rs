@@ -82,6 +82,25 @@ struct Live {
     live: bool,
 }
 
+/// One identifier (`scheme:value`, the least) of each of the live records
+/// `ids` of `table` that carry any, in one query.
+pub fn names_of(
+    conn: &mut PgConnection,
+    table: Table,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, String>, Error> {
+    Ok(dsl::external_ids
+        .filter(dsl::entity_type.eq(table.entity))
+        .filter(dsl::entity_id.eq_any(ids))
+        .order((dsl::entity_id, dsl::scheme, dsl::value))
+        .select((dsl::entity_id, dsl::scheme, dsl::value))
+        .load::<(Uuid, String, String)>(conn)?
+        .into_iter()
+        .rev()
+        .map(|(id, scheme, value)| (id, format!("{scheme}:{value}")))
+        .collect())
+}
+
 /// Fails with 409 when another live record of `table` already carries one
 /// of `identifiers` (a JSON array of `{scheme, value}`); one query. The
 /// unique key of `external_ids` enforces the same under concurrent writes.

@@ -303,6 +303,19 @@ pub fn list(
     Ok(rows.into_iter().map(ParticipantRow::from).collect())
 }
 
+/// One keyset page of the live participants of every event.
+pub fn all(
+    conn: &mut PgConnection,
+    page: Keyset<CreatedSort>,
+) -> Result<Vec<ParticipantRow>, Error> {
+    let query = dsl::event_participants
+        .filter(dsl::deleted_at.is_null())
+        .select(with_names())
+        .into_boxed();
+    let rows: Vec<Named> = keyset_page(conn, query, "event_participants", page)?;
+    Ok(rows.into_iter().map(ParticipantRow::from).collect())
+}
+
 /// Every live participant of event `event` (for embedding), in one query.
 pub fn all_of(conn: &mut PgConnection, event: Uuid) -> Result<Vec<ParticipantRow>, Error> {
     let rows: Vec<Named> = dsl::event_participants

@@ -143,13 +143,14 @@ async fn every_path_serves_exactly_the_documented_methods() {
     let app = spawn_app().await;
     let doc: Value = serde_json::from_str(&alliance_registry::api::openapi_json()).unwrap();
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 26);
+    assert_eq!(paths.len(), 27);
     for (path, item) in paths {
         let concrete = path
             .replace("{id}", &uuid::Uuid::now_v7().to_string())
             .replace("{participant_id}", &uuid::Uuid::now_v7().to_string())
             .replace("{scheme}", "test-scheme")
-            .replace("{value}", "v");
+            .replace("{value}", "v")
+            .replace("{resource}", "people");
         let mut documented: Vec<String> = Vec::new();
         for method in ["get", "post", "put", "patch", "delete"] {
             if item.get(method).is_some() {

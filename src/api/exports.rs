@@ -1,0 +1,320 @@
+//! `/v1/exports`: every live record of a resource, or the whole register,
+//! in the import format — streamed page by page, so memory stays flat
+//! however large the register is.
+//!
+//! A record is written as its input (what a PUT would send), members
+//! without a value left out, and references by the referenced record's
+//! identifier where it has one (else by id): an export imported into an
+//! empty register and exported again gives the same bytes.
+
+use crate::api::events::Events;
+use crate::api::extract::Query;
+use crate::api::imports::ImportResource;
+use crate::api::input::Input;
+use crate::api::organizations::Organizations;
+use crate::api::participants::Participants;
+use crate::api::people::People;
+use crate::api::problems::ReadErrors;
+use crate::api::resource::{RecordOf, Resource, ResourceTypes};
+use crate::api::roles::Roles;
+use crate::db::{self, PgPool};
+use crate::error::Error;
+use crate::store::api_keys::{Principal, Scope};
+use crate::store::events::{self, EventFilter, EventSort};
+use crate::store::identifiers;
+use crate::store::organizations::{self, OrganizationFilter};
+use crate::store::participants::{self, ParticipantRow};
+use crate::store::people::{self, PersonFilter};
+use crate::store::refs::{Table, EVENTS, ORGANIZATIONS, PEOPLE};
+use crate::store::roles::{self, RoleFilter};
+use crate::store::{After, CreatedSort, Keyset, NameSort, SortKey};
+use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
+use actix_web::web::{self, Bytes};
+use actix_web::HttpResponse;
+use diesel::pg::PgConnection;
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::HashSet;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+/// Records read per page of an export.
+const PAGE: i64 = 500;
+
+/// What can be exported: one resource, or the whole register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Export {
+    Organizations,
+    People,
+    Roles,
+    Events,
+    Participants,
+    /// Every resource, in the order an import writes them.
+    Register,
+}
+
+impl Export {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Organizations => "organizations",
+            Self::People => "people",
+            Self::Roles => "roles",
+            Self::Events => "events",
+            Self::Participants => "participants",
+            Self::Register => "register",
+        }
+    }
+
+    /// The resources it holds, in order.
+    fn resources(self) -> Vec<ImportResource> {
+        match self {
+            Self::Organizations => vec![ImportResource::Organizations],
+            Self::People => vec![ImportResource::People],
+            Self::Roles => vec![ImportResource::Roles],
+            Self::Events => vec![ImportResource::Events],
+            Self::Participants => vec![ImportResource::Participants],
+            Self::Register => ImportResource::ALL.to_vec(),
+        }
+    }
+}
+
+/// The formats of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    /// One record a line, `{"type": "person", ...}`: what `POST
+    /// /v1/imports` takes as `application/x-ndjson`.
+    #[default]
+    Ndjson,
+}
+
+/// Query parameters of the exports.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// The format (default `ndjson`).
+    format: Option<ExportFormat>,
+}
+
+/// A record's references: its members naming other records, with their
+/// tables.
+fn references(resource: ImportResource) -> &'static [(&'static str, Table)] {
+    match resource {
+        ImportResource::Organizations => &[("parent_id", ORGANIZATIONS)],
+        ImportResource::People => &[],
+        ImportResource::Roles => &[
+            ("organization_id", ORGANIZATIONS),
+            ("person_id", PEOPLE),
+            ("member_organization_id", ORGANIZATIONS),
+        ],
+        ImportResource::Events => &[("parent_event_id", EVENTS)],
+        ImportResource::Participants => &[
+            ("event_id", EVENTS),
+            ("person_id", PEOPLE),
+            ("organization_id", ORGANIZATIONS),
+            ("on_behalf_of_id", ORGANIZATIONS),
+        ],
+    }
+}
+
+/// `records` as import lines for `viewer` (members hidden from it left
+/// out: `from_data` only spares them its checks), references by identifier where the record referred to has one.
+fn lines<R: Resource>(
+    conn: &mut PgConnection,
+    viewer: &Principal,
+    resource: ImportResource,
+    records: &[RecordOf<R>],
+    scope: impl Fn(&RecordOf<R>) -> Option<Uuid>,
+) -> Result<Vec<u8>, Error> {
+    let hides = R::hides(viewer);
+    let unseen = |field: &str| hides && R::is_hidden(field);
+    let mut objects = Vec::with_capacity(records.len());
+    for record in records {
+        let input = <R as ResourceTypes>::Input::from_data(R::data(record), &unseen)?;
+        let Value::Object(members) = serde_json::to_value(input).map_err(Error::internal)? else {
+            return Err(Error::internal("an input that is not an object"));
+        };
+        let mut line = Map::new();
+        line.insert("type".into(), resource.singular().into());
+        if let Some(event) = scope(record) {
+            line.insert("event_id".into(), event.to_string().into());
+        }
+        line.extend(members.into_iter().filter(|(member, value)| match value {
+            _ if unseen(member) => false,
+            Value::Null => false,
+            Value::Array(items) => !items.is_empty(),
+            _ => true,
+        }));
+        objects.push(line);
+    }
+    for &(member, table) in references(resource) {
+        let ids: HashSet<Uuid> = objects
+            .iter()
+            .filter_map(|line| line.get(member)?.as_str()?.parse().ok())
+            .collect();
+        let ids: Vec<Uuid> = ids.into_iter().collect();
+        let names = identifiers::names_of(conn, table, &ids)?;
+        for line in &mut objects {
+            let named = line
+                .get(member)
+                .and_then(Value::as_str)
+                .and_then(|id| id.parse::<Uuid>().ok())
+                .and_then(|id| names.get(&id));
+            if let Some(name) = named {
+                line.insert(member.into(), name.clone().into());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for line in objects {
+        serde_json::to_writer(&mut out, &line).map_err(Error::internal)?;
+        out.push(b'\n');
+    }
+    Ok(out)
+}
+
+/// One page of the live records of `resource` after `after`, as import
+/// lines, with the position of its last record (none at the end).
+fn page(
+    conn: &mut PgConnection,
+    viewer: &Principal,
+    resource: ImportResource,
+    after: Option<&After>,
+) -> Result<(Vec<u8>, Option<After>), Error> {
+    macro_rules! page_of {
+        ($R:ty, $sort:expr, $scope:expr, |$keyset:ident| $rows:expr) => {{
+            let $keyset = Keyset {
+                sort: $sort,
+                after,
+                limit: PAGE,
+            };
+            let rows = $rows?;
+            let last = rows.last().filter(|_| rows.len() as i64 == PAGE);
+            let next = last.map(|row| $sort.key(row));
+            (lines::<$R>(conn, viewer, resource, &rows, $scope)?, next)
+        }};
+    }
+    Ok(match resource {
+        ImportResource::Organizations => {
+            let filter = OrganizationFilter::default();
+            page_of!(Organizations, NameSort::CreatedAt, |_| None, |k| {
+                organizations::list(conn, &filter, k)
+            })
+        }
+        ImportResource::People => {
+            let filter = PersonFilter {
+                with_pii: viewer.has(Scope::Pii),
+                ..Default::default()
+            };
+            page_of!(People, NameSort::CreatedAt, |_| None, |k| people::list(
+                conn, &filter, k
+            ))
+        }
+        ImportResource::Roles => {
+            let filter = RoleFilter::default();
+            page_of!(Roles, CreatedSort::CreatedAt, |_| None, |k| roles::list(
+                conn, &filter, k
+            ))
+        }
+        ImportResource::Events => {
+            let filter = EventFilter::default();
+            page_of!(Events, EventSort::CreatedAt, |_| None, |k| events::list(
+                conn, &filter, k
+            ))
+        }
+        ImportResource::Participants => {
+            let event = |row: &ParticipantRow| Some(row.record.data.event_id);
+            page_of!(Participants, CreatedSort::CreatedAt, event, |k| {
+                participants::all(conn, k)
+            })
+        }
+    })
+}
+
+/// Streams every live record of a resource (or, as `register`, of every
+/// resource in dependency order) in the import format: NDJSON, one record
+/// a line, importable as is. Personal data only with the `pii` scope.
+#[utoipa::path(
+    get,
+    path = "/v1/exports/{resource}",
+    tag = "imports",
+    operation_id = "exportRecords",
+    params(
+        ("resource" = String, Path, description = "What to export",
+            pattern = "^(organizations|people|roles|events|participants|register)$"),
+        ExportParams,
+    ),
+    responses(
+        (status = 200, description = "The records, streamed (chunked)", content_type = "application/x-ndjson", body = String,
+            headers(("Content-Disposition" = String, description = "`attachment` with a file name, e.g. `people.ndjson`"))),
+        ReadErrors,
+    )
+)]
+pub async fn export(
+    pool: web::Data<PgPool>,
+    viewer: Principal,
+    resource: web::Path<String>,
+    Query(params): Query<ExportParams>,
+) -> Result<HttpResponse, Error> {
+    let export = Export::deserialize(serde::de::value::StrDeserializer::<
+        serde::de::value::Error,
+    >::new(&resource))
+    .map_err(|_| {
+        Error::NotFound(format!(
+            "no export {resource:?}; exports: organizations, people, roles, events, participants, register"
+        ))
+    })?;
+    let ExportFormat::Ndjson = params.format.unwrap_or_default();
+    let pool = pool.into_inner();
+    // The first page is read before answering, so that a database fault
+    // then is an error response rather than a cut stream.
+    let mut pending = export.resources().into_iter();
+    let first = pending
+        .next()
+        .ok_or_else(|| Error::internal("an export of nothing"))?;
+    let reader = viewer.clone();
+    let (head, after) = db::run(&pool, move |conn| page(conn, &reader, first, None)).await?;
+    let current = match after {
+        Some(_) => Some(first),
+        None => pending.next(),
+    };
+    let state = (pool, viewer, current, pending, after);
+    let rest = futures_util::stream::try_unfold(
+        state,
+        |(pool, viewer, current, mut pending, after)| async move {
+            let Some(resource) = current else {
+                return Ok(None);
+            };
+            let reader = viewer.clone();
+            let (bytes, next) = db::run(&pool, move |conn| {
+                page(conn, &reader, resource, after.as_ref())
+            })
+            .await?;
+            let current = match next {
+                Some(_) => Some(resource),
+                None => pending.next(),
+            };
+            Ok::<_, Error>(Some((
+                Bytes::from(bytes),
+                (pool, viewer, current, pending, next),
+            )))
+        },
+    );
+    let stream = futures_util::stream::once(std::future::ready(Ok(Bytes::from(head)))).chain(rest);
+    let file = format!("{}.ndjson", export.name());
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-ndjson")
+        .insert_header(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![DispositionParam::Filename(file)],
+        })
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .streaming(stream))
+}
+
+crate::routes! {
+    Read => export,
+}
