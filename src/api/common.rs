@@ -228,26 +228,20 @@ impl<T: Rows> PathRef<T> {
     }
 }
 
-/// The segments of a path that names a record, percent-decoded.
-#[derive(Deserialize)]
-struct Segments {
-    #[serde(default)]
-    id: String,
-    #[serde(default)]
-    scheme: String,
-    #[serde(default)]
-    value: String,
-}
-
-/// The path's segments (400 when one does not decode).
-fn segments(req: &HttpRequest) -> Result<Segments, Error> {
-    req.match_info()
-        .load()
-        .map_err(|err| Error::bad_parameter("path", err.to_string()))
+/// The path parameter `name`, percent-decoded (empty when the route has
+/// none; 400 when it does not decode to UTF-8). The router leaves the
+/// reserved characters (`%2F`, `%25`, …) encoded; they are decoded here,
+/// once.
+pub fn path_segment(req: &HttpRequest, name: &str) -> Result<String, Error> {
+    let raw = req.match_info().get(name).unwrap_or_default();
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map(|text| text.into_owned())
+        .map_err(|_| Error::bad_parameter(name, "not UTF-8 once percent-decoded"))
 }
 
 crate::from_head!(impl[T] for PathRef<T>, |req| {
-    Reference::deserialize(segments(req)?.id.into_deserializer())
+    Reference::deserialize(path_segment(req, "id")?.into_deserializer())
         .map(|reference| Self(reference, PhantomData))
         .map_err(|err: serde::de::value::Error| Error::bad_parameter("id", err.to_string()))
 });
@@ -259,7 +253,7 @@ crate::from_head!(impl[T] for PathRef<T>, |req| {
 pub struct ByIdentifier(pub Identifier);
 
 crate::from_head!(impl for ByIdentifier, |req| {
-    let Segments { scheme, value, .. } = segments(req)?;
+    let (scheme, value) = (path_segment(req, "scheme")?, path_segment(req, "value")?);
     Identifier::from_parts(&scheme, &value)
         .map(Self)
         .map_err(|faults| {

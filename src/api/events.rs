@@ -9,7 +9,7 @@ use crate::api::preconditions::{computed_response, IfNoneMatch};
 use crate::api::problems::{ListErrors, ReadErrors};
 use crate::api::resource::{self, Item, Resource};
 use crate::db::{self, PgPool};
-use crate::domain::{Identifiers, Instant, List, Name, Optional, Source, Text, Topics};
+use crate::domain::{Identifiers, Instant, List, Name, Optional, Reference, Source, Text, Topics};
 use crate::error::{Error, FieldError};
 use crate::page_type;
 use crate::store::api_keys::Principal;
@@ -21,7 +21,6 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
-use uuid::Uuid;
 
 crate::representation! {
     /// An event of the register.
@@ -123,11 +122,11 @@ crate::list_params! {
         topic: Option<String>,
         /// Only events this organization takes part in, in any role, or that
         /// someone takes part in on its behalf.
-        organization_id: Option<Uuid>,
+        organization_id: Option<Reference>,
         /// Only events this person takes part in, in any role.
-        person_id: Option<Uuid>,
+        person_id: Option<Reference>,
         /// Only sessions of this event.
-        parent_event_id: Option<Uuid>,
+        parent_event_id: Option<Reference>,
         /// Case-insensitive substring of the title or description.
         #[param(
             max_length = 200,
@@ -186,9 +185,9 @@ crate::list_operation! {
             kind: p.kind,
             status: p.status,
             topic: search_param("topic", p.topic.as_deref(), 100)?,
-            organization_id: p.organization_id,
-            person_id: p.person_id,
-            parent_event_id: p.parent_event_id,
+            organization_id: p.organization_id.clone(),
+            person_id: p.person_id.clone(),
+            parent_event_id: p.parent_event_id.clone(),
             q: search_param("q", p.q.as_deref(), MAX_SEARCH_CHARS)?,
             records: p.records()?,
         }
@@ -201,7 +200,7 @@ crate::list_operation! {
     path = "/v1/events/{id}",
     tag = "events",
     operation_id = "getEvent",
-    params(("id" = Uuid, Path, description = "Event id"), GetEventParams, IfNoneMatch),
+    params(("id" = Reference, Path, description = "The event: its id, or one of its identifiers as `scheme:value`"), GetEventParams, IfNoneMatch),
     responses(
         (status = 200, description = "The event", body = Event,
             headers(("ETag" = String, description = "Entity tag: the version, or a weak tag of the whole response when something is embedded"))),
@@ -213,11 +212,10 @@ crate::list_operation! {
 pub async fn get(
     pool: web::Data<PgPool>,
     viewer: Principal,
-    id: web::Path<Uuid>,
+    item: Item<Events>,
     params: Query<GetEventParams>,
     if_none_match: IfNoneMatch,
 ) -> Result<HttpResponse, Error> {
-    let id = *id;
     let (mut with_participants, mut with_sessions) = (false, false);
     for part in params.0.embed.iter().flat_map(|e| e.split(',')) {
         match part.trim() {
@@ -232,9 +230,10 @@ pub async fn get(
         }
     }
     if !with_participants && !with_sessions {
-        return resource::get::<Events>(&pool, viewer, Item((), id), if_none_match).await;
+        return resource::get::<Events>(&pool, viewer, item, if_none_match).await;
     }
     let (record, participant_rows, session_rows) = db::run(&pool, move |conn| {
+        let id = item.id(conn)?;
         let record = store::find(conn, id)?;
         let participants = with_participants
             .then(|| participants::all_of(conn, id))

@@ -20,7 +20,6 @@ use crate::store::organizations::{
 use crate::store::NameSort;
 use actix_web::HttpResponse;
 use serde_json::json;
-use uuid::Uuid;
 
 crate::representation! {
     /// An organization of the register.
@@ -88,7 +87,7 @@ crate::list_params! {
         /// Only organizations of this kind.
         kind: Option<OrganizationKind>,
         /// Only direct children of this organization.
-        parent_id: Option<Uuid>,
+        parent_id: Option<Reference>,
         /// Case-insensitive substring of the name or of any other name (any
         /// script, e.g. `bilibili` or `哔哩`).
         #[param(
@@ -133,7 +132,7 @@ crate::list_operation! {
     /// Lists organizations.
     pub async fn list: store::list, Organizations::present, |p, _| OrganizationFilter {
         kind: p.kind,
-        parent_id: p.parent_id,
+        parent_id: p.parent_id.clone(),
         q: search_param("q", p.q.as_deref(), MAX_SEARCH_CHARS)?,
         records: p.records()?,
     }
@@ -151,7 +150,7 @@ crate::list_operation! {
             .page::<OrganizationPage, _>(
                 move |conn, page| {
                     let filter = OrganizationFilter {
-                        parent_id: Some(parent.live(conn)?),
+                        parent_id: Some(Reference::Id(parent.live(conn)?)),
                         ..Default::default()
                     };
                     store::list(conn, &filter, page)

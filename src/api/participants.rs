@@ -198,7 +198,7 @@ crate::handlers! {
     /// Event participants as a [`Resource`], scoped by their event.
     pub struct Participants: ParticipantInput, ParticipantPatch => Participant in store::Participants, under "/v1/events",
     "events" at "/v1/events/{id}/participants" (("id" = Uuid, Path, description = "Event id"))
-        / "/v1/events/{id}/participants/{participant_id}" (("id" = Uuid, Path, description = "Event id"), ("participant_id" = Uuid, Path, description = "Participant id")),
+        / "/v1/events/{id}/participants/{participant_id}" (("id" = Uuid, Path, description = "Event id"), ("participant_id" = Reference, Path, description = "The participant: its id, or one of its identifiers as `scheme:value`")),
     routes [Read => list],
     create ("createEventParticipant", "Adds a participant to an event."),
     get ("getEventParticipant", "Gets a participant of an event."),

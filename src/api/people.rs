@@ -6,7 +6,7 @@ use crate::api::problems::ListErrors;
 use crate::api::resource::Resource;
 use crate::domain::{
     ContactDetail, Date, Email, HttpUrl, Identifiers, List, Name, Optional, OtherName, Phone,
-    Source, Text,
+    Reference, Source, Text,
 };
 use crate::error::Error;
 use crate::page_type;
@@ -173,7 +173,7 @@ crate::list_params! {
         )]
         q: Option<String>,
         /// Only people holding a (live) role in this organization.
-        organization_id: Option<Uuid>,
+        organization_id: Option<Reference>,
         /// Only people holding a role active on this day (start ≤ day ≤ end,
         /// open ends included) — in `organization_id` when given.
         active_on: Option<Date>,
@@ -222,7 +222,7 @@ crate::list_operation! {
     /// Lists people.
     pub async fn list: store::list, Person::present, |p, viewer| PersonFilter {
         q: search_param("q", p.q.as_deref(), MAX_SEARCH_CHARS)?,
-        organization_id: p.organization_id,
+        organization_id: p.organization_id.clone(),
         active_on: p.active_on.map(Into::into),
         with_pii: viewer.has(Scope::Pii),
         records: p.records()?,

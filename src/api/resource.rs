@@ -9,26 +9,26 @@
 //! needs the database remains: references resolve in the store, and a
 //! patch applies to the current record.
 
+use crate::api::common::path_segment;
 use crate::api::extract::{parse_object, Parsed};
 use crate::api::idempotency::{self, IdempotencyKey};
 use crate::api::input::{Input, Refs, Target};
 use crate::api::preconditions::{etag, IfNoneMatch};
 use crate::db::{self, PgPool};
-use crate::domain::{Identifier, Parse};
+use crate::domain::{Identifier, Parse, Reference};
 use crate::error::{ConflictingRecord, Error, FieldError};
 use crate::store::api_keys::Principal;
 use crate::store::crud::Crud;
 use crate::store::idempotency::{self as remembered, StoredResponse};
 use crate::store::refs::Table;
 use crate::store::{identifiers, VersionCheck};
-use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse};
 use diesel::pg::PgConnection;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IntoDeserializer};
+use serde::Deserialize;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use std::future::{ready, Ready};
 use uuid::Uuid;
 
 /// What a resource is made of: where it is stored, what clients send and
@@ -187,20 +187,14 @@ impl<R: Resource> Target for R {
 
 /// What a resource's records are scoped by, as its paths name it.
 pub trait Scope: Copy + Send + 'static {
-    /// An item's path parameters: the scope's, then the record's id.
-    type Key: DeserializeOwned + 'static;
-    /// The scope and id a key names.
-    fn split(key: Self::Key) -> (Self, Uuid);
+    /// The path parameter naming a record in its item paths.
+    const RECORD: &'static str;
     /// The scope a request's path names (its `{id}`, where there is one).
     fn of(req: &HttpRequest) -> Result<Self, Error>;
 }
 
 impl Scope for () {
-    type Key = Uuid;
-
-    fn split(id: Uuid) -> ((), Uuid) {
-        ((), id)
-    }
+    const RECORD: &'static str = "id";
 
     fn of(_: &HttpRequest) -> Result<(), Error> {
         Ok(())
@@ -208,11 +202,7 @@ impl Scope for () {
 }
 
 impl Scope for Uuid {
-    type Key = (Uuid, Uuid);
-
-    fn split(key: (Uuid, Uuid)) -> (Uuid, Uuid) {
-        key
-    }
+    const RECORD: &'static str = "participant_id";
 
     fn of(req: &HttpRequest) -> Result<Uuid, Error> {
         let id = req.match_info().get("id").unwrap_or_default();
@@ -229,21 +219,38 @@ pub type DataOf<R> = <<R as ResourceTypes>::Store as Crud>::Data;
 /// A merge patch of `R`'s input.
 pub type PatchOf<R> = <<R as ResourceTypes>::Input as Input>::Patch;
 
-/// The record an item path names: its scope and id.
-pub struct Item<R: Resource>(pub ScopeOf<R>, pub Uuid);
+/// The record an item path names: its scope, and the record by its id or
+/// by one of its identifiers as `scheme:value` (a UUID never contains
+/// `:`), resolved where it is read ([`Item::id`]).
+pub struct Item<R: Resource>(pub ScopeOf<R>, pub Reference);
 
-impl<R: Resource> FromRequest for Item<R> {
-    type Error = actix_web::Error;
-    type Future = Ready<Result<Self, actix_web::Error>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let key = web::Path::<<ScopeOf<R> as Scope>::Key>::from_request(req, payload).into_inner();
-        ready(key.map(|key| {
-            let (scope, id) = ScopeOf::<R>::split(key.into_inner());
-            Self(scope, id)
-        }))
+impl<R: Resource> Item<R> {
+    /// The id of the record named: the one given, or that of the live
+    /// record carrying the identifier (404 when none does).
+    pub fn id(&self, conn: &mut PgConnection) -> Result<Uuid, Error> {
+        match &self.1 {
+            Reference::Id(id) => Ok(*id),
+            Reference::Identifier(identifier) => {
+                let table = <R::Store as Crud>::IDENTIFIED
+                    .ok_or_else(|| Error::internal("resource without identifiers"))?;
+                let (scheme, value) = (identifier.scheme.as_str(), identifier.value.as_str());
+                identifiers::owner(conn, table, scheme, value)?.ok_or_else(|| {
+                    Error::NotFound(format!("no {} has identifier {identifier}", table.entity))
+                })
+            }
+        }
     }
 }
+
+crate::from_head!(impl[R: Resource] for Item<R>, |req| {
+    let scope = ScopeOf::<R>::of(req)?;
+    let segment = path_segment(req, <ScopeOf<R> as Scope>::RECORD)?;
+    Reference::deserialize(segment.as_str().into_deserializer())
+        .map(|reference| Self(scope, reference))
+        .map_err(|err: serde::de::value::Error| {
+            Error::bad_parameter(<ScopeOf<R> as Scope>::RECORD, err.to_string())
+        })
+});
 
 /// The scope a collection path names.
 pub struct InScope<R: Resource>(pub ScopeOf<R>);
@@ -446,10 +453,14 @@ async fn replay(
 pub async fn get<R: Resource>(
     pool: &PgPool,
     viewer: Principal,
-    Item(scope, id): Item<R>,
+    item: Item<R>,
     if_none_match: IfNoneMatch,
 ) -> Result<HttpResponse, Error> {
-    let record = db::run(pool, move |conn| R::find(conn, scope, id)).await?;
+    let record = db::run(pool, move |conn| {
+        let id = item.id(conn)?;
+        R::find(conn, item.0, id)
+    })
+    .await?;
     let version = R::visible_version(&record, &viewer);
     if if_none_match.matches(&etag(version)) {
         return Ok(HttpResponse::NotModified()
@@ -489,13 +500,14 @@ fn overwrite<R: Resource>(
 pub async fn replace<R: Resource>(
     pool: &PgPool,
     viewer: Principal,
-    Item(scope, id): Item<R>,
+    item: Item<R>,
     check: VersionCheck,
     input: Parsed<R::Input>,
 ) -> Result<HttpResponse, Error> {
     refuse_hidden(R::hides(&viewer), R::sets_hidden(input.peek()))?;
     let input = checked::<R>(input)?;
     let response = db::transaction(pool, Some(viewer.key_id), move |conn| {
+        let (scope, id) = (item.0, item.id(conn)?);
         let record = overwrite::<R>(conn, &viewer, (scope, id), check, input, &mut None)?;
         stored::<R>(200, record, &viewer, false)
     })
@@ -615,7 +627,7 @@ pub fn create_in<R: Resource>(
 pub async fn patch<R: Resource>(
     pool: &PgPool,
     viewer: Principal,
-    Item(scope, id): Item<R>,
+    item: Item<R>,
     check: VersionCheck,
     patch: Parsed<PatchOf<R>>,
 ) -> Result<HttpResponse, Error> {
@@ -623,6 +635,7 @@ pub async fn patch<R: Resource>(
     let patch = patch.check(Ok)?;
     let may_move = R::patch_moves(&patch);
     let response = db::transaction(pool, Some(viewer.key_id), move |conn| {
+        let (scope, id) = (item.0, item.id(conn)?);
         let check = stored_check::<R>(conn, scope, id, check, &viewer)?;
         let hides = R::hides(&viewer);
         let record = R::update(conn, scope, id, &check, may_move, |conn, current| {
@@ -650,10 +663,11 @@ pub async fn patch<R: Resource>(
 pub async fn delete<R: Resource>(
     pool: &PgPool,
     viewer: Principal,
-    Item(scope, id): Item<R>,
+    item: Item<R>,
     check: VersionCheck,
 ) -> Result<HttpResponse, Error> {
     db::transaction(pool, Some(viewer.key_id), move |conn| {
+        let (scope, id) = (item.0, item.id(conn)?);
         let check = stored_check::<R>(conn, scope, id, check, &viewer)?;
         R::delete(conn, scope, id, &check).map_err(|err| seen_by::<R>(err, &viewer))
     })
@@ -688,10 +702,10 @@ macro_rules! handlers {
     ) => {
         $crate::handlers!(@types [$(#[doc = $doc])*] $R, $Input, $Output, $Store, $path);
         $crate::handlers!(@create $R, $Input, $Output, $tag, $path, (), concat!("create", $Noun), concat!("Creates ", $a, "."), $crate::api::problems::CreateErrors);
-        $crate::handlers!(@unless [$($own)?] @get $R, $Output, $tag, concat!($path, "/{id}"), (("id" = Uuid, Path, description = "Record id")), concat!("get", $Noun), $crate::handlers!(@or [$($get)?] concat!("Gets ", $a, ".")));
-        $crate::handlers!(@replace $R, $Input, $Output, $tag, concat!($path, "/{id}"), (("id" = Uuid, Path, description = "Record id")), concat!("replace", $Noun), $crate::handlers!(@or [$($replace)?] concat!("Replaces ", $a, " (every writable field; omitted optional fields are cleared).")));
-        $crate::handlers!(@update $R, $Patch, $Output, $tag, concat!($path, "/{id}"), (("id" = Uuid, Path, description = "Record id")), concat!("update", $Noun), $crate::handlers!(@or [$($update)?] concat!("Changes some fields of ", $a, " (JSON merge patch).")));
-        $crate::handlers!(@delete $R, $tag, concat!($path, "/{id}"), (("id" = Uuid, Path, description = "Record id")), concat!("delete", $Noun), $delete);
+        $crate::handlers!(@unless [$($own)?] @get $R, $Output, $tag, concat!($path, "/{id}"), (("id" = $crate::domain::Reference, Path, description = "The record: its id, or one of its identifiers as `scheme:value`")), concat!("get", $Noun), $crate::handlers!(@or [$($get)?] concat!("Gets ", $a, ".")));
+        $crate::handlers!(@replace $R, $Input, $Output, $tag, concat!($path, "/{id}"), (("id" = $crate::domain::Reference, Path, description = "The record: its id, or one of its identifiers as `scheme:value`")), concat!("replace", $Noun), $crate::handlers!(@or [$($replace)?] concat!("Replaces ", $a, " (every writable field; omitted optional fields are cleared).")));
+        $crate::handlers!(@update $R, $Patch, $Output, $tag, concat!($path, "/{id}"), (("id" = $crate::domain::Reference, Path, description = "The record: its id, or one of its identifiers as `scheme:value`")), concat!("update", $Noun), $crate::handlers!(@or [$($update)?] concat!("Changes some fields of ", $a, " (JSON merge patch).")));
+        $crate::handlers!(@delete $R, $tag, concat!($path, "/{id}"), (("id" = $crate::domain::Reference, Path, description = "The record: its id, or one of its identifiers as `scheme:value`")), concat!("delete", $Noun), $delete);
         $crate::handlers!(@upsert $R, $Input, $Output, $tag, concat!($path, "/by-identifier/{scheme}/{value}"), (), concat!("upsert", $Noun, "ByIdentifier"), concat!("Creates or replaces ", $the, " carrying an external identifier."));
         $crate::routes! {
             $($scope => $handler,)*

@@ -20,7 +20,6 @@ use actix_web::HttpResponse;
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 crate::representation! {
     /// A post held in an organization: by a person (an official's post), or by
@@ -130,11 +129,11 @@ crate::list_params! {
     /// Filters and paging of `GET /v1/roles`.
     pub struct ListRolesParams of records sorted by CreatedSort {
         /// Only roles in this organization.
-        organization_id: Option<Uuid>,
+        organization_id: Option<Reference>,
         /// Only roles held by this person.
-        person_id: Option<Uuid>,
+        person_id: Option<Reference>,
         /// Only roles held by this organization.
-        member_organization_id: Option<Uuid>,
+        member_organization_id: Option<Reference>,
         /// Only roles active on this day: start ≤ day (or no start) and
         /// end ≥ day (or no end).
         active_on: Option<Date>,
@@ -189,9 +188,9 @@ crate::list_operation! {
     "One page of live roles" => RolePage, ListErrors;
     /// Lists roles.
     pub async fn list: store::list, Roles::present, |p, _| RoleFilter {
-        organization_id: p.organization_id,
-        person_id: p.person_id,
-        member_organization_id: p.member_organization_id,
+        organization_id: p.organization_id.clone(),
+        person_id: p.person_id.clone(),
+        member_organization_id: p.member_organization_id.clone(),
         active_on: p.active_on.map(Into::into),
         title: search_param("title", p.title.as_deref(), MAX_SEARCH_CHARS)?,
         records: p.records()?,

@@ -3,10 +3,11 @@
 
 use crate::db::schema::event_participants;
 use crate::db::schema::events::{self, dsl};
+use crate::domain::Reference;
 use crate::error::Error;
 use crate::store::crud::Rules;
-use crate::store::refs::{RefColumn, Tree, EVENTS};
-use crate::store::rows::{list_filter, listing, live_rows, Rows};
+use crate::store::refs::{RefColumn, Tree, EVENTS, ORGANIZATIONS, PEOPLE};
+use crate::store::rows::{list_filter, listing, live_rows, referring, resolved, Rows};
 use crate::store::sort::{keyset_page, After, Keyset, SortKey, SortOrder, SortValue};
 use crate::store::sql::containing;
 use crate::store::text::{text_enum, text_values};
@@ -174,10 +175,10 @@ list_filter! {
         /// Only events with this topic (exact).
         pub topic: Option<String>,
         /// Only events this organization takes part in (or someone on its behalf).
-        pub organization_id: Option<Uuid>,
+        pub organization_id: Option<Reference>,
         /// Only events this person takes part in.
-        pub person_id: Option<Uuid>,
-        pub parent_event_id: Option<Uuid>,
+        pub person_id: Option<Reference>,
+        pub parent_event_id: Option<Reference>,
         /// Case-insensitive substring of the title or description.
         pub q: Option<String>,
     }
@@ -189,12 +190,8 @@ pub fn list(
     filter: &EventFilter,
     page: Keyset<EventSort>,
 ) -> Result<Vec<EventRecord>, Error> {
-    let mut query = listing!(
-        events,
-        EventRecord,
-        filter,
-        equal [kind, status, parent_event_id]
-    );
+    let mut query = listing!(events, EventRecord, filter, equal [kind, status]);
+    referring!(conn, query, events, filter, [parent_event_id => EVENTS]);
     if let Some(from) = filter.from {
         query = query.filter(
             sql::<Bool>("coalesce(events.ends_at, events.starts_at) >= ")
@@ -207,7 +204,7 @@ pub fn list(
     if let Some(topic) = &filter.topic {
         query = query.filter(dsl::topics.contains(vec![topic.clone()]));
     }
-    if let Some(organization) = filter.organization_id {
+    if let Some(organization) = resolved!(conn, ORGANIZATIONS, filter, organization_id) {
         query = query.filter(
             sql::<Bool>(
                 "EXISTS (SELECT 1 FROM event_participants p WHERE p.event_id = events.id \
@@ -219,7 +216,7 @@ pub fn list(
             .sql("))"),
         );
     }
-    if let Some(person) = filter.person_id {
+    if let Some(person) = resolved!(conn, PEOPLE, filter, person_id) {
         query = query.filter(
             sql::<Bool>(
                 "EXISTS (SELECT 1 FROM event_participants p WHERE p.event_id = events.id \

@@ -46,6 +46,25 @@ pub fn owner(
         .optional()?)
 }
 
+/// The id a list filter's `reference` names among the records of `table`:
+/// the id as given, or the owner of the identifier (`None` when no live
+/// record carries it).
+pub fn filter_id(
+    conn: &mut PgConnection,
+    table: Table,
+    reference: &Reference,
+) -> Result<Option<Uuid>, Error> {
+    match reference {
+        Reference::Id(id) => Ok(Some(*id)),
+        Reference::Identifier(identifier) => owner(
+            conn,
+            table,
+            identifier.scheme.as_ref(),
+            identifier.value.as_ref(),
+        ),
+    }
+}
+
 /// The id of the live record of `table` that `reference` names — by its
 /// id, or by one of its identifiers; 404 when no live record answers to it.
 pub fn live_id(

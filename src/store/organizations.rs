@@ -2,10 +2,11 @@
 //! and the government bodies around them, in a tree through `parent_id`.
 
 use crate::db::schema::organizations::{self, dsl};
+use crate::domain::Reference;
 use crate::error::Error;
 use crate::store::crud::Rules;
 use crate::store::refs::{RefColumn, Tree, ORGANIZATIONS};
-use crate::store::rows::{list_filter, listing, live_rows, Rows};
+use crate::store::rows::{list_filter, listing, live_rows, referring, Rows};
 use crate::store::sort::{keyset_page, Keyset, NameSort};
 use crate::store::sql::containing;
 use crate::store::text::text_enum;
@@ -108,7 +109,7 @@ list_filter! {
     /// List filters; all given ones must hold.
     pub struct OrganizationFilter {
         pub kind: Option<OrganizationKind>,
-        pub parent_id: Option<Uuid>,
+        pub parent_id: Option<Reference>,
         /// Case-insensitive substring of the name or any other name.
         pub q: Option<String>,
     }
@@ -120,7 +121,8 @@ pub fn list(
     filter: &OrganizationFilter,
     page: Keyset<NameSort>,
 ) -> Result<Vec<OrganizationRecord>, Error> {
-    let mut query = listing!(organizations, OrganizationRecord, filter, equal [kind, parent_id]);
+    let mut query = listing!(organizations, OrganizationRecord, filter, equal[kind]);
+    referring!(conn, query, organizations, filter, [parent_id => ORGANIZATIONS]);
     if let Some(q) = &filter.q {
         query = query.filter(dsl::search_text.ilike(containing(q)));
     }

@@ -1,10 +1,11 @@
 //! People: officials and members of the register's organizations.
 
 use crate::db::schema::people::{self, dsl};
+use crate::domain::Reference;
 use crate::error::Error;
 use crate::store::crud::Rules;
-use crate::store::refs::PEOPLE;
-use crate::store::rows::{list_filter, listing, live_rows, Rows};
+use crate::store::refs::{ORGANIZATIONS, PEOPLE};
+use crate::store::rows::{list_filter, listing, live_rows, resolved, Rows};
 use crate::store::sort::{keyset_page, Keyset, NameSort};
 use crate::store::sql::containing;
 use crate::store::tenure::person_holds_role;
@@ -86,7 +87,7 @@ list_filter! {
         /// Case-insensitive substring of the name or any other name.
         pub q: Option<String>,
         /// Only people holding a live role in this organization.
-        pub organization_id: Option<Uuid>,
+        pub organization_id: Option<Reference>,
         /// Only people holding a live role active on this date (in
         /// `organization_id` when given).
         pub active_on: Option<NaiveDate>,
@@ -110,8 +111,9 @@ pub fn list(
     if let Some(q) = &filter.q {
         query = query.filter(dsl::search_text.ilike(containing(q)));
     }
-    if filter.organization_id.is_some() || filter.active_on.is_some() {
-        query = query.filter(person_holds_role(filter.organization_id, filter.active_on));
+    let organization = resolved!(conn, ORGANIZATIONS, filter, organization_id);
+    if organization.is_some() || filter.active_on.is_some() {
+        query = query.filter(person_holds_role(organization, filter.active_on));
     }
     keyset_page(conn, query, "people", page)
 }

@@ -9,7 +9,7 @@ use crate::store::crud::Rules;
 use crate::store::organizations::OrganizationRecord;
 use crate::store::people::PersonRecord;
 use crate::store::refs::{self, RefColumn, Reference, ORGANIZATIONS, PEOPLE, ROLES};
-use crate::store::rows::{list_filter, listing, live_rows};
+use crate::store::rows::{list_filter, listing, live_rows, referring};
 use crate::store::sort::{keyset_page, CreatedSort, Keyset};
 use crate::store::sql::{containing, lock_named};
 use crate::store::tenure::active_on;
@@ -180,9 +180,9 @@ fn changes_tenure(current: &RoleData, data: &RoleData) -> bool {
 list_filter! {
     /// List filters; all given ones must hold.
     pub struct RoleFilter {
-        pub organization_id: Option<Uuid>,
-        pub person_id: Option<Uuid>,
-        pub member_organization_id: Option<Uuid>,
+        pub organization_id: Option<crate::domain::Reference>,
+        pub person_id: Option<crate::domain::Reference>,
+        pub member_organization_id: Option<crate::domain::Reference>,
         pub active_on: Option<NaiveDate>,
         /// Case-insensitive substring of the title.
         pub title: Option<String>,
@@ -195,12 +195,12 @@ pub fn list(
     filter: &RoleFilter,
     page: Keyset<CreatedSort>,
 ) -> Result<Vec<RoleRecord>, Error> {
-    let mut query = listing!(
-        roles,
-        RoleRecord,
-        filter,
-        equal [organization_id, person_id, member_organization_id]
-    );
+    let mut query = listing!(roles, RoleRecord, filter);
+    referring!(conn, query, roles, filter, [
+        organization_id => ORGANIZATIONS,
+        person_id => PEOPLE,
+        member_organization_id => ORGANIZATIONS
+    ]);
     if let Some(day) = filter.active_on {
         query = query.filter(active_on(day));
     }

@@ -337,6 +337,39 @@ macro_rules! equal {
 }
 pub(crate) use equal;
 
+/// The id that `$filter.$field` (an optional [`Reference`](crate::domain::Reference))
+/// names among the records of `$table` (a [`Table`](crate::store::refs::Table)),
+/// if given; when it is an identifier no live record carries, nothing
+/// matches and the listing function returns no rows.
+macro_rules! resolved {
+    ($conn:expr, $table:expr, $filter:expr, $field:ident) => {
+        match &$filter.$field {
+            None => None,
+            Some(reference) => {
+                match $crate::store::identifiers::filter_id($conn, $table, reference)? {
+                    Some(id) => Some(id),
+                    None => return Ok(Vec::new()),
+                }
+            }
+        }
+    };
+}
+pub(crate) use resolved;
+
+/// Keeps, of boxed query `$query` over diesel table `$table`, the rows
+/// whose column refers to the record the named reference filter names
+/// (see [`resolved!`]), for each one given.
+macro_rules! referring {
+    ($conn:expr, $query:ident, $table:ident, $filter:expr, [$($column:ident => $target:expr),*]) => {
+        $(
+            if let Some(id) = $crate::store::rows::resolved!($conn, $target, $filter, $column) {
+                $query = $query.filter($table::$column.eq(id));
+            }
+        )*
+    };
+}
+pub(crate) use referring;
+
 /// The boxed listing of the `$Record`s of diesel table `$table` (a module
 /// of `crate::db::schema` in scope, with tombstones and external
 /// identifiers) that the filters every such listing takes keep (see

@@ -88,7 +88,7 @@ async fn unknown_paths_are_404_and_wrong_methods_405() {
 async fn bad_ids_parameters_and_headers_are_400_naming_the_culprit() {
     let app = spawn_app().await;
     let problem = app.get("/v1/organizations/not-a-uuid").await.problem(400);
-    assert_eq!(Reply::fields(&problem), ["path"]);
+    assert_eq!(Reply::fields(&problem), ["id"]);
 
     let problem = app.get("/v1/organizations?limit=abc").await.problem(400);
     assert_eq!(Reply::fields(&problem), ["limit"]);

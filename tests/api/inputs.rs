@@ -9,6 +9,7 @@ use alliance_registry::api::people::People;
 use alliance_registry::api::resource::{self, Item};
 use alliance_registry::api::roles::Roles;
 use alliance_registry::db;
+use alliance_registry::domain::Reference;
 use alliance_registry::error::Error;
 use alliance_registry::store::api_keys::{Principal, Scope};
 use alliance_registry::store::VersionCheck;
@@ -90,16 +91,28 @@ async fn bodies_are_parsed_and_checked_before_a_connection_is_taken() {
     let bad_role = json!({"organization_id": "yp:a", "title": "x"});
     let parsed = parse_json(bad_role.to_string().as_bytes()).unwrap();
     let id = uuid::Uuid::now_v7();
-    let err = resource::replace::<Roles>(&pool, writer(), Item((), id), VersionCheck::Any, parsed)
-        .await
-        .unwrap_err();
+    let err = resource::replace::<Roles>(
+        &pool,
+        writer(),
+        Item((), Reference::Id(id)),
+        VersionCheck::Any,
+        parsed,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(fields(err), ["person_id", "member_organization_id"]);
 
     let bad_patch = json!({"name": null, "email": "not an address"});
     let parsed = parse_json(bad_patch.to_string().as_bytes()).unwrap();
-    let err = resource::patch::<People>(&pool, writer(), Item((), id), VersionCheck::Any, parsed)
-        .await
-        .unwrap_err();
+    let err = resource::patch::<People>(
+        &pool,
+        writer(),
+        Item((), Reference::Id(id)),
+        VersionCheck::Any,
+        parsed,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(fields(err), ["name", "email"]);
 
     // A valid body gets as far as the database, which is unreachable.

@@ -360,6 +360,66 @@ async fn participants_are_upserted_by_identifier_within_their_event() {
 }
 
 #[actix_web::test]
+async fn items_are_named_by_identifier_in_their_path() {
+    let app = spawn_app().await;
+    let (alliance, _, person) = alliance_unit_and_person(&app).await;
+    let got = app
+        .get(&format!("/v1/organizations/{SCHEME}:alliance"))
+        .await
+        .expect(200);
+    assert_eq!(got.header("etag").unwrap(), "\"1\"");
+    assert_eq!(got.json()["id"], alliance["id"]);
+    let patched = app
+        .patch(
+            &format!("/v1/people/{SCHEME}:person-1"),
+            &json!({"given_name": "Haiying"}),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        (patched["id"].clone(), patched["version"].clone()),
+        (person["id"].clone(), json!(2))
+    );
+    let body = json!({"name": "Oujian Network Technology", "kind": "enterprise"});
+    let path = format!("/v1/organizations/{SCHEME}%3Aunit-1");
+    let replaced = app.put(&path, &body).await.expect(200).json();
+    assert_eq!(replaced["name"], "Oujian Network Technology");
+
+    let event = json!({"title": "Seminar", "starts_at": "2023-05-23T01:30:00Z"});
+    let seminar = created(&app, "events", "seminar", event).await;
+    let speaker = json!({"person_id": id(&person), "role": "speaker"});
+    let upsert = format!(
+        "/v1/events/{}/participants/by-identifier/{SCHEME}/speaker-1",
+        id(&seminar)
+    );
+    app.put(&upsert, &speaker).await.expect(201);
+    let item = format!(
+        "/v1/events/{}/participants/{SCHEME}:speaker-1",
+        id(&seminar)
+    );
+    assert_eq!(app.get(&item).await.expect(200).json()["role"], "speaker");
+    let embedded = app
+        .get(&format!("/v1/events/{SCHEME}:seminar?embed=participants"))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(embedded["participants"].as_array().unwrap().len(), 1);
+
+    app.get(&format!("/v1/organizations/{SCHEME}:nobody"))
+        .await
+        .problem(404);
+    app.delete(&item).await.expect(204);
+    app.get(&item).await.problem(404);
+    app.delete(&format!("/v1/events/{SCHEME}:seminar"))
+        .await
+        .expect(204);
+    app.get(&format!("/v1/events/{SCHEME}:seminar"))
+        .await
+        .problem(404);
+}
+
+#[actix_web::test]
 async fn views_name_their_record_by_identifier_in_the_path() {
     let app = spawn_app().await;
     let (alliance, unit, _) = alliance_unit_and_person(&app).await;
@@ -387,6 +447,16 @@ async fn views_name_their_record_by_identifier_in_the_path() {
         ("/v1/organizations/{s}:alliance/children", 1),
         ("/v1/people/{s}:person-1/roles", 1),
         ("/v1/events/{s}:seminar/participants", 1),
+        // Filters take identifiers too; one no live record carries matches
+        // nothing.
+        ("/v1/roles?organization_id={s}:alliance", 2),
+        ("/v1/roles?person_id={s}:person-1", 1),
+        ("/v1/roles?member_organization_id={s}:unit-1", 1),
+        ("/v1/roles?organization_id={s}:nobody", 0),
+        ("/v1/people?organization_id={s}:alliance", 1),
+        ("/v1/organizations?parent_id={s}:alliance", 1),
+        ("/v1/events?organization_id={s}:unit-1", 1),
+        ("/v1/events?person_id={s}:person-1", 0),
     ];
     for (path, count) in views {
         let page = app
