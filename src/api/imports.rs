@@ -19,7 +19,7 @@ use crate::api::participants::Participants;
 use crate::api::people::People;
 use crate::api::problems::{CreateErrors, ReadErrors};
 use crate::api::resource::{
-    create_in, input_of, upsert_in, Resource, ResourceTypes, ScopeOf, Written,
+    create_in, input_of, upsert_in, Lock, Resource, ResourceTypes, ScopeOf, Written,
 };
 use crate::api::roles::Roles;
 use crate::db::{self, PgPool};
@@ -34,7 +34,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::pg::PgConnection;
-use diesel::Connection;
+use diesel::{Connection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -708,8 +708,11 @@ fn parents_first<R: Resource>(
     Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())
 }
 
-/// Writes the items of `R` in order under `author`, each under a
-/// savepoint, counting what each did; a record at fault adds its faults.
+/// Writes the items of `R` in order under `author`, counting what each
+/// did; a record at fault adds its faults. The stores check before they
+/// write, so a record refused by a check has written nothing and the next
+/// records are still checked; a refusal by the database itself aborts the
+/// transaction, and the records after it go unchecked.
 fn write_all<R: Resource>(
     conn: &mut PgConnection,
     author: &Principal,
@@ -723,27 +726,39 @@ fn write_all<R: Resource>(
             break;
         }
         let at = item.at.clone();
-        let written = conn.transaction(|conn| {
-            let scope = scope(conn, &item)?;
-            match &item.identifier {
-                Some(identifier) => upsert_in::<R>(
-                    conn,
-                    author,
-                    scope,
-                    identifier,
-                    VersionCheck::Any,
-                    item.input,
-                )
-                .map(|(written, _)| written),
-                None => create_in::<R>(conn, scope, item.input).map(|_| Written::Created),
-            }
+        let written = scope(conn, &item).and_then(|scope| match &item.identifier {
+            Some(identifier) => upsert_in::<R>(
+                conn,
+                author,
+                (scope, identifier),
+                Lock::None,
+                VersionCheck::Any,
+                item.input,
+            )
+            .map(|(written, _)| written),
+            None => create_in::<R>(conn, scope, item.input).map(|_| Written::Created),
         });
         match written {
             Ok(written) => counts.add(written),
-            Err(err) => faults.extend(faults_at(&at, err)?),
+            Err(err) => {
+                faults.extend(faults_at(&at, err)?);
+                if aborted(conn) {
+                    faults.push(FieldError::new(
+                        "body",
+                        "the records after this one were not checked",
+                    ));
+                    return Err(Error::Validation(std::mem::take(faults)));
+                }
+            }
         }
     }
     Ok(())
+}
+
+/// Whether the database refused a statement of the transaction, which then
+/// takes no more.
+fn aborted(conn: &mut PgConnection) -> bool {
+    diesel::sql_query("SELECT 1").execute(conn).is_err()
 }
 
 /// The scope of a top-level record: none.

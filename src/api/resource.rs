@@ -538,13 +538,27 @@ pub async fn upsert<R: Resource>(
         listed.0.push(identifier.clone());
     }
     let response = db::transaction(pool, Some(viewer.key_id), move |conn| {
-        match upsert_in::<R>(conn, &viewer, scope, &identifier, check, input)? {
+        match upsert_in::<R>(
+            conn,
+            &viewer,
+            (scope, &identifier),
+            Lock::Wait,
+            check,
+            input,
+        )? {
             (Written::Created, record) => stored::<R>(201, record, &viewer, true),
             (_, record) => stored::<R>(200, record, &viewer, false),
         }
     })
     .await?;
     idempotency::to_http(&response, false)
+}
+
+/// Whether an upsert waits for concurrent upserts of its identifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    Wait,
+    None,
 }
 
 /// What writing one record did.
@@ -560,19 +574,24 @@ pub enum Written {
 /// Inside a transaction: writes `input` (checked by the resource's rules,
 /// carrying `identifier`) as the record of `R` in `scope` that carries
 /// `identifier` — replacing the live one that does (under `check`), else
-/// creating it. Concurrent writers of one new identifier create one record.
+/// creating it. Concurrent writers of one new identifier create one record:
+/// with `Lock::Wait` the second waits for the first and replaces what it
+/// wrote; with `Lock::None` (for bulk writes, which would hold one lock a
+/// record) the second fails on the identifier's unique key.
 pub fn upsert_in<R: Resource>(
     conn: &mut PgConnection,
     author: &Principal,
-    scope: ScopeOf<R>,
-    identifier: &Identifier,
+    (scope, identifier): (ScopeOf<R>, &Identifier),
+    lock: Lock,
     check: VersionCheck,
     input: R::Input,
 ) -> Result<(Written, RecordOf<R>), Error> {
     let table = <R::Store as Crud>::IDENTIFIED
         .ok_or_else(|| Error::internal("resource without identifiers"))?;
     let (scheme, value) = (identifier.scheme.as_str(), identifier.value.as_str());
-    identifiers::lock(conn, table, scheme, value)?;
+    if lock == Lock::Wait {
+        identifiers::lock(conn, table, scheme, value)?;
+    }
     match identifiers::owner(conn, table, scheme, value)? {
         Some(id) => {
             let mut before = None;
