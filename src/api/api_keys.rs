@@ -142,109 +142,103 @@ crate::list_operation! {
     }
 }
 
-/// Creates an API key; the response holds its token, once. (No
-/// `Idempotency-Key`: the token is never stored, so it cannot be replayed.)
-#[utoipa::path(
-    post,
-    path = "/v1/api-keys",
-    tag = "api-keys",
-    operation_id = "createApiKey",
-    request_body(content = NewApiKey, content_type = "application/json"),
-    responses(
-        (status = 201, description = "Created; `token` is shown only now", body = CreatedApiKey,
-            headers(("Location" = String, description = "URL of the new key"))),
-        CreateErrors,
-    )
-)]
-pub async fn create(
-    pool: web::Data<PgPool>,
-    admin: Principal,
-    Idempotency(idempotency): Idempotency,
-    body: JsonBody<NewApiKey>,
-) -> Result<HttpResponse, Error> {
-    if idempotency.is_some() {
-        // A replay would need the token, which is never stored.
-        return Err(Error::BadHeader {
-            header: crate::api::idempotency::HEADER,
-            reason: "not supported when creating API keys: tokens are never stored, so a \
-                     response cannot be replayed"
-                .into(),
-        });
-    }
-    let input = body.0.check(|input| {
-        if input.expires_at.is_some_and(|at| at <= Instant(Utc::now())) {
-            Err(Error::invalid("expires_at", "must lie in the future"))
-        } else {
-            Ok(input)
-        }
-    })?;
-    // A key can only hand on what it holds: an admin key without `pii`
-    // cannot mint one with `pii` (and so read what is hidden from it).
-    if let Some(beyond) = input.scopes.0.iter().find(|scope| !admin.has(**scope)) {
-        return Err(Error::Forbidden {
-            scope: beyond.as_str(),
-        });
-    }
-    let (record, token) = db::transaction(&pool, Some(admin.key_id), move |conn| {
-        store::create(
-            conn,
-            input.name.as_str(),
-            &input.scopes.0,
-            input.expires_at.map(Into::into),
+crate::operation! {
+    post "/v1/api-keys" in "api-keys" as "createApiKey" [
+        request_body(content = NewApiKey, content_type = "application/json"),
+        responses(
+            (status = 201, description = "Created; `token` is shown only now", body = CreatedApiKey,
+                headers(("Location" = String, description = "URL of the new key"))),
+            CreateErrors,
         )
-    })
-    .await?;
-    let location = format!("/v1/api-keys/{}", record.id);
-    Ok(private(HttpResponse::Created())
-        .insert_header((header::LOCATION, location))
-        .json(CreatedApiKey {
-            key: ApiKey::from(record),
-            token,
-        }))
+    ];
+    /// Creates an API key; the response holds its token, once. (No
+    /// `Idempotency-Key`: the token is never stored, so it cannot be replayed.)
+    pub async fn create(
+        pool: web::Data<PgPool>,
+        admin: Principal,
+        Idempotency(idempotency): Idempotency,
+        body: JsonBody<NewApiKey>,
+    ) -> Result<HttpResponse, Error> {
+        if idempotency.is_some() {
+            // A replay would need the token, which is never stored.
+            return Err(Error::BadHeader {
+                header: crate::api::idempotency::HEADER,
+                reason: "not supported when creating API keys: tokens are never stored, so a \
+                         response cannot be replayed"
+                    .into(),
+            });
+        }
+        let input = body.0.check(|input| {
+            if input.expires_at.is_some_and(|at| at <= Instant(Utc::now())) {
+                Err(Error::invalid("expires_at", "must lie in the future"))
+            } else {
+                Ok(input)
+            }
+        })?;
+        // A key can only hand on what it holds: an admin key without `pii`
+        // cannot mint one with `pii` (and so read what is hidden from it).
+        if let Some(beyond) = input.scopes.0.iter().find(|scope| !admin.has(**scope)) {
+            return Err(Error::Forbidden {
+                scope: beyond.as_str(),
+            });
+        }
+        let (record, token) = db::transaction(&pool, Some(admin.key_id), move |conn| {
+            store::create(
+                conn,
+                input.name.as_str(),
+                &input.scopes.0,
+                input.expires_at.map(Into::into),
+            )
+        })
+        .await?;
+        let location = format!("/v1/api-keys/{}", record.id);
+        Ok(private(HttpResponse::Created())
+            .insert_header((header::LOCATION, location))
+            .json(CreatedApiKey {
+                key: ApiKey::from(record),
+                token,
+            }))
+    }
 }
 
-/// Gets an API key.
-#[utoipa::path(
-    get,
-    path = "/v1/api-keys/{id}",
-    tag = "api-keys",
-    operation_id = "getApiKey",
-    params(("id" = Uuid, Path, description = "Key id")),
-    responses(
-        (status = 200, description = "The key", body = ApiKey),
-        ReadErrors,
-    )
-)]
-pub async fn get(pool: web::Data<PgPool>, id: web::Path<Uuid>) -> Result<HttpResponse, Error> {
-    let id = *id;
-    let record = db::run(&pool, move |conn| store::find(conn, id)).await?;
-    Ok(private(HttpResponse::Ok()).json(ApiKey::from(record)))
+crate::operation! {
+    get "/v1/api-keys/{id}" in "api-keys" as "getApiKey" [
+        params(("id" = Uuid, Path, description = "Key id")),
+        responses(
+            (status = 200, description = "The key", body = ApiKey),
+            ReadErrors,
+        )
+    ];
+    /// Gets an API key.
+    pub async fn get(pool: web::Data<PgPool>, id: web::Path<Uuid>) -> Result<HttpResponse, Error> {
+        let id = *id;
+        let record = db::run(&pool, move |conn| store::find(conn, id)).await?;
+        Ok(private(HttpResponse::Ok()).json(ApiKey::from(record)))
+    }
 }
 
-/// Revokes an API key: from its next request on, on every instance, it is
-/// refused (401). The key stays listed, with `revoked_at`.
-#[utoipa::path(
-    delete,
-    path = "/v1/api-keys/{id}",
-    tag = "api-keys",
-    operation_id = "revokeApiKey",
-    params(("id" = Uuid, Path, description = "Key id")),
-    responses(
-        (status = 204, description = "Revoked (or already revoked)"),
-        ReadErrors,
-    )
-)]
-pub async fn revoke(
-    pool: web::Data<PgPool>,
-    admin: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, Error> {
-    let id = *id;
-    db::transaction(&pool, Some(admin.key_id), move |conn| {
-        store::revoke(conn, id)
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+crate::operation! {
+    delete "/v1/api-keys/{id}" in "api-keys" as "revokeApiKey" [
+        params(("id" = Uuid, Path, description = "Key id")),
+        responses(
+            (status = 204, description = "Revoked (or already revoked)"),
+            ReadErrors,
+        )
+    ];
+    /// Revokes an API key: from its next request on, on every instance, it is
+    /// refused (401). The key stays listed, with `revoked_at`.
+    pub async fn revoke(
+        pool: web::Data<PgPool>,
+        admin: Principal,
+        id: web::Path<Uuid>,
+    ) -> Result<HttpResponse, Error> {
+        let id = *id;
+        db::transaction(&pool, Some(admin.key_id), move |conn| {
+            store::revoke(conn, id)
+        })
+        .await?;
+        Ok(HttpResponse::NoContent().finish())
+    }
 }
 
 crate::routes! {

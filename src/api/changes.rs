@@ -261,79 +261,77 @@ fn render(
     })
 }
 
-/// Follows every committed change of the register.
-#[utoipa::path(
-    get,
-    path = "/v1/changes",
-    tag = "changes",
-    operation_id = "listChanges",
-    params(ChangesParams),
-    responses(
-        (status = 200, description = "The next changes in commit order, and the cursor to continue from", body = ChangePage),
-        (status = 400, description = "A parameter is invalid", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 410, description = "The cursor is older than the feed's retention: resync", body = crate::error::Problem, content_type = "application/problem+json"),
-        crate::api::problems::ProbeErrors,
-    )
-)]
-pub async fn list(
-    req: HttpRequest,
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    retention: web::Data<FeedRetention>,
-    params: Query<ChangesParams>,
-) -> Result<HttpResponse, Error> {
-    let p = params.0;
-    let limit = match p.limit {
-        None => 100,
-        Some(n) if (1..=1000).contains(&n) => n,
-        Some(_) => return Err(Error::bad_parameter("limit", "must be from 1 to 1000")),
-    };
-    let types = parse_types(p.types.as_deref())?;
-    let without_private = !viewer.has(Scope::Pii);
-    let key = req.app_data::<CursorKey>().cloned().unwrap_or_default();
-    let retention = retention.0;
-    let (signer, start, rows, names) = db::run(&pool, move |conn| {
-        let signer = key.signer(conn)?;
-        let start = match p.cursor.as_deref().filter(|c| !c.is_empty()) {
-            Some(cursor) => decode(&signer, cursor, retention)?,
-            None => FeedPosition::default(),
+crate::operation! {
+    get "/v1/changes" in "changes" as "listChanges" [
+        params(ChangesParams),
+        responses(
+            (status = 200, description = "The next changes in commit order, and the cursor to continue from", body = ChangePage),
+            (status = 400, description = "A parameter is invalid", body = crate::error::Problem, content_type = "application/problem+json"),
+            (status = 410, description = "The cursor is older than the feed's retention: resync", body = crate::error::Problem, content_type = "application/problem+json"),
+            crate::api::problems::ProbeErrors,
+        )
+    ];
+    /// Follows every committed change of the register.
+    pub async fn list(
+        req: HttpRequest,
+        pool: web::Data<PgPool>,
+        viewer: Principal,
+        retention: web::Data<FeedRetention>,
+        params: Query<ChangesParams>,
+    ) -> Result<HttpResponse, Error> {
+        let p = params.0;
+        let limit = match p.limit {
+            None => 100,
+            Some(n) if (1..=1000).contains(&n) => n,
+            Some(_) => return Err(Error::bad_parameter("limit", "must be from 1 to 1000")),
         };
-        let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
-        let rows = journal::feed(conn, start, &names, without_private, limit)?;
-        let (mut people, mut organizations) = (Vec::new(), Vec::new());
-        for row in rows.iter().filter(|r| r.entity_type == "participant") {
-            let Some(doc) = &row.after else { continue };
-            let id = |field: &str| {
-                doc.get(field)
-                    .and_then(Value::as_str)
-                    .and_then(|s| s.parse::<Uuid>().ok())
+        let types = parse_types(p.types.as_deref())?;
+        let without_private = !viewer.has(Scope::Pii);
+        let key = req.app_data::<CursorKey>().cloned().unwrap_or_default();
+        let retention = retention.0;
+        let (signer, start, rows, names) = db::run(&pool, move |conn| {
+            let signer = key.signer(conn)?;
+            let start = match p.cursor.as_deref().filter(|c| !c.is_empty()) {
+                Some(cursor) => decode(&signer, cursor, retention)?,
+                None => FeedPosition::default(),
             };
-            people.extend(id("person_id"));
-            organizations.extend(id("organization_id"));
-            organizations.extend(id("on_behalf_of_id"));
-        }
-        let names = participants::names_of(conn, &people, &organizations)?;
-        Ok((signer, start, rows, names))
-    })
-    .await?;
-    let end = rows
-        .last()
-        .map(|last| FeedPosition {
-            commit_seq: last.commit_seq.unwrap_or(start.commit_seq),
-            seq: last.seq,
+            let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
+            let rows = journal::feed(conn, start, &names, without_private, limit)?;
+            let (mut people, mut organizations) = (Vec::new(), Vec::new());
+            for row in rows.iter().filter(|r| r.entity_type == "participant") {
+                let Some(doc) = &row.after else { continue };
+                let id = |field: &str| {
+                    doc.get(field)
+                        .and_then(Value::as_str)
+                        .and_then(|s| s.parse::<Uuid>().ok())
+                };
+                people.extend(id("person_id"));
+                organizations.extend(id("organization_id"));
+                organizations.extend(id("on_behalf_of_id"));
+            }
+            let names = participants::names_of(conn, &people, &organizations)?;
+            Ok((signer, start, rows, names))
         })
-        .unwrap_or(start);
-    let request_id = crate::request_id::of(&req);
-    let items = rows
-        .into_iter()
-        .map(|row| present(row, &viewer, &names, &request_id))
-        .collect();
-    Ok(HttpResponse::Ok()
-        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
-        .json(ChangePage {
-            items,
-            next_cursor: encode(&signer, end),
-        }))
+        .await?;
+        let end = rows
+            .last()
+            .map(|last| FeedPosition {
+                commit_seq: last.commit_seq.unwrap_or(start.commit_seq),
+                seq: last.seq,
+            })
+            .unwrap_or(start);
+        let request_id = crate::request_id::of(&req);
+        let items = rows
+            .into_iter()
+            .map(|row| present(row, &viewer, &names, &request_id))
+            .collect();
+        Ok(HttpResponse::Ok()
+            .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+            .json(ChangePage {
+                items,
+                next_cursor: encode(&signer, end),
+            }))
+    }
 }
 
 crate::routes! {

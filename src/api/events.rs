@@ -194,63 +194,61 @@ crate::list_operation! {
     }
 }
 
-/// Gets an event, optionally with its participants and sessions embedded.
-#[utoipa::path(
-    get,
-    path = "/v1/events/{id}",
-    tag = "events",
-    operation_id = "getEvent",
-    params(("id" = Reference, Path, description = "The event: its id, or one of its identifiers as `scheme:value`"), GetEventParams, IfNoneMatch),
-    responses(
-        (status = 200, description = "The event", body = Event,
-            headers(("ETag" = String, description = "Entity tag: the version, or a weak tag of the whole response when something is embedded"))),
-        (status = 304, description = "The client's copy (If-None-Match) is current",
-            headers(("ETag" = String, description = "Entity tag of this version"))),
-        ReadErrors,
-    )
-)]
-pub async fn get(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    item: Item<Events>,
-    params: Query<GetEventParams>,
-    if_none_match: IfNoneMatch,
-) -> Result<HttpResponse, Error> {
-    let (mut with_participants, mut with_sessions) = (false, false);
-    for part in params.0.embed.iter().flat_map(|e| e.split(',')) {
-        match part.trim() {
-            "participants" => with_participants = true,
-            "sessions" => with_sessions = true,
-            other => {
-                return Err(Error::bad_parameter(
-                    "embed",
-                    format!("unknown embed {other:?}; use participants and/or sessions"),
-                ))
+crate::operation! {
+    get "/v1/events/{id}" in "events" as "getEvent" [
+        params(("id" = Reference, Path, description = "The event: its id, or one of its identifiers as `scheme:value`"), GetEventParams, IfNoneMatch),
+        responses(
+            (status = 200, description = "The event", body = Event,
+                headers(("ETag" = String, description = "Entity tag: the version, or a weak tag of the whole response when something is embedded"))),
+            (status = 304, description = "The client's copy (If-None-Match) is current",
+                headers(("ETag" = String, description = "Entity tag of this version"))),
+            ReadErrors,
+        )
+    ];
+    /// Gets an event, optionally with its participants and sessions embedded.
+    pub async fn get(
+        pool: web::Data<PgPool>,
+        viewer: Principal,
+        item: Item<Events>,
+        params: Query<GetEventParams>,
+        if_none_match: IfNoneMatch,
+    ) -> Result<HttpResponse, Error> {
+        let (mut with_participants, mut with_sessions) = (false, false);
+        for part in params.0.embed.iter().flat_map(|e| e.split(',')) {
+            match part.trim() {
+                "participants" => with_participants = true,
+                "sessions" => with_sessions = true,
+                other => {
+                    return Err(Error::bad_parameter(
+                        "embed",
+                        format!("unknown embed {other:?}; use participants and/or sessions"),
+                    ))
+                }
             }
         }
-    }
-    if !with_participants && !with_sessions {
-        return resource::get::<Events>(&pool, viewer, item, if_none_match).await;
-    }
-    let (record, participant_rows, session_rows) = db::run(&pool, move |conn| {
-        let id = item.id(conn)?;
-        let record = store::find(conn, id)?;
-        let participants = with_participants
-            .then(|| participants::all_of(conn, id))
+        if !with_participants && !with_sessions {
+            return resource::get::<Events>(&pool, viewer, item, if_none_match).await;
+        }
+        let (record, participant_rows, session_rows) = db::run(&pool, move |conn| {
+            let id = item.id(conn)?;
+            let record = store::find(conn, id)?;
+            let participants = with_participants
+                .then(|| participants::all_of(conn, id))
+                .transpose()?;
+            let sessions = with_sessions
+                .then(|| store::sessions(conn, id))
+                .transpose()?;
+            Ok((record, participants, sessions))
+        })
+        .await?;
+        let mut event = Event::try_from(record)?;
+        event.participants =
+            participant_rows.map(|rows| rows.into_iter().map(Participant::from).collect());
+        event.sessions = session_rows
+            .map(|rows| rows.into_iter().map(Event::try_from).collect())
             .transpose()?;
-        let sessions = with_sessions
-            .then(|| store::sessions(conn, id))
-            .transpose()?;
-        Ok((record, participants, sessions))
-    })
-    .await?;
-    let mut event = Event::try_from(record)?;
-    event.participants =
-        participant_rows.map(|rows| rows.into_iter().map(Participant::from).collect());
-    event.sessions = session_rows
-        .map(|rows| rows.into_iter().map(Event::try_from).collect())
-        .transpose()?;
-    computed_response(&if_none_match, &event, Vec::new())
+        computed_response(&if_none_match, &event, Vec::new())
+    }
 }
 
 crate::handlers! {

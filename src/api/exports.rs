@@ -44,38 +44,33 @@ const PAGE: i64 = 500;
 
 /// What can be exported: one resource, or the whole register.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(untagged)]
 pub enum Export {
-    Organizations,
-    People,
-    Roles,
-    Events,
-    Participants,
+    One(ImportResource),
     /// Every resource, in the order an import writes them.
+    Register(Register),
+}
+
+/// The whole register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Register {
     Register,
 }
 
 impl Export {
     fn name(self) -> &'static str {
         match self {
-            Self::Organizations => "organizations",
-            Self::People => "people",
-            Self::Roles => "roles",
-            Self::Events => "events",
-            Self::Participants => "participants",
-            Self::Register => "register",
+            Self::One(resource) => resource.plural(),
+            Self::Register(_) => "register",
         }
     }
 
     /// The resources it holds, in order.
     fn resources(self) -> Vec<ImportResource> {
         match self {
-            Self::Organizations => vec![ImportResource::Organizations],
-            Self::People => vec![ImportResource::People],
-            Self::Roles => vec![ImportResource::Roles],
-            Self::Events => vec![ImportResource::Events],
-            Self::Participants => vec![ImportResource::Participants],
-            Self::Register => ImportResource::ALL.to_vec(),
+            Self::One(resource) => vec![resource],
+            Self::Register(_) => ImportResource::ALL.to_vec(),
         }
     }
 }
@@ -234,85 +229,83 @@ fn page(
     })
 }
 
-/// Streams every live record of a resource (or, as `register`, of every
-/// resource in dependency order) in the import format: NDJSON, one record
-/// a line, importable as is. Personal data only with the `pii` scope.
-#[utoipa::path(
-    get,
-    path = "/v1/exports/{resource}",
-    tag = "imports",
-    operation_id = "exportRecords",
-    params(
-        ("resource" = String, Path, description = "What to export",
-            pattern = "^(organizations|people|roles|events|participants|register)$"),
-        ExportParams,
-    ),
-    responses(
-        (status = 200, description = "The records, streamed (chunked)", content_type = "application/x-ndjson", body = String,
-            headers(("Content-Disposition" = String, description = "`attachment` with a file name, e.g. `people.ndjson`"))),
-        ReadErrors,
-    )
-)]
-pub async fn export(
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    resource: web::Path<String>,
-    Query(params): Query<ExportParams>,
-) -> Result<HttpResponse, Error> {
-    let export = Export::deserialize(serde::de::value::StrDeserializer::<
-        serde::de::value::Error,
-    >::new(&resource))
-    .map_err(|_| {
-        Error::NotFound(format!(
-            "no export {resource:?}; exports: organizations, people, roles, events, participants, register"
-        ))
-    })?;
-    let ExportFormat::Ndjson = params.format.unwrap_or_default();
-    let pool = pool.into_inner();
-    // The first page is read before answering, so that a database fault
-    // then is an error response rather than a cut stream.
-    let mut pending = export.resources().into_iter();
-    let first = pending
-        .next()
-        .ok_or_else(|| Error::internal("an export of nothing"))?;
-    let reader = viewer.clone();
-    let (head, after) = db::run(&pool, move |conn| page(conn, &reader, first, None)).await?;
-    let current = match after {
-        Some(_) => Some(first),
-        None => pending.next(),
-    };
-    let state = (pool, viewer, current, pending, after);
-    let rest = futures_util::stream::try_unfold(
-        state,
-        |(pool, viewer, current, mut pending, after)| async move {
-            let Some(resource) = current else {
-                return Ok(None);
-            };
-            let reader = viewer.clone();
-            let (bytes, next) = db::run(&pool, move |conn| {
-                page(conn, &reader, resource, after.as_ref())
+crate::operation! {
+    get "/v1/exports/{resource}" in "imports" as "exportRecords" [
+        params(
+            ("resource" = String, Path, description = "What to export",
+                pattern = "^(organizations|people|roles|events|participants|register)$"),
+            ExportParams,
+        ),
+        responses(
+            (status = 200, description = "The records, streamed (chunked)", content_type = "application/x-ndjson", body = String,
+                headers(("Content-Disposition" = String, description = "`attachment` with a file name, e.g. `people.ndjson`"))),
+            ReadErrors,
+        )
+    ];
+    /// Streams every live record of a resource (or, as `register`, of every
+    /// resource in dependency order) in the import format: NDJSON, one record
+    /// a line, importable as is. Personal data only with the `pii` scope.
+    pub async fn export(
+        pool: web::Data<PgPool>,
+        viewer: Principal,
+        resource: web::Path<String>,
+        Query(params): Query<ExportParams>,
+    ) -> Result<HttpResponse, Error> {
+        let export = Export::deserialize(serde::de::value::StrDeserializer::<
+            serde::de::value::Error,
+        >::new(&resource))
+        .map_err(|_| {
+            Error::NotFound(format!(
+                "no export {resource:?}; exports: organizations, people, roles, events, participants, register"
+            ))
+        })?;
+        let ExportFormat::Ndjson = params.format.unwrap_or_default();
+        let pool = pool.into_inner();
+        // The first page is read before answering, so that a database fault
+        // then is an error response rather than a cut stream.
+        let mut pending = export.resources().into_iter();
+        let first = pending
+            .next()
+            .ok_or_else(|| Error::internal("an export of nothing"))?;
+        let reader = viewer.clone();
+        let (head, after) = db::run(&pool, move |conn| page(conn, &reader, first, None)).await?;
+        let current = match after {
+            Some(_) => Some(first),
+            None => pending.next(),
+        };
+        let state = (pool, viewer, current, pending, after);
+        let rest = futures_util::stream::try_unfold(
+            state,
+            |(pool, viewer, current, mut pending, after)| async move {
+                let Some(resource) = current else {
+                    return Ok(None);
+                };
+                let reader = viewer.clone();
+                let (bytes, next) = db::run(&pool, move |conn| {
+                    page(conn, &reader, resource, after.as_ref())
+                })
+                .await?;
+                let current = match next {
+                    Some(_) => Some(resource),
+                    None => pending.next(),
+                };
+                Ok::<_, Error>(Some((
+                    Bytes::from(bytes),
+                    (pool, viewer, current, pending, next),
+                )))
+            },
+        );
+        let stream = futures_util::stream::once(std::future::ready(Ok(Bytes::from(head)))).chain(rest);
+        let file = format!("{}.ndjson", export.name());
+        Ok(HttpResponse::Ok()
+            .content_type("application/x-ndjson")
+            .insert_header(ContentDisposition {
+                disposition: DispositionType::Attachment,
+                parameters: vec![DispositionParam::Filename(file)],
             })
-            .await?;
-            let current = match next {
-                Some(_) => Some(resource),
-                None => pending.next(),
-            };
-            Ok::<_, Error>(Some((
-                Bytes::from(bytes),
-                (pool, viewer, current, pending, next),
-            )))
-        },
-    );
-    let stream = futures_util::stream::once(std::future::ready(Ok(Bytes::from(head)))).chain(rest);
-    let file = format!("{}.ndjson", export.name());
-    Ok(HttpResponse::Ok()
-        .content_type("application/x-ndjson")
-        .insert_header(ContentDisposition {
-            disposition: DispositionType::Attachment,
-            parameters: vec![DispositionParam::Filename(file)],
-        })
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .streaming(stream))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .streaming(stream))
+    }
 }
 
 crate::routes! {

@@ -24,40 +24,36 @@ fn ok() -> HttpResponse {
         })
 }
 
-/// Whether the process is up (no database access).
-#[utoipa::path(
-    get,
-    path = "/health/live",
-    tag = "health",
-    operation_id = "getLiveness",
-    responses((status = 200, description = "The process is up", body = HealthStatus))
-)]
-pub async fn live() -> HttpResponse {
-    ok()
+crate::operation! {
+    get "/health/live" in "health" as "getLiveness" [
+        responses((status = 200, description = "The process is up", body = HealthStatus))
+    ];
+    /// Whether the process is up (no database access).
+    pub async fn live() -> HttpResponse {
+        ok()
+    }
 }
 
-/// Whether the service can serve requests: one database round trip.
-#[utoipa::path(
-    get,
-    path = "/health/ready",
-    tag = "health",
-    operation_id = "getReadiness",
-    responses(
-        (status = 200, description = "The database answers", body = HealthStatus),
-        ProbeErrors,
-    )
-)]
-pub async fn ready(pool: web::Data<PgPool>) -> Result<HttpResponse, Error> {
-    db::run(&pool, |conn| {
-        diesel::sql_query("SELECT 1").execute(conn)?;
-        Ok(())
-    })
-    .await
-    .map_err(|err| match err {
-        Error::Internal(cause) => Error::Unavailable(cause),
-        other => other,
-    })?;
-    Ok(ok())
+crate::operation! {
+    get "/health/ready" in "health" as "getReadiness" [
+        responses(
+            (status = 200, description = "The database answers", body = HealthStatus),
+            ProbeErrors,
+        )
+    ];
+    /// Whether the service can serve requests: one database round trip.
+    pub async fn ready(pool: web::Data<PgPool>) -> Result<HttpResponse, Error> {
+        db::run(&pool, |conn| {
+            diesel::sql_query("SELECT 1").execute(conn)?;
+            Ok(())
+        })
+        .await
+        .map_err(|err| match err {
+            Error::Internal(cause) => Error::Unavailable(cause),
+            other => other,
+        })?;
+        Ok(ok())
+    }
 }
 
 crate::routes! {

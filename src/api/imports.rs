@@ -104,7 +104,7 @@ impl ImportResource {
     ];
 
     /// The member of a JSON import holding these records.
-    fn plural(self) -> &'static str {
+    pub fn plural(self) -> &'static str {
         match self {
             Self::Organizations => "organizations",
             Self::People => "people",
@@ -844,155 +844,151 @@ impl From<diesel::result::Error> for Stop {
     }
 }
 
-/// Imports a register: organizations, people, roles, events and
-/// participants whose records reference each other by `scheme:value` (or
-/// id), in any order. Written all or nothing by the resources' own rules;
-/// a record with identifiers is upserted by its first one (an unchanged
-/// record keeps its version: no feed entry, no audit row), one without is
-/// created. A 422 names every record and field at fault (`organizations[3].name`,
-/// `line 7.parent_id`), and nothing is written.
-///
-/// CSV (`?resource=organizations|people|roles`): UTF-8 with or without a
-/// BOM, RFC 4180 quoting, a header row naming the columns: members by
-/// name (`name`, `kind`, `parent_id`, `start_date`, …);
-/// `identifier:<scheme>` for an identifier of that scheme;
-/// `other_name:<lang>` (or `other_name`) for an other name; `source` for
-/// a source URL; `contact:<type>` for a contact detail. Empty cells write
-/// nothing.
-#[utoipa::path(
-    post,
-    path = "/v1/imports",
-    tag = "imports",
-    operation_id = "createImport",
-    params(ImportParams),
-    request_body(
-        description = "The register to import",
-        content(
-            (ImportFile = "application/json", example = json!({
-                "organizations": [{"name": "Alliance", "kind": "alliance",
-                    "identifiers": [{"scheme": "yangpu-alliance", "value": "alliance"}]}],
-                "people": [{"name": "Zhou Haiying",
-                    "identifiers": [{"scheme": "yangpu-alliance", "value": "zhou-haiying"}]}],
-                "roles": [{"organization_id": "yangpu-alliance:alliance",
-                    "person_id": "yangpu-alliance:zhou-haiying", "title": "Convenor"}]
-            })),
-            (String = "application/x-ndjson", example = "{\"type\": \"organization\", \"name\": \"Alliance\", \"kind\": \"alliance\"}\n"),
-            (String = "text/csv", example = "name,kind,identifier:yangpu-alliance,other_name:zh\r\nAlliance,alliance,alliance,联盟\r\n"),
+crate::operation! {
+    post "/v1/imports" in "imports" as "createImport" [
+        params(ImportParams),
+        request_body(
+            description = "The register to import",
+            content(
+                (ImportFile = "application/json", example = json!({
+                    "organizations": [{"name": "Alliance", "kind": "alliance",
+                        "identifiers": [{"scheme": "yangpu-alliance", "value": "alliance"}]}],
+                    "people": [{"name": "Zhou Haiying",
+                        "identifiers": [{"scheme": "yangpu-alliance", "value": "zhou-haiying"}]}],
+                    "roles": [{"organization_id": "yangpu-alliance:alliance",
+                        "person_id": "yangpu-alliance:zhou-haiying", "title": "Convenor"}]
+                })),
+                (String = "application/x-ndjson", example = "{\"type\": \"organization\", \"name\": \"Alliance\", \"kind\": \"alliance\"}\n"),
+                (String = "text/csv", example = "name,kind,identifier:yangpu-alliance,other_name:zh\r\nAlliance,alliance,alliance,联盟\r\n"),
+            )
+        ),
+        responses(
+            (status = 201, description = "Imported (or checked, for a dry run): what was done to each resource", body = Import,
+                headers(("Location" = String, description = "URL of the import's record"))),
+            CreateErrors,
         )
-    ),
-    responses(
-        (status = 201, description = "Imported (or checked, for a dry run): what was done to each resource", body = Import,
-            headers(("Location" = String, description = "URL of the import's record"))),
-        CreateErrors,
-    )
-)]
-pub async fn create(
-    req: HttpRequest,
-    payload: web::Payload,
-    pool: web::Data<PgPool>,
-    viewer: Principal,
-    Query(params): Query<ImportParams>,
-) -> Result<HttpResponse, Error> {
-    let limit = req
-        .app_data::<ImportLimit>()
-        .ok_or_else(|| Error::internal("no ImportLimit in the app data"))?
-        .0;
-    let body = read_body_within(
-        &req,
-        &mut payload.into_inner(),
-        ImportFormat::MEDIA_TYPES,
-        BodyLimit(limit),
-    )
-    .await?;
-    let format = ImportFormat::of(req.content_type())
-        .ok_or_else(|| Error::internal("an accepted media type without a format"))?;
-    let resource = match (format, params.resource) {
-        (
-            ImportFormat::Csv,
-            Some(
-                kind @ (ImportResource::Organizations
-                | ImportResource::People
-                | ImportResource::Roles),
-            ),
-        ) => Some(kind),
-        (ImportFormat::Csv, _) => {
-            return Err(Error::bad_parameter(
-                "resource",
-                "CSV imports name their resource: organizations, people or roles",
-            ))
-        }
-        (_, Some(_)) => {
-            return Err(Error::bad_parameter(
-                "resource",
-                "only CSV imports name a resource; JSON and NDJSON records name their own",
-            ))
-        }
-        (_, None) => None,
-    };
-    let dry_run = params.dry_run.unwrap_or(false);
-    // Parsing and checking cost CPU: off the async workers, before a
-    // connection is taken.
-    let author = viewer.clone();
-    let (batch, records) = tokio::task::spawn_blocking(move || {
-        let entries = match (format, resource) {
-            (ImportFormat::Json, _) => json_entries(&body)?,
-            (ImportFormat::Ndjson, _) => ndjson_entries(&body)?,
-            (ImportFormat::Csv, Some(kind)) => csv_entries(&body, kind)?,
-            (ImportFormat::Csv, None) => return Err(Error::internal("CSV without a resource")),
-        };
-        let records =
-            i32::try_from(entries.len()).map_err(|_| Error::invalid("body", "too many records"))?;
-        Ok((Batch::of(&author, entries)?, records))
-    })
-    .await
-    .map_err(Error::internal)??;
-    let author = viewer.clone();
-    let record = db::transaction(&pool, Some(viewer.key_id), move |conn| {
-        let written = conn.transaction(|conn| match write_batch(conn, &author, batch) {
-            Ok(tally) if dry_run => Err(Stop::DryRun(tally)),
-            Ok(tally) => Ok(tally),
-            Err(err) => Err(Stop::Failed(err)),
-        });
-        let counts = match written {
-            Ok(tally) | Err(Stop::DryRun(tally)) => tally,
-            Err(Stop::Failed(err)) => return Err(err),
-        };
-        store::insert(
-            conn,
-            &ImportRecord {
-                id: Uuid::now_v7(),
-                key_id: author.key_id,
-                created_at: Utc::now(),
-                dry_run,
-                format: format.as_str().to_owned(),
-                records,
-                counts: serde_json::to_value(counts).map_err(Error::internal)?,
-            },
+    ];
+    /// Imports a register: organizations, people, roles, events and
+    /// participants whose records reference each other by `scheme:value` (or
+    /// id), in any order. Written all or nothing by the resources' own rules;
+    /// a record with identifiers is upserted by its first one (an unchanged
+    /// record keeps its version: no feed entry, no audit row), one without is
+    /// created. A 422 names every record and field at fault (`organizations[3].name`,
+    /// `line 7.parent_id`), and nothing is written.
+    ///
+    /// CSV (`?resource=organizations|people|roles`): UTF-8 with or without a
+    /// BOM, RFC 4180 quoting, a header row naming the columns: members by
+    /// name (`name`, `kind`, `parent_id`, `start_date`, …);
+    /// `identifier:<scheme>` for an identifier of that scheme;
+    /// `other_name:<lang>` (or `other_name`) for an other name; `source` for
+    /// a source URL; `contact:<type>` for a contact detail. Empty cells write
+    /// nothing.
+    pub async fn create(
+        req: HttpRequest,
+        payload: web::Payload,
+        pool: web::Data<PgPool>,
+        viewer: Principal,
+        Query(params): Query<ImportParams>,
+    ) -> Result<HttpResponse, Error> {
+        let limit = req
+            .app_data::<ImportLimit>()
+            .ok_or_else(|| Error::internal("no ImportLimit in the app data"))?
+            .0;
+        let body = read_body_within(
+            &req,
+            &mut payload.into_inner(),
+            ImportFormat::MEDIA_TYPES,
+            BodyLimit(limit),
         )
-    })
-    .await?;
-    let import = Import::try_from(record)?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/imports/{}", import.id)))
-        .json(import))
+        .await?;
+        let format = ImportFormat::of(req.content_type())
+            .ok_or_else(|| Error::internal("an accepted media type without a format"))?;
+        let resource = match (format, params.resource) {
+            (
+                ImportFormat::Csv,
+                Some(
+                    kind @ (ImportResource::Organizations
+                    | ImportResource::People
+                    | ImportResource::Roles),
+                ),
+            ) => Some(kind),
+            (ImportFormat::Csv, _) => {
+                return Err(Error::bad_parameter(
+                    "resource",
+                    "CSV imports name their resource: organizations, people or roles",
+                ))
+            }
+            (_, Some(_)) => {
+                return Err(Error::bad_parameter(
+                    "resource",
+                    "only CSV imports name a resource; JSON and NDJSON records name their own",
+                ))
+            }
+            (_, None) => None,
+        };
+        let dry_run = params.dry_run.unwrap_or(false);
+        // Parsing and checking cost CPU: off the async workers, before a
+        // connection is taken.
+        let author = viewer.clone();
+        let (batch, records) = tokio::task::spawn_blocking(move || {
+            let entries = match (format, resource) {
+                (ImportFormat::Json, _) => json_entries(&body)?,
+                (ImportFormat::Ndjson, _) => ndjson_entries(&body)?,
+                (ImportFormat::Csv, Some(kind)) => csv_entries(&body, kind)?,
+                (ImportFormat::Csv, None) => return Err(Error::internal("CSV without a resource")),
+            };
+            let records =
+                i32::try_from(entries.len()).map_err(|_| Error::invalid("body", "too many records"))?;
+            Ok((Batch::of(&author, entries)?, records))
+        })
+        .await
+        .map_err(Error::internal)??;
+        let author = viewer.clone();
+        let record = db::transaction(&pool, Some(viewer.key_id), move |conn| {
+            let written = conn.transaction(|conn| match write_batch(conn, &author, batch) {
+                Ok(tally) if dry_run => Err(Stop::DryRun(tally)),
+                Ok(tally) => Ok(tally),
+                Err(err) => Err(Stop::Failed(err)),
+            });
+            let counts = match written {
+                Ok(tally) | Err(Stop::DryRun(tally)) => tally,
+                Err(Stop::Failed(err)) => return Err(err),
+            };
+            store::insert(
+                conn,
+                &ImportRecord {
+                    id: Uuid::now_v7(),
+                    key_id: author.key_id,
+                    created_at: Utc::now(),
+                    dry_run,
+                    format: format.as_str().to_owned(),
+                    records,
+                    counts: serde_json::to_value(counts).map_err(Error::internal)?,
+                },
+            )
+        })
+        .await?;
+        let import = Import::try_from(record)?;
+        Ok(HttpResponse::Created()
+            .insert_header((header::LOCATION, format!("/v1/imports/{}", import.id)))
+            .json(import))
+    }
 }
 
-/// Gets the record of an import: who sent it, when, and what it did.
-#[utoipa::path(
-    get,
-    path = "/v1/imports/{id}",
-    tag = "imports",
-    operation_id = "getImport",
-    params(("id" = Uuid, Path, description = "Import id")),
-    responses(
-        (status = 200, description = "The import", body = Import),
-        ReadErrors,
-    )
-)]
-pub async fn get(pool: web::Data<PgPool>, id: web::Path<Uuid>) -> Result<HttpResponse, Error> {
-    let id = *id;
-    let record = db::run(&pool, move |conn| store::find(conn, id)).await?;
-    Ok(HttpResponse::Ok().json(Import::try_from(record)?))
+crate::operation! {
+    get "/v1/imports/{id}" in "imports" as "getImport" [
+        params(("id" = Uuid, Path, description = "Import id")),
+        responses(
+            (status = 200, description = "The import", body = Import),
+            ReadErrors,
+        )
+    ];
+    /// Gets the record of an import: who sent it, when, and what it did.
+    pub async fn get(pool: web::Data<PgPool>, id: web::Path<Uuid>) -> Result<HttpResponse, Error> {
+        let id = *id;
+        let record = db::run(&pool, move |conn| store::find(conn, id)).await?;
+        Ok(HttpResponse::Ok().json(Import::try_from(record)?))
+    }
 }
 
 crate::routes! {

@@ -12,6 +12,20 @@ use actix_web::http::Method;
 use actix_web::{web, FromRequest, Handler, Resource, Responder};
 use utoipa::openapi::OpenApi;
 
+/// Declares a handler with its OpenAPI operation: method, path, tag and
+/// operation id on one line, then the rest of the operation (`params`,
+/// `request_body`, `responses`, …) in brackets, then the handler.
+#[macro_export]
+macro_rules! operation {
+    (
+        $method:ident $path:literal in $tag:literal as $id:literal [$($rest:tt)*];
+        $handler:item
+    ) => {
+        #[utoipa::path($method, path = $path, tag = $tag, operation_id = $id, $($rest)*)]
+        $handler
+    };
+}
+
 /// One operation as declared: its method, path template, the scope a key
 /// needs for it (`None`: open, e.g. the health probes) and its part of the
 /// OpenAPI document.

@@ -9,6 +9,7 @@
 use crate::db::schema::api_keys::{self, dsl};
 use crate::error::Error;
 use crate::store::sort::{keyset_page, Created, CreatedSort, Keyset};
+use crate::store::sql::found;
 use crate::store::text::text_enum;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -187,12 +188,8 @@ pub fn authenticate(
 
 /// The key `id`, revoked or not, or 404.
 pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<ApiKeyRecord, Error> {
-    dsl::api_keys
-        .find(id)
-        .select(ApiKeyRecord::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| Error::not_found("API key", id))
+    let row = dsl::api_keys.find(id).select(ApiKeyRecord::as_select());
+    found(row.first(conn), "API key", id)
 }
 
 /// Revokes key `id` (from its next request on). Revoking a revoked key

@@ -4,6 +4,7 @@
 
 use crate::db::schema::imports::{self, dsl};
 use crate::error::Error;
+use crate::store::sql::found;
 use chrono::{DateTime, Utc};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
@@ -35,10 +36,6 @@ pub fn insert(conn: &mut PgConnection, import: &ImportRecord) -> Result<ImportRe
 
 /// Import `id`, or 404.
 pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<ImportRecord, Error> {
-    dsl::imports
-        .find(id)
-        .select(ImportRecord::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| Error::not_found("import", id))
+    let row = dsl::imports.find(id).select(ImportRecord::as_select());
+    found(row.first(conn), "import", id)
 }

@@ -3,7 +3,8 @@
 use crate::error::Error;
 use diesel::pg::PgConnection;
 use diesel::sql_types::Text;
-use diesel::RunQueryDsl;
+use diesel::{OptionalExtension, QueryResult, RunQueryDsl};
+use uuid::Uuid;
 
 /// Takes the transaction-scoped advisory lock named `key` (hashed to 64
 /// bits). Keys are namespaced by their text, e.g. `identifier:person:yp:P1`.
@@ -12,6 +13,11 @@ pub fn lock_named(conn: &mut PgConnection, key: &str) -> Result<(), Error> {
         .bind::<Text, _>(key)
         .execute(conn)?;
     Ok(())
+}
+
+/// The row a lookup by primary key found, or 404 naming `entity` and `id`.
+pub fn found<T>(row: QueryResult<T>, entity: &str, id: Uuid) -> Result<T, Error> {
+    row.optional()?.ok_or_else(|| Error::not_found(entity, id))
 }
 
 /// The LIKE pattern matching values that contain `text` anywhere.
