@@ -301,22 +301,3 @@ pub fn identifier_filter(
     })
     .transpose()
 }
-
-/// Longest free-text search (`q`, `title`).
-pub const MAX_SEARCH_CHARS: usize = 200;
-
-/// A free-text search parameter: trimmed, blank means absent, at most
-/// `max` characters, no control characters but tab and line breaks (the
-/// rule of [`crate::domain::Text`]; 400 otherwise).
-pub fn search_param(name: &str, value: Option<&str>, max: usize) -> Result<Option<String>, Error> {
-    let Some(value) = value.filter(|v| !v.trim().is_empty()) else {
-        return Ok(None);
-    };
-    match crate::domain::Text::<MAX_SEARCH_CHARS>::parse(value) {
-        Ok(text) if text.as_str().chars().count() <= max => Ok(Some(text.into())),
-        _ => Err(Error::bad_parameter(
-            name,
-            format!("must be at most {max} characters, without control characters but tab and line breaks"),
-        )),
-    }
-}

@@ -1,7 +1,6 @@
 //! `/v1/events`: the founding seminar, its discussion session, joint
 //! meetings of all members, rotating themed activities.
 
-use crate::api::common::{search_param, MAX_SEARCH_CHARS};
 use crate::api::extract::Query;
 use crate::api::input::{not_before, Patch, Ref};
 use crate::api::participants::Participant;
@@ -9,6 +8,7 @@ use crate::api::preconditions::{computed_response, IfNoneMatch};
 use crate::api::problems::{ListErrors, ReadErrors};
 use crate::api::resource::{self, Item, Resource};
 use crate::db::{self, PgPool};
+use crate::domain::Search;
 use crate::domain::{Identifiers, Instant, List, Name, Optional, Reference, Source, Text, Topics};
 use crate::error::{Error, FieldError};
 use crate::page_type;
@@ -115,11 +115,8 @@ crate::list_params! {
         /// Only events in this status.
         status: Option<EventStatus>,
         /// Only events with this topic (exact match).
-        #[param(
-            max_length = 100,
-            pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-        )]
-        topic: Option<String>,
+        #[param(inline)]
+        topic: Option<Search<100>>,
         /// Only events this organization takes part in, in any role, or that
         /// someone takes part in on its behalf.
         organization_id: Option<Reference>,
@@ -128,11 +125,8 @@ crate::list_params! {
         /// Only sessions of this event.
         parent_event_id: Option<Reference>,
         /// Case-insensitive substring of the title or description.
-        #[param(
-            max_length = 200,
-            pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-        )]
-        q: Option<String>,
+        #[param(inline)]
+        q: Option<Search<200>>,
     }
 }
 
@@ -184,11 +178,11 @@ crate::list_operation! {
             to: p.to.map(Into::into),
             kind: p.kind,
             status: p.status,
-            topic: search_param("topic", p.topic.as_deref(), 100)?,
+            topic: p.topic.as_ref().and_then(Search::term),
             organization_id: p.organization_id.clone(),
             person_id: p.person_id.clone(),
             parent_event_id: p.parent_event_id.clone(),
-            q: search_param("q", p.q.as_deref(), MAX_SEARCH_CHARS)?,
+            q: p.q.as_ref().and_then(Search::term),
             records: p.records()?,
         }
     }

@@ -2,12 +2,12 @@
 //! organizations and the bodies around them.
 
 use crate::api::common::PathRef;
-use crate::api::common::{search_param, MAX_SEARCH_CHARS};
 use crate::api::input::{not_before, Patch, Ref};
 use crate::api::pagination::Listing;
 use crate::api::problems::{ListErrors, ReadErrors};
 use crate::api::resource::Resource;
 use crate::domain::Reference;
+use crate::domain::Search;
 use crate::domain::{
     ContactDetail, Date, Identifiers, List, Name, Optional, OtherName, Source, Text,
 };
@@ -90,11 +90,8 @@ crate::list_params! {
         parent_id: Option<Reference>,
         /// Case-insensitive substring of the name or of any other name (any
         /// script, e.g. `bilibili` or `哔哩`).
-        #[param(
-            max_length = 200,
-            pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-        )]
-        q: Option<String>,
+        #[param(inline)]
+        q: Option<Search<200>>,
     }
 }
 
@@ -133,7 +130,7 @@ crate::list_operation! {
     pub async fn list: store::list, Organizations::present, |p, _| OrganizationFilter {
         kind: p.kind,
         parent_id: p.parent_id.clone(),
-        q: search_param("q", p.q.as_deref(), MAX_SEARCH_CHARS)?,
+        q: p.q.as_ref().and_then(Search::term),
         records: p.records()?,
     }
 }

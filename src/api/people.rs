@@ -1,9 +1,10 @@
 //! `/v1/people`: officials and members; one person often holds several
 //! posts at once (see `/v1/people/{id}/roles`).
 
-use crate::api::common::{self, search_param, MAX_SEARCH_CHARS};
+use crate::api::common;
 use crate::api::problems::ListErrors;
 use crate::api::resource::Resource;
+use crate::domain::Search;
 use crate::domain::{
     ContactDetail, Date, Email, HttpUrl, Identifiers, List, Name, Optional, OtherName, Phone,
     Reference, Source, Text,
@@ -167,11 +168,8 @@ crate::list_params! {
     pub struct ListPeopleParams of records sorted by NameSort {
         /// Case-insensitive substring of the name or of any other name (any
         /// script, e.g. `zhou` or `海鹰`).
-        #[param(
-            max_length = 200,
-            pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-        )]
-        q: Option<String>,
+        #[param(inline)]
+        q: Option<Search<200>>,
         /// Only people holding a (live) role in this organization.
         organization_id: Option<Reference>,
         /// Only people holding a role active on this day (start ≤ day ≤ end,
@@ -221,7 +219,7 @@ crate::list_operation! {
     "One page of live people" => PersonPage, ListErrors;
     /// Lists people.
     pub async fn list: store::list, Person::present, |p, viewer| PersonFilter {
-        q: search_param("q", p.q.as_deref(), MAX_SEARCH_CHARS)?,
+        q: p.q.as_ref().and_then(Search::term),
         organization_id: p.organization_id.clone(),
         active_on: p.active_on.map(Into::into),
         with_pii: viewer.has(Scope::Pii),

@@ -2,13 +2,14 @@
 //! when; and which organizations are members of another. Also the two views
 //! over roles: the members of an organization and the roles of a person.
 
-use crate::api::common::{search_param, PathRef, MAX_SEARCH_CHARS};
+use crate::api::common::PathRef;
 use crate::api::input::{exactly_one, not_before, Ref};
 use crate::api::organizations::{Organization, Organizations};
 use crate::api::pagination::{Listing, Page};
 use crate::api::people::{People, Person};
 use crate::api::problems::{ListErrors, ReadErrors};
 use crate::api::resource::Resource;
+use crate::domain::Search;
 use crate::domain::{Date, Identifiers, List, Name, Optional, Reference, Source, Text};
 use crate::error::{Error, FieldError};
 use crate::page_type;
@@ -138,11 +139,8 @@ crate::list_params! {
         /// end ≥ day (or no end).
         active_on: Option<Date>,
         /// Case-insensitive substring of the title.
-        #[param(
-            max_length = 200,
-            pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-        )]
-        title: Option<String>,
+        #[param(inline)]
+        title: Option<Search<200>>,
     }
 }
 
@@ -192,7 +190,7 @@ crate::list_operation! {
         person_id: p.person_id.clone(),
         member_organization_id: p.member_organization_id.clone(),
         active_on: p.active_on.map(Into::into),
-        title: search_param("title", p.title.as_deref(), MAX_SEARCH_CHARS)?,
+        title: p.title.as_ref().and_then(Search::term),
         records: p.records()?,
     }
 }

@@ -21,7 +21,7 @@ pub use popolo::{ContactDetail, OtherName, Source};
 pub use reference::{
     reference_pattern, Identifier, IdentifierValue, Reference, Scheme, IDENTIFIER_PATTERN,
 };
-pub use text::{blank_or_name_pattern, name_fault, Name, Text, NAME_PATTERN, TEXT_PATTERN};
+pub use text::{blank_or_name_pattern, name_fault, Name, Search, Text, NAME_PATTERN, TEXT_PATTERN};
 pub use time::{Date, Instant, YEARS};
 pub use web::{Email, HttpUrl, LanguageTag, Phone, EMAIL_PATTERN, URL_PATTERN};
 

@@ -157,6 +157,32 @@ string_value! {
     impl[const MAX: usize] for Text<MAX>;
 }
 
+/// A search term: a [`Text`] of at most `MAX` characters, whose rule and
+/// schema it shares; blank is no search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Search<const MAX: usize>(Option<Text<MAX>>);
+
+impl<const MAX: usize> Search<MAX> {
+    /// The term to search for, if any.
+    pub fn term(&self) -> Option<String> {
+        self.0.as_ref().map(|text| text.as_str().to_owned())
+    }
+}
+
+impl<'de, const MAX: usize> serde::Deserialize<'de> for Search<MAX> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        super::Optional::<Text<MAX>>::deserialize(deserializer).map(|text| Self(text.0))
+    }
+}
+
+impl<const MAX: usize> utoipa::PartialSchema for Search<MAX> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <Text<MAX> as Parse>::schema().into()
+    }
+}
+
+impl<const MAX: usize> utoipa::ToSchema for Search<MAX> {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
