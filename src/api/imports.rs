@@ -19,13 +19,14 @@ use crate::api::participants::Participants;
 use crate::api::people::People;
 use crate::api::problems::{CreateErrors, ReadErrors};
 use crate::api::resource::{
-    create_in, input_of, upsert_in, Lock, Resource, ResourceTypes, ScopeOf, Written,
+    create_in, input_of, to_data, upsert_in, Lock, Resource, ResourceTypes, ScopeOf, Written,
 };
 use crate::api::roles::Roles;
 use crate::db::{self, PgPool};
-use crate::domain::{Identifier, Reference};
+use crate::domain::{Identifier, Parse, Reference};
 use crate::error::{Error, FieldError};
 use crate::store::api_keys::Principal;
+use crate::store::crud::Crud;
 use crate::store::identifiers;
 use crate::store::imports::{self as store, ImportRecord};
 use crate::store::refs::EVENTS;
@@ -557,6 +558,8 @@ struct Item<R: Resource> {
     at: String,
     input: R::Input,
     identifier: Option<Identifier>,
+    /// All its identifiers.
+    identifiers: Vec<Identifier>,
     event: Option<Reference>,
 }
 
@@ -597,13 +600,15 @@ fn item<R: Resource>(
     };
     match input_of::<R>(viewer, members) {
         Ok(mut input) if faults.is_empty() => {
-            let identifier = input
+            let identifiers = input
                 .identifiers()
-                .and_then(|listed| listed.0.first().cloned());
+                .map(|listed| listed.0.clone())
+                .unwrap_or_default();
             Ok(Ok(Item {
                 at,
+                identifier: identifiers.first().cloned(),
+                identifiers,
                 input,
-                identifier,
                 event,
             }))
         }
@@ -630,11 +635,28 @@ impl Batch {
     fn of(viewer: &Principal, entries: Vec<Entry>) -> Result<Self, Error> {
         let mut batch = Self::default();
         let mut faults = Vec::new();
+        // Where each identifier of each resource was first given.
+        let mut given: HashMap<(ImportResource, String), String> = HashMap::new();
         for entry in entries {
+            let kind = entry.kind;
             macro_rules! sort_into {
                 ($list:ident) => {
                     match item(viewer, entry)? {
-                        Ok(item) => batch.$list.push(item),
+                        Ok(item) => {
+                            for identifier in &item.identifiers {
+                                let key = (kind, identifier.to_string());
+                                match given.get(&key) {
+                                    Some(first) => faults.push(FieldError::new(
+                                        field(&item.at, "identifiers"),
+                                        format!("{identifier} is given by {first} too"),
+                                    )),
+                                    None => {
+                                        given.insert(key, item.at.clone());
+                                    }
+                                }
+                            }
+                            batch.$list.push(item)
+                        }
                         Err(found) => faults.extend(found),
                     }
                 };
@@ -708,16 +730,114 @@ fn parents_first<R: Resource>(
     Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())
 }
 
+/// Records of a store that writes many at a time checked and written
+/// together.
+const BATCH: usize = 500;
+
 /// Writes the items of `R` in order under `author`, counting what each
-/// did; a record at fault adds its faults. The stores check before they
-/// write, so a record refused by a check has written nothing and the next
-/// records are still checked; a refusal by the database itself aborts the
-/// transaction, and the records after it go unchecked.
+/// did; a record at fault adds its faults. Where the store writes many
+/// records at a time, the new ones go in batches: one query finds which
+/// identifiers are taken, one checks the rest are free, one inserts them.
 fn write_all<R: Resource>(
     conn: &mut PgConnection,
     author: &Principal,
-    items: Vec<Item<R>>,
+    mut items: Vec<Item<R>>,
     scope: impl Fn(&mut PgConnection, &Item<R>) -> Result<ScopeOf<R>, Error>,
+    counts: &mut Counts,
+    faults: &mut Vec<FieldError>,
+) -> Result<(), Error> {
+    let Some(table) = <R::Store as Crud>::IDENTIFIED.filter(|_| <R::Store as Crud>::BATCHED) else {
+        return write_each(conn, author, items, &scope, counts, faults);
+    };
+    while !items.is_empty() && faults.len() < MAX_FAULTS {
+        let rest = items.split_off(items.len().min(BATCH));
+        let batch = std::mem::replace(&mut items, rest);
+        let pairs: Vec<(&str, &str)> = batch
+            .iter()
+            .filter_map(|item| item.identifier.as_ref())
+            .map(|i| (i.scheme.as_str(), i.value.as_str()))
+            .collect();
+        let owned = identifiers::owned(conn, table, &pairs)?;
+        let (existing, new): (Vec<_>, Vec<_>) = batch.into_iter().partition(|item| {
+            item.identifier.as_ref().is_some_and(|i| {
+                owned.contains(&(i.scheme.as_str().to_owned(), i.value.as_str().to_owned()))
+            })
+        });
+        write_each(conn, author, existing, &scope, counts, faults)?;
+        create_together(conn, new, &scope, counts, faults)?;
+    }
+    Ok(())
+}
+
+/// Creates the records of `items` (which no live record is known to
+/// carry the identifiers of) with one insert; when the store refuses that,
+/// one by one, to name the records at fault.
+fn create_together<R: Resource>(
+    conn: &mut PgConnection,
+    items: Vec<Item<R>>,
+    scope: &impl Fn(&mut PgConnection, &Item<R>) -> Result<ScopeOf<R>, Error>,
+    counts: &mut Counts,
+    faults: &mut Vec<FieldError>,
+) -> Result<(), Error> {
+    let (mut places, mut data) = (Vec::new(), Vec::new());
+    for item in items {
+        let made = scope(conn, &item).and_then(|scope| {
+            let data = to_data::<R>(conn, scope, item.input)?;
+            Ok((scope, data))
+        });
+        match made {
+            Ok((scope, one)) => {
+                places.push((item.at, scope));
+                data.push(one);
+            }
+            Err(err) => refused(conn, &item.at, err, faults)?,
+        }
+    }
+    match R::create_many(conn, &data) {
+        Ok(records) => counts.created += records.len() as u64,
+        Err(err) if aborted(conn) => refused(conn, "body", err, faults)?,
+        Err(_) => {
+            for ((at, scope), one) in places.into_iter().zip(data) {
+                match R::create(conn, scope, &one) {
+                    Ok(_) => counts.add(Written::Created),
+                    Err(err) => refused(conn, &at, err, faults)?,
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Adds the faults of the record at `at`; when the database refused a
+/// statement (the transaction then takes no more), ends the import with
+/// every fault found.
+fn refused(
+    conn: &mut PgConnection,
+    at: &str,
+    err: Error,
+    faults: &mut Vec<FieldError>,
+) -> Result<(), Error> {
+    faults.extend(faults_at(at, err)?);
+    if aborted(conn) {
+        faults.push(FieldError::new(
+            "body",
+            "the records after this one were not checked",
+        ));
+        return Err(Error::Validation(std::mem::take(faults)));
+    }
+    Ok(())
+}
+
+/// Writes the items of `R` one by one, in order, under `author`, counting
+/// what each did; a record at fault adds its faults. The stores check
+/// before they write, so a record refused by a check has written nothing
+/// and the next records are still checked; a refusal by the database
+/// itself aborts the transaction, and the records after it go unchecked.
+fn write_each<R: Resource>(
+    conn: &mut PgConnection,
+    author: &Principal,
+    items: Vec<Item<R>>,
+    scope: &impl Fn(&mut PgConnection, &Item<R>) -> Result<ScopeOf<R>, Error>,
     counts: &mut Counts,
     faults: &mut Vec<FieldError>,
 ) -> Result<(), Error> {
@@ -740,16 +860,7 @@ fn write_all<R: Resource>(
         });
         match written {
             Ok(written) => counts.add(written),
-            Err(err) => {
-                faults.extend(faults_at(&at, err)?);
-                if aborted(conn) {
-                    faults.push(FieldError::new(
-                        "body",
-                        "the records after this one were not checked",
-                    ));
-                    return Err(Error::Validation(std::mem::take(faults)));
-                }
-            }
+            Err(err) => refused(conn, &at, err, faults)?,
         }
     }
     Ok(())

@@ -143,6 +143,13 @@ pub trait Resource: ResourceTypes {
     ) -> Result<RecordOf<Self>, Error> {
         Self::Store::create(conn, data).map_err(in_fields::<Self>)
     }
+    /// (See [`Crud::create_many`].)
+    fn create_many(
+        conn: &mut PgConnection,
+        data: &[DataOf<Self>],
+    ) -> Result<Vec<RecordOf<Self>>, Error> {
+        Self::Store::create_many(conn, data).map_err(in_fields::<Self>)
+    }
     fn update(
         conn: &mut PgConnection,
         scope: ScopeOf<Self>,
@@ -329,7 +336,7 @@ fn checked<R: Resource>(input: Parsed<R::Input>) -> Result<R::Input, Error> {
 
 /// The content `input` becomes: references resolved, then the rules of
 /// the stored content.
-fn to_data<R: Resource>(
+pub fn to_data<R: Resource>(
     conn: &mut PgConnection,
     scope: ScopeOf<R>,
     input: R::Input,

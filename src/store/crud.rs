@@ -23,6 +23,9 @@ pub trait Crud {
     /// The table, when its records carry external identifiers (and can be
     /// found by one).
     const IDENTIFIED: Option<Table> = None;
+    /// Whether [`Crud::create_many`] writes many records in a few
+    /// statements (else it creates them one by one).
+    const BATCHED: bool = false;
 
     /// The id of `record`.
     fn id(record: &Self::Record) -> Uuid;
@@ -39,6 +42,16 @@ pub trait Crud {
     /// them), its identifiers must be free and the table's own rules must
     /// hold (409).
     fn create(conn: &mut PgConnection, data: &Self::Data) -> Result<Self::Record, Error>;
+
+    /// Creates a record for each of `data`, checked as [`Crud::create`]
+    /// checks one: all or none of them (a refusal names no record; creating
+    /// them one by one then tells which).
+    fn create_many(
+        conn: &mut PgConnection,
+        data: &[Self::Data],
+    ) -> Result<Vec<Self::Record>, Error> {
+        data.iter().map(|data| Self::create(conn, data)).collect()
+    }
 
     /// Replaces the content of live record `id` in `scope` with what
     /// `change` makes of it (in the transaction), after `check` holds for
@@ -82,6 +95,11 @@ pub trait Rules: Rows<Data: Identified> {
     /// [`refs::refuse_if_referenced`]: while there are any, it cannot be
     /// deleted.
     const DEPENDENTS: Option<&'static str> = None;
+    /// Whether new records may be checked and written many at a time: the
+    /// table has no tree (a record of the batch could be another's parent)
+    /// and no rule comparing a record with the others of the table (the
+    /// batch would not see its own records).
+    const BATCHED: bool = false;
 
     /// The parent `data` names in [`Self::TREE`].
     fn parent(_data: &Self::Data) -> Option<Uuid> {
@@ -111,6 +129,7 @@ impl<T: Rules> Crud for T {
     type Record = T::Record;
     type Data = T::Data;
     const IDENTIFIED: Option<Table> = Some(T::TABLE);
+    const BATCHED: bool = T::BATCHED;
 
     fn id(record: &T::Record) -> Uuid {
         T::id(record)
@@ -136,6 +155,18 @@ impl<T: Rules> Crud for T {
         identifiers::check_free(conn, T::TABLE, data.identifiers(), None)?;
         T::check_rules(conn, None, data, None)?;
         T::insert(conn, data)
+    }
+
+    fn create_many(conn: &mut PgConnection, data: &[T::Data]) -> Result<Vec<T::Record>, Error> {
+        if !T::BATCHED {
+            return data.iter().map(|data| Self::create(conn, data)).collect();
+        }
+        for one in data {
+            refs::require_live_changed(conn, one, None, T::REFERENCES)?;
+        }
+        let listed: Vec<&serde_json::Value> = data.iter().map(Identified::identifiers).collect();
+        identifiers::check_all_free(conn, T::TABLE, &listed)?;
+        T::insert_many(conn, data)
     }
 
     fn update(

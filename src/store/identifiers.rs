@@ -171,6 +171,70 @@ pub fn check_free(
     })
 }
 
+/// Which of `identifiers` live records of `table` carry, in one query.
+pub fn owned(
+    conn: &mut PgConnection,
+    table: Table,
+    identifiers: &[(&str, &str)],
+) -> Result<std::collections::HashSet<(String, String)>, Error> {
+    use diesel::sql_types::{Array, Bool, Text};
+    let schemes: Vec<&str> = identifiers.iter().map(|i| i.0).collect();
+    let values: Vec<&str> = identifiers.iter().map(|i| i.1).collect();
+    Ok(dsl::external_ids
+        .filter(dsl::entity_type.eq(table.entity))
+        .filter(
+            diesel::dsl::sql::<Bool>(
+                "(external_ids.scheme, external_ids.value) IN (SELECT * FROM unnest(",
+            )
+            .bind::<Array<Text>, _>(&schemes)
+            .sql(", ")
+            .bind::<Array<Text>, _>(&values)
+            .sql("))"),
+        )
+        .select((dsl::scheme, dsl::value))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// Fails with 409 when one of the identifiers of new records (the JSON
+/// arrays `listed`) is carried by a live record of `table` or listed twice;
+/// one query for them all.
+pub fn check_all_free(
+    conn: &mut PgConnection,
+    table: Table,
+    listed: &[&Value],
+) -> Result<(), Error> {
+    let mut all: Vec<Identifier> = Vec::new();
+    for list in listed {
+        all.extend(
+            serde_json::from_value::<Vec<Identifier>>((*list).clone()).map_err(Error::internal)?,
+        );
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = all.iter().find(|i| !seen.insert((&i.scheme, &i.value))) {
+        return Err(Error::Conflict {
+            detail: format!("identifier {}:{} is given twice", twice.scheme, twice.value),
+            conflicts: Vec::new(),
+        });
+    }
+    let pairs: Vec<(&str, &str)> = all
+        .iter()
+        .map(|i| (i.scheme.as_str(), i.value.as_str()))
+        .collect();
+    let taken = owned(conn, table, &pairs)?;
+    match taken.iter().next() {
+        None => Ok(()),
+        Some((scheme, value)) => Err(Error::Conflict {
+            detail: format!(
+                "identifier {scheme}:{value} is carried by another {}",
+                table.entity
+            ),
+            conflicts: Vec::new(),
+        }),
+    }
+}
+
 /// Serializes upserts of one identifier: concurrent `PUT …/by-identifier`
 /// requests for the same new identifier create one record, not two.
 pub fn lock(conn: &mut PgConnection, table: Table, scheme: &str, value: &str) -> Result<(), Error> {

@@ -65,6 +65,7 @@ pub const PII_FIELDS: &[&str] = &["birth_date", "email", "phone"];
 /// People are not deleted while live roles or event participants still
 /// refer to them.
 impl Rules for People {
+    const BATCHED: bool = true;
     const DEPENDENTS: Option<&'static str> = Some(
         "SELECT 'role' AS entity_type, r.id, r.title || ' of ' || o.name AS name \
            FROM roles r JOIN organizations o ON o.id = r.organization_id \

@@ -63,6 +63,11 @@ pub trait Rows {
     fn live(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Self::Record, Error>;
     /// Inserts `data` under a new time-ordered (v7) id.
     fn insert(conn: &mut PgConnection, data: &Self::Data) -> Result<Self::Record, Error>;
+    /// Inserts a new record for each of `data`, in one statement.
+    fn insert_many(
+        conn: &mut PgConnection,
+        data: &[Self::Data],
+    ) -> Result<Vec<Self::Record>, Error>;
     /// Writes `data` over record `id`, moving its version on.
     fn overwrite(
         conn: &mut PgConnection,
@@ -230,6 +235,21 @@ macro_rules! live_rows {
                     .values(($table::id.eq(uuid::Uuid::now_v7()), data))
                     .returning(<$Record>::as_returning())
                     .get_result(conn)?)
+            }
+
+            fn insert_many(
+                conn: &mut diesel::pg::PgConnection,
+                data: &[$Data],
+            ) -> Result<Vec<$Record>, $crate::error::Error> {
+                use diesel::prelude::*;
+                let rows: Vec<_> = data
+                    .iter()
+                    .map(|data| ($table::id.eq(uuid::Uuid::now_v7()), data))
+                    .collect();
+                Ok(diesel::insert_into($table::table)
+                    .values(rows)
+                    .returning(<$Record>::as_returning())
+                    .get_results(conn)?)
             }
 
             fn overwrite(

@@ -465,3 +465,74 @@ async fn an_export_imported_into_an_empty_register_exports_the_same_bytes() {
     app.get("/v1/exports/posts").await.problem(404);
     app.get("/v1/exports/people?format=xml").await.problem(400);
 }
+
+#[actix_web::test]
+async fn many_people_are_written_in_batches_and_a_taken_identifier_is_still_named() {
+    let app = spawn_app().await;
+    let people = |n: usize, extra: Option<usize>| -> String {
+        (0..n)
+            .map(|i| {
+                let mut identifiers = vec![json!({"scheme": "hr", "value": format!("p-{i}")})];
+                if extra == Some(i) {
+                    identifiers.push(json!({"scheme": "hr", "value": "taken"}));
+                }
+                json!({"type": "person", "name": format!("张{i}"), "identifiers": identifiers})
+                    .to_string()
+                    + "\n"
+            })
+            .collect()
+    };
+    app.post(
+        "/v1/people",
+        &json!({"name": "Holder", "identifiers": [{"scheme": "hr", "value": "taken"}]}),
+    )
+    .await
+    .expect(201);
+
+    // Record 700 (in the second batch) carries an identifier that is taken.
+    let problem = import(
+        &app,
+        "",
+        "application/x-ndjson",
+        people(1200, Some(700)).as_bytes(),
+    )
+    .await
+    .problem(422);
+    assert_eq!(Reply::fields(&problem), ["line 701"]);
+    let listed = app.get("/v1/people?limit=10").await.expect(200).json();
+    assert_eq!(column(&listed, "name"), ["Holder"]);
+
+    // The same identifier twice in one file is named at its second place.
+    let twice = people(2, None) + &people(1, None);
+    let problem = import(&app, "", "application/x-ndjson", twice.as_bytes())
+        .await
+        .problem(422);
+    assert_eq!(Reply::fields(&problem), ["line 3.identifiers"]);
+
+    let report = import(
+        &app,
+        "",
+        "application/x-ndjson",
+        people(1200, None).as_bytes(),
+    )
+    .await
+    .expect(201)
+    .json();
+    assert_eq!(counts(&report, "people"), [1200, 0, 0]);
+    let again = import(
+        &app,
+        "",
+        "application/x-ndjson",
+        people(1200, None).as_bytes(),
+    )
+    .await
+    .expect(201)
+    .json();
+    assert_eq!(counts(&again, "people"), [0, 0, 1200]);
+    let one = app
+        .get("/v1/people?identifier=hr:p-1199")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(column(&one, "name"), ["张1199"]);
+}
