@@ -9,7 +9,7 @@
 
 use crate::api::events::Events;
 use crate::api::extract::Query;
-use crate::api::imports::ImportResource;
+use crate::api::imports::{members_of, Column, ImportResource};
 use crate::api::input::Input;
 use crate::api::organizations::Organizations;
 use crate::api::participants::Participants;
@@ -32,10 +32,12 @@ use actix_web::http::header::{self, ContentDisposition, DispositionParam, Dispos
 use actix_web::web::{self, Bytes};
 use actix_web::HttpResponse;
 use diesel::pg::PgConnection;
+use diesel::sql_types::{Integer, Nullable, Text};
+use diesel::{QueryableByName, RunQueryDsl};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet, VecDeque};
 use utoipa::IntoParams;
 use uuid::Uuid;
 
@@ -83,6 +85,11 @@ pub enum ExportFormat {
     /// /v1/imports` takes as `application/x-ndjson`.
     #[default]
     Ndjson,
+    /// What `POST /v1/imports?resource=` takes as `text/csv` (organizations,
+    /// people and roles): UTF-8 with a BOM, CRLF, a header row (see the
+    /// import's column conventions). Notes of other names and sources and
+    /// labels of contact details are left out.
+    Csv,
 }
 
 /// Query parameters of the exports.
@@ -123,7 +130,7 @@ fn lines<R: Resource>(
     resource: ImportResource,
     records: &[RecordOf<R>],
     scope: impl Fn(&RecordOf<R>) -> Option<Uuid>,
-) -> Result<Vec<u8>, Error> {
+) -> Result<Vec<Map<String, Value>>, Error> {
     let hides = R::hides(viewer);
     let unseen = |field: &str| hides && R::is_hidden(field);
     let mut objects = Vec::with_capacity(records.len());
@@ -163,12 +170,160 @@ fn lines<R: Resource>(
             }
         }
     }
-    let mut out = Vec::new();
-    for line in objects {
-        serde_json::to_writer(&mut out, &line).map_err(Error::internal)?;
-        out.push(b'\n');
+    Ok(objects)
+}
+
+/// How exported records are written.
+enum Shape {
+    /// One JSON object a line.
+    Ndjson,
+    /// A CSV row a record under these columns (see [`Column`]), CRLF.
+    Csv(Vec<Column>),
+}
+
+impl Shape {
+    fn write(&self, lines: Vec<Map<String, Value>>) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::new();
+        match self {
+            Self::Ndjson => {
+                for line in lines {
+                    serde_json::to_writer(&mut out, &line).map_err(Error::internal)?;
+                    out.push(b'\n');
+                }
+            }
+            Self::Csv(columns) => {
+                let mut writer = csv_writer(&mut out);
+                for line in lines {
+                    writer
+                        .write_record(csv_row(columns, line))
+                        .map_err(Error::internal)?;
+                }
+                writer.flush().map_err(Error::internal)?;
+            }
+        }
+        Ok(out)
     }
-    Ok(out)
+}
+
+fn csv_writer<W: std::io::Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out)
+}
+
+/// A record's cells under `columns`: plain members as text, the elements
+/// of its lists each under the next column of its kind.
+fn csv_row(columns: &[Column], mut line: Map<String, Value>) -> Vec<String> {
+    let mut elements: HashMap<Column, VecDeque<String>> = HashMap::new();
+    let text =
+        |value: &Value, member: &str| value.get(member).and_then(Value::as_str).map(str::to_owned);
+    let mut list = |member: &str, column: &dyn Fn(&Value) -> Option<Column>, cell: &str| {
+        if let Some(Value::Array(items)) = line.remove(member) {
+            for item in items {
+                if let (Some(column), Some(cell)) = (column(&item), text(&item, cell)) {
+                    elements.entry(column).or_default().push_back(cell);
+                }
+            }
+        }
+    };
+    list(
+        "identifiers",
+        &|i| Some(Column::Identifier(text(i, "scheme")?)),
+        "value",
+    );
+    list(
+        "other_names",
+        &|i| Some(Column::OtherName(text(i, "lang"))),
+        "name",
+    );
+    list("sources", &|_| Some(Column::Source), "url");
+    list(
+        "contact_details",
+        &|i| Some(Column::Contact(text(i, "type")?)),
+        "value",
+    );
+    columns
+        .iter()
+        .map(|column| match column {
+            Column::Member(name) => match line.get(name) {
+                Some(Value::String(text)) => text.clone(),
+                Some(Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
+            },
+            other => elements
+                .get_mut(other)
+                .and_then(VecDeque::pop_front)
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// The column a list element of a key goes under.
+type ColumnOf = fn(Option<String>) -> Option<Column>;
+
+#[derive(QueryableByName)]
+struct Repeat {
+    #[diesel(sql_type = Nullable<Text>)]
+    key: Option<String>,
+    #[diesel(sql_type = Integer)]
+    most: i32,
+}
+
+/// The CSV columns of `resource` as `viewer` exports it: its plain
+/// members, then each list element kind as often as one live record has
+/// it (`identifier:<scheme>`, `other_name:<lang>`, `source`,
+/// `contact:<type>`).
+fn csv_columns(
+    conn: &mut PgConnection,
+    viewer: &Principal,
+    resource: ImportResource,
+) -> Result<Vec<Column>, Error> {
+    let (table, members, hidden): (&str, Vec<String>, fn(&str) -> bool) = match resource {
+        ImportResource::Organizations => (
+            "organizations",
+            members_of::<Organizations>(),
+            Organizations::is_hidden,
+        ),
+        ImportResource::People => ("people", members_of::<People>(), People::is_hidden),
+        ImportResource::Roles => ("roles", members_of::<Roles>(), Roles::is_hidden),
+        _ => {
+            return Err(Error::bad_parameter(
+                "format",
+                "CSV exports are of organizations, people or roles",
+            ))
+        }
+    };
+    let hides = People::hides(viewer);
+    let mut columns: Vec<Column> = members
+        .iter()
+        .map(|member| Column::parse(member))
+        .filter(|column| matches!(column, Column::Member(name) if !(hides && hidden(name))))
+        .collect();
+    let lists: [(&str, &str, ColumnOf); 4] = [
+        ("identifiers", "scheme", |key| key.map(Column::Identifier)),
+        ("other_names", "lang", |key| Some(Column::OtherName(key))),
+        ("sources", "-", |_| Some(Column::Source)),
+        ("contact_details", "type", |key| key.map(Column::Contact)),
+    ];
+    for (list, key, column) in lists {
+        if !members.iter().any(|m| m == list) {
+            continue;
+        }
+        let repeats: Vec<Repeat> = diesel::sql_query(format!(
+            "SELECT key, max(n)::int AS most FROM (\
+               SELECT t.id, e ->> '{key}' AS key, count(*) AS n \
+                 FROM {table} t, jsonb_array_elements(t.{list}) e \
+                WHERE t.deleted_at IS NULL GROUP BY t.id, key) c \
+             GROUP BY key ORDER BY key NULLS FIRST"
+        ))
+        .load(conn)?;
+        for repeat in repeats {
+            if let Some(column) = column(repeat.key) {
+                columns.extend(std::iter::repeat_n(column, repeat.most as usize));
+            }
+        }
+    }
+    Ok(columns)
 }
 
 /// One page of the live records of `resource` after `after`, as import
@@ -176,7 +331,7 @@ fn lines<R: Resource>(
 fn page(
     conn: &mut PgConnection,
     viewer: &Principal,
-    resource: ImportResource,
+    (resource, shape): (ImportResource, &Shape),
     after: Option<&After>,
 ) -> Result<(Vec<u8>, Option<After>), Error> {
     macro_rules! page_of {
@@ -189,7 +344,10 @@ fn page(
             let rows = $rows?;
             let last = rows.last().filter(|_| rows.len() as i64 == PAGE);
             let next = last.map(|row| $sort.key(row));
-            (lines::<$R>(conn, viewer, resource, &rows, $scope)?, next)
+            (
+                shape.write(lines::<$R>(conn, viewer, resource, &rows, $scope)?)?,
+                next,
+            )
         }};
     }
     Ok(match resource {
@@ -237,14 +395,16 @@ crate::operation! {
             ExportParams,
         ),
         responses(
-            (status = 200, description = "The records, streamed (chunked)", content_type = "application/x-ndjson", body = String,
-                headers(("Content-Disposition" = String, description = "`attachment` with a file name, e.g. `people.ndjson`"))),
+            (status = 200, description = "The records, streamed (chunked)",
+                content((String = "application/x-ndjson"), (String = "text/csv")),
+                headers(("Content-Disposition" = String, description = "`attachment` with a file name, e.g. `people.ndjson` or `people.csv`"))),
             ReadErrors,
         )
     ];
     /// Streams every live record of a resource (or, as `register`, of every
-    /// resource in dependency order) in the import format: NDJSON, one record
-    /// a line, importable as is. Personal data only with the `pii` scope.
+    /// resource in dependency order) in the import format, importable as is:
+    /// NDJSON, one record a line, or (organizations, people, roles) CSV that
+    /// opens in a spreadsheet. Personal data only with the `pii` scope.
     pub async fn export(
         pool: web::Data<PgPool>,
         viewer: Principal,
@@ -259,7 +419,7 @@ crate::operation! {
                 "no export {resource:?}; exports: organizations, people, roles, events, participants, register"
             ))
         })?;
-        let ExportFormat::Ndjson = params.format.unwrap_or_default();
+        let format = params.format.unwrap_or_default();
         let pool = pool.into_inner();
         // The first page is read before answering, so that a database fault
         // then is an error response rather than a cut stream.
@@ -268,21 +428,47 @@ crate::operation! {
             .next()
             .ok_or_else(|| Error::internal("an export of nothing"))?;
         let reader = viewer.clone();
-        let (head, after) = db::run(&pool, move |conn| page(conn, &reader, first, None)).await?;
+        let (shape, head, after) = db::run(&pool, move |conn| {
+            let (shape, mut head) = match (format, export) {
+                (ExportFormat::Ndjson, _) => (Shape::Ndjson, Vec::new()),
+                (ExportFormat::Csv, Export::One(resource)) => {
+                    let columns = csv_columns(conn, &reader, resource)?;
+                    let mut head = "\u{feff}".as_bytes().to_vec();
+                    let mut writer = csv_writer(&mut head);
+                    writer
+                        .write_record(columns.iter().map(Column::header))
+                        .map_err(Error::internal)?;
+                    writer.flush().map_err(Error::internal)?;
+                    drop(writer);
+                    (Shape::Csv(columns), head)
+                }
+                (ExportFormat::Csv, Export::Register(_)) => {
+                    return Err(Error::bad_parameter(
+                        "format",
+                        "the register is exported as NDJSON; CSV exports are of one resource",
+                    ))
+                }
+            };
+            let (rows, after) = page(conn, &reader, (first, &shape), None)?;
+            head.extend(rows);
+            Ok((shape, head, after))
+        })
+        .await?;
+        let shape = std::sync::Arc::new(shape);
         let current = match after {
             Some(_) => Some(first),
             None => pending.next(),
         };
-        let state = (pool, viewer, current, pending, after);
+        let state = (pool, viewer, current, pending, after, shape);
         let rest = futures_util::stream::try_unfold(
             state,
-            |(pool, viewer, current, mut pending, after)| async move {
+            |(pool, viewer, current, mut pending, after, shape)| async move {
                 let Some(resource) = current else {
                     return Ok(None);
                 };
-                let reader = viewer.clone();
+                let (reader, written) = (viewer.clone(), shape.clone());
                 let (bytes, next) = db::run(&pool, move |conn| {
-                    page(conn, &reader, resource, after.as_ref())
+                    page(conn, &reader, (resource, &written), after.as_ref())
                 })
                 .await?;
                 let current = match next {
@@ -291,14 +477,18 @@ crate::operation! {
                 };
                 Ok::<_, Error>(Some((
                     Bytes::from(bytes),
-                    (pool, viewer, current, pending, next),
+                    (pool, viewer, current, pending, next, shape),
                 )))
             },
         );
         let stream = futures_util::stream::once(std::future::ready(Ok(Bytes::from(head)))).chain(rest);
-        let file = format!("{}.ndjson", export.name());
+        let (extension, media_type) = match format {
+            ExportFormat::Ndjson => ("ndjson", "application/x-ndjson"),
+            ExportFormat::Csv => ("csv", "text/csv; charset=utf-8"),
+        };
+        let file = format!("{}.{extension}", export.name());
         Ok(HttpResponse::Ok()
-            .content_type("application/x-ndjson")
+            .content_type(media_type)
             .insert_header(ContentDisposition {
                 disposition: DispositionType::Attachment,
                 parameters: vec![DispositionParam::Filename(file)],

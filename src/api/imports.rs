@@ -394,17 +394,18 @@ fn ndjson_entries(bytes: &[u8]) -> Result<Vec<Entry>, Error> {
 }
 
 /// The members of `R`'s input, as its schema lists them.
-fn members_of<R: Resource>() -> Vec<String> {
-    let schema =
-        serde_json::to_value(<R::Input as utoipa::PartialSchema>::schema()).unwrap_or_default();
-    let object = schema
-        .get("allOf")
-        .and_then(|all| all.get(0))
-        .unwrap_or(&schema);
+pub fn members_of<R: Resource>() -> Vec<String> {
+    use utoipa::openapi::schema::Schema as S;
+    let object = match <R::Input as utoipa::PartialSchema>::schema() {
+        RefOr::T(S::Object(object)) => Some(object),
+        RefOr::T(S::AllOf(all)) => all.items.into_iter().find_map(|item| match item {
+            RefOr::T(S::Object(object)) => Some(object),
+            _ => None,
+        }),
+        _ => None,
+    };
     object
-        .get("properties")
-        .and_then(Value::as_object)
-        .map(|properties| properties.keys().cloned().collect())
+        .map(|object| object.properties.into_keys().collect())
         .unwrap_or_default()
 }
 
@@ -468,7 +469,7 @@ fn csv_entries(bytes: &[u8], kind: ImportResource) -> Result<Vec<Entry>, Error> 
 }
 
 /// A CSV column: a member of the record, or one element of a list member.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Column {
     /// A plain member, e.g. `name`, `parent_id`, `start_date`.
     Member(String),
@@ -484,6 +485,19 @@ pub enum Column {
 }
 
 impl Column {
+    /// The header naming the column.
+    pub fn header(&self) -> String {
+        match self {
+            Self::Member(name) => name.clone(),
+            Self::Identifier(scheme) => format!("identifier:{scheme}"),
+            Self::OtherName(Some(lang)) => format!("other_name:{lang}"),
+            Self::OtherName(None) => "other_name".to_owned(),
+            Self::Source => "source".to_owned(),
+            Self::Contact(medium) => format!("contact:{medium}"),
+            Self::Unknown => String::new(),
+        }
+    }
+
     /// The member of the record the column writes.
     fn member(&self) -> Option<&str> {
         match self {

@@ -536,3 +536,52 @@ async fn many_people_are_written_in_batches_and_a_taken_identifier_is_still_name
         .json();
     assert_eq!(column(&one, "name"), ["张1199"]);
 }
+
+#[actix_web::test]
+async fn csv_exports_open_in_a_spreadsheet_and_import_back_to_the_same_bytes() {
+    let app = spawn_app().await;
+    import(&app, "", "application/json", SEED.as_bytes())
+        .await
+        .expect(201);
+    let reply = app.get("/v1/exports/organizations?format=csv").await;
+    assert_eq!(
+        reply.header("content-disposition").unwrap(),
+        "attachment; filename=\"organizations.csv\""
+    );
+    let exported = reply.expect(200).body.clone();
+    let text = String::from_utf8(exported.clone()).unwrap();
+    assert!(text.starts_with('\u{feff}'));
+    assert!(text.ends_with("\r\n"));
+    assert_eq!(text.matches("\r\n").count(), 27);
+    let header = text.trim_start_matches('\u{feff}').lines().next().unwrap();
+    assert!(header.starts_with("name,kind,parent_id,"), "{header}");
+    assert!(header.contains(",other_name:zh,") && header.contains(",identifier:yangpu-alliance"));
+    assert!(text.contains("杨浦区数字经济产业集群党建联盟"));
+
+    let empty = spawn_app().await;
+    let report = import(&empty, "resource=organizations", "text/csv", &exported)
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(counts(&report, "organizations"), [26, 0, 0]);
+    let again = empty
+        .get("/v1/exports/organizations?format=csv")
+        .await
+        .expect(200)
+        .body
+        .clone();
+    assert_eq!(String::from_utf8(again).unwrap(), text);
+
+    // Roles and people too; the register and events only as NDJSON.
+    let roles = app
+        .get("/v1/exports/roles?format=csv")
+        .await
+        .expect(200)
+        .body;
+    let roles = String::from_utf8(roles).unwrap();
+    assert!(roles.contains("yangpu-alliance:alliance,"));
+    app.get("/v1/exports/register?format=csv")
+        .await
+        .problem(400);
+    app.get("/v1/exports/events?format=csv").await.problem(400);
+}
