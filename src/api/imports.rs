@@ -310,8 +310,12 @@ fn faults_at(at: &str, err: Error) -> Result<Vec<FieldError>, Error> {
     })
 }
 
+/// The records of an import, one at a time (so that each is held only
+/// until it is parsed), or the faults of one that is not a record.
+type Entries<'a> = Box<dyn Iterator<Item = Result<Entry, Vec<FieldError>>> + 'a>;
+
 /// The records of a JSON import: an object of arrays named by resource.
-fn json_entries(bytes: &[u8]) -> Result<Vec<Entry>, Error> {
+fn json_entries(bytes: &[u8]) -> Result<Entries<'_>, Error> {
     let Value::Object(document) = parse_document(bytes)? else {
         return Err(Error::invalid(
             "body",
@@ -341,36 +345,31 @@ fn json_entries(bytes: &[u8]) -> Result<Vec<Entry>, Error> {
         }
     }
     if faults.is_empty() {
-        Ok(entries)
+        Ok(Box::new(entries.into_iter().map(Ok)))
     } else {
         Err(Error::Validation(faults))
     }
 }
 
 /// The records of an NDJSON import: one object a line, naming its `type`.
-fn ndjson_entries(bytes: &[u8]) -> Result<Vec<Entry>, Error> {
-    let mut entries = Vec::new();
-    let mut faults = Vec::new();
-    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-        let at = format!("line {}", i + 1);
+fn ndjson_entries(bytes: &[u8]) -> Entries<'_> {
+    let lines = bytes.split(|&b| b == b'\n').enumerate();
+    Box::new(lines.filter_map(|(i, line)| {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+            return None;
         }
+        let at = format!("line {}", i + 1);
         let mut members = match parse_document(line) {
             Ok(Value::Object(members)) => members,
-            Ok(_) => {
-                faults.push(FieldError::new(at, "must be a JSON object"));
-                continue;
+            Ok(_) => return Some(Err(vec![FieldError::new(at, "must be a JSON object")])),
+            Err(Error::Validation(faults)) => {
+                let named = faults
+                    .into_iter()
+                    .map(|f| FieldError::new(field(&at, &f.field), f.message));
+                return Some(Err(named.collect()));
             }
-            Err(Error::BadRequest { detail, .. }) => {
-                faults.push(FieldError::new(at, detail));
-                continue;
-            }
-            Err(err) => {
-                faults.extend(faults_at(&at, err)?);
-                continue;
-            }
+            Err(err) => return Some(Err(vec![FieldError::new(at, err.to_string())])),
         };
         let kind = match members.remove("type") {
             Some(Value::String(name)) => ImportResource::ALL
@@ -378,19 +377,14 @@ fn ndjson_entries(bytes: &[u8]) -> Result<Vec<Entry>, Error> {
                 .find(|k| k.singular() == name),
             _ => None,
         };
-        match kind {
-            Some(kind) => entries.push(Entry { at, kind, members }),
-            None => faults.push(FieldError::new(
+        Some(match kind {
+            Some(kind) => Ok(Entry { at, kind, members }),
+            None => Err(vec![FieldError::new(
                 field(&at, "type"),
                 "must be organization, person, role, event or participant",
-            )),
-        }
-    }
-    if faults.is_empty() {
-        Ok(entries)
-    } else {
-        Err(Error::Validation(faults))
-    }
+            )]),
+        })
+    }))
 }
 
 /// The members of `R`'s input, as its schema lists them.
@@ -410,7 +404,7 @@ pub fn members_of<R: Resource>() -> Vec<String> {
 }
 
 /// The records of a CSV import of `kind` (see [`csv_record`]).
-fn csv_entries(bytes: &[u8], kind: ImportResource) -> Result<Vec<Entry>, Error> {
+fn csv_entries(bytes: &[u8], kind: ImportResource) -> Result<Entries<'_>, Error> {
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
     let headers = reader
@@ -443,29 +437,23 @@ fn csv_entries(bytes: &[u8], kind: ImportResource) -> Result<Vec<Entry>, Error> 
     if !unknown.is_empty() {
         return Err(Error::Validation(unknown));
     }
-    let mut entries = Vec::new();
-    let mut faults = Vec::new();
-    for row in reader.records() {
-        let row = match row {
-            Ok(row) => row,
-            Err(err) => {
-                let line = err.position().map_or(0, |p| p.line());
-                faults.push(FieldError::new(format!("line {line}"), err.to_string()));
-                continue;
-            }
-        };
-        let line = row.position().map_or(0, |p| p.line());
-        entries.push(Entry {
-            at: format!("line {line}"),
-            kind,
-            members: csv_record(&columns, &row),
-        });
-    }
-    if faults.is_empty() {
-        Ok(entries)
-    } else {
-        Err(Error::Validation(faults))
-    }
+    Ok(Box::new(reader.into_records().map(move |row| match row {
+        Ok(row) => {
+            let line = row.position().map_or(0, |p| p.line());
+            Ok(Entry {
+                at: format!("line {line}"),
+                kind,
+                members: csv_record(&columns, &row),
+            })
+        }
+        Err(err) => {
+            let line = err.position().map_or(0, |p| p.line());
+            Err(vec![FieldError::new(
+                format!("line {line}"),
+                err.to_string(),
+            )])
+        }
+    })))
 }
 
 /// A CSV column: a member of the record, or one element of a list member.
@@ -646,12 +634,23 @@ struct Batch {
 
 impl Batch {
     /// Every entry parsed and checked: the batch, or every fault.
-    fn of(viewer: &Principal, entries: Vec<Entry>) -> Result<Self, Error> {
+    fn of(viewer: &Principal, entries: Entries<'_>) -> Result<(Self, i32), Error> {
         let mut batch = Self::default();
         let mut faults = Vec::new();
+        let mut records = 0i32;
         // Where each identifier of each resource was first given.
         let mut given: HashMap<(ImportResource, String), String> = HashMap::new();
         for entry in entries {
+            records = records
+                .checked_add(1)
+                .ok_or_else(|| Error::invalid("body", "too many records"))?;
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(found) => {
+                    faults.extend(found);
+                    continue;
+                }
+            };
             let kind = entry.kind;
             macro_rules! sort_into {
                 ($list:ident) => {
@@ -692,7 +691,7 @@ impl Batch {
         batch.organizations =
             parents_first(batch.organizations, |i| i.parent_id.as_ref().map(|r| &r.0))?;
         batch.events = parents_first(batch.events, |i| i.parent_event_id.as_ref().map(|r| &r.0))?;
-        Ok(batch)
+        Ok((batch, records))
     }
 }
 
@@ -1058,13 +1057,11 @@ crate::operation! {
         let (batch, records) = tokio::task::spawn_blocking(move || {
             let entries = match (format, resource) {
                 (ImportFormat::Json, _) => json_entries(&body)?,
-                (ImportFormat::Ndjson, _) => ndjson_entries(&body)?,
+                (ImportFormat::Ndjson, _) => ndjson_entries(&body),
                 (ImportFormat::Csv, Some(kind)) => csv_entries(&body, kind)?,
                 (ImportFormat::Csv, None) => return Err(Error::internal("CSV without a resource")),
             };
-            let records =
-                i32::try_from(entries.len()).map_err(|_| Error::invalid("body", "too many records"))?;
-            Ok((Batch::of(&author, entries)?, records))
+            Batch::of(&author, entries)
         })
         .await
         .map_err(Error::internal)??;
