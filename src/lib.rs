@@ -6,11 +6,13 @@
 //! [`config`] reads settings, [`db`] owns the pool, migrations and
 //! schema, [`store`] holds plain synchronous diesel functions, [`api`] holds
 //! the HTTP handlers and their OpenAPI description, and [`app`] wires them
-//! into a server.
+//! into a server. [`client`] is the command line's client of a running
+//! server (imports and exports over HTTP), apart from all of them.
 
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod client;
 pub mod config;
 pub mod db;
 pub mod domain;

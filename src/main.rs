@@ -2,14 +2,18 @@
 
 use alliance_registry::api;
 use alliance_registry::app::Application;
+use alliance_registry::client::{
+    self, CsvResource, ExportFormat, ExportResource, Failure, ImportFormat, Server,
+};
 use alliance_registry::config::Settings;
 use alliance_registry::db::{migrate, set_actor};
 use alliance_registry::error::Error;
 use alliance_registry::store::api_keys::{self, Scope};
 use alliance_registry::store::{CreatedSort, Keyset};
 use chrono::{DateTime, NaiveDate, Utc};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use diesel::{Connection, PgConnection};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use uuid::Uuid;
 
@@ -36,6 +40,45 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Import a file of records through a running server (POST /v1/imports).
+    Import {
+        /// The file: .json, .ndjson or .jsonl, .csv (streamed, not read into memory).
+        file: PathBuf,
+        /// json, ndjson or csv [default: from the file's extension].
+        #[arg(long)]
+        format: Option<ImportFormat>,
+        /// With csv only: the resource the rows are (organizations, people or roles).
+        #[arg(long)]
+        resource: Option<CsvResource>,
+        /// Check every record and report, but write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Stream a resource's live records from a running server to stdout
+    /// (GET /v1/exports/RESOURCE).
+    Export {
+        /// organizations, people, roles, events, participants, or register
+        /// (every resource, importable as it is; ndjson only).
+        resource: ExportResource,
+        /// ndjson or csv.
+        #[arg(long, default_value = "ndjson")]
+        format: ExportFormat,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+}
+
+/// Where the server of `import` and `export` is, and the key to use.
+#[derive(Args)]
+struct ServerArgs {
+    /// The server's base URL.
+    #[arg(long, env = "ALLIANCE_URL", default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// An API key's token (write scope to import, read to export).
+    #[arg(long, env = "ALLIANCE_TOKEN", hide_env_values = true)]
+    token: String,
 }
 
 #[derive(Subcommand)]
@@ -165,6 +208,38 @@ fn main() -> ExitCode {
                 Err(err) => fail(1, err),
             }
         }
+        Command::Import {
+            file,
+            format,
+            resource,
+            dry_run,
+            server,
+        } => {
+            let outcome = Server::new(&server.url, &server.token).and_then(|server| {
+                let format = client::import_format(&file, format)?;
+                server.import(&file, format, resource, dry_run)
+            });
+            match outcome {
+                Ok(report) => {
+                    print!("{report}");
+                    ExitCode::SUCCESS
+                }
+                Err(failure) => failed(failure),
+            }
+        }
+        Command::Export {
+            resource,
+            format,
+            server,
+        } => {
+            let mut stdout = std::io::stdout().lock();
+            let outcome = Server::new(&server.url, &server.token)
+                .and_then(|server| server.export(resource, format, &mut stdout));
+            match outcome {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(failure) => failed(failure),
+            }
+        }
         Command::Serve => {
             let settings = match Settings::from_env() {
                 Ok(settings) => settings,
@@ -185,6 +260,18 @@ async fn serve(settings: Settings) -> std::io::Result<()> {
     let app = Application::build(&settings)?;
     log::info!("listening on {}:{}", settings.bind_addr.ip(), app.port());
     app.run_until_stopped().await
+}
+
+/// Reports a failure of `import` or `export` on stderr: a refusal as the
+/// server gave it, anything else as an error.
+fn failed(failure: Failure) -> ExitCode {
+    match failure {
+        Failure::Rejected(text) => {
+            eprintln!("{text}");
+            ExitCode::from(1)
+        }
+        other => fail(other.exit_code(), other),
+    }
 }
 
 /// Reports `err` as one line on stderr and exits with `code`.
