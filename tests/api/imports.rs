@@ -585,3 +585,43 @@ async fn csv_exports_open_in_a_spreadsheet_and_import_back_to_the_same_bytes() {
         .problem(400);
     app.get("/v1/exports/events?format=csv").await.problem(400);
 }
+
+#[actix_web::test]
+async fn the_command_line_imports_a_file_and_exports_the_register() {
+    use alliance_registry::client::{ExportFormat, ExportResource, ImportFormat, Server};
+    let app = spawn_app().await;
+    let (address, token) = (app.address.clone(), app.token.clone());
+    let (table, exported) = actix_web::rt::task::spawn_blocking(move || {
+        let server = Server::new(&address, &token).unwrap();
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/yangpu-alliance.json");
+        let report = server
+            .import(&path, ImportFormat::Json, None, false)
+            .unwrap();
+        let mut out = Vec::new();
+        server
+            .export(ExportResource::Register, ExportFormat::Ndjson, &mut out)
+            .unwrap();
+        let refused = Server::new(&address, "ar_wrong_token").unwrap();
+        let failure = refused
+            .import(&path, ImportFormat::Json, None, true)
+            .unwrap_err();
+        assert_eq!(failure.exit_code(), 1);
+        (report.to_string(), out)
+    })
+    .await
+    .unwrap();
+    assert!(
+        table
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["total", "67", "0", "0"]),
+        "{table}"
+    );
+    assert_eq!(
+        exported
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count(),
+        67
+    );
+}
