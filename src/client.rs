@@ -56,24 +56,54 @@ impl Failure {
     }
 }
 
-/// The formats `POST /v1/imports` takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImportFormat {
-    Json,
-    Ndjson,
-    Csv,
+/// Declares an enum of named values: `name()` writes a value, `FromStr`
+/// reads one (an unknown name is refused, listing the known ones).
+macro_rules! named {
+    ($(#[$meta:meta])* pub enum $T:ident { $($(#[$value_meta:meta])* $Value:ident => $name:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $T {
+            $($(#[$value_meta])* $Value,)+
+        }
+
+        impl $T {
+            /// The value's name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Self::$Value => $name,)+
+                }
+            }
+        }
+
+        impl FromStr for $T {
+            type Err = String;
+
+            fn from_str(text: &str) -> Result<Self, String> {
+                match text {
+                    $($name => Ok(Self::$Value),)+
+                    _ => Err(format!("expected one of: {}", [$($name),+].join(", "))),
+                }
+            }
+        }
+    };
+}
+
+named! {
+    /// The formats `POST /v1/imports` takes.
+    pub enum ImportFormat {
+        Json => "json",
+        Ndjson => "ndjson",
+        Csv => "csv",
+    }
 }
 
 impl ImportFormat {
     /// The format a file's extension names: `.json`, `.ndjson` or `.jsonl`,
     /// `.csv` (in any case); `None` for any other.
     pub fn of_path(path: &Path) -> Option<Self> {
-        let extension = path.extension()?.to_str()?.to_ascii_lowercase();
-        match extension.as_str() {
-            "json" => Some(Self::Json),
-            "ndjson" | "jsonl" => Some(Self::Ndjson),
-            "csv" => Some(Self::Csv),
-            _ => None,
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "jsonl" => Some(Self::Ndjson),
+            other => other.parse().ok(),
         }
     }
 
@@ -86,119 +116,33 @@ impl ImportFormat {
     }
 }
 
-impl FromStr for ImportFormat {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        match text {
-            "json" => Ok(Self::Json),
-            "ndjson" => Ok(Self::Ndjson),
-            "csv" => Ok(Self::Csv),
-            _ => Err("expected json, ndjson or csv".to_owned()),
-        }
+named! {
+    /// The resources a CSV import can hold (one a file).
+    pub enum CsvResource {
+        Organizations => "organizations",
+        People => "people",
+        Roles => "roles",
     }
 }
 
-/// The resources a CSV import can hold (one a file).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CsvResource {
-    Organizations,
-    People,
-    Roles,
-}
-
-impl CsvResource {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Organizations => "organizations",
-            Self::People => "people",
-            Self::Roles => "roles",
-        }
+named! {
+    /// What `GET /v1/exports/{resource}` exports.
+    pub enum ExportResource {
+        Organizations => "organizations",
+        People => "people",
+        Roles => "roles",
+        Events => "events",
+        Participants => "participants",
+        /// Every resource, in dependency order (NDJSON only).
+        Register => "register",
     }
 }
 
-impl FromStr for CsvResource {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        match text {
-            "organizations" => Ok(Self::Organizations),
-            "people" => Ok(Self::People),
-            "roles" => Ok(Self::Roles),
-            _ => Err("expected organizations, people or roles".to_owned()),
-        }
-    }
-}
-
-/// What `GET /v1/exports/{resource}` exports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportResource {
-    Organizations,
-    People,
-    Roles,
-    Events,
-    Participants,
-    /// Every resource, in dependency order (NDJSON only).
-    Register,
-}
-
-impl ExportResource {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Organizations => "organizations",
-            Self::People => "people",
-            Self::Roles => "roles",
-            Self::Events => "events",
-            Self::Participants => "participants",
-            Self::Register => "register",
-        }
-    }
-}
-
-impl FromStr for ExportResource {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        match text {
-            "organizations" => Ok(Self::Organizations),
-            "people" => Ok(Self::People),
-            "roles" => Ok(Self::Roles),
-            "events" => Ok(Self::Events),
-            "participants" => Ok(Self::Participants),
-            "register" => Ok(Self::Register),
-            _ => Err(
-                "expected organizations, people, roles, events, participants or register"
-                    .to_owned(),
-            ),
-        }
-    }
-}
-
-/// The formats of an export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportFormat {
-    Ndjson,
-    Csv,
-}
-
-impl ExportFormat {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Ndjson => "ndjson",
-            Self::Csv => "csv",
-        }
-    }
-}
-
-impl FromStr for ExportFormat {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        match text {
-            "ndjson" => Ok(Self::Ndjson),
-            "csv" => Ok(Self::Csv),
-            _ => Err("expected ndjson or csv".to_owned()),
-        }
+named! {
+    /// The formats of an export.
+    pub enum ExportFormat {
+        Ndjson => "ndjson",
+        Csv => "csv",
     }
 }
 
