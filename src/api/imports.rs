@@ -560,8 +560,6 @@ struct Item<R: Resource> {
     at: String,
     input: R::Input,
     identifier: Option<Identifier>,
-    /// All its identifiers.
-    identifiers: Vec<Identifier>,
     event: Option<Reference>,
 }
 
@@ -602,14 +600,12 @@ fn item<R: Resource>(
     };
     match input_of::<R>(viewer, members) {
         Ok(mut input) if faults.is_empty() => {
-            let identifiers = input
+            let identifier = input
                 .identifiers()
-                .map(|listed| listed.0.clone())
-                .unwrap_or_default();
+                .and_then(|listed| listed.0.first().cloned());
             Ok(Ok(Item {
                 at,
-                identifier: identifiers.first().cloned(),
-                identifiers,
+                identifier,
                 input,
                 event,
             }))
@@ -653,10 +649,11 @@ impl Batch {
             };
             let kind = entry.kind;
             macro_rules! sort_into {
-                ($list:ident) => {
-                    match item(viewer, entry)? {
-                        Ok(item) => {
-                            for identifier in &item.identifiers {
+                ($list:ident, $R:ty) => {
+                    match item::<$R>(viewer, entry)? {
+                        Ok(mut item) => {
+                            let listed = item.input.identifiers().map(|listed| &listed.0);
+                            for identifier in listed.into_iter().flatten() {
                                 let key = (kind, identifier.to_string());
                                 match given.get(&key) {
                                     Some(first) => faults.push(FieldError::new(
@@ -675,11 +672,11 @@ impl Batch {
                 };
             }
             match entry.kind {
-                ImportResource::Organizations => sort_into!(organizations),
-                ImportResource::People => sort_into!(people),
-                ImportResource::Roles => sort_into!(roles),
-                ImportResource::Events => sort_into!(events),
-                ImportResource::Participants => sort_into!(participants),
+                ImportResource::Organizations => sort_into!(organizations, Organizations),
+                ImportResource::People => sort_into!(people, People),
+                ImportResource::Roles => sort_into!(roles, Roles),
+                ImportResource::Events => sort_into!(events, Events),
+                ImportResource::Participants => sort_into!(participants, Participants),
             }
             if faults.len() >= MAX_FAULTS {
                 break;
