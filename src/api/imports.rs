@@ -6,10 +6,12 @@
 //! before a connection is taken. Then, in one transaction, records are
 //! written parents first (whatever their order in the file): a record with
 //! identifiers is upserted by its first one (unchanged records keep their
-//! version and add nothing to the feed), one without is created. Each is
-//! written under a savepoint, so that every record at fault is reported;
-//! any fault rolls the whole import back. A dry run does the same and
-//! rolls back.
+//! version and add nothing to the feed), one without is created; new
+//! people go in batches. The stores check a record before they write it,
+//! so a record refused by a check has written nothing and the records
+//! after it are still checked: every record at fault is reported, and any
+//! fault rolls the whole import back. A dry run does the same and rolls
+//! back.
 
 use crate::api::events::Events;
 use crate::api::extract::{parse_document, read_body_within, BodyLimit, Query};
