@@ -685,6 +685,7 @@ impl Batch {
             }
         }
         if !faults.is_empty() {
+            faults.truncate(MAX_FAULTS);
             return Err(Error::Validation(faults));
         }
         batch.organizations =
@@ -831,6 +832,7 @@ fn refused(
 ) -> Result<(), Error> {
     faults.extend(faults_at(at, err)?);
     if aborted(conn) {
+        faults.truncate(MAX_FAULTS - 1);
         faults.push(FieldError::new(
             "body",
             "the records after this one were not checked",
@@ -950,6 +952,7 @@ fn write_batch(conn: &mut PgConnection, author: &Principal, batch: Batch) -> Res
     if faults.is_empty() {
         Ok(tally)
     } else {
+        faults.truncate(MAX_FAULTS);
         Err(Error::Validation(faults))
     }
 }

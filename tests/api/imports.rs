@@ -305,6 +305,13 @@ async fn ndjson_records_name_their_type_line_by_line() {
         .await
         .problem(422);
     assert_eq!(Reply::fields(&problem), ["line 2.type", "line 3"]);
+
+    // A file of faults gets a bounded answer.
+    let many = "{\"type\": \"person\", \"name\": \"\"}\n".repeat(1500);
+    let problem = import(&app, "", "application/x-ndjson", many.as_bytes())
+        .await
+        .problem(422);
+    assert_eq!(Reply::fields(&problem).len(), 1000);
 }
 
 #[actix_web::test]
