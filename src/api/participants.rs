@@ -197,8 +197,8 @@ crate::list_operation! {
 crate::handlers! {
     /// Event participants as a [`Resource`], scoped by their event.
     pub struct Participants: ParticipantInput, ParticipantPatch => Participant in store::Participants, under "/v1/events",
-    "events" at "/v1/events/{id}/participants" (("id" = Uuid, Path, description = "Event id"))
-        / "/v1/events/{id}/participants/{participant_id}" (("id" = Uuid, Path, description = "Event id"), ("participant_id" = Reference, Path, description = "The participant: its id, or one of its identifiers as `scheme:value`")),
+    "events" at "/v1/events/{id}/participants" (("id" = Reference, Path, description = "The event: its id, or one of its identifiers as `scheme:value`"))
+        / "/v1/events/{id}/participants/{participant_id}" (("id" = Reference, Path, description = "The event: its id, or one of its identifiers as `scheme:value`"), ("participant_id" = Reference, Path, description = "The participant: its id, or one of its identifiers as `scheme:value`")),
     routes [Read => list],
     create ("createEventParticipant", "Adds a participant to an event."),
     get ("getEventParticipant", "Gets a participant of an event."),

@@ -20,7 +20,7 @@ use crate::error::{ConflictingRecord, Error, FieldError};
 use crate::store::api_keys::Principal;
 use crate::store::crud::Crud;
 use crate::store::idempotency::{self as remembered, StoredResponse};
-use crate::store::refs::Table;
+use crate::store::refs::{Table, EVENTS};
 use crate::store::{identifiers, VersionCheck};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
@@ -196,26 +196,45 @@ impl<R: Resource> Target for R {
 pub trait Scope: Copy + Send + 'static {
     /// The path parameter naming a record in its item paths.
     const RECORD: &'static str;
+    /// The scope as a path names it, before it is looked up.
+    type Named: Send + 'static;
     /// The scope a request's path names (its `{id}`, where there is one).
-    fn of(req: &HttpRequest) -> Result<Self, Error>;
+    fn of(req: &HttpRequest) -> Result<Self::Named, Error>;
+    /// The scope `named` names (404 when it names no live record).
+    fn resolve(conn: &mut PgConnection, named: &Self::Named) -> Result<Self, Error>;
 }
 
 impl Scope for () {
     const RECORD: &'static str = "id";
+    type Named = ();
 
     fn of(_: &HttpRequest) -> Result<(), Error> {
         Ok(())
     }
-}
 
-impl Scope for Uuid {
-    const RECORD: &'static str = "participant_id";
-
-    fn of(req: &HttpRequest) -> Result<Uuid, Error> {
-        let id = req.match_info().get("id").unwrap_or_default();
-        Uuid::parse_str(id).map_err(|err| Error::bad_parameter("path", err.to_string()))
+    fn resolve(_: &mut PgConnection, (): &()) -> Result<(), Error> {
+        Ok(())
     }
 }
+
+/// The scope of the only scoped records, event participants: their event,
+/// by its id or one of its identifiers.
+impl Scope for Uuid {
+    const RECORD: &'static str = "participant_id";
+    type Named = Reference;
+
+    fn of(req: &HttpRequest) -> Result<Reference, Error> {
+        Reference::deserialize(path_segment(req, "id")?.into_deserializer())
+            .map_err(|err: serde::de::value::Error| Error::bad_parameter("id", err.to_string()))
+    }
+
+    fn resolve(conn: &mut PgConnection, event: &Reference) -> Result<Uuid, Error> {
+        identifiers::live_id(conn, EVENTS, event)
+    }
+}
+
+/// `R`'s scope as a path names it.
+pub type NamedScopeOf<R> = <ScopeOf<R> as Scope>::Named;
 
 /// What `R`'s records are scoped by.
 pub type ScopeOf<R> = <<R as ResourceTypes>::Store as Crud>::Scope;
@@ -229,9 +248,15 @@ pub type PatchOf<R> = <<R as ResourceTypes>::Input as Input>::Patch;
 /// The record an item path names: its scope, and the record by its id or
 /// by one of its identifiers as `scheme:value` (a UUID never contains
 /// `:`), resolved where it is read ([`Item::id`]).
-pub struct Item<R: Resource>(pub ScopeOf<R>, pub Reference);
+pub struct Item<R: Resource>(pub NamedScopeOf<R>, pub Reference);
 
 impl<R: Resource> Item<R> {
+    /// The scope and id of the record named (404 when the path names no
+    /// live scope or record).
+    pub fn key(&self, conn: &mut PgConnection) -> Result<(ScopeOf<R>, Uuid), Error> {
+        Ok((ScopeOf::<R>::resolve(conn, &self.0)?, self.id(conn)?))
+    }
+
     /// The id of the record named: the one given, or that of the live
     /// record carrying the identifier (404 when none does).
     pub fn id(&self, conn: &mut PgConnection) -> Result<Uuid, Error> {
@@ -260,7 +285,7 @@ crate::from_head!(impl[R: Resource] for Item<R>, |req| {
 });
 
 /// The scope a collection path names.
-pub struct InScope<R: Resource>(pub ScopeOf<R>);
+pub struct InScope<R: Resource>(pub NamedScopeOf<R>);
 
 crate::from_head!(impl[R: Resource] for InScope<R>, |req| {
     ScopeOf::<R>::of(req).map(Self)
@@ -395,7 +420,7 @@ fn seen_by<R: Resource>(err: Error, viewer: &Principal) -> Error {
 pub async fn create<R: Resource>(
     pool: &PgPool,
     viewer: Principal,
-    scope: ScopeOf<R>,
+    scope: NamedScopeOf<R>,
     input: Parsed<R::Input>,
     idempotency: Option<IdempotencyKey>,
 ) -> Result<HttpResponse, Error> {
@@ -414,6 +439,7 @@ pub async fn create<R: Resource>(
     let author = viewer.clone();
     let hash = remember.as_ref().map(|(_, hash)| hash.clone());
     let outcome = db::transaction(pool, Some(viewer.key_id), move |conn| {
+        let scope = ScopeOf::<R>::resolve(conn, &scope)?;
         let data = to_data::<R>(conn, scope, input)?;
         let record = R::create(conn, scope, &data)?;
         let response = stored::<R>(201, record, &author, true)?;
@@ -464,8 +490,8 @@ pub async fn get<R: Resource>(
     if_none_match: IfNoneMatch,
 ) -> Result<HttpResponse, Error> {
     let record = db::run(pool, move |conn| {
-        let id = item.id(conn)?;
-        R::find(conn, item.0, id)
+        let (scope, id) = item.key(conn)?;
+        R::find(conn, scope, id)
     })
     .await?;
     let version = R::visible_version(&record, &viewer);
@@ -514,7 +540,7 @@ pub async fn replace<R: Resource>(
     refuse_hidden(R::hides(&viewer), R::sets_hidden(input.peek()))?;
     let input = checked::<R>(input)?;
     let response = db::transaction(pool, Some(viewer.key_id), move |conn| {
-        let (scope, id) = (item.0, item.id(conn)?);
+        let (scope, id) = item.key(conn)?;
         let record = overwrite::<R>(conn, &viewer, (scope, id), check, input, &mut None)?;
         stored::<R>(200, record, &viewer, false)
     })
@@ -531,7 +557,7 @@ pub async fn replace<R: Resource>(
 pub async fn upsert<R: Resource>(
     pool: &PgPool,
     viewer: Principal,
-    scope: ScopeOf<R>,
+    scope: NamedScopeOf<R>,
     identifier: Identifier,
     check: VersionCheck,
     input: Parsed<R::Input>,
@@ -545,6 +571,7 @@ pub async fn upsert<R: Resource>(
         listed.0.push(identifier.clone());
     }
     let response = db::transaction(pool, Some(viewer.key_id), move |conn| {
+        let scope = ScopeOf::<R>::resolve(conn, &scope)?;
         match upsert_in::<R>(
             conn,
             &viewer,
@@ -661,7 +688,7 @@ pub async fn patch<R: Resource>(
     let patch = patch.check(Ok)?;
     let may_move = R::patch_moves(&patch);
     let response = db::transaction(pool, Some(viewer.key_id), move |conn| {
-        let (scope, id) = (item.0, item.id(conn)?);
+        let (scope, id) = item.key(conn)?;
         let check = stored_check::<R>(conn, scope, id, check, &viewer)?;
         let hides = R::hides(&viewer);
         let record = R::update(conn, scope, id, &check, may_move, |conn, current| {
@@ -693,7 +720,7 @@ pub async fn delete<R: Resource>(
     check: VersionCheck,
 ) -> Result<HttpResponse, Error> {
     db::transaction(pool, Some(viewer.key_id), move |conn| {
-        let (scope, id) = (item.0, item.id(conn)?);
+        let (scope, id) = item.key(conn)?;
         let check = stored_check::<R>(conn, scope, id, check, &viewer)?;
         R::delete(conn, scope, id, &check).map_err(|err| seen_by::<R>(err, &viewer))
     })

@@ -399,12 +399,42 @@ async fn items_are_named_by_identifier_in_their_path() {
         id(&seminar)
     );
     assert_eq!(app.get(&item).await.expect(200).json()["role"], "speaker");
+    // The event too may be named by its identifier, in every participant path.
+    let by_event = format!("/v1/events/{SCHEME}:seminar/participants/{SCHEME}:speaker-1");
+    assert_eq!(
+        app.get(&by_event).await.expect(200).json()["role"],
+        "speaker"
+    );
+    let attendee = json!({"organization_id": format!("{SCHEME}:alliance"), "role": "attendee"});
+    let added = app
+        .post(
+            &format!("/v1/events/{SCHEME}:seminar/participants"),
+            &attendee,
+        )
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(added["event_id"], seminar["id"]);
+    let upsert_by_event =
+        format!("/v1/events/{SCHEME}:seminar/participants/by-identifier/{SCHEME}/attendee-2");
+    app.put(
+        &upsert_by_event,
+        &json!({"person_id": id(&person), "role": "attendee"}),
+    )
+    .await
+    .expect(201);
+    app.post(
+        &format!("/v1/events/{SCHEME}:no-such-event/participants"),
+        &attendee,
+    )
+    .await
+    .problem(404);
     let embedded = app
         .get(&format!("/v1/events/{SCHEME}:seminar?embed=participants"))
         .await
         .expect(200)
         .json();
-    assert_eq!(embedded["participants"].as_array().unwrap().len(), 1);
+    assert_eq!(embedded["participants"].as_array().unwrap().len(), 3);
 
     app.get(&format!("/v1/organizations/{SCHEME}:nobody"))
         .await
