@@ -79,7 +79,7 @@ impl Settings {
         let max_body_bytes = parse(&lookup, "MAX_BODY_BYTES", "1048576", |v| {
             int_in_range(v, 1_024, 1 << 30).map(|n| n as usize)
         })?;
-        let import_max_body_bytes = parse(&lookup, "IMPORT_MAX_BODY_BYTES", "268435456", |v| {
+        let import_max_body_bytes = parse(&lookup, "IMPORT_MAX_BODY_BYTES", "33554432", |v| {
             int_in_range(v, 1_024, 1 << 34).map(|n| n as usize)
         })?;
         let default_workers = std::thread::available_parallelism()

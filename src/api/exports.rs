@@ -9,7 +9,7 @@
 
 use crate::api::events::Events;
 use crate::api::extract::Query;
-use crate::api::imports::{members_of, Column, ImportResource};
+use crate::api::imports::{members_of, Column, ImportResource, FORMULA_STARTS};
 use crate::api::input::Input;
 use crate::api::organizations::Organizations;
 use crate::api::participants::Participants;
@@ -255,6 +255,10 @@ fn csv_row(columns: &[Column], mut line: Map<String, Value>) -> Vec<String> {
                 .and_then(VecDeque::pop_front)
                 .unwrap_or_default(),
         })
+        .map(|cell| match cell.starts_with(FORMULA_STARTS) {
+            true => format!("'{cell}"),
+            false => cell,
+        })
         .collect()
 }
 
@@ -416,7 +420,8 @@ crate::operation! {
         >::new(&resource))
         .map_err(|_| {
             Error::NotFound(format!(
-                "no export {resource:?}; exports: organizations, people, roles, events, participants, register"
+                "no export {:?}; exports: organizations, people, roles, events, participants, register",
+                resource.as_str()
             ))
         })?;
         let format = params.format.unwrap_or_default();

