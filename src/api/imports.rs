@@ -747,7 +747,6 @@ type ParentOf<R> = fn(&<R as ResourceTypes>::Input) -> Option<&Reference>;
 /// `items` reordered so that each comes after the item of the file its
 /// `parent` reference (the member `member`) names by any of its
 /// identifiers (a 422 when they form a cycle); otherwise in file order.
-
 fn parents_first<R: Resource>(
     mut items: Vec<Item<R>>,
     (member, parent): (&str, ParentOf<R>),
