@@ -110,17 +110,44 @@ impl utoipa::Modify for BodyRules {
             let Some(object) = components.schemas.remove(*name) else {
                 continue;
             };
-            let choices = fields.iter().fold(OneOfBuilder::new(), |choices, field| {
-                choices.item(
-                    ObjectBuilder::new()
-                        .required(*field)
-                        .property(*field, ObjectBuilder::new().schema_type(Type::String)),
-                )
-            });
+            let choices: Schema = fields
+                .iter()
+                .fold(OneOfBuilder::new(), |choices, field| {
+                    choices.item(
+                        ObjectBuilder::new()
+                            .required(*field)
+                            .property(*field, ObjectBuilder::new().schema_type(Type::String)),
+                    )
+                })
+                .into();
             components.schemas.insert(
                 (*name).to_owned(),
-                AllOfBuilder::new().item(object).item(choices).into(),
+                AllOfBuilder::new()
+                    .item(object)
+                    .item(choices.clone())
+                    .into(),
             );
+            // The import's participants are the participant input with their
+            // event: the same rule holds for them.
+            if *name == "ParticipantInput" {
+                let participants =
+                    components
+                        .schemas
+                        .get_mut("ImportFile")
+                        .and_then(|file| match file {
+                            RefOr::T(Schema::Object(file)) => {
+                                file.properties.get_mut("participants")
+                            }
+                            _ => None,
+                        });
+                if let Some(RefOr::T(Schema::Array(list))) = participants {
+                    if let utoipa::openapi::schema::ArrayItems::RefOrSchema(item) = &mut list.items
+                    {
+                        let plain = std::mem::replace(item.as_mut(), RefOr::T(Schema::default()));
+                        **item = AllOfBuilder::new().item(plain).item(choices).into();
+                    }
+                }
+            }
         }
     }
 }
