@@ -1033,7 +1033,8 @@ crate::operation! {
                     "people": [{"name": "Zhou Haiying",
                         "identifiers": [{"scheme": "yangpu-alliance", "value": "zhou-haiying"}]}],
                     "roles": [{"organization_id": "yangpu-alliance:alliance",
-                        "person_id": "yangpu-alliance:zhou-haiying", "title": "Convenor"}]
+                        "person_id": "yangpu-alliance:zhou-haiying", "title": "Convenor",
+                    "identifiers": [{"scheme": "yangpu-alliance", "value": "convenor"}]}]
                 })),
                 (String = "application/x-ndjson", example = "{\"type\": \"organization\", \"name\": \"Alliance\", \"kind\": \"alliance\"}\n"),
                 (String = "text/csv", example = "name,kind,identifier:yangpu-alliance,other_name:zh\r\nAlliance,alliance,alliance,联盟\r\n"),
