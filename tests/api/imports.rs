@@ -35,6 +35,47 @@ fn counts(report: &Value, resource: &str) -> [u64; 3] {
     ["created", "updated", "unchanged"].map(|k| c[k].as_u64().unwrap())
 }
 
+/// The report of an import of `body` that is accepted.
+async fn imported(app: &TestApp, query: &str, content_type: &str, body: &[u8]) -> Value {
+    import(app, query, content_type, body)
+        .await
+        .expect(201)
+        .json()
+}
+
+/// The problem document of an import of `body` that is refused as invalid.
+async fn refused(app: &TestApp, query: &str, content_type: &str, body: &[u8]) -> Value {
+    import(app, query, content_type, body).await.problem(422)
+}
+
+/// Checks that `reply` is a download named `file`.
+fn attached(reply: &Reply, file: &str) {
+    let disposition = reply.header("content-disposition").unwrap();
+    assert_eq!(disposition, format!("attachment; filename=\"{file}\""));
+}
+
+/// A register holding the seed file.
+async fn seeded() -> TestApp {
+    let app = spawn_app().await;
+    let reply = import(&app, "", "application/json", SEED.as_bytes()).await;
+    reply.expect(201);
+    app
+}
+
+/// `exported` imported (as `query`, `content_type`) into an empty register:
+/// the import's report, and what `path` exports from that register.
+async fn exported_again(
+    exported: &[u8],
+    query: &str,
+    content_type: &str,
+    path: &str,
+) -> (Value, Vec<u8>) {
+    let empty = spawn_app().await;
+    let reply = import(&empty, query, content_type, exported).await;
+    let report = reply.expect(201).json();
+    (report, empty.get(path).await.expect(200).body.clone())
+}
+
 /// The live record of `resource` carrying identifier `value`.
 async fn by_identifier(app: &TestApp, resource: &str, value: &str) -> Value {
     let page = app
@@ -140,10 +181,7 @@ async fn the_seed_register_imports_in_one_request_and_answers_the_reports_questi
     // entry, no audit row.
     let before = feed_len(&app).await;
     let audit_before = app.get("/v1/audit?limit=500").await.expect(200).json();
-    let again = import(&app, "", "application/json", SEED.as_bytes())
-        .await
-        .expect(201)
-        .json();
+    let again = imported(&app, "", "application/json", SEED.as_bytes()).await;
     for (resource, n) in [
         ("organizations", 26),
         ("people", 5),
@@ -171,10 +209,7 @@ async fn records_may_come_in_any_order_and_a_changed_one_is_updated() {
             {"name": "Parent", "kind": "alliance", "identifiers": [{"scheme": S, "value": "parent"}]}
         ]
     });
-    let report = import(&app, "", "application/json", file.to_string().as_bytes())
-        .await
-        .expect(201)
-        .json();
+    let report = imported(&app, "", "application/json", file.to_string().as_bytes()).await;
     assert_eq!(counts(&report, "organizations"), [2, 0, 0]);
     assert_eq!(counts(&report, "roles"), [1, 0, 0]);
     let parent = by_identifier(&app, "organizations", "parent").await;
@@ -183,10 +218,7 @@ async fn records_may_come_in_any_order_and_a_changed_one_is_updated() {
 
     let mut changed = file.clone();
     changed["organizations"][1]["description"] = json!("Renamed nothing, described now");
-    let report = import(&app, "", "application/json", changed.to_string().as_bytes())
-        .await
-        .expect(201)
-        .json();
+    let report = imported(&app, "", "application/json", changed.to_string().as_bytes()).await;
     assert_eq!(counts(&report, "organizations"), [0, 1, 1]);
     assert_eq!(counts(&report, "roles"), [0, 0, 1]);
     let parent = by_identifier(&app, "organizations", "parent").await;
@@ -215,9 +247,7 @@ async fn an_invalid_record_rejects_the_whole_import_naming_every_fault() {
         "participants": [{"person_id": format!("{S}:nobody"), "role": "speaker"}],
         "posts": []
     });
-    let problem = import(&app, "", "application/json", file.to_string().as_bytes())
-        .await
-        .problem(422);
+    let problem = refused(&app, "", "application/json", file.to_string().as_bytes()).await;
     assert_eq!(Reply::fields(&problem), ["posts"]);
 
     let mut file = file;
@@ -292,25 +322,18 @@ async fn ndjson_records_name_their_type_line_by_line() {
             "identifiers": [{"scheme": S, "value": "org"}]}),
     ];
     let body: String = lines.iter().map(|l| format!("{l}\r\n")).collect::<String>() + "\n";
-    let report = import(&app, "", "application/x-ndjson", body.as_bytes())
-        .await
-        .expect(201)
-        .json();
+    let report = imported(&app, "", "application/x-ndjson", body.as_bytes()).await;
     assert_eq!(report["format"], "ndjson");
     assert_eq!(report["records"], 3);
     assert_eq!(counts(&report, "roles"), [1, 0, 0]);
 
     let bad = "{\"type\": \"person\", \"name\": \"x\"}\n{\"type\": \"post\"}\nnot json\n";
-    let problem = import(&app, "", "application/x-ndjson", bad.as_bytes())
-        .await
-        .problem(422);
+    let problem = refused(&app, "", "application/x-ndjson", bad.as_bytes()).await;
     assert_eq!(Reply::fields(&problem), ["line 2.type", "line 3"]);
 
     // A file of faults gets a bounded answer.
     let many = "{\"type\": \"person\", \"name\": \"\"}\n".repeat(1500);
-    let problem = import(&app, "", "application/x-ndjson", many.as_bytes())
-        .await
-        .problem(422);
+    let problem = refused(&app, "", "application/x-ndjson", many.as_bytes()).await;
     assert_eq!(Reply::fields(&problem).len(), 1000);
 }
 
@@ -342,14 +365,10 @@ async fn csv_rows_follow_the_column_conventions_with_or_without_a_bom() {
     // People by CSV; a bad row names its line and column.
     let people =
         "name,identifier:district-hr,birth_date\nZhou Haiying,p-1,\nJiang Daorong,p-2,1970-13-01\n";
-    let problem = import(&app, "resource=people", "text/csv", people.as_bytes())
-        .await
-        .problem(422);
+    let problem = refused(&app, "resource=people", "text/csv", people.as_bytes()).await;
     assert_eq!(Reply::fields(&problem), ["line 3.birth_date"]);
     let unknown = "name,nickname\nZhou,Z\n";
-    let problem = import(&app, "resource=people", "text/csv", unknown.as_bytes())
-        .await
-        .problem(422);
+    let problem = refused(&app, "resource=people", "text/csv", unknown.as_bytes()).await;
     assert_eq!(Reply::fields(&problem), ["line 1.nickname"]);
     // A CSV import names its resource; the others do not.
     import(&app, "", "text/csv", people.as_bytes())
@@ -409,15 +428,9 @@ async fn imports_keep_the_rules_of_keys_and_personal_data() {
 
 #[actix_web::test]
 async fn an_export_imported_into_an_empty_register_exports_the_same_bytes() {
-    let app = spawn_app().await;
-    import(&app, "", "application/json", SEED.as_bytes())
-        .await
-        .expect(201);
+    let app = seeded().await;
     let reply = app.get("/v1/exports/register").await;
-    assert_eq!(
-        reply.header("content-disposition").unwrap(),
-        "attachment; filename=\"register.ndjson\""
-    );
+    attached(&reply, "register.ndjson");
     assert_eq!(
         reply.header("content-type").unwrap(),
         "application/x-ndjson"
@@ -439,18 +452,14 @@ async fn an_export_imported_into_an_empty_register_exports_the_same_bytes() {
     assert_eq!(child["parent_id"], format!("{S}:district-party-committee"));
     assert!(child.get("dissolution_date").is_none());
 
-    let empty = spawn_app().await;
-    let report = import(&empty, "", "application/x-ndjson", &exported)
-        .await
-        .expect(201)
-        .json();
+    let (report, again) = exported_again(
+        &exported,
+        "",
+        "application/x-ndjson",
+        "/v1/exports/register",
+    )
+    .await;
     assert_eq!(counts(&report, "participants"), [16, 0, 0]);
-    let again = empty
-        .get("/v1/exports/register")
-        .await
-        .expect(200)
-        .body
-        .clone();
     assert_eq!(
         String::from_utf8(again).unwrap(),
         String::from_utf8(exported).unwrap()
@@ -497,44 +506,37 @@ async fn many_people_are_written_in_batches_and_a_taken_identifier_is_still_name
     .expect(201);
 
     // Record 700 (in the second batch) carries an identifier that is taken.
-    let problem = import(
+    let problem = refused(
         &app,
         "",
         "application/x-ndjson",
         people(1200, Some(700)).as_bytes(),
     )
-    .await
-    .problem(422);
+    .await;
     assert_eq!(Reply::fields(&problem), ["line 701"]);
     let listed = app.get("/v1/people?limit=10").await.expect(200).json();
     assert_eq!(column(&listed, "name"), ["Holder"]);
 
     // The same identifier twice in one file is named at its second place.
     let twice = people(2, None) + &people(1, None);
-    let problem = import(&app, "", "application/x-ndjson", twice.as_bytes())
-        .await
-        .problem(422);
+    let problem = refused(&app, "", "application/x-ndjson", twice.as_bytes()).await;
     assert_eq!(Reply::fields(&problem), ["line 3.identifiers"]);
 
-    let report = import(
+    let report = imported(
         &app,
         "",
         "application/x-ndjson",
         people(1200, None).as_bytes(),
     )
-    .await
-    .expect(201)
-    .json();
+    .await;
     assert_eq!(counts(&report, "people"), [1200, 0, 0]);
-    let again = import(
+    let again = imported(
         &app,
         "",
         "application/x-ndjson",
         people(1200, None).as_bytes(),
     )
-    .await
-    .expect(201)
-    .json();
+    .await;
     assert_eq!(counts(&again, "people"), [0, 0, 1200]);
     let one = app
         .get("/v1/people?identifier=hr:p-1199")
@@ -546,15 +548,9 @@ async fn many_people_are_written_in_batches_and_a_taken_identifier_is_still_name
 
 #[actix_web::test]
 async fn csv_exports_open_in_a_spreadsheet_and_import_back_to_the_same_bytes() {
-    let app = spawn_app().await;
-    import(&app, "", "application/json", SEED.as_bytes())
-        .await
-        .expect(201);
+    let app = seeded().await;
     let reply = app.get("/v1/exports/organizations?format=csv").await;
-    assert_eq!(
-        reply.header("content-disposition").unwrap(),
-        "attachment; filename=\"organizations.csv\""
-    );
+    attached(&reply, "organizations.csv");
     let exported = reply.expect(200).body.clone();
     let text = String::from_utf8(exported.clone()).unwrap();
     assert!(text.starts_with('\u{feff}'));
@@ -565,18 +561,10 @@ async fn csv_exports_open_in_a_spreadsheet_and_import_back_to_the_same_bytes() {
     assert!(header.contains(",other_name:zh,") && header.contains(",identifier:yangpu-alliance"));
     assert!(text.contains("杨浦区数字经济产业集群党建联盟"));
 
-    let empty = spawn_app().await;
-    let report = import(&empty, "resource=organizations", "text/csv", &exported)
-        .await
-        .expect(201)
-        .json();
+    let path = "/v1/exports/organizations?format=csv";
+    let (report, again) =
+        exported_again(&exported, "resource=organizations", "text/csv", path).await;
     assert_eq!(counts(&report, "organizations"), [26, 0, 0]);
-    let again = empty
-        .get("/v1/exports/organizations?format=csv")
-        .await
-        .expect(200)
-        .body
-        .clone();
     assert_eq!(String::from_utf8(again).unwrap(), text);
 
     // Roles and people too; the register and events only as NDJSON.
@@ -638,27 +626,19 @@ async fn messy_files_get_bounded_exact_answers() {
     let app = spawn_app().await;
     // Faults of any kind stop at 1,000.
     let lines = "[]\n".repeat(3000);
-    let problem = import(&app, "", "application/x-ndjson", lines.as_bytes())
-        .await
-        .problem(422);
+    let problem = refused(&app, "", "application/x-ndjson", lines.as_bytes()).await;
     assert_eq!(Reply::fields(&problem).len(), 1000);
     let json = format!("{{\"people\": [{}]}}", vec!["1"; 1500].join(","));
-    let problem = import(&app, "", "application/json", json.as_bytes())
-        .await
-        .problem(422);
+    let problem = refused(&app, "", "application/json", json.as_bytes()).await;
     assert_eq!(Reply::fields(&problem).len(), 1000);
 
     // CSV faults name the physical line, CRLF and blank lines included; a
     // plain column given twice is refused.
     let csv = "name,kind\r\nA,enterprise\r\n\r\nB,enterprise\r\nC,badkind\r\n";
-    let problem = import(&app, "resource=organizations", "text/csv", csv.as_bytes())
-        .await
-        .problem(422);
+    let problem = refused(&app, "resource=organizations", "text/csv", csv.as_bytes()).await;
     assert_eq!(Reply::fields(&problem), ["line 5.kind"]);
     let twice = "name,name,kind\nFirst,Second,enterprise\n";
-    let problem = import(&app, "resource=organizations", "text/csv", twice.as_bytes())
-        .await
-        .problem(422);
+    let problem = refused(&app, "resource=organizations", "text/csv", twice.as_bytes()).await;
     assert_eq!(Reply::fields(&problem), ["line 1.name"]);
 
     // A byte order mark is no fault in NDJSON or JSON either.
@@ -681,9 +661,7 @@ async fn messy_files_get_bounded_exact_answers() {
         {"name": "A", "kind": "other", "parent_id": "x:b", "identifiers": [{"scheme": "x", "value": "a"}]},
         {"name": "B", "kind": "other", "parent_id": "x:a", "identifiers": [{"scheme": "x", "value": "b"}]}
     ]});
-    let problem = import(&app, "", "application/json", cycle.to_string().as_bytes())
-        .await
-        .problem(422);
+    let problem = refused(&app, "", "application/json", cycle.to_string().as_bytes()).await;
     assert_eq!(Reply::fields(&problem), ["organizations[0].parent_id"]);
 }
 
