@@ -287,6 +287,16 @@ struct Entry {
     at: String,
     kind: ImportResource,
     members: Map<String, Value>,
+    /// Its line of an NDJSON body (index and bytes), to read it again from.
+    line: Option<Line>,
+}
+
+/// A line of an NDJSON body: its index and where it lies in the body.
+#[derive(Debug, Clone, Copy)]
+struct Line {
+    index: usize,
+    start: usize,
+    end: usize,
 }
 
 /// `field` of the record at `at`.
@@ -344,7 +354,12 @@ fn json_entries(bytes: &[u8]) -> Result<Entries<'_>, Error> {
         for (i, record) in records.into_iter().enumerate() {
             let at = format!("{name}[{i}]");
             match record {
-                Value::Object(members) => entries.push(Entry { at, kind, members }),
+                Value::Object(members) => entries.push(Entry {
+                    at,
+                    kind,
+                    members,
+                    line: None,
+                }),
                 _ if faults.len() >= MAX_FAULTS => break,
                 _ => faults.push(FieldError::new(at, "must be an object")),
             }
@@ -360,38 +375,59 @@ fn json_entries(bytes: &[u8]) -> Result<Entries<'_>, Error> {
 
 /// The records of an NDJSON import: one object a line, naming its `type`.
 fn ndjson_entries(bytes: &[u8]) -> Entries<'_> {
-    let lines = bytes.split(|&b| b == b'\n').enumerate();
-    Box::new(lines.filter_map(|(i, line)| {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            return None;
-        }
-        let at = format!("line {}", i + 1);
-        let mut members = match parse_document(line) {
-            Ok(Value::Object(members)) => members,
-            Ok(_) => return Some(Err(vec![FieldError::new(at, "must be a JSON object")])),
-            Err(Error::Validation(faults)) => {
-                let named = faults
-                    .into_iter()
-                    .map(|f| FieldError::new(field(&at, &f.field), f.message));
-                return Some(Err(named.collect()));
-            }
-            Err(err) => return Some(Err(vec![FieldError::new(at, err.to_string())])),
-        };
-        let kind = match members.remove("type") {
-            Some(Value::String(name)) => ImportResource::ALL
+    let mut start = 0;
+    let lines = bytes
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .map(move |(index, line)| {
+            let at = Line {
+                index,
+                start,
+                end: start + line.len(),
+            };
+            start = at.end + 1;
+            at
+        });
+    Box::new(lines.filter_map(move |line| ndjson_entry(bytes, line)))
+}
+
+/// The record on `line` of an NDJSON body (none on a blank line).
+fn ndjson_entry(body: &[u8], line: Line) -> Option<Result<Entry, Vec<FieldError>>> {
+    let text = &body[line.start..line.end];
+    let text = text.strip_suffix(b"\r").unwrap_or(text);
+    if text.iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    let at = format!("line {}", line.index + 1);
+    let mut members = match parse_document(text) {
+        Ok(Value::Object(members)) => members,
+        Ok(_) => return Some(Err(vec![FieldError::new(at, "must be a JSON object")])),
+        Err(Error::Validation(faults)) => {
+            let named = faults
                 .into_iter()
-                .find(|k| k.singular() == name),
-            _ => None,
-        };
-        Some(match kind {
-            Some(kind) => Ok(Entry { at, kind, members }),
-            None => Err(vec![FieldError::new(
-                field(&at, "type"),
-                "must be organization, person, role, event or participant",
-            )]),
-        })
-    }))
+                .map(|f| FieldError::new(field(&at, &f.field), f.message));
+            return Some(Err(named.collect()));
+        }
+        Err(err) => return Some(Err(vec![FieldError::new(at, err.to_string())])),
+    };
+    let kind = match members.remove("type") {
+        Some(Value::String(name)) => ImportResource::ALL
+            .into_iter()
+            .find(|k| k.singular() == name),
+        _ => None,
+    };
+    Some(match kind {
+        Some(kind) => Ok(Entry {
+            at,
+            kind,
+            members,
+            line: Some(line),
+        }),
+        None => Err(vec![FieldError::new(
+            field(&at, "type"),
+            "must be organization, person, role, event or participant",
+        )]),
+    })
 }
 
 /// The members of `R`'s input, as its schema lists them.
@@ -468,6 +504,7 @@ fn csv_entries(bytes: &[u8], kind: ImportResource) -> Result<Entries<'_>, Error>
             at: format!("line {}", line_of(row.position())),
             kind,
             members: csv_record(&columns, &row),
+            line: None,
         }),
         Err(err) => {
             let line = line_of(err.position());
@@ -599,6 +636,7 @@ struct Item<R: Resource> {
     input: R::Input,
     identifier: Option<Identifier>,
     event: Option<Reference>,
+    line: Option<Line>,
 }
 
 /// `entry` as an [`Item`] of `R`: its faults (named under its place in the
@@ -608,7 +646,10 @@ fn item<R: Resource>(
     entry: Entry,
 ) -> Result<Result<Item<R>, Vec<FieldError>>, Error> {
     let Entry {
-        at, mut members, ..
+        at,
+        mut members,
+        line,
+        ..
     } = entry;
     let mut faults = Vec::new();
     let event = match (entry.kind, members.remove("event_id")) {
@@ -646,6 +687,7 @@ fn item<R: Resource>(
                 identifier,
                 input,
                 event,
+                line,
             }))
         }
         Ok(_) => Ok(Err(faults)),
@@ -660,10 +702,27 @@ fn item<R: Resource>(
 #[derive(Default)]
 struct Batch {
     organizations: Vec<Item<Organizations>>,
-    people: Vec<Item<People>>,
-    roles: Vec<Item<Roles>>,
+    people: Vec<Pending<People>>,
+    roles: Vec<Pending<Roles>>,
     events: Vec<Item<Events>>,
-    participants: Vec<Item<Participants>>,
+    participants: Vec<Pending<Participants>>,
+}
+
+/// A record checked and waiting to be written: parsed, or (read from an
+/// NDJSON line, so that a large import holds its body and not every record
+/// parsed) to be parsed again from its line when it is written.
+enum Pending<R: Resource> {
+    Parsed(Item<R>),
+    Line(Line),
+}
+
+impl<R: Resource> From<Item<R>> for Pending<R> {
+    fn from(item: Item<R>) -> Self {
+        match item.line {
+            Some(line) => Self::Line(line),
+            None => Self::Parsed(item),
+        }
+    }
 }
 
 impl Batch {
@@ -706,7 +765,7 @@ impl Batch {
                                     }
                                 }
                             }
-                            batch.$list.push(item)
+                            batch.$list.push(item.into())
                         }
                         Err(found) => faults.extend(found),
                     }
@@ -937,6 +996,38 @@ fn aborted(conn: &mut PgConnection) -> bool {
     diesel::sql_query("SELECT 1").execute(conn).is_err()
 }
 
+/// Writes the `pending` records of `R` in batches, parsing again those read
+/// from lines of the NDJSON `body` (each was checked when it was first read).
+fn write_pending<R: Resource>(
+    conn: &mut PgConnection,
+    author: &Principal,
+    body: &[u8],
+    pending: Vec<Pending<R>>,
+    scope: impl Fn(&mut PgConnection, &Item<R>) -> Result<ScopeOf<R>, Error>,
+    counts: &mut Counts,
+    faults: &mut Vec<FieldError>,
+) -> Result<(), Error> {
+    let mut pending = pending.into_iter().peekable();
+    while pending.peek().is_some() {
+        let mut items = Vec::with_capacity(BATCH);
+        for one in pending.by_ref().take(BATCH) {
+            let item = match one {
+                Pending::Parsed(item) => Ok(item),
+                Pending::Line(line) => match ndjson_entry(body, line) {
+                    Some(Ok(entry)) => item::<R>(author, entry)?,
+                    _ => return Err(Error::internal("a checked NDJSON line no longer reads")),
+                },
+            };
+            match item {
+                Ok(item) => items.push(item),
+                Err(found) => faults.extend(found),
+            }
+        }
+        write_all(conn, author, items, &scope, counts, faults)?;
+    }
+    Ok(())
+}
+
 /// The scope of a top-level record: none.
 fn top<R: Resource>(_: &mut PgConnection, _: &Item<R>) -> Result<(), Error> {
     Ok(())
@@ -955,7 +1046,12 @@ fn event_of(conn: &mut PgConnection, item: &Item<Participants>) -> Result<Uuid, 
 }
 
 /// Writes `batch` in dependency order: what it did, or every fault.
-fn write_batch(conn: &mut PgConnection, author: &Principal, batch: Batch) -> Result<Tally, Error> {
+fn write_batch(
+    conn: &mut PgConnection,
+    author: &Principal,
+    body: &[u8],
+    batch: Batch,
+) -> Result<Tally, Error> {
     let mut tally = Tally::default();
     let mut faults = Vec::new();
     let organizations = tally.of(ImportResource::Organizations);
@@ -967,34 +1063,17 @@ fn write_batch(conn: &mut PgConnection, author: &Principal, batch: Batch) -> Res
         organizations,
         &mut faults,
     )?;
-    write_all(
-        conn,
-        author,
-        batch.people,
-        top,
-        tally.of(ImportResource::People),
-        &mut faults,
-    )?;
-    write_all(
-        conn,
-        author,
-        batch.roles,
-        top,
-        tally.of(ImportResource::Roles),
-        &mut faults,
-    )?;
-    write_all(
-        conn,
-        author,
-        batch.events,
-        top,
-        tally.of(ImportResource::Events),
-        &mut faults,
-    )?;
+    let people = tally.of(ImportResource::People);
+    write_pending(conn, author, body, batch.people, top, people, &mut faults)?;
+    let roles = tally.of(ImportResource::Roles);
+    write_pending(conn, author, body, batch.roles, top, roles, &mut faults)?;
+    let events = tally.of(ImportResource::Events);
+    write_all(conn, author, batch.events, top, events, &mut faults)?;
     let participants = tally.of(ImportResource::Participants);
-    write_all(
+    write_pending(
         conn,
         author,
+        body,
         batch.participants,
         event_of,
         participants,
@@ -1108,9 +1187,14 @@ crate::operation! {
         // Parsing and checking cost CPU: off the async workers, before a
         // connection is taken.
         let author = viewer.clone();
+        // A byte order mark starts no record, whatever the format.
+        let body = match body.strip_prefix("\u{feff}".as_bytes()) {
+            Some(_) => body.slice(3..),
+            None => body,
+        };
+        let source = body.clone();
         let (batch, records) = tokio::task::spawn_blocking(move || {
-            // A byte order mark starts no record, whatever the format.
-            let body = body.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&body);
+            let body = &body[..];
             let entries = match (format, resource) {
                 (ImportFormat::Json, _) => json_entries(body)?,
                 (ImportFormat::Ndjson, _) => ndjson_entries(body),
@@ -1123,7 +1207,7 @@ crate::operation! {
         .map_err(Error::internal)??;
         let author = viewer.clone();
         let record = db::transaction(&pool, Some(viewer.key_id), move |conn| {
-            let written = conn.transaction(|conn| match write_batch(conn, &author, batch) {
+            let written = conn.transaction(|conn| match write_batch(conn, &author, &source, batch) {
                 Ok(tally) if dry_run => Err(Stop::DryRun(tally)),
                 Ok(tally) => Ok(tally),
                 Err(err) => Err(Stop::Failed(err)),
