@@ -273,6 +273,14 @@ struct Repeat {
     most: i32,
 }
 
+/// The members of `R`'s input that `viewer` sees.
+fn seen_members<R: Resource>(viewer: &Principal) -> Vec<String> {
+    let hides = R::hides(viewer);
+    let mut members = members_of::<R>();
+    members.retain(|member| !(hides && R::is_hidden(member)));
+    members
+}
+
 /// The CSV columns of `resource` as `viewer` exports it: its plain
 /// members, then each list element kind as often as one live record has
 /// it (`identifier:<scheme>`, `other_name:<lang>`, `source`,
@@ -282,14 +290,10 @@ fn csv_columns(
     viewer: &Principal,
     resource: ImportResource,
 ) -> Result<Vec<Column>, Error> {
-    let (table, members, hidden): (&str, Vec<String>, fn(&str) -> bool) = match resource {
-        ImportResource::Organizations => (
-            "organizations",
-            members_of::<Organizations>(),
-            Organizations::is_hidden,
-        ),
-        ImportResource::People => ("people", members_of::<People>(), People::is_hidden),
-        ImportResource::Roles => ("roles", members_of::<Roles>(), Roles::is_hidden),
+    let (table, members) = match resource {
+        ImportResource::Organizations => ("organizations", seen_members::<Organizations>(viewer)),
+        ImportResource::People => ("people", seen_members::<People>(viewer)),
+        ImportResource::Roles => ("roles", seen_members::<Roles>(viewer)),
         _ => {
             return Err(Error::bad_parameter(
                 "format",
@@ -297,11 +301,10 @@ fn csv_columns(
             ))
         }
     };
-    let hides = People::hides(viewer);
     let mut columns: Vec<Column> = members
         .iter()
         .map(|member| Column::parse(member))
-        .filter(|column| matches!(column, Column::Member(name) if !(hides && hidden(name))))
+        .filter(|column| matches!(column, Column::Member(_)))
         .collect();
     let lists: [(&str, &str, ColumnOf); 4] = [
         ("identifiers", "scheme", |key| key.map(Column::Identifier)),

@@ -265,10 +265,7 @@ impl<R: Resource> Item<R> {
             Reference::Identifier(identifier) => {
                 let table = <R::Store as Crud>::IDENTIFIED
                     .ok_or_else(|| Error::internal("resource without identifiers"))?;
-                let (scheme, value) = (identifier.scheme.as_str(), identifier.value.as_str());
-                identifiers::owner(conn, table, scheme, value)?.ok_or_else(|| {
-                    Error::NotFound(format!("no {} has identifier {identifier}", table.entity))
-                })
+                identifiers::owner_of(conn, table, identifier)
             }
         }
     }

@@ -65,6 +65,18 @@ pub fn filter_id(
     }
 }
 
+/// The live record of `table` carrying `identifier`; 404 naming it when
+/// none does.
+pub fn owner_of(
+    conn: &mut PgConnection,
+    table: Table,
+    identifier: &crate::domain::Identifier,
+) -> Result<Uuid, Error> {
+    let (scheme, value) = (identifier.scheme.as_ref(), identifier.value.as_ref());
+    owner(conn, table, scheme, value)?
+        .ok_or_else(|| Error::NotFound(format!("no {} has identifier {identifier}", table.entity)))
+}
+
 /// The id of the live record of `table` that `reference` names — by its
 /// id, or by one of its identifiers; 404 when no live record answers to it.
 pub fn live_id(
@@ -74,12 +86,7 @@ pub fn live_id(
 ) -> Result<Uuid, Error> {
     let id = match reference {
         Reference::Id(id) => *id,
-        Reference::Identifier(identifier) => {
-            let (scheme, value) = (identifier.scheme.as_ref(), identifier.value.as_ref());
-            return owner(conn, table, scheme, value)?.ok_or_else(|| {
-                Error::NotFound(format!("no {} has identifier {identifier}", table.entity))
-            });
-        }
+        Reference::Identifier(identifier) => return owner_of(conn, table, identifier),
     };
     let live: Option<bool> = diesel::sql_query(format!(
         "SELECT deleted_at IS NULL AS live FROM {} WHERE id = $1",
