@@ -17,12 +17,12 @@ mod web;
 pub use faults::Faults;
 pub use field::Field;
 pub use list::{Identifiers, List, Optional, Topics};
-pub use popolo::{ContactDetail, OtherName, Source};
+pub use popolo::{ContactDetail, Link, OtherName, Source};
 pub use reference::{
     reference_pattern, Identifier, IdentifierValue, Reference, Scheme, IDENTIFIER_PATTERN,
 };
 pub use text::{blank_or_name_pattern, name_fault, Name, Search, Text, NAME_PATTERN, TEXT_PATTERN};
-pub use time::{Date, Instant, YEARS};
+pub use time::{Date, Instant, PartialDate, YEARS};
 pub use web::{Email, HttpUrl, LanguageTag, Phone, EMAIL_PATTERN, URL_PATTERN};
 
 use utoipa::openapi::{ObjectBuilder, RefOr, Schema};

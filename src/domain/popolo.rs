@@ -1,7 +1,7 @@
-//! Value objects Popolo gives every record: other names, contact details
-//! and sources.
+//! Value objects Popolo gives every record: other names, contact details,
+//! links and sources.
 
-use super::{HttpUrl, LanguageTag, Name, Optional, Text};
+use super::{HttpUrl, LanguageTag, Name, Optional, PartialDate, Text};
 
 crate::record! {
     /// Another name of a record: in another language, a former or short name.
@@ -11,6 +11,11 @@ crate::record! {
         /// BCP 47 language tag, e.g. `zh` or `en`.
         pub lang: Option<LanguageTag>,
         pub note: Optional<Text<2000>>,
+        /// When the name came into use (a partial date).
+        pub start_date: Option<PartialDate>,
+        /// When the name went out of use (a partial date), not before
+        /// `start_date`.
+        pub end_date: Option<PartialDate>,
     }
 }
 
@@ -32,6 +37,17 @@ crate::record! {
     pub struct Source {
         /// Absolute http(s) URL naming its host by domain (ASCII: write an
         /// internationalized domain in its `xn--` form).
+        pub url: HttpUrl,
+        pub note: Optional<Text<2000>>,
+    }
+}
+
+crate::record! {
+    /// A web page about a record (Popolo's `link`), e.g. its website or a
+    /// profile.
+    #[example = serde_json::json!({"url": "https://www.shyp.gov.cn/", "note": "district government website"})]
+    pub struct Link {
+        /// Absolute http(s) URL naming its host by domain.
         pub url: HttpUrl,
         pub note: Optional<Text<2000>>,
     }

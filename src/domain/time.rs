@@ -70,6 +70,111 @@ impl Serialize for Date {
     }
 }
 
+/// A day, a month or a year, as Popolo writes dates: `YYYY-MM-DD`,
+/// `YYYY-MM` or `YYYY` (ISO 8601 at reduced precision), years 0001–9999.
+/// Kept as written; read as a span of days: a start from its first day
+/// ([`PartialDate::first_day`]), an end through its last
+/// ([`PartialDate::last_day`]), so a role "from 2020" is held on
+/// 2020-06-01 and one "until 2020-05" on 2020-05-31.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PartialDate(String);
+
+fn partial_date_pattern() -> String {
+    format!("^{YEAR_PATTERN}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$")
+}
+
+impl PartialDate {
+    /// The first day the date stands for.
+    pub fn first_day(&self) -> NaiveDate {
+        self.span().0
+    }
+
+    /// The last day the date stands for.
+    pub fn last_day(&self) -> NaiveDate {
+        self.span().1
+    }
+
+    /// The first and last day of the span (the text is known good).
+    fn span(&self) -> (NaiveDate, NaiveDate) {
+        Self::span_of(&self.0).expect("a parsed partial date")
+    }
+
+    fn span_of(text: &str) -> Option<(NaiveDate, NaiveDate)> {
+        let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+            let part = text.get(range)?;
+            part.bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| part.parse().ok())
+                .flatten()
+        };
+        let year = i32::try_from(digits(0..4)?).ok()?;
+        if !YEARS.contains(&year) {
+            return None;
+        }
+        let month_end = |month: u32| {
+            let next = if month == 12 {
+                NaiveDate::from_ymd_opt(year + 1, 1, 1)
+            } else {
+                NaiveDate::from_ymd_opt(year, month + 1, 1)
+            };
+            next.and_then(|day| day.pred_opt())
+                .or_else(|| NaiveDate::from_ymd_opt(year, 12, 31))
+        };
+        match text.len() {
+            4 => Some((
+                NaiveDate::from_ymd_opt(year, 1, 1)?,
+                NaiveDate::from_ymd_opt(year, 12, 31)?,
+            )),
+            7 if text.as_bytes()[4] == b'-' => {
+                let month = digits(5..7)?;
+                Some((NaiveDate::from_ymd_opt(year, month, 1)?, month_end(month)?))
+            }
+            10 => Date::parse(text).ok().map(|day| (day.0, day.0)),
+            _ => None,
+        }
+    }
+}
+
+impl super::Parse for PartialDate {
+    fn parse(text: &str) -> Result<Self, String> {
+        match Self::span_of(text) {
+            Some(_) => Ok(Self(text.to_owned())),
+            None => Err(
+                "must be a date YYYY-MM-DD, a month YYYY-MM or a year YYYY, years 0001 to 9999"
+                    .to_owned(),
+            ),
+        }
+    }
+
+    fn max_chars() -> Option<usize> {
+        Some(10)
+    }
+
+    fn is_blank(_: &str) -> bool {
+        false
+    }
+
+    fn schema() -> utoipa::openapi::ObjectBuilder {
+        super::string_schema()
+            .pattern(Some(partial_date_pattern()))
+            .description(Some(
+                "An ISO 8601 date at day, month or year precision (YYYY-MM-DD, YYYY-MM \
+                 or YYYY), years 0001 to 9999. A start is read from its first day, an \
+                 end through its last.",
+            ))
+    }
+}
+
+super::string_value! {
+    impl for PartialDate;
+}
+
+impl From<Date> for PartialDate {
+    fn from(day: Date) -> Self {
+        Self(day.to_string())
+    }
+}
+
 /// Deserialization through `parse`, and the schema of the string: its
 /// format, the pattern `parse` checks and a description.
 macro_rules! parsed_time {
@@ -215,6 +320,30 @@ mod tests {
             kept("1969-12-31T23:59:59.9999999Z"),
             "1969-12-31T23:59:59.999999+00:00"
         );
+    }
+
+    #[test]
+    fn partial_dates_are_spans_of_days() {
+        use crate::domain::Parse;
+        let span = |text: &str| {
+            let date = PartialDate::parse(text).unwrap();
+            (date.first_day().to_string(), date.last_day().to_string())
+        };
+        assert_eq!(span("2020"), ("2020-01-01".into(), "2020-12-31".into()));
+        assert_eq!(span("2024-02"), ("2024-02-01".into(), "2024-02-29".into()));
+        assert_eq!(span("9999-12"), ("9999-12-01".into(), "9999-12-31".into()));
+        assert_eq!(span("2023-05-23"), ("2023-05-23".into(), "2023-05-23".into()));
+        for bad in [
+            "0000", "2023-00", "2023-13", "2023-5", "2023-02-30", "20230", "2023-", "2023-05-",
+            "-2023", "+2023", " 2023", "２０２３", "2023/05", "",
+        ] {
+            assert!(PartialDate::parse(bad).is_err(), "{bad}");
+        }
+        let dates = ["2023", "2023-05", "2023-05-23", "0000", "2023-13", "2023-02-30", "2023-5"];
+        let parses = |t: &str| PartialDate::parse(t).is_ok();
+        // The calendar check (2023-02-30) is the server's, as for days.
+        let shaped: Vec<&str> = dates.iter().copied().filter(|d| *d != "2023-02-30").collect();
+        super::super::assert_pattern_agrees(&partial_date_pattern(), parses, &shaped);
     }
 
     #[test]
