@@ -18,6 +18,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         identifiers -> Jsonb,
         deleted_at -> Nullable<Timestamptz>,
+        area_id -> Nullable<Uuid>,
     }
 }
 
@@ -67,6 +68,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         identifiers -> Jsonb,
         deleted_at -> Nullable<Timestamptz>,
+        post_id -> Nullable<Uuid>,
     }
 }
 
@@ -121,6 +123,46 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    areas (id) {
+        id -> Uuid,
+        name -> Text,
+        classification -> Nullable<Text>,
+        parent_id -> Nullable<Uuid>,
+        other_names -> Jsonb,
+        identifiers -> Jsonb,
+        links -> Jsonb,
+        sources -> Jsonb,
+        search_text -> Text,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> Uuid,
+        label -> Text,
+        role -> Nullable<Text>,
+        organization_id -> Uuid,
+        area_id -> Nullable<Uuid>,
+        start_date -> Nullable<Text>,
+        end_date -> Nullable<Text>,
+        other_labels -> Jsonb,
+        contact_details -> Jsonb,
+        links -> Jsonb,
+        sources -> Jsonb,
+        identifiers -> Jsonb,
+        search_text -> Text,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(event_participants -> events (event_id));
 diesel::joinable!(event_participants -> people (person_id));
 diesel::joinable!(roles -> people (person_id));
@@ -130,7 +172,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     people,
     roles,
     events,
-    event_participants
+    event_participants,
+    areas,
+    posts
 );
 
 diesel::table! {
