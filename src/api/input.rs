@@ -11,7 +11,7 @@
 use crate::domain::field::Components;
 use crate::domain::{
     nullable, Date, Email, Field, HttpUrl, Identifiers, Instant, LanguageTag, List, Name, Optional,
-    Parse, Phone, Reference, Text, Topics,
+    Parse, PartialDate, Phone, Reference, Text, Topics,
 };
 use crate::error::{Error, FieldError};
 use crate::store::identifiers;
@@ -267,6 +267,7 @@ stored_as_text! {
     impl for HttpUrl;
     impl for Phone;
     impl for LanguageTag;
+    impl for PartialDate;
 }
 
 impl Stored for Date {

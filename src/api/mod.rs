@@ -2,6 +2,7 @@
 //! the OpenAPI document generated from them.
 
 pub mod api_keys;
+pub mod areas;
 pub mod audit;
 pub mod changes;
 pub mod common;
@@ -17,6 +18,7 @@ pub mod organizations;
 pub mod pagination;
 pub mod participants;
 pub mod people;
+pub mod posts;
 pub mod preconditions;
 pub mod problems;
 pub mod resource;
@@ -50,6 +52,7 @@ its ETag enables conditional reads (`If-None-Match`) and optimistic concurrency 
         ConflictingRecord,
         crate::store::NameSort,
         crate::store::CreatedSort,
+        crate::store::posts::LabelSort,
         crate::store::events::EventSort,
         crate::store::participants::ParticipantRole,
         crate::store::events::EventKind,
@@ -66,6 +69,8 @@ its ETag enables conditional reads (`If-None-Match`) and optimistic concurrency 
         (name = "organizations", description = "The alliance, its member units, their party organizations and the bodies around them"),
         (name = "people", description = "Officials and members"),
         (name = "roles", description = "Who holds which post in which organization, and which organizations are members of another"),
+        (name = "areas", description = "The places the register's bodies serve (a city, its districts and streets), in a tree"),
+        (name = "posts", description = "Positions in an organization that exist whoever holds them, optionally for an area, and who holds them"),
         (name = "events", description = "Seminars, their sessions, joint meetings and themed activities, with their participants"),
         (name = "api-keys", description = "The keys clients authenticate with (admin scope)"),
         (name = "audit", description = "Every change: when, by which key, which fields (admin scope)"),
@@ -180,6 +185,8 @@ pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         organizations::routes(),
         people::routes(),
         roles::routes(),
+        areas::routes(),
+        posts::routes(),
         events::routes(),
         participants::routes(),
         api_keys::routes(),

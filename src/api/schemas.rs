@@ -10,6 +10,7 @@ use crate::store::events::{EventKind, EventSort, EventStatus};
 use crate::store::journal::JournalSort;
 use crate::store::organizations::OrganizationKind;
 use crate::store::participants::ParticipantRole;
+use crate::store::posts::LabelSort;
 use crate::store::{CreatedSort, NameSort};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
@@ -41,6 +42,7 @@ macro_rules! text_value_schemas {
 text_value_schemas! {
     NameSort: "Orders of a listing of named records; ties are broken by id.",
     CreatedSort: "Orders of a listing by creation time; ties are broken by id.",
+    LabelSort: "Orders of a listing of posts, by label or by creation time; ties are broken by id.",
     EventSort: "Orders of an event listing; ties are broken by id.",
     JournalSort: "Orders of the audit trail.",
     OrganizationKind: "What kind of unit an organization is.",

@@ -8,6 +8,7 @@
 //! one that imports it back.
 
 pub mod api_keys;
+pub mod areas;
 pub mod crud;
 pub mod events;
 pub mod idempotency;
@@ -17,6 +18,7 @@ pub mod journal;
 pub mod organizations;
 pub mod participants;
 pub mod people;
+pub mod posts;
 pub mod refs;
 pub mod roles;
 pub mod rows;

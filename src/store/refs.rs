@@ -1,6 +1,6 @@
 //! Referential rules between records: references must point at live
 //! records, records that others still reference cannot be deleted, and
-//! trees (organizations, events) stay free of cycles.
+//! trees (organizations, events, areas) stay free of cycles.
 //!
 //! Locking: a write that references a record takes a share lock on it; a
 //! delete takes an update lock on the record before looking for live
@@ -35,6 +35,8 @@ pub const PEOPLE: Table = Table::new("people", "person");
 pub const ROLES: Table = Table::new("roles", "role");
 pub const EVENTS: Table = Table::new("events", "event");
 pub const PARTICIPANTS: Table = Table::new("event_participants", "participant");
+pub const AREAS: Table = Table::new("areas", "area");
+pub const POSTS: Table = Table::new("posts", "post");
 
 /// A column of a table that refers to records of another.
 #[derive(Debug, Clone, Copy)]
