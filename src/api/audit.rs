@@ -23,6 +23,8 @@ crate::store::text::text_values! {
         Role => "role",
         Event => "event",
         Participant => "participant",
+        Area => "area",
+        Post => "post",
         ApiKey => "api_key",
     }
 }

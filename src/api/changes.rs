@@ -10,6 +10,7 @@
 //! transaction holding 7 may commit after the one holding 8, and a reader
 //! already past 8 would skip 7 for good. See the `sync` migration.
 
+use crate::api::areas::Area;
 use crate::api::audit::AuditOperation;
 use crate::api::cursor::{CursorKey, Signer};
 use crate::api::events::Event;
@@ -17,15 +18,18 @@ use crate::api::extract::Query;
 use crate::api::organizations::Organization;
 use crate::api::participants::Participant;
 use crate::api::people::Person;
+use crate::api::posts::Post;
 use crate::api::roles::Role;
 use crate::db::{self, PgPool};
 use crate::error::Error;
 use crate::store::api_keys::{Principal, Scope};
+use crate::store::areas::AreaRecord;
 use crate::store::events::EventRecord;
 use crate::store::journal::{self, FeedPosition, JournalRecord};
 use crate::store::organizations::OrganizationRecord;
 use crate::store::participants::{self, ParticipantRecord, ParticipantRow};
 use crate::store::people::PersonRecord;
+use crate::store::posts::PostRecord;
 use crate::store::roles::RoleRecord;
 use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -47,6 +51,8 @@ crate::store::text::text_values! {
         Role => "role",
         Event => "event",
         Participant => "participant",
+        Area => "area",
+        Post => "post",
     }
 }
 
@@ -59,6 +65,8 @@ pub enum ChangeData {
     Role(Role),
     Event(Event),
     Participant(Participant),
+    Area(Area),
+    Post(Post),
 }
 
 /// One committed change.
@@ -105,9 +113,9 @@ pub struct ChangesParams {
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
     /// Comma-separated kinds of records (default: all):
-    /// organization, person, role, event, participant.
+    /// organization, person, role, event, participant, area, post.
     #[param(
-        pattern = r"^(organization|person|role|event|participant)(,(organization|person|role|event|participant))*$"
+        pattern = r"^(organization|person|role|event|participant|area|post)(,(organization|person|role|event|participant|area|post))*$"
     )]
     types: Option<String>,
 }
@@ -166,7 +174,7 @@ fn parse_types(text: Option<&str>) -> Result<Vec<FeedEntityType>, Error> {
                 .ok_or_else(|| {
                     Error::bad_parameter(
                         "types",
-                        format!("unknown type {name:?}; use organization, person, role, event, participant"),
+                        format!("unknown type {name:?}; use organization, person, role, event, participant, area, post"),
                     )
                 })
         })
@@ -258,6 +266,8 @@ fn render(
                 record,
             }))
         }
+        FeedEntityType::Area => ChangeData::Area(Area::try_from(record::<AreaRecord>(doc)?)?),
+        FeedEntityType::Post => ChangeData::Post(Post::try_from(record::<PostRecord>(doc)?)?),
     })
 }
 
