@@ -128,7 +128,9 @@ named! {
 named! {
     /// What `GET /v1/exports/{resource}` exports.
     pub enum ExportResource {
+        Areas => "areas",
         Organizations => "organizations",
+        Posts => "posts",
         People => "people",
         Roles => "roles",
         Events => "events",
@@ -190,7 +192,9 @@ struct Counts {
 /// absent.
 #[derive(Debug, Deserialize)]
 struct Tally {
+    areas: Option<Counts>,
     organizations: Option<Counts>,
+    posts: Option<Counts>,
     people: Option<Counts>,
     roles: Option<Counts>,
     events: Option<Counts>,
@@ -210,7 +214,9 @@ impl fmt::Display for ImportReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let counts = &self.counts;
         let mut rows: Vec<(&str, Counts)> = [
+            ("areas", counts.areas),
             ("organizations", counts.organizations),
+            ("posts", counts.posts),
             ("people", counts.people),
             ("roles", counts.roles),
             ("events", counts.events),
@@ -553,19 +559,23 @@ mod tests {
                     "organizations": {"created": 26, "updated": 0, "unchanged": 0},
                     "people": {"created": 3, "updated": 1, "unchanged": 1},
                     "events": {"created": 0, "updated": 0, "unchanged": 2},
-                    "roles": {"created": 18, "updated": 0, "unchanged": 0}}}"#,
+                    "roles": {"created": 18, "updated": 0, "unchanged": 0},
+                    "posts": {"created": 1, "updated": 0, "unchanged": 0},
+                    "areas": {"created": 2, "updated": 0, "unchanged": 0}}}"#,
         )
         .unwrap();
         assert_eq!(
             report.to_string(),
             "import 0194d2b1-7c3e-7a10-9f00-5c2d1e4b8a61\n\
              resource       created  updated  unchanged\n\
+             areas                2        0          0\n\
              organizations       26        0          0\n\
+             posts                1        0          0\n\
              people               3        1          1\n\
              roles               18        0          0\n\
              events               0        0          2\n\
              participants        16        0          0\n\
-             total               63        1          3\n"
+             total               66        1          3\n"
         );
     }
 

@@ -59,7 +59,7 @@ enum Command {
     /// Stream a resource's live records from a running server to stdout
     /// (GET /v1/exports/RESOURCE).
     Export {
-        /// organizations, people, roles, events, participants, or register
+        /// areas, organizations, posts, people, roles, events, participants, or register
         /// (every resource, importable as it is; ndjson only).
         resource: ExportResource,
         /// ndjson or csv.

@@ -7,6 +7,7 @@
 //! identifier where it has one (else by id): an export imported into an
 //! empty register and exported again gives the same bytes.
 
+use crate::api::areas::Areas;
 use crate::api::events::Events;
 use crate::api::extract::Query;
 use crate::api::imports::{members_of, Column, ImportResource, FORMULA_STARTS};
@@ -14,18 +15,21 @@ use crate::api::input::Input;
 use crate::api::organizations::Organizations;
 use crate::api::participants::Participants;
 use crate::api::people::People;
+use crate::api::posts::Posts;
 use crate::api::problems::ReadErrors;
 use crate::api::resource::{RecordOf, Resource, ResourceTypes};
 use crate::api::roles::Roles;
 use crate::db::{self, PgPool};
 use crate::error::Error;
 use crate::store::api_keys::{Principal, Scope};
+use crate::store::areas::{self, AreaFilter};
 use crate::store::events::{self, EventFilter, EventSort};
 use crate::store::identifiers;
 use crate::store::organizations::{self, OrganizationFilter};
 use crate::store::participants::{self, ParticipantRow};
 use crate::store::people::{self, PersonFilter};
-use crate::store::refs::{Table, EVENTS, ORGANIZATIONS, PEOPLE};
+use crate::store::posts::{self, LabelSort, PostFilter};
+use crate::store::refs::{Table, AREAS, EVENTS, ORGANIZATIONS, PEOPLE};
 use crate::store::roles::{self, RoleFilter};
 use crate::store::{After, CreatedSort, Keyset, NameSort, SortKey};
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
@@ -105,7 +109,9 @@ pub struct ExportParams {
 /// tables.
 fn references(resource: ImportResource) -> &'static [(&'static str, Table)] {
     match resource {
+        ImportResource::Areas => &[("parent_id", AREAS)],
         ImportResource::Organizations => &[("parent_id", ORGANIZATIONS)],
+        ImportResource::Posts => &[("organization_id", ORGANIZATIONS), ("area_id", AREAS)],
         ImportResource::People => &[],
         ImportResource::Roles => &[
             ("organization_id", ORGANIZATIONS),
@@ -358,6 +364,18 @@ fn page(
         }};
     }
     Ok(match resource {
+        ImportResource::Areas => {
+            let filter = AreaFilter::default();
+            page_of!(Areas, NameSort::CreatedAt, |_| None, |k| areas::list(
+                conn, &filter, k
+            ))
+        }
+        ImportResource::Posts => {
+            let filter = PostFilter::default();
+            page_of!(Posts, LabelSort::CreatedAt, |_| None, |k| posts::list(
+                conn, &filter, k
+            ))
+        }
         ImportResource::Organizations => {
             let filter = OrganizationFilter::default();
             page_of!(Organizations, NameSort::CreatedAt, |_| None, |k| {
@@ -398,7 +416,7 @@ crate::operation! {
     get "/v1/exports/{resource}" in "imports" as "exportRecords" [
         params(
             ("resource" = String, Path, description = "What to export",
-                pattern = "^(organizations|people|roles|events|participants|register)$"),
+                pattern = "^(areas|organizations|posts|people|roles|events|participants|register)$"),
             ExportParams,
         ),
         responses(
@@ -423,7 +441,7 @@ crate::operation! {
         >::new(&resource))
         .map_err(|_| {
             Error::NotFound(format!(
-                "no export {:?}; exports: organizations, people, roles, events, participants, register",
+                "no export {:?}; exports: areas, organizations, posts, people, roles, events, participants, register",
                 resource.as_str()
             ))
         })?;

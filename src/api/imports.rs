@@ -1,6 +1,7 @@
-//! `/v1/imports`: a whole register in one request — organizations, people,
-//! roles, events and participants as JSON, NDJSON or CSV — written all or
-//! nothing by the resources' own rules, and the record of each import.
+//! `/v1/imports`: a whole register in one request — areas, organizations,
+//! posts, people, roles, events and participants as JSON, NDJSON or CSV —
+//! written all or nothing by the resources' own rules, and the record of
+//! each import.
 //!
 //! Every record is parsed and checked as its resource's POST body is
 //! before a connection is taken. Then, in one transaction, records are
@@ -13,12 +14,14 @@
 //! fault rolls the whole import back. A dry run does the same and rolls
 //! back.
 
+use crate::api::areas::Areas;
 use crate::api::events::Events;
 use crate::api::extract::{parse_document, read_body_within, BodyLimit, Query};
 use crate::api::input::Input;
 use crate::api::organizations::Organizations;
 use crate::api::participants::Participants;
 use crate::api::people::People;
+use crate::api::posts::Posts;
 use crate::api::problems::{CreateErrors, ReadErrors};
 use crate::api::resource::{
     create_in, input_of, to_data, upsert_in, Lock, Resource, ResourceTypes, ScopeOf, Written,
@@ -90,7 +93,9 @@ impl ImportFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportResource {
+    Areas,
     Organizations,
+    Posts,
     People,
     Roles,
     Events,
@@ -98,8 +103,10 @@ pub enum ImportResource {
 }
 
 impl ImportResource {
-    pub const ALL: [ImportResource; 5] = [
+    pub const ALL: [ImportResource; 7] = [
+        Self::Areas,
         Self::Organizations,
+        Self::Posts,
         Self::People,
         Self::Roles,
         Self::Events,
@@ -109,7 +116,9 @@ impl ImportResource {
     /// The member of a JSON import holding these records.
     pub fn plural(self) -> &'static str {
         match self {
+            Self::Areas => "areas",
             Self::Organizations => "organizations",
+            Self::Posts => "posts",
             Self::People => "people",
             Self::Roles => "roles",
             Self::Events => "events",
@@ -120,7 +129,9 @@ impl ImportResource {
     /// The `type` of these records in NDJSON.
     pub fn singular(self) -> &'static str {
         match self {
+            Self::Areas => "area",
             Self::Organizations => "organization",
+            Self::Posts => "post",
             Self::People => "person",
             Self::Roles => "role",
             Self::Events => "event",
@@ -165,7 +176,13 @@ impl Counts {
 /// What an import did to each resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Tally {
+    /// (Absent from the records of imports made before areas were kept.)
+    #[serde(default)]
+    pub areas: Counts,
     pub organizations: Counts,
+    /// (Absent from the records of imports made before posts were kept.)
+    #[serde(default)]
+    pub posts: Counts,
     pub people: Counts,
     pub roles: Counts,
     pub events: Counts,
@@ -175,7 +192,9 @@ pub struct Tally {
 impl Tally {
     fn of(&mut self, kind: ImportResource) -> &mut Counts {
         match kind {
+            ImportResource::Areas => &mut self.areas,
             ImportResource::Organizations => &mut self.organizations,
+            ImportResource::Posts => &mut self.posts,
             ImportResource::People => &mut self.people,
             ImportResource::Roles => &mut self.roles,
             ImportResource::Events => &mut self.events,
@@ -194,7 +213,9 @@ impl Tally {
     "format": "json",
     "records": 3,
     "counts": {
+        "areas": {"created": 0, "updated": 0, "unchanged": 0},
         "organizations": {"created": 2, "updated": 0, "unchanged": 0},
+        "posts": {"created": 0, "updated": 0, "unchanged": 0},
         "people": {"created": 1, "updated": 0, "unchanged": 0},
         "roles": {"created": 0, "updated": 0, "unchanged": 0},
         "events": {"created": 0, "updated": 0, "unchanged": 0},
@@ -268,7 +289,9 @@ impl utoipa::PartialSchema for ImportFile {
             "description": "Records reference each other by `scheme:value` (or id), in any order.",
             "additionalProperties": false,
             "properties": {
+                "areas": input("AreaInput"),
                 "organizations": input("OrganizationInput"),
+                "posts": input("PostInput"),
                 "people": input("PersonInput"),
                 "roles": input("RoleInput"),
                 "events": input("EventInput"),
@@ -331,7 +354,7 @@ fn json_entries(bytes: &[u8]) -> Result<Entries<'_>, Error> {
     let Value::Object(document) = parse_document(bytes)? else {
         return Err(Error::invalid(
             "body",
-            "must be a JSON object of arrays: organizations, people, roles, events, participants",
+            "must be a JSON object of arrays: areas, organizations, posts, people, roles, events, participants",
         ));
     };
     let mut entries = Vec::new();
@@ -343,7 +366,7 @@ fn json_entries(bytes: &[u8]) -> Result<Entries<'_>, Error> {
         let Some(kind) = ImportResource::ALL.into_iter().find(|k| k.plural() == name) else {
             faults.push(FieldError::new(
                 name,
-                "unknown resource; expected organizations, people, roles, events or participants",
+                "unknown resource; expected areas, organizations, posts, people, roles, events or participants",
             ));
             continue;
         };
@@ -425,7 +448,7 @@ fn ndjson_entry(body: &[u8], line: Line) -> Option<Result<Entry, Vec<FieldError>
         }),
         None => Err(vec![FieldError::new(
             field(&at, "type"),
-            "must be organization, person, role, event or participant",
+            "must be area, organization, post, person, role, event or participant",
         )]),
     })
 }
@@ -455,7 +478,9 @@ fn csv_entries(bytes: &[u8], kind: ImportResource) -> Result<Entries<'_>, Error>
         .map_err(|err| Error::invalid("line 1", err.to_string()))?
         .clone();
     let members = match kind {
+        ImportResource::Areas => members_of::<Areas>(),
         ImportResource::Organizations => members_of::<Organizations>(),
+        ImportResource::Posts => members_of::<Posts>(),
         ImportResource::People => members_of::<People>(),
         ImportResource::Roles => members_of::<Roles>(),
         ImportResource::Events => members_of::<Events>(),
@@ -701,7 +726,9 @@ fn item<R: Resource>(
 /// The records of an import, parsed and checked, by resource.
 #[derive(Default)]
 struct Batch {
+    areas: Vec<Item<Areas>>,
     organizations: Vec<Item<Organizations>>,
+    posts: Vec<Item<Posts>>,
     people: Vec<Pending<People>>,
     roles: Vec<Pending<Roles>>,
     events: Vec<Item<Events>>,
@@ -772,7 +799,9 @@ impl Batch {
                 };
             }
             match entry.kind {
+                ImportResource::Areas => sort_into!(areas, Areas),
                 ImportResource::Organizations => sort_into!(organizations, Organizations),
+                ImportResource::Posts => sort_into!(posts, Posts),
                 ImportResource::People => sort_into!(people, People),
                 ImportResource::Roles => sort_into!(roles, Roles),
                 ImportResource::Events => sort_into!(events, Events),
@@ -786,6 +815,10 @@ impl Batch {
             faults.truncate(MAX_FAULTS);
             return Err(Error::Validation(faults));
         }
+        batch.areas = parents_first(
+            batch.areas,
+            ("parent_id", |i| i.parent_id.as_ref().map(|r| &r.0)),
+        )?;
         batch.organizations = parents_first(
             batch.organizations,
             ("parent_id", |i| i.parent_id.as_ref().map(|r| &r.0)),
@@ -1054,6 +1087,8 @@ fn write_batch(
 ) -> Result<Tally, Error> {
     let mut tally = Tally::default();
     let mut faults = Vec::new();
+    let areas = tally.of(ImportResource::Areas);
+    write_all(conn, author, batch.areas, top, areas, &mut faults)?;
     let organizations = tally.of(ImportResource::Organizations);
     write_all(
         conn,
@@ -1063,6 +1098,8 @@ fn write_batch(
         organizations,
         &mut faults,
     )?;
+    let posts = tally.of(ImportResource::Posts);
+    write_all(conn, author, batch.posts, top, posts, &mut faults)?;
     let people = tally.of(ImportResource::People);
     write_pending(conn, author, body, batch.people, top, people, &mut faults)?;
     let roles = tally.of(ImportResource::Roles);
@@ -1125,8 +1162,8 @@ crate::operation! {
             CreateErrors,
         )
     ];
-    /// Imports a register: organizations, people, roles, events and
-    /// participants whose records reference each other by `scheme:value` (or
+    /// Imports a register: areas, organizations, posts, people, roles, events
+    /// and participants whose records reference each other by `scheme:value` (or
     /// id), in any order. Written all or nothing by the resources' own rules;
     /// a record with identifiers is upserted by its first one (an unchanged
     /// record keeps its version: no feed entry, no audit row), one without is
