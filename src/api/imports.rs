@@ -1127,7 +1127,7 @@ fn write_batch(
 /// Why the writing transaction ended without committing the records.
 enum Stop {
     /// A dry run, with what it would have done.
-    DryRun(Tally),
+    DryRun(Box<Tally>),
     Failed(Error),
 }
 
@@ -1245,12 +1245,13 @@ crate::operation! {
         let author = viewer.clone();
         let record = db::transaction(&pool, Some(viewer.key_id), move |conn| {
             let written = conn.transaction(|conn| match write_batch(conn, &author, &source, batch) {
-                Ok(tally) if dry_run => Err(Stop::DryRun(tally)),
+                Ok(tally) if dry_run => Err(Stop::DryRun(Box::new(tally))),
                 Ok(tally) => Ok(tally),
                 Err(err) => Err(Stop::Failed(err)),
             });
             let counts = match written {
-                Ok(tally) | Err(Stop::DryRun(tally)) => tally,
+                Ok(tally) => tally,
+                Err(Stop::DryRun(tally)) => *tally,
                 Err(Stop::Failed(err)) => return Err(err),
             };
             store::insert(
