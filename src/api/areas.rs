@@ -4,7 +4,9 @@
 use crate::api::input::{Patch, Ref};
 use crate::api::problems::ListErrors;
 use crate::api::resource::Resource;
-use crate::domain::{Identifiers, Link, List, Name, Optional, OtherName, Reference, Search, Source};
+use crate::domain::{
+    Identifiers, Link, List, Name, Optional, OtherName, Reference, Search, Source,
+};
 use crate::error::Error;
 use crate::page_type;
 use crate::store::api_keys::Principal;
@@ -74,6 +76,7 @@ crate::list_params! {
     /// Filters and paging of `GET /v1/areas`.
     pub struct ListAreasParams of records sorted by NameSort {
         /// Only areas of this classification (exact).
+        #[param(inline)]
         classification: Option<Name<200>>,
         /// Only direct children of this area.
         parent_id: Option<Reference>,

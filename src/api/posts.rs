@@ -107,6 +107,7 @@ crate::list_params! {
         /// Only posts serving this area.
         area_id: Option<Reference>,
         /// Only posts of this function (exact), e.g. `director`.
+        #[param(inline)]
         role: Option<Name<100>>,
         /// Only posts existing on this day: created on or before it (from
         /// the first day of `start_date`, or no start) and not abolished
@@ -131,7 +132,10 @@ crate::list_params! {
 impl Resource for Posts {
     fn rules(input: &PostInput) -> Vec<FieldError> {
         not_before(
-            ("end_date", input.end_date.as_ref().map(PartialDate::last_day)),
+            (
+                "end_date",
+                input.end_date.as_ref().map(PartialDate::last_day),
+            ),
             (
                 "start_date",
                 input.start_date.as_ref().map(PartialDate::first_day),

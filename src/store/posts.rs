@@ -143,13 +143,11 @@ pub fn list(
     ]);
     if let Some(day) = filter.active_on {
         query = query.filter(
-            sql::<Bool>(
-                "(posts.start_date IS NULL OR partial_date_first(posts.start_date) <= ",
-            )
-            .bind::<Date, _>(day)
-            .sql(") AND (posts.end_date IS NULL OR partial_date_last(posts.end_date) >= ")
-            .bind::<Date, _>(day)
-            .sql(")"),
+            sql::<Bool>("(posts.start_date IS NULL OR partial_date_first(posts.start_date) <= ")
+                .bind::<Date, _>(day)
+                .sql(") AND (posts.end_date IS NULL OR partial_date_last(posts.end_date) >= ")
+                .bind::<Date, _>(day)
+                .sql(")"),
         );
     }
     if let Some(q) = &filter.q {
@@ -169,8 +167,7 @@ pub fn holders(
     let mut query = roles::table
         .left_join(people::table.on(roles::person_id.eq(people::id.nullable())))
         .left_join(
-            organizations::table
-                .on(roles::member_organization_id.eq(organizations::id.nullable())),
+            organizations::table.on(roles::member_organization_id.eq(organizations::id.nullable())),
         )
         .filter(roles::post_id.eq(id))
         .filter(roles::deleted_at.is_null())
