@@ -42,7 +42,7 @@ fn every_patch_names_the_members_of_its_input_and_every_record_shows_them() {
         .keys()
         .filter_map(|name| name.strip_suffix("Patch"))
         .collect();
-    assert_eq!(patches.len(), 5, "{patches:?}");
+    assert_eq!(patches.len(), 7, "{patches:?}");
     for resource in patches {
         let input = properties(&doc, &format!("{resource}Input"));
         assert_eq!(

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod areas;
 mod conditions;
 mod events;
 mod health;
@@ -14,6 +15,7 @@ mod layout;
 mod openapi;
 mod organizations;
 mod people;
+mod posts;
 mod register;
 mod roles;
 mod startup;
