@@ -428,3 +428,112 @@ async fn the_feed_carries_posts_and_areas_as_gets_show_them() {
         .json();
     assert_eq!(audit["items"].as_array().unwrap().len(), 3);
 }
+
+/// Sends `body` as `content_type` to `POST /v1/imports`.
+async fn import(app: &TestApp, content_type: &str, body: &[u8]) -> Reply {
+    let request = app.request(awc::http::Method::POST, "/v1/imports");
+    app.send(request, Some((content_type, body.to_vec()))).await
+}
+
+#[actix_web::test]
+async fn posts_and_areas_are_imported_after_what_they_name_and_exported_importable() {
+    let app = spawn_app().await;
+    let s = "yangpu-alliance";
+    let file = json!({
+        "posts": [{"label": DIRECTOR, "role": "director",
+                   "organization_id": format!("{s}:organization-department"),
+                   "area_id": format!("{s}:area-yangpu"), "start_date": "2023",
+                   "identifiers": [{"scheme": s, "value": "post-director"}]}],
+        "areas": [
+            {"name": "Yangpu District", "classification": "district", "parent_id": format!("{s}:area-shanghai"),
+             "identifiers": [{"scheme": s, "value": "area-yangpu"}]},
+            {"name": "Shanghai", "classification": "city",
+             "identifiers": [{"scheme": s, "value": "area-shanghai"}]},
+        ],
+        "organizations": [{"name": "Organization Department of the Yangpu District Party Committee",
+                           "kind": "party_department",
+                           "identifiers": [{"scheme": s, "value": "organization-department"}]}],
+    });
+    let body = file.to_string().into_bytes();
+    let report = import(&app, "application/json", &body)
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(
+        report["counts"]["areas"],
+        json!({"created": 2, "updated": 0, "unchanged": 0})
+    );
+    assert_eq!(
+        report["counts"]["posts"],
+        json!({"created": 1, "updated": 0, "unchanged": 0})
+    );
+    let director = app
+        .get(&format!("/v1/posts/{s}:post-director"))
+        .await
+        .expect(200)
+        .json();
+    let yangpu = app
+        .get(&format!("/v1/areas/{s}:area-yangpu"))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(director["area_id"], yangpu["id"]);
+    let again = import(&app, "application/json", &body)
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(
+        again["counts"]["areas"],
+        json!({"created": 0, "updated": 0, "unchanged": 2})
+    );
+    assert_eq!(
+        again["counts"]["posts"],
+        json!({"created": 0, "updated": 0, "unchanged": 1})
+    );
+
+    // A post naming no live organization is named at its place in the file.
+    let refused = json!({"posts": [{"label": DIRECTOR, "organization_id": format!("{s}:nobody")}]});
+    let problem = import(&app, "application/json", refused.to_string().as_bytes())
+        .await
+        .problem(422);
+    assert_eq!(Reply::fields(&problem), ["posts[0].organization_id"]);
+
+    // The register exports them parents first, by identifier, and an empty
+    // register takes the export back as it is.
+    let exported = app
+        .get("/v1/exports/register")
+        .await
+        .expect(200)
+        .body
+        .clone();
+    let lines: Vec<Value> = String::from_utf8(exported.clone())
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let types: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["area", "area", "organization", "post"]);
+    assert_eq!(lines[1]["parent_id"], format!("{s}:area-shanghai"));
+    assert_eq!(
+        lines[3]["organization_id"],
+        format!("{s}:organization-department")
+    );
+    assert_eq!(lines[3]["area_id"], format!("{s}:area-yangpu"));
+    assert_eq!(lines[3]["start_date"], "2023");
+    let posts = app.get("/v1/exports/posts").await.expect(200).body.clone();
+    assert_eq!(posts, format!("{}\n", lines[3]).into_bytes());
+
+    let empty = spawn_app().await;
+    let report = import(&empty, "application/x-ndjson", &exported)
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(report["counts"]["posts"]["created"], 1);
+    let exported_again = empty
+        .get("/v1/exports/register")
+        .await
+        .expect(200)
+        .body
+        .clone();
+    assert_eq!(exported_again, exported);
+}
