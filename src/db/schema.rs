@@ -7,8 +7,8 @@ diesel::table! {
         kind -> Text,
         parent_id -> Nullable<Uuid>,
         other_names -> Jsonb,
-        founding_date -> Nullable<Date>,
-        dissolution_date -> Nullable<Date>,
+        founding_date -> Nullable<Text>,
+        dissolution_date -> Nullable<Text>,
         description -> Nullable<Text>,
         contact_details -> Jsonb,
         sources -> Jsonb,
@@ -18,6 +18,8 @@ diesel::table! {
         updated_at -> Timestamptz,
         identifiers -> Jsonb,
         deleted_at -> Nullable<Timestamptz>,
+        classification -> Nullable<Text>,
+        links -> Jsonb,
     }
 }
 
@@ -29,7 +31,7 @@ diesel::table! {
         family_name -> Nullable<Text>,
         other_names -> Jsonb,
         gender -> Nullable<Text>,
-        birth_date -> Nullable<Date>,
+        birth_date -> Nullable<Text>,
         email -> Nullable<Text>,
         phone -> Nullable<Text>,
         biography -> Nullable<Text>,
@@ -47,7 +49,8 @@ diesel::table! {
         sort_name -> Nullable<Text>,
         honorific_prefix -> Nullable<Text>,
         honorific_suffix -> Nullable<Text>,
-        death_date -> Nullable<Date>,
+        death_date -> Nullable<Text>,
+        links -> Jsonb,
     }
 }
 
@@ -58,8 +61,8 @@ diesel::table! {
         person_id -> Nullable<Uuid>,
         member_organization_id -> Nullable<Uuid>,
         title -> Text,
-        start_date -> Nullable<Date>,
-        end_date -> Nullable<Date>,
+        start_date -> Nullable<Text>,
+        end_date -> Nullable<Text>,
         note -> Nullable<Text>,
         sources -> Jsonb,
         version -> Int8,
@@ -67,6 +70,9 @@ diesel::table! {
         updated_at -> Timestamptz,
         identifiers -> Jsonb,
         deleted_at -> Nullable<Timestamptz>,
+        role -> Nullable<Text>,
+        on_behalf_of_id -> Nullable<Uuid>,
+        links -> Jsonb,
     }
 }
 
@@ -76,7 +82,7 @@ diesel::table! {
         title -> Text,
         kind -> Text,
         status -> Text,
-        starts_at -> Timestamptz,
+        starts_at -> Nullable<Timestamptz>,
         ends_at -> Nullable<Timestamptz>,
         location -> Nullable<Text>,
         description -> Nullable<Text>,
@@ -89,6 +95,15 @@ diesel::table! {
         updated_at -> Timestamptz,
         identifiers -> Jsonb,
         deleted_at -> Nullable<Timestamptz>,
+        start_date -> Nullable<Date>,
+        end_date -> Nullable<Date>,
+        timezone -> Text,
+        recurrence -> Nullable<Text>,
+        links -> Jsonb,
+        begins_at -> Timestamptz,
+        finishes_at -> Nullable<Timestamptz>,
+        first_day -> Nullable<Date>,
+        last_day -> Nullable<Date>,
     }
 }
 
@@ -106,6 +121,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
         identifiers -> Jsonb,
+        links -> Jsonb,
     }
 }
 
