@@ -9,6 +9,7 @@ use crate::api::imports::ImportLimit;
 use crate::auth::RateLimit;
 use crate::config::Settings;
 use crate::db::{self, PgPool};
+use crate::domain::Timezone;
 use crate::error::Error;
 use crate::request_id;
 use actix_cors::{Cors, CorsError};
@@ -130,6 +131,12 @@ impl Application {
     /// [`db::migrate::prepare_database`].
     pub fn build(settings: &Settings) -> std::io::Result<Self> {
         let pool = db::build_pool(settings);
+        if !Timezone::set_default(settings.default_timezone.clone()) {
+            return Err(std::io::Error::other(format!(
+                "DEFAULT_TIMEZONE {} differs from the time zone this process already uses",
+                settings.default_timezone
+            )));
+        }
         let listener = TcpListener::bind(settings.bind_addr)?;
         let port = listener.local_addr()?.port();
         let pool_data = web::Data::new(pool.clone());

@@ -1,6 +1,7 @@
 //! Settings, read from the environment (a `.env` file is loaded first by the
 //! binary when present).
 
+use crate::domain::Timezone;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -36,6 +37,8 @@ pub struct Settings {
     /// Key that signs list and feed cursors (`None`: generated once and
     /// kept in the database, shared by every instance).
     pub cursor_secret: Option<Vec<u8>>,
+    /// The time zone of events written without one.
+    pub default_timezone: Timezone,
 }
 
 /// A setting that is present but unusable.
@@ -124,6 +127,9 @@ impl Settings {
             v if v.len() >= 32 => Ok(Some(v.as_bytes().to_vec())),
             _ => Err("expected at least 32 characters (or unset: one is generated)".to_owned()),
         })?;
+        let default_timezone = parse(&lookup, "DEFAULT_TIMEZONE", Timezone::FALLBACK, |v| {
+            Timezone::parse(v)
+        })?;
         Ok(Self {
             database_url,
             bind_addr,
@@ -138,6 +144,7 @@ impl Settings {
             feed_retention,
             statement_timeout,
             cursor_secret,
+            default_timezone,
         })
     }
 }

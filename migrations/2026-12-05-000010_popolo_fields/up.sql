@@ -6,7 +6,7 @@
 -- The first and last day a partial date stands for: a start is read from
 -- its first day, an end through its last.
 CREATE FUNCTION partial_date_first(value text) RETURNS date
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
   SELECT CASE length(value)
     WHEN 4 THEN make_date(value::int, 1, 1)
@@ -15,7 +15,7 @@ AS $$
   END $$;
 
 CREATE FUNCTION partial_date_last(value text) RETURNS date
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
   SELECT CASE length(value)
     WHEN 4 THEN make_date(value::int, 12, 31)

@@ -6,6 +6,7 @@ use crate::domain::{Identifier, IdentifierValue, Parse, Reference, Scheme};
 use crate::error::{Error, FieldError};
 use crate::store::identifiers;
 use crate::store::rows::Rows;
+use crate::store::text::TextValues;
 use actix_web::HttpRequest;
 use diesel::pg::PgConnection;
 use serde::de::IntoDeserializer;
@@ -147,6 +148,9 @@ macro_rules! representation {
         $(extra {
             $($(#[doc = $extra_doc:literal])* $extra:ident: $Item:ident,)+
         })?
+        $(one {
+            $($(#[doc = $one_doc:literal])* $one:ident: $OneItem:ident,)+
+        })?
     ) => {
         $(#[doc = $doc])*
         #[derive(Debug, serde::Serialize)]
@@ -162,6 +166,11 @@ macro_rules! representation {
                 $(#[doc = $extra_doc])*
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pub $extra: Option<Vec<$Item>>,
+            )+)?
+            $($(
+                $(#[doc = $one_doc])*
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub $one: Option<Box<$OneItem>>,
             )+)?
         }
 
@@ -183,6 +192,13 @@ macro_rules! representation {
                         object.properties.insert(stringify!($extra).to_owned(), items.into());
                     }
                 )+)?
+                $($(
+                    if let utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(object)) = &mut schema {
+                        let mut item = utoipa::openapi::Ref::from_schema_name(stringify!($OneItem));
+                        item.description = $crate::domain::field::doc_text(&[$($one_doc),*]);
+                        object.properties.insert(stringify!($one).to_owned(), item.into());
+                    }
+                )+)?
                 schema
             }
         }
@@ -195,6 +211,10 @@ macro_rules! representation {
                         out.push((stringify!($Item).to_owned(), <$Item as utoipa::PartialSchema>::schema()));
                         <$Item as utoipa::ToSchema>::schemas(out);
                     }
+                )+)?
+                $($(
+                    out.push((stringify!($OneItem).to_owned(), <$OneItem as utoipa::PartialSchema>::schema()));
+                    <$OneItem as utoipa::ToSchema>::schemas(out);
                 )+)?
             }
         }
@@ -211,6 +231,7 @@ macro_rules! representation {
                     updated_at: r.updated_at,
                     deleted_at: r.deleted_at,
                     $($($extra: None,)+)?
+                    $($($one: None,)+)?
                 })
             }
         }
@@ -300,4 +321,96 @@ pub fn identifier_filter(
             .map_err(|reason| Error::bad_parameter(name, reason))
     })
     .transpose()
+}
+
+/// A query parameter naming one or more values of a closed set, separated
+/// by commas (`embed=person,post`); each named once at most. Its pattern is
+/// built from the same set its parser accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommaSet<E>(pub Vec<E>);
+
+impl<E: TextValues> CommaSet<E> {
+    /// Whether `value` is named.
+    pub fn has(&self, value: E) -> bool {
+        self.0.contains(&value)
+    }
+
+    /// The values named in `text`, or what is wrong with it.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut values = Vec::new();
+        for name in text.split(',') {
+            let value = E::named(name).ok_or_else(|| {
+                format!(
+                    "unknown value {name:?}; use one or more of {}, separated by commas",
+                    Self::names().join(", ")
+                )
+            })?;
+            if values.contains(&value) {
+                return Err(format!("{name:?} is named twice"));
+            }
+            values.push(value);
+        }
+        Ok(Self(values))
+    }
+
+    fn names() -> Vec<&'static str> {
+        E::all().iter().map(|value| (*value).into()).collect()
+    }
+
+    fn pattern() -> String {
+        let names: Vec<String> = Self::names()
+            .iter()
+            .map(|name| name.replace('.', "\\."))
+            .collect();
+        let one = names.join("|");
+        format!("^({one})(,({one}))*$")
+    }
+}
+
+impl<'de, E: TextValues> Deserialize<'de> for CommaSet<E> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl<E: TextValues> utoipa::PartialSchema for CommaSet<E> {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some(Self::pattern()))
+            .into()
+    }
+}
+
+impl<E: TextValues> utoipa::ToSchema for CommaSet<E> {}
+
+#[cfg(test)]
+mod comma_set_tests {
+    use super::CommaSet;
+    use crate::store::text::text_values;
+
+    text_values! {
+        pub enum Part {
+            A => "a",
+            Dotted => "b.c",
+        }
+    }
+
+    #[test]
+    fn comma_sets_admit_what_their_pattern_admits() {
+        let regex = regex_lite::Regex::new(&CommaSet::<Part>::pattern()).unwrap();
+        for sample in [
+            "a", "b.c", "a,b.c", "b.c,a", "", "a,", ",a", "bxc", "a,a", "A", "a, b.c",
+        ] {
+            let parsed = CommaSet::<Part>::parse(sample).is_ok();
+            // Naming a value twice is the one thing the pattern cannot say.
+            if sample != "a,a" {
+                assert_eq!(regex.is_match(sample), parsed, "{sample:?}");
+            } else {
+                assert!(regex.is_match(sample) && !parsed);
+            }
+        }
+        assert!(CommaSet::<Part>::parse("a,b.c").unwrap().has(Part::Dotted));
+    }
 }

@@ -1,6 +1,7 @@
 //! `/v1/events`: the founding seminar, its discussion session, joint
 //! meetings of all members, rotating themed activities.
 
+use crate::api::common::CommaSet;
 use crate::api::extract::Query;
 use crate::api::input::{not_before, Patch, Ref};
 use crate::api::participants::Participant;
@@ -9,18 +10,24 @@ use crate::api::problems::{ListErrors, ReadErrors};
 use crate::api::resource::{self, Item, Resource};
 use crate::db::{self, PgPool};
 use crate::domain::Search;
-use crate::domain::{Identifiers, Instant, List, Name, Optional, Reference, Source, Text, Topics};
+use crate::domain::{
+    Date, DayOrInstant, Identifiers, Instant, Link, List, Name, Optional, Reference, Source, Text,
+    Timezone, Topics,
+};
 use crate::error::{Error, FieldError};
 use crate::page_type;
 use crate::store::api_keys::Principal;
 use crate::store::events::{
-    self as store, EventData, EventFilter, EventKind, EventRecord, EventSort, EventStatus,
+    self as store, EventData, EventFilter, EventKind, EventRecord, EventSort, EventStatus, When,
 };
 use crate::store::participants;
+use crate::store::text::text_values;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
+use std::collections::HashMap;
 use utoipa::IntoParams;
+use uuid::Uuid;
 
 crate::representation! {
     /// An event of the register.
@@ -30,13 +37,19 @@ crate::representation! {
         "title": "Seminar on the theory of party building leading digital economy and industrial development",
         "kind": "seminar",
         "status": "held",
-        "starts_at": "2023-05-23T01:30:00Z",
+        "starts_at": null,
         "ends_at": null,
+        "start_date": "2023-05-23",
+        "end_date": null,
+        "timezone": "Asia/Shanghai",
+        "recurrence": null,
         "location": "Yangpu District, Shanghai",
         "description": "The Yangpu District Digital Economy Industry Cluster Party Building Alliance was established.",
         "parent_event_id": null,
         "topics": ["party building", "digital economy"],
+        "links": [],
         "sources": [{"url": "http://sh.people.com.cn/n2/2023/0524/c134768-40428371.html"}],
+        "identifiers": [],
         "version": 1,
         "created_at": "2026-11-26T08:00:00Z",
         "updated_at": "2026-11-26T08:00:00Z"
@@ -45,7 +58,8 @@ crate::representation! {
         /// The participants, oldest first; only with `embed=participants`.
         participants: Participant,
         /// The sessions (child events), earliest first; only with
-        /// `embed=sessions`.
+        /// `embed=sessions` (each with its participants with
+        /// `embed=sessions.participants`).
         sessions: Event,
     }
 }
@@ -57,8 +71,11 @@ crate::enum_field!(
 
 crate::input! {
     /// The writable fields of an event, for create (POST) and full replace
-    /// (PUT). Optional fields left out are empty; `kind` defaults to `other`
-    /// and `status` to `planned`.
+    /// (PUT). Optional fields left out are empty; `kind` defaults to `other`,
+    /// `status` to `planned` and `timezone` to the register's default. An
+    /// event is timed (`starts_at`, optionally `ends_at`), all-day
+    /// (`start_date`, optionally `end_date`, days in `timezone`), or — only
+    /// when `planned` or `recurring` — undated.
     #[example = json!({
         "title": "Theoretical discussion session",
         "kind": "discussion_session",
@@ -78,10 +95,22 @@ crate::input! {
         title: Name<500>,
         kind: EventKind,
         status: EventStatus,
-        /// RFC 3339 with an offset; stored and returned in UTC.
-        starts_at: Instant,
-        /// Not before `starts_at`.
+        /// When a timed event starts: RFC 3339 with an offset; stored and
+        /// returned in UTC. Not with `start_date`.
+        starts_at: Option<Instant>,
+        /// When a timed event ends; not before `starts_at`.
         ends_at: Option<Instant>,
+        /// The first day of an all-day event, in `timezone`. Not with
+        /// `starts_at`.
+        start_date: Option<Date>,
+        /// The last day of an all-day event (included); not before
+        /// `start_date`.
+        end_date: Option<Date>,
+        /// Where the event's days and local times are reckoned.
+        timezone: Timezone,
+        /// How the event recurs, in words, e.g. "each quarter, hosted by the
+        /// member units in turn".
+        recurrence: Optional<Text<2000>>,
         location: Optional<Text<500>>,
         description: Optional<Text<20000>>,
         /// A live event (id or `scheme:value`) this one is a session of; no
@@ -89,6 +118,8 @@ crate::input! {
         parent_event_id: Option<Ref<Events>>,
         /// Topics, e.g. "cloud computing"; trimmed, duplicates dropped.
         topics: Topics,
+        /// Web pages about the event, e.g. its report.
+        links: List<Link, 100>,
         sources: List<Source, 100>,
         /// External identifiers; each (resource, scheme, value) belongs to one
         /// live record.
@@ -105,11 +136,17 @@ page_type!(
 crate::list_params! {
     /// Filters and paging of `GET /v1/events`.
     pub struct ListEventsParams of records sorted by EventSort {
-        /// Only events not over before this instant (their end, or their start
-        /// when they have no end, is at or after it). RFC 3339.
-        from: Option<Instant>,
-        /// Only events started at or before this instant. RFC 3339.
-        to: Option<Instant>,
+        /// Only dated events not over before this bound. An instant (RFC 3339)
+        /// is compared with the instants an event spans (an all-day event spans
+        /// its days in its time zone); a day (YYYY-MM-DD) with the local days it
+        /// spans, so `from=2023-05-23&to=2023-05-23` finds what took place on
+        /// that day where it took place.
+        #[param(inline)]
+        from: Option<DayOrInstant>,
+        /// Only dated events begun by this bound (an instant or a day, as
+        /// `from`).
+        #[param(inline)]
+        to: Option<DayOrInstant>,
         /// Only events of this kind.
         kind: Option<EventKind>,
         /// Only events in this status.
@@ -120,6 +157,9 @@ crate::list_params! {
         /// Only events this organization takes part in, in any role, or that
         /// someone takes part in on its behalf.
         organization_id: Option<Reference>,
+        /// With `organization_id`: its sub-organizations (the whole tree below
+        /// it) count as it.
+        include_descendants: Option<bool>,
         /// Only events this person takes part in, in any role.
         person_id: Option<Reference>,
         /// Only sessions of this event.
@@ -130,24 +170,70 @@ crate::list_params! {
     }
 }
 
+text_values! {
+    /// What `GET /v1/events/{id}` can embed.
+    pub enum EventEmbed {
+        /// The participants, with names.
+        Participants => "participants",
+        /// The sessions (child events).
+        Sessions => "sessions",
+        /// The sessions, each with its participants.
+        SessionParticipants => "sessions.participants",
+    }
+}
+
 /// What `GET /v1/events/{id}` embeds.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct GetEventParams {
-    /// Comma-separated: `participants` (with names, one extra query) and/or
-    /// `sessions` (the child events, one extra query). An embedded
-    /// response's ETag is weak and covers the embedded records too.
-    #[param(pattern = r"^(participants|sessions)(,(participants|sessions))*$")]
-    embed: Option<String>,
+    /// Comma-separated: `participants` (with names), `sessions` (the child
+    /// events) and/or `sessions.participants` (the sessions, each with its
+    /// participants); at most three queries in all. An embedded response's
+    /// ETag is weak and covers the embedded records too.
+    #[param(inline)]
+    embed: Option<EventEmbeds>,
 }
+
+/// What an event response embeds.
+type EventEmbeds = CommaSet<EventEmbed>;
 
 impl Resource for Events {
     fn rules(input: &EventInput) -> Vec<FieldError> {
-        not_before(
+        let mut faults = Vec::new();
+        if input.starts_at.is_some() && input.start_date.is_some() {
+            for field in ["starts_at", "start_date"] {
+                faults.push(FieldError::new(
+                    field,
+                    "give starts_at (a timed event) or start_date (an all-day event), not both",
+                ));
+            }
+        }
+        let dated = input.starts_at.is_some() || input.start_date.is_some();
+        if !dated && !matches!(input.status, EventStatus::Planned | EventStatus::Recurring) {
+            for field in ["starts_at", "start_date"] {
+                faults.push(FieldError::new(
+                    field,
+                    "an event held, cancelled or postponed needs starts_at or start_date; \
+                     only planned and recurring events may be undated",
+                ));
+            }
+        }
+        if input.ends_at.is_some() && input.starts_at.is_none() {
+            faults.push(FieldError::new("ends_at", "needs starts_at"));
+        }
+        if input.end_date.is_some() && input.start_date.is_none() {
+            faults.push(FieldError::new("end_date", "needs start_date"));
+        }
+        faults.extend(not_before(
             ("ends_at", input.ends_at),
-            ("starts_at", Some(input.starts_at)),
-        )
+            ("starts_at", input.starts_at),
+        ));
+        faults.extend(not_before(
+            ("end_date", input.end_date),
+            ("start_date", input.start_date),
+        ));
+        faults
     }
 
     fn moves(input: &EventInput) -> bool {
@@ -168,23 +254,38 @@ crate::list_operation! {
     "One page of live events" => EventPage, ListErrors;
     /// Lists events.
     pub async fn list: store::list, Events::present, |p, _| {
-        if let (Some(from), Some(to)) = (p.from, p.to) {
-            if from > to {
-                return Err(Error::bad_parameter("to", "must not be before from"));
-            }
+        let reversed = match (p.from, p.to) {
+            (Some(DayOrInstant::Day(from)), Some(DayOrInstant::Day(to))) => from > to,
+            (Some(DayOrInstant::Instant(from)), Some(DayOrInstant::Instant(to))) => from > to,
+            _ => false,
+        };
+        if reversed {
+            return Err(Error::bad_parameter("to", "must not be before from"));
+        }
+        if p.include_descendants.is_some() && p.organization_id.is_none() {
+            return Err(Error::bad_parameter("include_descendants", "needs organization_id"));
         }
         EventFilter {
-            from: p.from.map(Into::into),
-            to: p.to.map(Into::into),
+            from: p.from.map(when),
+            to: p.to.map(when),
             kind: p.kind,
             status: p.status,
             topic: p.topic.as_ref().and_then(Search::term),
             organization_id: p.organization_id.clone(),
+            include_descendants: p.include_descendants.unwrap_or(false),
             person_id: p.person_id.clone(),
             parent_event_id: p.parent_event_id.clone(),
             q: p.q.as_ref().and_then(Search::term),
             records: p.records()?,
         }
+    }
+}
+
+/// A bound of a listing's period as the store compares it.
+fn when(bound: DayOrInstant) -> When {
+    match bound {
+        DayOrInstant::Day(day) => When::Day(day.into()),
+        DayOrInstant::Instant(instant) => When::Instant(instant.into()),
     }
 }
 
@@ -207,39 +308,55 @@ crate::operation! {
         params: Query<GetEventParams>,
         if_none_match: IfNoneMatch,
     ) -> Result<HttpResponse, Error> {
-        let (mut with_participants, mut with_sessions) = (false, false);
-        for part in params.0.embed.iter().flat_map(|e| e.split(',')) {
-            match part.trim() {
-                "participants" => with_participants = true,
-                "sessions" => with_sessions = true,
-                other => {
-                    return Err(Error::bad_parameter(
-                        "embed",
-                        format!("unknown embed {other:?}; use participants and/or sessions"),
-                    ))
-                }
-            }
-        }
-        if !with_participants && !with_sessions {
+        let Some(embed) = params.0.embed else {
             return resource::get::<Events>(&pool, viewer, item, if_none_match).await;
-        }
+        };
+        let with_participants = embed.has(EventEmbed::Participants);
+        let session_participants = embed.has(EventEmbed::SessionParticipants);
+        let with_sessions = session_participants || embed.has(EventEmbed::Sessions);
         let (record, participant_rows, session_rows) = db::run(&pool, move |conn| {
             let id = item.id(conn)?;
             let record = store::find(conn, id)?;
-            let participants = with_participants
-                .then(|| participants::all_of(conn, id))
-                .transpose()?;
             let sessions = with_sessions
                 .then(|| store::sessions(conn, id))
                 .transpose()?;
+            let mut events = Vec::new();
+            if with_participants {
+                events.push(id);
+            }
+            if session_participants {
+                events.extend(sessions.iter().flatten().map(|session| session.id));
+            }
+            let participants = if events.is_empty() {
+                Vec::new()
+            } else {
+                participants::all_of(conn, &events)?
+            };
             Ok((record, participants, sessions))
         })
         .await?;
+        let mut of_event: HashMap<Uuid, Vec<Participant>> = HashMap::new();
+        for row in participant_rows {
+            let participant = Participant::from(row);
+            of_event.entry(participant.event_id).or_default().push(participant);
+        }
         let mut event = Event::try_from(record)?;
-        event.participants =
-            participant_rows.map(|rows| rows.into_iter().map(Participant::from).collect());
+        if with_participants {
+            event.participants = Some(of_event.remove(&event.id).unwrap_or_default());
+        }
         event.sessions = session_rows
-            .map(|rows| rows.into_iter().map(Event::try_from).collect())
+            .map(|rows| {
+                rows.into_iter()
+                    .map(|row| {
+                        let mut session = Event::try_from(row)?;
+                        if session_participants {
+                            session.participants =
+                                Some(of_event.remove(&session.id).unwrap_or_default());
+                        }
+                        Ok(session)
+                    })
+                    .collect::<Result<Vec<_>, Error>>()
+            })
             .transpose()?;
         computed_response(&if_none_match, &event, Vec::new())
     }

@@ -243,6 +243,7 @@ fn csv_row(columns: &[Column], mut line: Map<String, Value>) -> Vec<String> {
         "name",
     );
     list("sources", &|_| Some(Column::Source), "url");
+    list("links", &|_| Some(Column::Link), "url");
     list(
         "contact_details",
         &|i| Some(Column::Contact(text(i, "type")?)),
@@ -312,10 +313,11 @@ fn csv_columns(
         .map(|member| Column::parse(member))
         .filter(|column| matches!(column, Column::Member(_)))
         .collect();
-    let lists: [(&str, &str, ColumnOf); 4] = [
+    let lists: [(&str, &str, ColumnOf); 5] = [
         ("identifiers", "scheme", |key| key.map(Column::Identifier)),
         ("other_names", "lang", |key| Some(Column::OtherName(key))),
         ("sources", "-", |_| Some(Column::Source)),
+        ("links", "-", |_| Some(Column::Link)),
         ("contact_details", "type", |key| key.map(Column::Contact)),
     ];
     for (list, key, column) in lists {

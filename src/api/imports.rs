@@ -552,6 +552,8 @@ pub enum Column {
     OtherName(Option<String>),
     /// `source`: the URL of a source.
     Source,
+    /// `link`: the URL of a link.
+    Link,
     /// `contact:<type>`: a contact detail of that type, e.g. `contact:phone`.
     Contact(String),
     Unknown,
@@ -566,6 +568,7 @@ impl Column {
             Self::OtherName(Some(lang)) => format!("other_name:{lang}"),
             Self::OtherName(None) => "other_name".to_owned(),
             Self::Source => "source".to_owned(),
+            Self::Link => "link".to_owned(),
             Self::Contact(medium) => format!("contact:{medium}"),
             Self::Unknown => String::new(),
         }
@@ -578,6 +581,7 @@ impl Column {
             Self::Identifier(_) => Some("identifiers"),
             Self::OtherName(_) => Some("other_names"),
             Self::Source => Some("sources"),
+            Self::Link => Some("links"),
             Self::Contact(_) => Some("contact_details"),
             Self::Unknown => None,
         }
@@ -594,7 +598,10 @@ impl Column {
             None => match header {
                 "other_name" => Self::OtherName(None),
                 "source" => Self::Source,
-                "" | "identifiers" | "other_names" | "sources" | "contact_details" => Self::Unknown,
+                "link" => Self::Link,
+                "" | "identifiers" | "other_names" | "sources" | "links" | "contact_details" => {
+                    Self::Unknown
+                }
                 member => Self::Member(member.to_owned()),
             },
         }
@@ -644,6 +651,7 @@ fn csv_record(columns: &[Column], row: &csv::StringRecord) -> Map<String, Value>
             }
             Column::OtherName(None) => push("other_names", json!({"name": cell})),
             Column::Source => push("sources", json!({"url": cell})),
+            Column::Link => push("links", json!({"url": cell})),
             Column::Contact(medium) => {
                 push("contact_details", json!({"type": medium, "value": cell}))
             }
@@ -1175,7 +1183,8 @@ crate::operation! {
     /// name (`name`, `kind`, `parent_id`, `start_date`, …);
     /// `identifier:<scheme>` for an identifier of that scheme;
     /// `other_name:<lang>` (or `other_name`) for an other name; `source` for
-    /// a source URL; `contact:<type>` for a contact detail. Empty cells write
+    /// a source URL; `link` for a link URL; `contact:<type>` for a contact
+    /// detail. Empty cells write
     /// nothing.
     pub async fn create(
         req: HttpRequest,
@@ -1317,6 +1326,7 @@ mod tests {
             Column::Contact("phone".into())
         );
         assert_eq!(Column::parse("source"), Column::Source);
+        assert_eq!(Column::parse("link"), Column::Link);
         assert_eq!(Column::parse("nickname:x"), Column::Unknown);
         assert_eq!(Column::parse("identifiers"), Column::Unknown);
     }

@@ -11,7 +11,7 @@
 use crate::domain::field::Components;
 use crate::domain::{
     nullable, Date, Email, Field, HttpUrl, Identifiers, Instant, LanguageTag, List, Name, Optional,
-    Parse, PartialDate, Phone, Reference, Text, Topics,
+    OtherName, Parse, PartialDate, Phone, Reference, Text, Timezone, Topics,
 };
 use crate::error::{Error, FieldError};
 use crate::store::identifiers;
@@ -270,6 +270,18 @@ stored_as_text! {
     impl for PartialDate;
 }
 
+impl Stored for Timezone {
+    type Column = String;
+
+    fn store(self, _: &str, _: &mut Refs<'_>) -> Result<String, Error> {
+        Ok(self.to_string())
+    }
+
+    fn load(column: String, field: &str) -> Result<Self, Vec<FieldError>> {
+        Timezone::parse(&column).map_err(|message| stored_fault(field, message))
+    }
+}
+
 impl Stored for Date {
     type Column = NaiveDate;
 
@@ -451,6 +463,41 @@ pub fn not_before<T: PartialOrd>(
         )],
         _ => Vec::new(),
     }
+}
+
+/// The rule that a period (members `end` and `start`, partial dates) does
+/// not end before it starts, each date read as its span of days: "2020" to
+/// "2020-05" holds, "2020-06" to "2020-05" does not.
+pub fn period_rule(
+    (end_field, end): (&str, Option<&PartialDate>),
+    (start_field, start): (&str, Option<&PartialDate>),
+) -> Vec<FieldError> {
+    not_before(
+        (end_field, end.map(PartialDate::last_day)),
+        (start_field, start.map(PartialDate::first_day)),
+    )
+}
+
+/// [`period_rule`] for each of the other names in member `field`.
+pub fn other_name_periods<const MAX: usize>(
+    field: &str,
+    names: &List<OtherName, MAX>,
+) -> Vec<FieldError> {
+    names
+        .0
+        .iter()
+        .enumerate()
+        .flat_map(|(i, name)| {
+            period_rule(
+                ("end_date", name.end_date.as_ref()),
+                ("start_date", name.start_date.as_ref()),
+            )
+            .into_iter()
+            .map(move |fault| {
+                FieldError::new(format!("{field}[{i}].{}", fault.field), fault.message)
+            })
+        })
+        .collect()
 }
 
 /// The rule that exactly one of the members is given (each is named when

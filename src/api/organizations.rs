@@ -2,14 +2,14 @@
 //! organizations and the bodies around them.
 
 use crate::api::common::PathRef;
-use crate::api::input::{not_before, Patch, Ref};
+use crate::api::input::{other_name_periods, period_rule, Patch, Ref};
 use crate::api::pagination::Listing;
 use crate::api::problems::{ListErrors, ReadErrors};
 use crate::api::resource::Resource;
 use crate::domain::Reference;
 use crate::domain::Search;
 use crate::domain::{
-    ContactDetail, Date, Identifiers, List, Name, Optional, OtherName, Source, Text,
+    ContactDetail, Identifiers, Link, List, Name, Optional, OtherName, PartialDate, Source, Text,
 };
 use crate::error::{Error, FieldError};
 use crate::page_type;
@@ -28,13 +28,16 @@ crate::representation! {
         "id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b",
         "name": "Yangpu District Digital Economy Industry Cluster Party Building Alliance",
         "kind": "alliance",
+        "classification": "party building alliance",
         "parent_id": null,
         "other_names": [{"name": "杨浦区数字经济产业集群党建联盟", "lang": "zh"}],
         "founding_date": "2023-05-23",
         "dissolution_date": null,
         "description": "Links the party organizations of leading digital-economy enterprises and science parks in Yangpu.",
         "contact_details": [],
+        "links": [],
         "sources": [{"url": "http://sh.people.com.cn/n2/2023/0524/c134768-40428371.html"}],
+        "identifiers": [],
         "version": 1,
         "created_at": "2026-11-26T08:00:00Z",
         "updated_at": "2026-11-26T08:00:00Z"
@@ -59,15 +62,21 @@ crate::input! {
         /// 1–500 characters after trimming.
         name: Name<500>,
         kind: OrganizationKind,
+        /// An open classification beside `kind`, e.g. "district party committee
+        /// department" (Popolo's `classification`).
+        classification: Optional<Name<200>>,
         /// A live organization (id or `scheme:value`); the tree must stay free
         /// of cycles.
         parent_id: Option<Ref<Organizations>>,
         other_names: List<OtherName, 100>,
-        founding_date: Option<Date>,
-        /// Not before `founding_date`.
-        dissolution_date: Option<Date>,
+        /// A partial date: YYYY, YYYY-MM or YYYY-MM-DD.
+        founding_date: Option<PartialDate>,
+        /// A partial date, not ending before `founding_date` begins.
+        dissolution_date: Option<PartialDate>,
         description: Optional<Text<20000>>,
         contact_details: List<ContactDetail, 100>,
+        /// Web pages about the organization, e.g. its website.
+        links: List<Link, 100>,
         sources: List<Source, 100>,
         /// External identifiers; each (resource, scheme, value) belongs to one
         /// live record.
@@ -104,10 +113,12 @@ crate::enum_field!(OrganizationKind);
 
 impl Resource for Organizations {
     fn rules(input: &OrganizationInput) -> Vec<FieldError> {
-        not_before(
-            ("dissolution_date", input.dissolution_date),
-            ("founding_date", input.founding_date),
-        )
+        let mut faults = period_rule(
+            ("dissolution_date", input.dissolution_date.as_ref()),
+            ("founding_date", input.founding_date.as_ref()),
+        );
+        faults.extend(other_name_periods("other_names", &input.other_names));
+        faults
     }
 
     fn moves(input: &OrganizationInput) -> bool {

@@ -9,7 +9,7 @@ use crate::api::pagination::Listing;
 use crate::api::people::People;
 use crate::api::problems::ReadErrors;
 use crate::api::resource::{Resource, ResourceTypes};
-use crate::domain::{Identifier, Identifiers, Instant, Optional, Reference, Text};
+use crate::domain::{Identifier, Identifiers, Instant, Link, List, Optional, Reference, Text};
 use crate::error::{Error, FieldError};
 use crate::page_type;
 use crate::store::api_keys::Principal;
@@ -37,6 +37,7 @@ use uuid::Uuid;
     "on_behalf_of_name": "Yangpu District Digital Economy Industry Cluster Party Building Alliance",
     "note": "Spoke on behalf of the alliance",
     "identifiers": [{"scheme": "yangpu-alliance", "value": "seminar-oujian-speaker"}],
+    "links": [],
     "version": 1,
     "created_at": "2026-11-26T08:00:00Z",
     "updated_at": "2026-11-26T08:00:00Z"
@@ -68,6 +69,9 @@ pub struct Participant {
     /// External identifiers (`{scheme, value}`).
     #[schema(value_type = Vec<Identifier>)]
     pub identifiers: serde_json::Value,
+    /// Web pages about the participation (`{url, note?}`).
+    #[schema(value_type = Vec<Link>)]
+    pub links: serde_json::Value,
     /// Incremented by every change; the ETag is this number in quotes.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -93,6 +97,7 @@ impl From<ParticipantRow> for Participant {
             on_behalf_of_name: row.on_behalf_of_name,
             note: r.data.note,
             identifiers: r.data.identifiers,
+            links: r.data.links,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -129,6 +134,8 @@ crate::input! {
         /// External identifiers; each (resource, scheme, value) belongs to one
         /// live record.
         identifiers: Identifiers,
+        /// Web pages about the participation, e.g. the speech.
+        links: List<Link, 100>,
     }
 }
 

@@ -2,14 +2,15 @@
 //! posts at once (see `/v1/people/{id}/roles`).
 
 use crate::api::common;
+use crate::api::input::{other_name_periods, period_rule};
 use crate::api::problems::ListErrors;
 use crate::api::resource::Resource;
 use crate::domain::Search;
 use crate::domain::{
-    ContactDetail, Date, Email, HttpUrl, Identifiers, List, Name, Optional, OtherName, Phone,
-    Reference, Source, Text,
+    ContactDetail, Date, Email, HttpUrl, Identifiers, Link, List, Name, Optional, OtherName,
+    PartialDate, Phone, Reference, Source, Text,
 };
-use crate::error::Error;
+use crate::error::{Error, FieldError};
 use crate::page_type;
 use crate::store::api_keys::{Principal, Scope};
 use crate::store::people::{self as store, PersonData, PersonFilter, PersonRecord, PII_FIELDS};
@@ -60,6 +61,7 @@ impl utoipa::PartialSchema for Person {
                 "biography": "Deputy Secretary of the Yangpu District Party Committee.",
                 "image_url": null,
                 "contact_details": [],
+                "links": [],
                 "sources": [{"url": "http://sh.people.com.cn/n2/2023/0524/c134768-40428371.html"}],
                 "identifiers": [],
                 "sort_name": "Zhou Haiying",
@@ -132,8 +134,9 @@ crate::input! {
         family_name: Optional<Text<500>>,
         other_names: List<OtherName, 100>,
         gender: Optional<Text<50>>,
-        /// Personal data: writing it needs the `pii` scope.
-        birth_date: Option<Date>,
+        /// A partial date (YYYY, YYYY-MM or YYYY-MM-DD). Personal data:
+        /// writing it needs the `pii` scope.
+        birth_date: Option<PartialDate>,
         /// Personal data: writing it needs the `pii` scope.
         email: Optional<Email>,
         /// Personal data: writing it needs the `pii` scope.
@@ -142,6 +145,8 @@ crate::input! {
         /// Absolute http(s) URL of a portrait (blank means none).
         image_url: Optional<HttpUrl>,
         contact_details: List<ContactDetail, 100>,
+        /// Web pages about the person, e.g. an official profile.
+        links: List<Link, 100>,
         sources: List<Source, 100>,
         /// External identifiers; each (resource, scheme, value) belongs to one
         /// live record.
@@ -152,8 +157,9 @@ crate::input! {
         honorific_prefix: Optional<Name<100>>,
         /// Written after the name.
         honorific_suffix: Optional<Name<100>>,
-        /// The day of death (public, unlike `birth_date`).
-        death_date: Option<Date>,
+        /// The date of death, a partial date (public, unlike `birth_date`); not
+        /// before `birth_date`.
+        death_date: Option<PartialDate>,
     }
 }
 
@@ -179,6 +185,15 @@ crate::list_params! {
 }
 
 impl Resource for People {
+    fn rules(input: &PersonInput) -> Vec<FieldError> {
+        let mut faults = period_rule(
+            ("death_date", input.death_date.as_ref()),
+            ("birth_date", input.birth_date.as_ref()),
+        );
+        faults.extend(other_name_periods("other_names", &input.other_names));
+        faults
+    }
+
     fn visible_version(record: &PersonRecord, viewer: &Principal) -> i64 {
         if viewer.has(Scope::Pii) {
             record.version
@@ -204,7 +219,7 @@ impl Resource for People {
     }
 
     fn keep_hidden(data: &mut PersonData, current: &PersonRecord) {
-        data.birth_date = current.data.birth_date;
+        data.birth_date.clone_from(&current.data.birth_date);
         data.email.clone_from(&current.data.email);
         data.phone.clone_from(&current.data.phone);
     }

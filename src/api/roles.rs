@@ -2,20 +2,25 @@
 //! when; and which organizations are members of another. Also the two views
 //! over roles: the members of an organization and the roles of a person.
 
-use crate::api::common::PathRef;
-use crate::api::input::{exactly_one, not_before, Ref};
+use crate::api::common::{CommaSet, PathRef};
+use crate::api::input::{exactly_one, period_rule, Ref};
 use crate::api::organizations::{Organization, Organizations};
 use crate::api::pagination::{Listing, Page};
 use crate::api::people::{People, Person};
 use crate::api::problems::{ListErrors, ReadErrors};
 use crate::api::resource::Resource;
 use crate::domain::Search;
-use crate::domain::{Date, Identifiers, List, Name, Optional, Reference, Source, Text};
+use crate::domain::{
+    Date, Identifiers, Link, List, Name, Optional, PartialDate, Reference, Source, Text,
+};
 use crate::error::{Error, FieldError};
 use crate::page_type;
 use crate::store::api_keys::Principal;
-use crate::store::roles::{self as store, RoleData, RoleFilter, RoleRecord, View};
+use crate::store::roles::{
+    self as store, Embeds, RoleData, RoleFilter, RoleRecord, TenureFilter, View,
+};
 use crate::store::rows::Rows;
+use crate::store::text::text_values;
 use crate::store::{organizations, people, CreatedSort, SortKey};
 use actix_web::HttpResponse;
 use serde::Serialize;
@@ -32,14 +37,28 @@ crate::representation! {
         "person_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a80",
         "member_organization_id": null,
         "title": "Deputy Secretary",
+        "role": "deputy secretary",
+        "on_behalf_of_id": null,
         "start_date": null,
         "end_date": null,
         "note": null,
+        "links": [],
         "sources": [],
+        "identifiers": [],
         "version": 1,
         "created_at": "2026-11-26T08:00:00Z",
         "updated_at": "2026-11-26T08:00:00Z"
     });
+    one {
+        /// The person holding the role; only with `embed=person`.
+        person: Person,
+        /// The organization the role is held in; only with
+        /// `embed=organization`.
+        organization: Organization,
+        /// The organization holding the role; only with
+        /// `embed=member_organization`.
+        member_organization: Organization,
+    }
 }
 
 crate::input! {
@@ -49,6 +68,7 @@ crate::input! {
         "organization_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7b",
         "member_organization_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a7c",
         "title": "Member unit",
+        "role": "member",
         "start_date": "2023-05-23",
         "note": "First batch"
     })]
@@ -64,12 +84,24 @@ crate::input! {
         person_id: Option<Ref<People>>,
         /// A live organization other than `organization_id`.
         member_organization_id: Option<Ref<Organizations>>,
-        /// The post, e.g. "Deputy Secretary" or "Member unit".
+        /// What the member holds, as said, e.g. "Deputy Secretary" or "Member
+        /// unit" (Popolo's membership `label`).
         title: Name<500>,
-        start_date: Option<Date>,
-        /// Not before `start_date`.
-        end_date: Option<Date>,
+        /// The function the member fulfils, one word or a few, e.g. `member`
+        /// or `convenor` (Popolo's membership `role`); the `role` filters
+        /// match it exactly.
+        role: Optional<Name<100>>,
+        /// A live organization the member holds the role on behalf of.
+        on_behalf_of_id: Option<Ref<Organizations>>,
+        /// A partial date (YYYY, YYYY-MM or YYYY-MM-DD), read from its first
+        /// day.
+        start_date: Option<PartialDate>,
+        /// A partial date read through its last day ("2020" ends on
+        /// 2020-12-31); not ending before `start_date` begins.
+        end_date: Option<PartialDate>,
         note: Optional<Text<2000>>,
+        /// Web pages about the role.
+        links: List<Link, 100>,
         sources: List<Source, 100>,
         /// External identifiers; each (resource, scheme, value) belongs to one
         /// live record.
@@ -126,30 +158,64 @@ page_type!(
     HeldRole
 );
 
+text_values! {
+    /// What a listing of roles can embed in each role.
+    pub enum RoleEmbed {
+        /// The person holding it.
+        Person => "person",
+        /// The organization it is held in.
+        Organization => "organization",
+        /// The organization holding it.
+        MemberOrganization => "member_organization",
+    }
+}
+
+/// What a listing of roles embeds.
+type RoleEmbeds = CommaSet<RoleEmbed>;
+
 crate::list_params! {
     /// Filters and paging of `GET /v1/roles`.
     pub struct ListRolesParams of records sorted by CreatedSort {
         /// Only roles in this organization.
         organization_id: Option<Reference>,
+        /// With `organization_id`: roles in its sub-organizations (the whole
+        /// tree below it) count too.
+        include_descendants: Option<bool>,
         /// Only roles held by this person.
         person_id: Option<Reference>,
-        /// Only roles held by this organization.
+        /// Only roles held by this organization (e.g. what a member unit is
+        /// part of, with `embed=organization`).
         member_organization_id: Option<Reference>,
-        /// Only roles active on this day: start ≤ day (or no start) and
-        /// end ≥ day (or no end).
+        /// Only roles active on this day: the first day of the start ≤ day (or
+        /// no start) and the last day of the end ≥ day (or no end).
         active_on: Option<Date>,
         /// Case-insensitive substring of the title.
         #[param(inline)]
         title: Option<Search<200>>,
+        /// Only roles with this role (function), exactly, e.g. `member`.
+        #[param(inline)]
+        role: Option<Search<100>>,
+        /// Comma-separated records to embed in each role: `person`,
+        /// `organization`, `member_organization` (one extra query each).
+        #[param(inline)]
+        embed: Option<RoleEmbeds>,
     }
 }
 
 crate::list_params! {
     /// Filters and paging of the role views.
     pub struct RoleViewParams sorted by CreatedSort {
-        /// Only roles active on this day: start ≤ day (or no start) and
-        /// end ≥ day (or no end). Without it, every live role, past ones too.
+        /// Only roles active on this day: the first day of the start ≤ day (or
+        /// no start) and the last day of the end ≥ day (or no end). Without
+        /// it, every live role, past ones too.
         active_on: Option<Date>,
+        /// Case-insensitive substring of the title.
+        #[param(inline)]
+        title: Option<Search<200>>,
+        /// Only roles with this role (function), exactly, e.g. `member` (the
+        /// member units of the alliance, not its convenor).
+        #[param(inline)]
+        role: Option<Search<100>>,
     }
 }
 
@@ -165,9 +231,9 @@ impl Resource for Roles {
         faults.extend(not_in_itself(
             input.member_organization_id.as_ref() == Some(&input.organization_id),
         ));
-        faults.extend(not_before(
-            ("end_date", input.end_date),
-            ("start_date", input.start_date),
+        faults.extend(period_rule(
+            ("end_date", input.end_date.as_ref()),
+            ("start_date", input.start_date.as_ref()),
         ));
         faults
     }
@@ -184,19 +250,55 @@ impl Resource for Roles {
 crate::list_operation! {
     get "/v1/roles" in "roles" as "listRoles", params(ListRolesParams),
     "One page of live roles" => RolePage, ListErrors;
-    /// Lists roles.
-    pub async fn list: store::list, Roles::present, |p, _| RoleFilter {
-        organization_id: p.organization_id.clone(),
-        person_id: p.person_id.clone(),
-        member_organization_id: p.member_organization_id.clone(),
-        active_on: p.active_on.map(Into::into),
-        title: p.title.as_ref().and_then(Search::term),
-        records: p.records()?,
+    /// Lists roles, optionally each with the records it refers to.
+    pub async fn list(listing: Listing<ListRolesParams>) -> Result<HttpResponse, Error> {
+        let p = &listing.params;
+        if p.include_descendants.is_some() && p.organization_id.is_none() {
+            return Err(Error::bad_parameter("include_descendants", "needs organization_id"));
+        }
+        let filter = RoleFilter {
+            organization_id: p.organization_id.clone(),
+            include_descendants: p.include_descendants.unwrap_or(false),
+            person_id: p.person_id.clone(),
+            member_organization_id: p.member_organization_id.clone(),
+            tenure: TenureFilter {
+                active_on: p.active_on.map(Into::into),
+                title: p.title.as_ref().and_then(Search::term),
+                role: p.role.as_ref().and_then(Search::term),
+            },
+            records: p.records()?,
+        };
+        let embed = p.embed.clone().unwrap_or(CommaSet(Vec::new()));
+        let embeds = Embeds {
+            person: embed.has(RoleEmbed::Person),
+            organization: embed.has(RoleEmbed::Organization),
+            member_organization: embed.has(RoleEmbed::MemberOrganization),
+        };
+        listing
+            .page::<RolePage, _>(
+                move |conn, page| {
+                    let roles = store::list(conn, &filter, page)?;
+                    store::with_referred(conn, roles, embeds)
+                },
+                |(role, referred), viewer| {
+                    let mut role = Role::try_from(role)?;
+                    let organization = |record| Organization::try_from(record).map(Box::new);
+                    role.person = referred
+                        .person
+                        .map(|p| Person::present(p, viewer).map(Box::new))
+                        .transpose()?;
+                    role.organization = referred.organization.map(organization).transpose()?;
+                    role.member_organization =
+                        referred.member_organization.map(organization).transpose()?;
+                    Ok(role)
+                },
+            )
+            .await
     }
 }
 
 /// One page of the roles `rows` reads for the live record of `T` that the
-/// path names (404 when none), on the day asked for, each presented.
+/// path names (404 when none), filtered as asked, each presented.
 async fn view<T: Rows + 'static, P: Page, R>(
     listing: Listing<RoleViewParams>,
     of: PathRef<T>,
@@ -207,12 +309,17 @@ where
     R: Send + 'static,
     CreatedSort: SortKey<R>,
 {
-    let day = listing.params.active_on.map(Into::into);
+    let p = &listing.params;
+    let tenure = TenureFilter {
+        active_on: p.active_on.map(Into::into),
+        title: p.title.as_ref().and_then(Search::term),
+        role: p.role.as_ref().and_then(Search::term),
+    };
     listing
         .page::<P, _>(
             move |conn, page| {
                 let id = of.live(conn)?;
-                rows(conn, id, day, page)
+                rows(conn, id, &tenure, page)
             },
             present,
         )

@@ -7,8 +7,8 @@ diesel::table! {
         kind -> Text,
         parent_id -> Nullable<Uuid>,
         other_names -> Jsonb,
-        founding_date -> Nullable<Date>,
-        dissolution_date -> Nullable<Date>,
+        founding_date -> Nullable<Text>,
+        dissolution_date -> Nullable<Text>,
         description -> Nullable<Text>,
         contact_details -> Jsonb,
         sources -> Jsonb,
@@ -18,6 +18,8 @@ diesel::table! {
         updated_at -> Timestamptz,
         identifiers -> Jsonb,
         deleted_at -> Nullable<Timestamptz>,
+        classification -> Nullable<Text>,
+        links -> Jsonb,
         area_id -> Nullable<Uuid>,
     }
 }
@@ -30,7 +32,7 @@ diesel::table! {
         family_name -> Nullable<Text>,
         other_names -> Jsonb,
         gender -> Nullable<Text>,
-        birth_date -> Nullable<Date>,
+        birth_date -> Nullable<Text>,
         email -> Nullable<Text>,
         phone -> Nullable<Text>,
         biography -> Nullable<Text>,
@@ -48,7 +50,8 @@ diesel::table! {
         sort_name -> Nullable<Text>,
         honorific_prefix -> Nullable<Text>,
         honorific_suffix -> Nullable<Text>,
-        death_date -> Nullable<Date>,
+        death_date -> Nullable<Text>,
+        links -> Jsonb,
     }
 }
 
@@ -59,8 +62,8 @@ diesel::table! {
         person_id -> Nullable<Uuid>,
         member_organization_id -> Nullable<Uuid>,
         title -> Text,
-        start_date -> Nullable<Date>,
-        end_date -> Nullable<Date>,
+        start_date -> Nullable<Text>,
+        end_date -> Nullable<Text>,
         note -> Nullable<Text>,
         sources -> Jsonb,
         version -> Int8,
@@ -68,6 +71,9 @@ diesel::table! {
         updated_at -> Timestamptz,
         identifiers -> Jsonb,
         deleted_at -> Nullable<Timestamptz>,
+        role -> Nullable<Text>,
+        on_behalf_of_id -> Nullable<Uuid>,
+        links -> Jsonb,
         post_id -> Nullable<Uuid>,
     }
 }
@@ -78,7 +84,7 @@ diesel::table! {
         title -> Text,
         kind -> Text,
         status -> Text,
-        starts_at -> Timestamptz,
+        starts_at -> Nullable<Timestamptz>,
         ends_at -> Nullable<Timestamptz>,
         location -> Nullable<Text>,
         description -> Nullable<Text>,
@@ -91,6 +97,15 @@ diesel::table! {
         updated_at -> Timestamptz,
         identifiers -> Jsonb,
         deleted_at -> Nullable<Timestamptz>,
+        start_date -> Nullable<Date>,
+        end_date -> Nullable<Date>,
+        timezone -> Text,
+        recurrence -> Nullable<Text>,
+        links -> Jsonb,
+        begins_at -> Timestamptz,
+        finishes_at -> Nullable<Timestamptz>,
+        first_day -> Nullable<Date>,
+        last_day -> Nullable<Date>,
     }
 }
 
@@ -108,6 +123,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
         identifiers -> Jsonb,
+        links -> Jsonb,
     }
 }
 

@@ -22,7 +22,7 @@ pub use reference::{
     reference_pattern, Identifier, IdentifierValue, Reference, Scheme, IDENTIFIER_PATTERN,
 };
 pub use text::{blank_or_name_pattern, name_fault, Name, Search, Text, NAME_PATTERN, TEXT_PATTERN};
-pub use time::{Date, Instant, PartialDate, YEARS};
+pub use time::{Date, DayOrInstant, Instant, PartialDate, Timezone, YEARS};
 pub use web::{Email, HttpUrl, LanguageTag, Phone, EMAIL_PATTERN, URL_PATTERN};
 
 use utoipa::openapi::{ObjectBuilder, RefOr, Schema};

@@ -175,10 +175,135 @@ impl From<Date> for PartialDate {
     }
 }
 
+/// An IANA time zone, e.g. `Asia/Shanghai`: one of the names of the time
+/// zone database (the schema lists them), written as the database writes
+/// it. Where one is left out, the register's default applies
+/// ([`Timezone::set_default`], `DEFAULT_TIMEZONE`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Timezone(&'static str);
+
+/// The register's default time zone, set once at start-up.
+static DEFAULT_TIMEZONE: std::sync::OnceLock<Timezone> = std::sync::OnceLock::new();
+
+impl Timezone {
+    /// The default of the default: the alliance's own zone.
+    pub const FALLBACK: &'static str = "Asia/Shanghai";
+
+    /// Makes `zone` the time zone of records that leave theirs out, for
+    /// the life of the process; `false` if another was set before.
+    pub fn set_default(zone: Self) -> bool {
+        DEFAULT_TIMEZONE.set(zone.clone()).is_ok() || Self::default_zone() == zone
+    }
+
+    /// The time zone of records that leave theirs out.
+    pub fn default_zone() -> Self {
+        DEFAULT_TIMEZONE
+            .get()
+            .cloned()
+            .unwrap_or_else(|| Self::parse(Self::FALLBACK).expect("a known zone"))
+    }
+
+    /// The zone named `text` exactly.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        text.parse::<chrono_tz::Tz>()
+            .map(|zone| Self(zone.name()))
+            .map_err(|_| "must be an IANA time zone name such as Asia/Shanghai or UTC".to_owned())
+    }
+
+    /// Every zone name, as the schema lists them.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        chrono_tz::TZ_VARIANTS.iter().map(|zone| zone.name())
+    }
+}
+
+impl AsRef<str> for Timezone {
+    fn as_ref(&self) -> &str {
+        self.0
+    }
+}
+
+impl fmt::Display for Timezone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl Serialize for Timezone {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timezone {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Self::parse(&text).map_err(de::Error::custom)
+    }
+}
+
+impl utoipa::PartialSchema for Timezone {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(Self::names()))
+            .description(Some(
+                "An IANA time zone name, e.g. Asia/Shanghai; left out, the register's \
+                 default (DEFAULT_TIMEZONE, Asia/Shanghai unless configured)",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Timezone {}
+
+impl super::Field for Timezone {
+    fn schema() -> RefOr<Schema> {
+        utoipa::openapi::Ref::from_schema_name("Timezone").into()
+    }
+
+    fn absent() -> Option<Self> {
+        Some(Self::default_zone())
+    }
+
+    fn components(out: &mut super::field::Components) {
+        out.push((
+            "Timezone".to_owned(),
+            <Self as utoipa::PartialSchema>::schema(),
+        ));
+    }
+}
+
+/// A bound of a period asked for: a day (`YYYY-MM-DD`, compared with local
+/// days) or an instant (RFC 3339).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayOrInstant {
+    Day(Date),
+    Instant(Instant),
+}
+
+impl DayOrInstant {
+    /// An instant when `text` has a time, else a day.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if text.len() > 10 {
+            Instant::parse(text).map(Self::Instant)
+        } else {
+            Date::parse(text).map(Self::Day)
+        }
+        .map_err(|_| {
+            "must be a day YYYY-MM-DD or an RFC 3339 instant such as 2023-05-23T09:30:00+08:00"
+                .to_owned()
+        })
+    }
+}
+
+fn day_or_instant_pattern() -> String {
+    format!("({})|({})", date_pattern(), instant_pattern())
+}
+
 /// Deserialization through `parse`, and the schema of the string: its
 /// format, the pattern `parse` checks and a description.
 macro_rules! parsed_time {
-    ($($ty:ident: $format:ident, $pattern:expr, $description:expr;)+) => {$(
+    ($($ty:ident: $($format:ident)?, $pattern:expr, $description:expr;)+) => {$(
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let text = String::deserialize(deserializer)?;
@@ -190,7 +315,7 @@ macro_rules! parsed_time {
             fn schema() -> RefOr<Schema> {
                 ObjectBuilder::new()
                     .schema_type(Type::String)
-                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::$format)))
+                    $(.format(Some(SchemaFormat::KnownFormat(KnownFormat::$format))))?
                     .pattern(Some($pattern))
                     .description(Some($description))
                     .into()
@@ -203,6 +328,9 @@ macro_rules! parsed_time {
 
 parsed_time! {
     Date: Date, date_pattern(), "A day, YYYY-MM-DD, from 0001-01-01 to 9999-12-31";
+    DayOrInstant: , day_or_instant_pattern(),
+        "A day YYYY-MM-DD (matched against local days) or an RFC 3339 instant with \
+         an offset (matched against instants), years 0001 to 9999";
     Instant: DateTime, instant_pattern(),
         "An RFC 3339 instant with an offset, e.g. 2023-05-23T09:30:00+08:00; in UTC \
          from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z; no leap seconds; kept \
@@ -332,18 +460,79 @@ mod tests {
         assert_eq!(span("2020"), ("2020-01-01".into(), "2020-12-31".into()));
         assert_eq!(span("2024-02"), ("2024-02-01".into(), "2024-02-29".into()));
         assert_eq!(span("9999-12"), ("9999-12-01".into(), "9999-12-31".into()));
-        assert_eq!(span("2023-05-23"), ("2023-05-23".into(), "2023-05-23".into()));
+        assert_eq!(
+            span("2023-05-23"),
+            ("2023-05-23".into(), "2023-05-23".into())
+        );
         for bad in [
-            "0000", "2023-00", "2023-13", "2023-5", "2023-02-30", "20230", "2023-", "2023-05-",
-            "-2023", "+2023", " 2023", "２０２３", "2023/05", "",
+            "0000",
+            "2023-00",
+            "2023-13",
+            "2023-5",
+            "2023-02-30",
+            "20230",
+            "2023-",
+            "2023-05-",
+            "-2023",
+            "+2023",
+            " 2023",
+            "２０２３",
+            "2023/05",
+            "",
         ] {
             assert!(PartialDate::parse(bad).is_err(), "{bad}");
         }
-        let dates = ["2023", "2023-05", "2023-05-23", "0000", "2023-13", "2023-02-30", "2023-5"];
+        let dates = [
+            "2023",
+            "2023-05",
+            "2023-05-23",
+            "0000",
+            "2023-13",
+            "2023-02-30",
+            "2023-5",
+        ];
         let parses = |t: &str| PartialDate::parse(t).is_ok();
         // The calendar check (2023-02-30) is the server's, as for days.
-        let shaped: Vec<&str> = dates.iter().copied().filter(|d| *d != "2023-02-30").collect();
+        let shaped: Vec<&str> = dates
+            .iter()
+            .copied()
+            .filter(|d| *d != "2023-02-30")
+            .collect();
         super::super::assert_pattern_agrees(&partial_date_pattern(), parses, &shaped);
+    }
+
+    #[test]
+    fn time_zones_are_the_databases_names() {
+        assert_eq!(
+            Timezone::parse("Asia/Shanghai").unwrap().to_string(),
+            "Asia/Shanghai"
+        );
+        assert_eq!(Timezone::parse("UTC").unwrap().to_string(), "UTC");
+        for bad in ["asia/shanghai", "Mars/Olympus", "+08:00", "", " UTC"] {
+            assert!(Timezone::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Timezone::default_zone().to_string(), Timezone::FALLBACK);
+    }
+
+    #[test]
+    fn period_bounds_are_days_or_instants() {
+        assert!(matches!(
+            DayOrInstant::parse("2023-05-23"),
+            Ok(DayOrInstant::Day(_))
+        ));
+        assert!(matches!(
+            DayOrInstant::parse("2023-05-23T00:00:00+08:00"),
+            Ok(DayOrInstant::Instant(_))
+        ));
+        let samples = [
+            "2023-05-23",
+            "2023-05-23T00:00:00Z",
+            "2023-05",
+            "2023-05-23T00:00:00",
+            "0000-01-01",
+        ];
+        let parses = |t: &str| DayOrInstant::parse(t).is_ok();
+        super::super::assert_pattern_agrees(&day_or_instant_pattern(), parses, &samples);
     }
 
     #[test]

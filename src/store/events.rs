@@ -6,16 +6,17 @@ use crate::db::schema::events::{self, dsl};
 use crate::domain::Reference;
 use crate::error::Error;
 use crate::store::crud::Rules;
+use crate::store::organizations;
 use crate::store::refs::{RefColumn, Tree, EVENTS, ORGANIZATIONS, PEOPLE};
 use crate::store::rows::{list_filter, listing, live_rows, referring, resolved, Rows};
 use crate::store::sort::{keyset_page, After, Keyset, SortKey, SortOrder, SortValue};
 use crate::store::sql::containing;
 use crate::store::text::{text_enum, text_values};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::dsl::{now, sql};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Bool, Uuid as SqlUuid};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -47,6 +48,9 @@ text_enum! {
     /// Where an event stands.
     pub enum EventStatus {
         Planned => "planned",
+        /// Held again and again, e.g. rotating themed activities; may be
+        /// undated, with its `recurrence` in words.
+        Recurring => "recurring",
         Held => "held",
         Cancelled => "cancelled",
         Postponed => "postponed",
@@ -58,15 +62,33 @@ live_rows! {
     pub struct Events for events as EVENTS;
 
     /// An event row, tombstones included.
-    pub struct EventRecord {}
+    pub struct EventRecord {
+        /// When the event begins: its start instant, or the start of its
+        /// first day in its time zone; [`UNDATED`] when it has no date. The
+        /// order of listings by start (the journal leaves it out).
+        #[serde(default = "undated")]
+        pub begins_at: DateTime<Utc>,
+    }
 
     /// The writable content of an event, already validated.
     pub struct EventData {
         pub title: String,
         pub kind: EventKind,
         pub status: EventStatus,
-        pub starts_at: DateTime<Utc>,
+        /// The start of a timed event.
+        pub starts_at: Option<DateTime<Utc>>,
+        /// The end of a timed event.
         pub ends_at: Option<DateTime<Utc>>,
+        /// The first day of an all-day event, in `timezone`.
+        pub start_date: Option<NaiveDate>,
+        /// The last day of an all-day event, in `timezone`.
+        pub end_date: Option<NaiveDate>,
+        /// The IANA time zone the event takes place in (absent from journal
+        /// entries written before events had one: those are UTC).
+        #[serde(default = "utc")]
+        pub timezone: String,
+        /// How an undated (planned or recurring) event recurs, in words.
+        pub recurrence: Option<String>,
         pub location: Option<String>,
         pub description: Option<String>,
         pub parent_event_id: Option<Uuid>,
@@ -75,9 +97,28 @@ live_rows! {
         pub sources: Value,
         /// JSON array of `{scheme, value}`.
         pub identifiers: Value,
+        /// JSON array of `{url, note?}` (absent from journal entries written
+        /// before links were kept).
+        #[serde(default = "crate::store::rows::empty_list")]
+        pub links: Value,
     }
 
     identified by identifiers;
+}
+
+/// Where undated events stand in the order by start: after every dated
+/// one (the last instant of the register's domain; the migration
+/// `popolo_fields` derives `begins_at` with the same value).
+pub const UNDATED: &str = "9999-12-31T23:59:59.999999Z";
+
+/// [`UNDATED`] as an instant.
+fn undated() -> DateTime<Utc> {
+    UNDATED.parse().expect("a valid instant")
+}
+
+/// The time zone of events recorded before events had one.
+fn utc() -> String {
+    "UTC".to_owned()
 }
 
 /// Events form a tree of sessions; an event is not deleted while live
@@ -135,12 +176,23 @@ impl SortOrder for EventSort {
     fn accepts(self, value: &SortValue) -> bool {
         matches!(value, SortValue::Time(_))
     }
+
+    /// By start is by `begins_at`: timed and all-day events in one order,
+    /// undated ones last.
+    fn column(self) -> (&'static str, bool) {
+        match self {
+            Self::StartsAt => ("begins_at", false),
+            Self::StartsAtDesc => ("begins_at", true),
+            Self::CreatedAt => ("created_at", false),
+            Self::CreatedAtDesc => ("created_at", true),
+        }
+    }
 }
 
 impl SortKey<EventRecord> for EventSort {
     fn key(self, record: &EventRecord) -> After {
         let time = match self {
-            Self::StartsAt | Self::StartsAtDesc => record.data.starts_at,
+            Self::StartsAt | Self::StartsAtDesc => record.begins_at,
             Self::CreatedAt | Self::CreatedAtDesc => record.created_at,
         };
         After {
@@ -163,19 +215,31 @@ pub fn lock_shared(conn: &mut PgConnection, id: Uuid) -> Result<(), Error> {
         .ok_or_else(|| Error::not_found("event", id))
 }
 
+/// A bound of an event listing's period: an instant, compared with the
+/// instants events span (all-day events span their days in their time
+/// zone), or a day, compared with the local days events span (each in its
+/// own time zone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    Instant(DateTime<Utc>),
+    Day(NaiveDate),
+}
+
 list_filter! {
     /// List filters; all given ones must hold.
     pub struct EventFilter {
-        /// Only events not over before this instant.
-        pub from: Option<DateTime<Utc>>,
-        /// Only events started by this instant.
-        pub to: Option<DateTime<Utc>>,
+        /// Only dated events not over before this instant or local day.
+        pub from: Option<When>,
+        /// Only dated events begun by this instant or local day.
+        pub to: Option<When>,
         pub kind: Option<EventKind>,
         pub status: Option<EventStatus>,
         /// Only events with this topic (exact).
         pub topic: Option<String>,
         /// Only events this organization takes part in (or someone on its behalf).
         pub organization_id: Option<Reference>,
+        /// Whether the organizations below `organization_id` count as it.
+        pub include_descendants: bool,
         /// Only events this person takes part in.
         pub person_id: Option<Reference>,
         pub parent_event_id: Option<Reference>,
@@ -192,28 +256,32 @@ pub fn list(
 ) -> Result<Vec<EventRecord>, Error> {
     let mut query = listing!(events, EventRecord, filter, equal [kind, status]);
     referring!(conn, query, events, filter, [parent_event_id => EVENTS]);
-    if let Some(from) = filter.from {
-        query = query.filter(
-            sql::<Bool>("coalesce(events.ends_at, events.starts_at) >= ")
-                .bind::<Timestamptz, _>(from),
-        );
+    match filter.from {
+        Some(When::Instant(from)) => query = query.filter(dsl::finishes_at.ge(from)),
+        Some(When::Day(from)) => query = query.filter(dsl::last_day.ge(from)),
+        None => {}
     }
-    if let Some(to) = filter.to {
-        query = query.filter(dsl::starts_at.le(to));
+    match filter.to {
+        Some(When::Instant(to)) => {
+            query = query.filter(dsl::begins_at.le(to).and(dsl::finishes_at.is_not_null()));
+        }
+        Some(When::Day(to)) => query = query.filter(dsl::first_day.le(to)),
+        None => {}
     }
     if let Some(topic) = &filter.topic {
         query = query.filter(dsl::topics.contains(vec![topic.clone()]));
     }
     if let Some(organization) = resolved!(conn, ORGANIZATIONS, filter, organization_id) {
+        let ids = organizations::and_below(conn, organization, filter.include_descendants)?;
         query = query.filter(
             sql::<Bool>(
                 "EXISTS (SELECT 1 FROM event_participants p WHERE p.event_id = events.id \
-                 AND p.deleted_at IS NULL AND (p.organization_id = ",
+                 AND p.deleted_at IS NULL AND (p.organization_id = ANY(",
             )
-            .bind::<SqlUuid, _>(organization)
-            .sql(" OR p.on_behalf_of_id = ")
-            .bind::<SqlUuid, _>(organization)
-            .sql("))"),
+            .bind::<Array<SqlUuid>, _>(ids.clone())
+            .sql(") OR p.on_behalf_of_id = ANY(")
+            .bind::<Array<SqlUuid>, _>(ids)
+            .sql(")))"),
         );
     }
     if let Some(person) = resolved!(conn, PEOPLE, filter, person_id) {
@@ -232,12 +300,13 @@ pub fn list(
     keyset_page(conn, query, "events", page)
 }
 
-/// The live sessions (child events) of event `id`, earliest first.
+/// The live sessions (child events) of event `id`, earliest first (undated
+/// ones last).
 pub fn sessions(conn: &mut PgConnection, id: Uuid) -> Result<Vec<EventRecord>, Error> {
     Ok(dsl::events
         .filter(dsl::parent_event_id.eq(id))
         .filter(dsl::deleted_at.is_null())
         .select(EventRecord::as_select())
-        .order((dsl::starts_at.asc(), dsl::id.asc()))
+        .order((dsl::begins_at.asc(), dsl::id.asc()))
         .load(conn)?)
 }

@@ -10,7 +10,6 @@ use crate::store::rows::{list_filter, listing, live_rows, referring, Rows};
 use crate::store::sort::{keyset_page, Keyset, NameSort};
 use crate::store::sql::containing;
 use crate::store::text::text_enum;
-use chrono::NaiveDate;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use serde_json::Value;
@@ -35,10 +34,15 @@ text_enum! {
         PartyBranch => "party_branch",
         /// A party working committee (党工委), e.g. of a street.
         PartyWorkingCommittee => "party_working_committee",
+        /// A department of a party committee, e.g. its Organization
+        /// Department (组织部).
+        PartyDepartment => "party_department",
         /// A company.
         Enterprise => "enterprise",
         /// A (university) science and technology park.
         SciencePark => "science_park",
+        /// A government, e.g. a district people's government.
+        Government => "government",
         /// A government department or commission.
         GovernmentDepartment => "government_department",
         /// A school, e.g. a party school.
@@ -64,8 +68,10 @@ live_rows! {
         pub parent_id: Option<Uuid>,
         /// JSON array of `{name, lang?, note?}`.
         pub other_names: Value,
-        pub founding_date: Option<NaiveDate>,
-        pub dissolution_date: Option<NaiveDate>,
+        /// A partial date (YYYY, YYYY-MM or YYYY-MM-DD).
+        pub founding_date: Option<String>,
+        /// A partial date, not before `founding_date`.
+        pub dissolution_date: Option<String>,
         pub description: Option<String>,
         /// JSON array of `{type, value, label?}`.
         pub contact_details: Value,
@@ -73,6 +79,13 @@ live_rows! {
         pub sources: Value,
         /// JSON array of `{scheme, value}`.
         pub identifiers: Value,
+        /// Open classification beside `kind`, e.g. "district party committee
+        /// department".
+        pub classification: Option<String>,
+        /// JSON array of `{url, note?}` (absent from journal entries written
+        /// before links were kept).
+        #[serde(default = "crate::store::rows::empty_list")]
+        pub links: Value,
     }
 
     named by name;
@@ -88,7 +101,8 @@ impl Rules for Organizations {
            WHERE parent_id = $1 AND deleted_at IS NULL \
          UNION ALL \
          SELECT 'role', id, title FROM roles \
-           WHERE (organization_id = $1 OR member_organization_id = $1) AND deleted_at IS NULL \
+           WHERE (organization_id = $1 OR member_organization_id = $1 OR on_behalf_of_id = $1) \
+             AND deleted_at IS NULL \
          UNION ALL \
          SELECT 'participant', p.id, p.role || ' at ' || e.title \
            FROM event_participants p JOIN events e ON e.id = p.event_id \
@@ -103,6 +117,31 @@ impl Rules for Organizations {
 /// The live organization `id`, or 404.
 pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<OrganizationRecord, Error> {
     Organizations::find_live(conn, id)
+}
+
+/// Live organization `id` and, with `descendants`, every live organization
+/// below it in the tree (an organization's sub-organizations counting as
+/// it), in one query.
+pub fn and_below(conn: &mut PgConnection, id: Uuid, descendants: bool) -> Result<Vec<Uuid>, Error> {
+    if !descendants {
+        return Ok(vec![id]);
+    }
+    #[derive(QueryableByName)]
+    struct Below {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+    }
+    let rows: Vec<Below> = diesel::sql_query(
+        "WITH RECURSIVE below(id) AS ( \
+           SELECT $1::uuid \
+           UNION \
+           SELECT o.id FROM organizations o JOIN below b ON o.parent_id = b.id \
+            WHERE o.deleted_at IS NULL) \
+         SELECT id FROM below",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(id)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|row| row.id).collect())
 }
 
 list_filter! {
@@ -135,14 +174,16 @@ mod tests {
 
     #[test]
     fn kinds_serialize_as_their_stored_text() {
-        let all: [OrganizationKind; 11] = [
+        let all: [OrganizationKind; 13] = [
             Alliance,
             PartyCommittee,
             PartyGeneralBranch,
             PartyBranch,
             PartyWorkingCommittee,
+            PartyDepartment,
             Enterprise,
             SciencePark,
+            Government,
             GovernmentDepartment,
             School,
             StreetOffice,

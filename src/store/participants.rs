@@ -49,6 +49,10 @@ live_rows! {
         pub note: Option<String>,
         /// JSON array of `{scheme, value}`.
         pub identifiers: Value,
+        /// JSON array of `{url, note?}` (absent from journal entries written
+        /// before links were kept).
+        #[serde(default = "crate::store::rows::empty_list")]
+        pub links: Value,
     }
 
     identified by identifiers;
@@ -316,10 +320,11 @@ pub fn all(
     Ok(rows.into_iter().map(ParticipantRow::from).collect())
 }
 
-/// Every live participant of event `event` (for embedding), in one query.
-pub fn all_of(conn: &mut PgConnection, event: Uuid) -> Result<Vec<ParticipantRow>, Error> {
+/// Every live participant of the events `events` (for embedding), oldest
+/// first, in one query.
+pub fn all_of(conn: &mut PgConnection, events: &[Uuid]) -> Result<Vec<ParticipantRow>, Error> {
     let rows: Vec<Named> = dsl::event_participants
-        .filter(dsl::event_id.eq(event))
+        .filter(dsl::event_id.eq_any(events))
         .filter(dsl::deleted_at.is_null())
         .select(with_names())
         .order((dsl::created_at.asc(), dsl::id.asc()))

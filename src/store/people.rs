@@ -37,7 +37,8 @@ live_rows! {
         /// JSON array of `{name, lang?, note?}`.
         pub other_names: Value,
         pub gender: Option<String>,
-        pub birth_date: Option<NaiveDate>,
+        /// A partial date.
+        pub birth_date: Option<String>,
         pub email: Option<String>,
         pub phone: Option<String>,
         pub biography: Option<String>,
@@ -51,7 +52,12 @@ live_rows! {
         pub sort_name: Option<String>,
         pub honorific_prefix: Option<String>,
         pub honorific_suffix: Option<String>,
-        pub death_date: Option<NaiveDate>,
+        /// A partial date.
+        pub death_date: Option<String>,
+        /// JSON array of `{url, note?}` (absent from journal entries written
+        /// before links were kept).
+        #[serde(default = "crate::store::rows::empty_list")]
+        pub links: Value,
     }
 
     named by name;

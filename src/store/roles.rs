@@ -4,18 +4,23 @@
 
 use crate::db::schema::roles::{self, dsl};
 use crate::db::schema::{organizations, people};
+use crate::domain::{Parse, PartialDate};
 use crate::error::{ConflictingRecord, Error};
 use crate::store::crud::Rules;
 use crate::store::organizations::OrganizationRecord;
+use crate::store::organizations::{and_below, Organizations};
+use crate::store::people::People;
 use crate::store::people::PersonRecord;
 use crate::store::refs::{self, RefColumn, Reference, ORGANIZATIONS, PEOPLE, ROLES};
-use crate::store::rows::{list_filter, listing, live_rows, referring};
+use crate::store::rows::{list_filter, listing, live_rows, referring, resolved, Rows};
 use crate::store::sort::{keyset_page, CreatedSort, Keyset};
 use crate::store::sql::{containing, lock_named};
 use crate::store::tenure::active_on;
 use chrono::NaiveDate;
+use diesel::dsl::sql;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Date as SqlDate};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -32,13 +37,24 @@ live_rows! {
         pub person_id: Option<Uuid>,
         pub member_organization_id: Option<Uuid>,
         pub title: String,
-        pub start_date: Option<NaiveDate>,
-        pub end_date: Option<NaiveDate>,
+        /// A partial date, read from its first day.
+        pub start_date: Option<String>,
+        /// A partial date, read through its last day.
+        pub end_date: Option<String>,
         pub note: Option<String>,
         /// JSON array of `{url, note?}`.
         pub sources: Value,
         /// JSON array of `{scheme, value}`.
         pub identifiers: Value,
+        /// The function the member fulfils, e.g. `member` or `convenor`
+        /// (Popolo's membership `role`).
+        pub role: Option<String>,
+        /// The organization the member holds the role on behalf of.
+        pub on_behalf_of_id: Option<Uuid>,
+        /// JSON array of `{url, note?}` (absent from journal entries written
+        /// before links were kept).
+        #[serde(default = "crate::store::rows::empty_list")]
+        pub links: Value,
     }
 
     identified by identifiers;
@@ -50,6 +66,8 @@ const ORGANIZATION: RefColumn = RefColumn::new("organization_id", ORGANIZATIONS)
 const PERSON: RefColumn = RefColumn::new("person_id", PEOPLE);
 /// The organization holding a role (a member), if an organization does.
 const MEMBER_ORGANIZATION: RefColumn = RefColumn::new("member_organization_id", ORGANIZATIONS);
+/// The organization a role is held on behalf of, if any.
+const ON_BEHALF_OF: RefColumn = RefColumn::new("on_behalf_of_id", ORGANIZATIONS);
 
 /// A role names a live organization and a live member, and its member
 /// holds the same title there over one period at a time. (Ending a role is
@@ -59,6 +77,7 @@ impl Rules for Roles {
         (ORGANIZATION, |r| Some(r.organization_id)),
         (PERSON, |r| r.person_id),
         (MEMBER_ORGANIZATION, |r| r.member_organization_id),
+        (ON_BEHALF_OF, |r| r.on_behalf_of_id),
     ];
 
     /// A role whose organization, member, title or dates change (or a new
@@ -94,13 +113,23 @@ fn lock_holder(conn: &mut PgConnection, data: &RoleData) -> Result<(), Error> {
     )
 }
 
-/// A role's dates as text, e.g. `2020-01-01 to open end`.
-fn period(start: Option<NaiveDate>, end: Option<NaiveDate>) -> String {
+/// A role's dates as text, e.g. `2020 to open end`.
+fn period(start: Option<&str>, end: Option<&str>) -> String {
     format!(
         "{} to {}",
-        start.map_or_else(|| "open start".to_owned(), |day| day.to_string()),
-        end.map_or_else(|| "open end".to_owned(), |day| day.to_string()),
+        start.unwrap_or("open start"),
+        end.unwrap_or("open end"),
     )
+}
+
+/// The first or last day (`last`) of stored partial date `text`.
+fn day_of(text: &str, last: bool) -> Result<NaiveDate, Error> {
+    let date = PartialDate::parse(text).map_err(Error::internal)?;
+    Ok(if last {
+        date.last_day()
+    } else {
+        date.first_day()
+    })
 }
 
 /// Fails with 409 naming the live roles (other than `id`) in which the
@@ -121,17 +150,26 @@ fn refuse_overlapping(
         .filter(dsl::title.eq(&data.title))
         .select((dsl::id, dsl::start_date, dsl::end_date, organizations::name))
         .into_boxed();
-    // Overlap: this start <= other end, and other start <= this end.
-    if let Some(start) = data.start_date {
-        query = query.filter(dsl::end_date.is_null().or(dsl::end_date.ge(start)));
+    // Overlap: this start <= other end, and other start <= this end (each
+    // partial date read as its span of days).
+    if let Some(start) = &data.start_date {
+        query = query.filter(
+            sql::<Bool>("(roles.end_date IS NULL OR partial_date_last(roles.end_date) >= ")
+                .bind::<SqlDate, _>(day_of(start, false)?)
+                .sql(")"),
+        );
     }
-    if let Some(end) = data.end_date {
-        query = query.filter(dsl::start_date.is_null().or(dsl::start_date.le(end)));
+    if let Some(end) = &data.end_date {
+        query = query.filter(
+            sql::<Bool>("(roles.start_date IS NULL OR partial_date_first(roles.start_date) <= ")
+                .bind::<SqlDate, _>(day_of(end, true)?)
+                .sql(")"),
+        );
     }
     if let Some(id) = id {
         query = query.filter(dsl::id.ne(id));
     }
-    let overlapping: Vec<(Uuid, Option<NaiveDate>, Option<NaiveDate>, String)> = query
+    let overlapping: Vec<(Uuid, Option<String>, Option<String>, String)> = query
         .order((dsl::start_date.asc().nulls_first(), dsl::id.asc()))
         .limit(refs::MAX_CONFLICTS_LISTED)
         .load(conn)?;
@@ -146,13 +184,15 @@ fn refuse_overlapping(
     };
     let listed: Vec<String> = overlapping
         .iter()
-        .map(|(id, start, end, _)| format!("role {id} ({})", period(*start, *end)))
+        .map(|(id, start, end, _)| {
+            format!("role {id} ({})", period(start.as_deref(), end.as_deref()))
+        })
         .collect();
     Err(Error::Conflict {
         detail: format!(
             "{holder} already holds {name} over a period overlapping {}: {}; \
              change the dates or the existing role instead",
-            period(data.start_date, data.end_date),
+            period(data.start_date.as_deref(), data.end_date.as_deref()),
             listed.join(", ")
         ),
         conflicts: overlapping
@@ -177,15 +217,43 @@ fn changes_tenure(current: &RoleData, data: &RoleData) -> bool {
         || current.end_date != data.end_date
 }
 
+/// The filters of the roles of one record and of every listing of roles:
+/// all given ones must hold.
+#[derive(Debug, Clone, Default)]
+pub struct TenureFilter {
+    /// Only roles active on this day.
+    pub active_on: Option<NaiveDate>,
+    /// Case-insensitive substring of the title.
+    pub title: Option<String>,
+    /// The role (function), exactly.
+    pub role: Option<String>,
+}
+
+/// Keeps, of boxed query `$query` over roles, those `$tenure` (a
+/// [`TenureFilter`]) keeps.
+macro_rules! tenure_filter {
+    ($query:ident, $tenure:expr) => {
+        if let Some(day) = $tenure.active_on {
+            $query = $query.filter(active_on(day));
+        }
+        if let Some(title) = &$tenure.title {
+            $query = $query.filter(dsl::title.ilike(containing(title)));
+        }
+        if let Some(role) = &$tenure.role {
+            $query = $query.filter(dsl::role.eq(role));
+        }
+    };
+}
+
 list_filter! {
     /// List filters; all given ones must hold.
     pub struct RoleFilter {
         pub organization_id: Option<crate::domain::Reference>,
+        /// Whether the organizations below `organization_id` count as it.
+        pub include_descendants: bool,
         pub person_id: Option<crate::domain::Reference>,
         pub member_organization_id: Option<crate::domain::Reference>,
-        pub active_on: Option<NaiveDate>,
-        /// Case-insensitive substring of the title.
-        pub title: Option<String>,
+        pub tenure: TenureFilter,
     }
 }
 
@@ -197,34 +265,87 @@ pub fn list(
 ) -> Result<Vec<RoleRecord>, Error> {
     let mut query = listing!(roles, RoleRecord, filter);
     referring!(conn, query, roles, filter, [
-        organization_id => ORGANIZATIONS,
         person_id => PEOPLE,
         member_organization_id => ORGANIZATIONS
     ]);
-    if let Some(day) = filter.active_on {
-        query = query.filter(active_on(day));
+    if let Some(organization) = resolved!(conn, ORGANIZATIONS, filter, organization_id) {
+        let ids = and_below(conn, organization, filter.include_descendants)?;
+        query = query.filter(dsl::organization_id.eq_any(ids));
     }
-    if let Some(title) = &filter.title {
-        query = query.filter(dsl::title.ilike(containing(title)));
-    }
+    tenure_filter!(query, filter.tenure);
     keyset_page(conn, query, "roles", page)
 }
 
+/// What a listing of roles embeds of the records each refers to.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Embeds {
+    pub person: bool,
+    pub organization: bool,
+    pub member_organization: bool,
+}
+
+/// The records a role refers to that a listing embeds (each `None` when
+/// not asked for, or when the role has none).
+#[derive(Debug, Clone, Default)]
+pub struct Referred {
+    pub person: Option<PersonRecord>,
+    pub organization: Option<OrganizationRecord>,
+    pub member_organization: Option<OrganizationRecord>,
+}
+
+/// `roles`, each with the records `embeds` asks for: one query per kind
+/// of record asked for.
+pub fn with_referred(
+    conn: &mut PgConnection,
+    roles: Vec<RoleRecord>,
+    embeds: Embeds,
+) -> Result<Vec<(RoleRecord, Referred)>, Error> {
+    let ids = |asked: bool, of: fn(&RoleData) -> Option<Uuid>| -> Vec<Uuid> {
+        if asked {
+            roles.iter().filter_map(|role| of(&role.data)).collect()
+        } else {
+            Vec::new()
+        }
+    };
+    let people = People::live_many(conn, &ids(embeds.person, |r| r.person_id))?;
+    let mut organization_ids = ids(embeds.organization, |r| Some(r.organization_id));
+    organization_ids.extend(ids(embeds.member_organization, |r| {
+        r.member_organization_id
+    }));
+    let organizations = Organizations::live_many(conn, &organization_ids)?;
+    Ok(roles
+        .into_iter()
+        .map(|role| {
+            let data = &role.data;
+            let referred = Referred {
+                person: data.person_id.and_then(|id| people.get(&id).cloned()),
+                organization: Some(data.organization_id)
+                    .filter(|_| embeds.organization)
+                    .and_then(|id| organizations.get(&id).cloned()),
+                member_organization: data
+                    .member_organization_id
+                    .filter(|_| embeds.member_organization)
+                    .and_then(|id| organizations.get(&id).cloned()),
+            };
+            (role, referred)
+        })
+        .collect())
+}
+
 /// A view of the roles of one record (an organization's members, a
-/// person's roles): one keyset page of them, optionally only those active
-/// on a day.
+/// person's roles): one keyset page of them that the filter keeps.
 pub type View<R> =
-    fn(&mut PgConnection, Uuid, Option<NaiveDate>, Keyset<CreatedSort>) -> Result<Vec<R>, Error>;
+    fn(&mut PgConnection, Uuid, &TenureFilter, Keyset<CreatedSort>) -> Result<Vec<R>, Error>;
 
 /// A role in an organization with its member: a person or an organization.
 pub type MemberRow = (RoleRecord, Option<PersonRecord>, Option<OrganizationRecord>);
 
-/// One keyset page of the live roles in organization `id` (optionally only
-/// those active on `day`), each with its member — in one query.
+/// One keyset page of the live roles in organization `id` that `tenure`
+/// keeps, each with its member — in one query.
 pub fn members(
     conn: &mut PgConnection,
     id: Uuid,
-    day: Option<NaiveDate>,
+    tenure: &TenureFilter,
     page: Keyset<CreatedSort>,
 ) -> Result<Vec<MemberRow>, Error> {
     let mut query = dsl::roles
@@ -240,21 +361,19 @@ pub fn members(
             Option::<OrganizationRecord>::as_select(),
         ))
         .into_boxed();
-    if let Some(day) = day {
-        query = query.filter(active_on(day));
-    }
+    tenure_filter!(query, tenure);
     keyset_page(conn, query, "roles", page)
 }
 
 /// A role of a person with the organization it is held in.
 pub type HeldRole = (RoleRecord, OrganizationRecord);
 
-/// One keyset page of the live roles person `id` holds (optionally only
-/// those active on `day`), each with its organization — in one query.
+/// One keyset page of the live roles person `id` holds that `tenure`
+/// keeps, each with its organization — in one query.
 pub fn held_by(
     conn: &mut PgConnection,
     id: Uuid,
-    day: Option<NaiveDate>,
+    tenure: &TenureFilter,
     page: Keyset<CreatedSort>,
 ) -> Result<Vec<HeldRole>, Error> {
     let mut query = dsl::roles
@@ -263,8 +382,6 @@ pub fn held_by(
         .filter(dsl::deleted_at.is_null())
         .select((RoleRecord::as_select(), OrganizationRecord::as_select()))
         .into_boxed();
-    if let Some(day) = day {
-        query = query.filter(active_on(day));
-    }
+    tenure_filter!(query, tenure);
     keyset_page(conn, query, "roles", page)
 }

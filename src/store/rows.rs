@@ -41,6 +41,12 @@ impl VersionCheck {
     }
 }
 
+/// An empty JSON array: the value of a list member that journal entries
+/// written before the member existed lack.
+pub fn empty_list() -> serde_json::Value {
+    serde_json::Value::Array(Vec::new())
+}
+
 /// The row operations of a soft-deletable, versioned table: its records
 /// carry an id, a version that every change moves on, and `deleted_at`,
 /// set on the tombstones deletes leave. Implemented with `live_rows!`.
@@ -61,6 +67,11 @@ pub trait Rows {
     /// The live record `id` (locked for update until the transaction ends
     /// when `lock` says so), or 404.
     fn live(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Self::Record, Error>;
+    /// The live records among `ids` (for embedding), by id, in one query.
+    fn live_many(
+        conn: &mut PgConnection,
+        ids: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, Self::Record>, Error>;
     /// Inserts `data` under a new time-ordered (v7) id.
     fn insert(conn: &mut PgConnection, data: &Self::Data) -> Result<Self::Record, Error>;
     /// Inserts a new record for each of `data`, in one statement.
@@ -224,6 +235,22 @@ macro_rules! live_rows {
                 found
                     .optional()?
                     .ok_or_else(|| $crate::error::Error::not_found(Self::TABLE.entity, id))
+            }
+
+            fn live_many(
+                conn: &mut diesel::pg::PgConnection,
+                ids: &[uuid::Uuid],
+            ) -> Result<std::collections::HashMap<uuid::Uuid, $Record>, $crate::error::Error> {
+                use diesel::prelude::*;
+                if ids.is_empty() {
+                    return Ok(std::collections::HashMap::new());
+                }
+                let rows: Vec<$Record> = $table::table
+                    .filter($table::id.eq_any(ids))
+                    .filter($table::deleted_at.is_null())
+                    .select(<$Record>::as_select())
+                    .load(conn)?;
+                Ok(rows.into_iter().map(|row| (row.id, row)).collect())
             }
 
             fn insert(

@@ -261,7 +261,8 @@ mod tests {
     fn orders_read_their_column_from_their_tag() {
         let by_name = [("name", false), ("name", true)];
         let by_creation = [("created_at", false), ("created_at", true)];
-        let by_start = [("starts_at", false), ("starts_at", true)];
+        // Events by start are ordered by their derived `begins_at`.
+        let by_start = [("begins_at", false), ("begins_at", true)];
         assert_eq!(columns(NameSort::ALL), [by_name, by_creation].concat());
         assert_eq!(columns(CreatedSort::ALL), by_creation);
         assert_eq!(columns(EventSort::ALL), [by_start, by_creation].concat());

@@ -1,6 +1,7 @@
-//! When roles are held: SQL conditions on the period of a role (from its
-//! `start_date` to its `end_date`, both days included, a missing one open),
-//! for listings of roles and of the people holding them.
+//! When roles are held: SQL conditions on the period of a role (from the
+//! first day of its `start_date` to the last day of its `end_date`, both
+//! partial dates, both days included, a missing one open), for listings of
+//! roles and of the people holding them.
 
 use chrono::NaiveDate;
 use diesel::dsl::sql;
@@ -10,9 +11,9 @@ use diesel::sql_types::{Bool, Date, Uuid as SqlUuid};
 use uuid::Uuid;
 
 /// Opens the condition "the role started on or before the day bound next".
-const STARTED: &str = "(roles.start_date IS NULL OR roles.start_date <= ";
+const STARTED: &str = "(roles.start_date IS NULL OR partial_date_first(roles.start_date) <= ";
 /// Continues [`STARTED`]: "… and it had not ended before the day bound next".
-const NOT_ENDED: &str = ") AND (roles.end_date IS NULL OR roles.end_date >= ";
+const NOT_ENDED: &str = ") AND (roles.end_date IS NULL OR partial_date_last(roles.end_date) >= ";
 
 /// Roles active on `day`: started on or before it (or with no start) and
 /// not ended before it (or with no end). Both boundary days count.

@@ -38,9 +38,29 @@ macro_rules! text_values {
                 f.write_str(self.as_str())
             }
         }
+
+        impl $crate::store::text::TextValues for $name {
+            fn all() -> &'static [Self] {
+                Self::ALL
+            }
+        }
     };
 }
 pub(crate) use text_values;
+
+/// A closed set of values named by texts (see [`text_values!`]).
+pub trait TextValues: Copy + PartialEq + Into<&'static str> + 'static {
+    /// Every value, in order of declaration.
+    fn all() -> &'static [Self];
+
+    /// The value named `text`, if any.
+    fn named(text: &str) -> Option<Self> {
+        Self::all()
+            .iter()
+            .copied()
+            .find(|value| (*value).into() == text)
+    }
+}
 
 /// Defines a [`text_values!`] enum stored as `text` (the database
 /// constrains the values with a CHECK).

@@ -483,7 +483,7 @@ async fn embedding_participants_and_sessions_costs_one_query_each() {
         let id: uuid::Uuid = id(event).parse().unwrap();
         count_queries(&app.db, move |conn| {
             events::find(conn, id).unwrap();
-            participants::all_of(conn, id).unwrap();
+            participants::all_of(conn, &[id]).unwrap();
             events::sessions(conn, id).unwrap();
         })
         .1

@@ -183,6 +183,7 @@ pub fn test_settings(database_url: &str) -> Settings {
         feed_retention: chrono::Duration::hours(720),
         statement_timeout: Duration::from_millis(5_000),
         cursor_secret: None,
+        default_timezone: alliance_registry::domain::Timezone::parse("Asia/Shanghai").unwrap(),
     }
 }
 

@@ -537,7 +537,10 @@ async fn csv_exports_open_in_a_spreadsheet_and_import_back_to_the_same_bytes() {
     assert!(text.ends_with("\r\n"));
     assert_eq!(text.matches("\r\n").count(), 27);
     let header = text.trim_start_matches('\u{feff}').lines().next().unwrap();
-    assert!(header.starts_with("name,kind,parent_id,"), "{header}");
+    assert!(
+        header.starts_with("name,kind,classification,parent_id,"),
+        "{header}"
+    );
     assert!(header.contains(",other_name:zh,") && header.contains(",identifier:yangpu-alliance"));
     assert!(text.contains("杨浦区数字经济产业集群党建联盟"));
 

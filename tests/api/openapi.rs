@@ -79,7 +79,7 @@ fn every_operation_is_named_tagged_and_documents_its_errors() {
             .as_array()
             .unwrap()
             .len(),
-        11
+        13
     );
 }
 

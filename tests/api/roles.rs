@@ -277,7 +277,7 @@ async fn members_view_embeds_people_and_organizations_in_one_query() {
         roles::members(
             conn,
             alliance_id,
-            None,
+            &Default::default(),
             Keyset::first(CreatedSort::CreatedAt, 100),
         )
         .unwrap()
@@ -289,7 +289,7 @@ async fn members_view_embeds_people_and_organizations_in_one_query() {
         roles::held_by(
             conn,
             person_id,
-            None,
+            &Default::default(),
             Keyset::first(CreatedSort::CreatedAt, 100),
         )
         .unwrap()
