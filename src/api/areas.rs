@@ -1,13 +1,13 @@
 //! `/v1/areas`: the places the register's bodies serve (Shanghai, Yangpu
 //! District, its streets), in a tree through `parent_id`.
 
-use crate::api::input::{Patch, Ref};
+use crate::api::input::{other_name_periods, Patch, Ref};
 use crate::api::problems::ListErrors;
 use crate::api::resource::Resource;
 use crate::domain::{
     Identifiers, Link, List, Name, Optional, OtherName, Reference, Search, Source,
 };
-use crate::error::Error;
+use crate::error::{Error, FieldError};
 use crate::page_type;
 use crate::store::api_keys::Principal;
 use crate::store::areas::{self as store, AreaData, AreaFilter, AreaRecord};
@@ -87,6 +87,10 @@ crate::list_params! {
 }
 
 impl Resource for Areas {
+    fn rules(input: &AreaInput) -> Vec<FieldError> {
+        other_name_periods("other_names", &input.other_names)
+    }
+
     fn moves(input: &AreaInput) -> bool {
         input.parent_id.is_some()
     }

@@ -4,7 +4,7 @@
 
 use crate::api::areas::Areas;
 use crate::api::common::PathRef;
-use crate::api::input::{not_before, Ref};
+use crate::api::input::{other_name_periods, period_rule, Ref};
 use crate::api::organizations::{Organization, Organizations};
 use crate::api::pagination::Listing;
 use crate::api::people::Person;
@@ -131,16 +131,12 @@ crate::list_params! {
 
 impl Resource for Posts {
     fn rules(input: &PostInput) -> Vec<FieldError> {
-        not_before(
-            (
-                "end_date",
-                input.end_date.as_ref().map(PartialDate::last_day),
-            ),
-            (
-                "start_date",
-                input.start_date.as_ref().map(PartialDate::first_day),
-            ),
-        )
+        let mut faults = period_rule(
+            ("end_date", input.end_date.as_ref()),
+            ("start_date", input.start_date.as_ref()),
+        );
+        faults.extend(other_name_periods("other_labels", &input.other_labels));
+        faults
     }
 
     fn present(record: PostRecord, _viewer: &Principal) -> Result<Post, Error> {
