@@ -119,7 +119,9 @@ impl ImportFormat {
 named! {
     /// The resources a CSV import can hold (one a file).
     pub enum CsvResource {
+        Areas => "areas",
         Organizations => "organizations",
+        Posts => "posts",
         People => "people",
         Roles => "roles",
     }
@@ -171,7 +173,8 @@ fn import_query(
             Ok(format!("dry_run={dry_run}&resource={}", resource.name()))
         }
         (ImportFormat::Csv, None) => Err(Failure::Usage(
-            "a CSV import names its resource: --resource organizations|people|roles".to_owned(),
+            "a CSV import names its resource: --resource areas|organizations|posts|people|roles"
+                .to_owned(),
         )),
         (_, Some(_)) => Err(Failure::Usage(
             "only CSV imports take --resource; JSON and NDJSON records name their own".to_owned(),

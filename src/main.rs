@@ -47,7 +47,8 @@ enum Command {
         /// json, ndjson or csv [default: from the file's extension].
         #[arg(long)]
         format: Option<ImportFormat>,
-        /// With csv only: the resource the rows are (organizations, people or roles).
+        /// With csv only: the resource the rows are (areas, organizations, posts,
+        /// people or roles).
         #[arg(long)]
         resource: Option<CsvResource>,
         /// Check every record and report, but write nothing.

@@ -89,10 +89,11 @@ pub enum ExportFormat {
     /// /v1/imports` takes as `application/x-ndjson`.
     #[default]
     Ndjson,
-    /// What `POST /v1/imports?resource=` takes as `text/csv` (organizations,
-    /// people and roles): UTF-8 with a BOM, CRLF, a header row (see the
-    /// import's column conventions). Notes of other names and sources and
-    /// labels of contact details are left out.
+    /// What `POST /v1/imports?resource=` takes as `text/csv` (areas,
+    /// organizations, posts, people and roles): UTF-8 with a BOM, CRLF, a
+    /// header row (see the import's column conventions). Notes of other
+    /// names, other labels and sources and labels of contact details are
+    /// left out.
     Csv,
 }
 
@@ -242,6 +243,11 @@ fn csv_row(columns: &[Column], mut line: Map<String, Value>) -> Vec<String> {
         &|i| Some(Column::OtherName(text(i, "lang"))),
         "name",
     );
+    list(
+        "other_labels",
+        &|i| Some(Column::OtherLabel(text(i, "lang"))),
+        "name",
+    );
     list("sources", &|_| Some(Column::Source), "url");
     list("links", &|_| Some(Column::Link), "url");
     list(
@@ -290,21 +296,23 @@ fn seen_members<R: Resource>(viewer: &Principal) -> Vec<String> {
 
 /// The CSV columns of `resource` as `viewer` exports it: its plain
 /// members, then each list element kind as often as one live record has
-/// it (`identifier:<scheme>`, `other_name:<lang>`, `source`,
-/// `contact:<type>`).
+/// it (`identifier:<scheme>`, `other_name:<lang>`, `other_label:<lang>`,
+/// `source`, `link`, `contact:<type>`).
 fn csv_columns(
     conn: &mut PgConnection,
     viewer: &Principal,
     resource: ImportResource,
 ) -> Result<Vec<Column>, Error> {
     let (table, members) = match resource {
+        ImportResource::Areas => ("areas", seen_members::<Areas>(viewer)),
         ImportResource::Organizations => ("organizations", seen_members::<Organizations>(viewer)),
+        ImportResource::Posts => ("posts", seen_members::<Posts>(viewer)),
         ImportResource::People => ("people", seen_members::<People>(viewer)),
         ImportResource::Roles => ("roles", seen_members::<Roles>(viewer)),
         _ => {
             return Err(Error::bad_parameter(
                 "format",
-                "CSV exports are of organizations, people or roles",
+                "CSV exports are of areas, organizations, posts, people or roles",
             ))
         }
     };
@@ -313,9 +321,10 @@ fn csv_columns(
         .map(|member| Column::parse(member))
         .filter(|column| matches!(column, Column::Member(_)))
         .collect();
-    let lists: [(&str, &str, ColumnOf); 5] = [
+    let lists: [(&str, &str, ColumnOf); 6] = [
         ("identifiers", "scheme", |key| key.map(Column::Identifier)),
         ("other_names", "lang", |key| Some(Column::OtherName(key))),
+        ("other_labels", "lang", |key| Some(Column::OtherLabel(key))),
         ("sources", "-", |_| Some(Column::Source)),
         ("links", "-", |_| Some(Column::Link)),
         ("contact_details", "type", |key| key.map(Column::Contact)),
@@ -430,8 +439,8 @@ crate::operation! {
     ];
     /// Streams every live record of a resource (or, as `register`, of every
     /// resource in dependency order) in the import format, importable as is:
-    /// NDJSON, one record a line, or (organizations, people, roles) CSV that
-    /// opens in a spreadsheet. Personal data only with the `pii` scope.
+    /// NDJSON, one record a line, or (areas, organizations, posts, people,
+    /// roles) CSV that opens in a spreadsheet. Personal data only with the `pii` scope.
     pub async fn export(
         pool: web::Data<PgPool>,
         viewer: Principal,

@@ -148,8 +148,9 @@ pub struct ImportParams {
     /// Check and report what the import would do, writing nothing (the
     /// import is still recorded, as a dry run).
     dry_run: Option<bool>,
-    /// With `text/csv`: the resource the rows are (`organizations`,
-    /// `people` or `roles`); refused with the other formats.
+    /// With `text/csv`: the resource the rows are (`areas`,
+    /// `organizations`, `posts`, `people` or `roles`); refused with the
+    /// other formats.
     resource: Option<ImportResource>,
 }
 
@@ -550,6 +551,9 @@ pub enum Column {
     Identifier(String),
     /// `other_name:<lang>` (or `other_name`): an other name in that language.
     OtherName(Option<String>),
+    /// `other_label:<lang>` (or `other_label`): an other label (of a post)
+    /// in that language.
+    OtherLabel(Option<String>),
     /// `source`: the URL of a source.
     Source,
     /// `link`: the URL of a link.
@@ -567,6 +571,8 @@ impl Column {
             Self::Identifier(scheme) => format!("identifier:{scheme}"),
             Self::OtherName(Some(lang)) => format!("other_name:{lang}"),
             Self::OtherName(None) => "other_name".to_owned(),
+            Self::OtherLabel(Some(lang)) => format!("other_label:{lang}"),
+            Self::OtherLabel(None) => "other_label".to_owned(),
             Self::Source => "source".to_owned(),
             Self::Link => "link".to_owned(),
             Self::Contact(medium) => format!("contact:{medium}"),
@@ -580,6 +586,7 @@ impl Column {
             Self::Member(name) => Some(name),
             Self::Identifier(_) => Some("identifiers"),
             Self::OtherName(_) => Some("other_names"),
+            Self::OtherLabel(_) => Some("other_labels"),
             Self::Source => Some("sources"),
             Self::Link => Some("links"),
             Self::Contact(_) => Some("contact_details"),
@@ -593,15 +600,16 @@ impl Column {
         match header.split_once(':') {
             Some(("identifier", scheme)) => Self::Identifier(scheme.to_owned()),
             Some(("other_name", lang)) => Self::OtherName(Some(lang.to_owned())),
+            Some(("other_label", lang)) => Self::OtherLabel(Some(lang.to_owned())),
             Some(("contact", medium)) => Self::Contact(medium.to_owned()),
             Some(_) => Self::Unknown,
             None => match header {
                 "other_name" => Self::OtherName(None),
+                "other_label" => Self::OtherLabel(None),
                 "source" => Self::Source,
                 "link" => Self::Link,
-                "" | "identifiers" | "other_names" | "sources" | "links" | "contact_details" => {
-                    Self::Unknown
-                }
+                "" | "identifiers" | "other_names" | "other_labels" | "sources" | "links"
+                | "contact_details" => Self::Unknown,
                 member => Self::Member(member.to_owned()),
             },
         }
@@ -650,6 +658,10 @@ fn csv_record(columns: &[Column], row: &csv::StringRecord) -> Map<String, Value>
                 push("other_names", json!({"name": cell, "lang": lang}))
             }
             Column::OtherName(None) => push("other_names", json!({"name": cell})),
+            Column::OtherLabel(Some(lang)) => {
+                push("other_labels", json!({"name": cell, "lang": lang}))
+            }
+            Column::OtherLabel(None) => push("other_labels", json!({"name": cell})),
             Column::Source => push("sources", json!({"url": cell})),
             Column::Link => push("links", json!({"url": cell})),
             Column::Contact(medium) => {
@@ -1178,14 +1190,14 @@ crate::operation! {
     /// created. A 422 names every record and field at fault (`organizations[3].name`,
     /// `line 7.parent_id`), and nothing is written.
     ///
-    /// CSV (`?resource=organizations|people|roles`): UTF-8 with or without a
-    /// BOM, RFC 4180 quoting, a header row naming the columns: members by
-    /// name (`name`, `kind`, `parent_id`, `start_date`, …);
+    /// CSV (`?resource=areas|organizations|posts|people|roles`): UTF-8 with
+    /// or without a BOM, RFC 4180 quoting, a header row naming the columns:
+    /// members by name (`name`, `kind`, `parent_id`, `start_date`, …);
     /// `identifier:<scheme>` for an identifier of that scheme;
-    /// `other_name:<lang>` (or `other_name`) for an other name; `source` for
-    /// a source URL; `link` for a link URL; `contact:<type>` for a contact
-    /// detail. Empty cells write
-    /// nothing.
+    /// `other_name:<lang>` (or `other_name`) for an other name, and
+    /// `other_label:<lang>` (or `other_label`) for an other label of a post;
+    /// `source` for a source URL; `link` for a link URL; `contact:<type>`
+    /// for a contact detail. Empty cells write nothing.
     pub async fn create(
         req: HttpRequest,
         payload: web::Payload,
@@ -1210,7 +1222,9 @@ crate::operation! {
             (
                 ImportFormat::Csv,
                 Some(
-                    kind @ (ImportResource::Organizations
+                    kind @ (ImportResource::Areas
+                    | ImportResource::Organizations
+                    | ImportResource::Posts
                     | ImportResource::People
                     | ImportResource::Roles),
                 ),
@@ -1218,7 +1232,7 @@ crate::operation! {
             (ImportFormat::Csv, _) => {
                 return Err(Error::bad_parameter(
                     "resource",
-                    "CSV imports name their resource: organizations, people or roles",
+                    "CSV imports name their resource: areas, organizations, posts, people or roles",
                 ))
             }
             (_, Some(_)) => {
@@ -1321,6 +1335,11 @@ mod tests {
             Column::OtherName(Some("zh".into()))
         );
         assert_eq!(Column::parse("other_name"), Column::OtherName(None));
+        assert_eq!(
+            Column::parse("other_label:zh"),
+            Column::OtherLabel(Some("zh".into()))
+        );
+        assert_eq!(Column::parse("other_labels"), Column::Unknown);
         assert_eq!(
             Column::parse("contact:phone"),
             Column::Contact("phone".into())

@@ -143,6 +143,15 @@ async fn a_post_names_a_live_organization_and_area() {
             "start_date"
         ]
     );
+    let problem = app
+        .post(
+            "/v1/posts",
+            &json!({"label": DIRECTOR, "organization_id": id(&department),
+                    "other_labels": [{"name": "组织部部长", "start_date": "2020", "end_date": "2019-12"}]}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(Reply::fields(&problem), ["other_labels[0].end_date"]);
 }
 
 #[actix_web::test]
@@ -536,4 +545,107 @@ async fn posts_and_areas_are_imported_after_what_they_name_and_exported_importab
         .body
         .clone();
     assert_eq!(exported_again, exported);
+}
+
+#[actix_web::test]
+async fn posts_and_areas_go_through_csv_and_come_back_the_same() {
+    let app = spawn_app().await;
+    let s = "yangpu-alliance";
+    let areas = "name,classification,parent_id,identifier:yangpu-alliance,other_name:zh,link\r\n\
+                 Shanghai,city,,area-shanghai,上海市,https://www.shanghai.gov.cn/\r\n\
+                 Yangpu District,district,yangpu-alliance:area-shanghai,area-yangpu,杨浦区,\r\n";
+    let report = app
+        .send(
+            app.request(awc::http::Method::POST, "/v1/imports?resource=areas"),
+            Some(("text/csv", areas.as_bytes().to_vec())),
+        )
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(report["counts"]["areas"]["created"], 2);
+    let department = app
+        .create_organization(json!({"name": "Organization Department", "kind": "party_department",
+                                    "identifiers": [{"scheme": s, "value": "organization-department"}]}))
+        .await;
+    let posts = format!(
+        "label,role,organization_id,area_id,start_date,identifier:{s},other_label:zh,contact:phone\r\n\
+         {DIRECTOR},director,{s}:organization-department,{s}:area-yangpu,2023-05,post-director,杨浦区委组织部部长,+86 21 2503 3000\r\n"
+    );
+    app.send(
+        app.request(awc::http::Method::POST, "/v1/imports?resource=posts"),
+        Some(("text/csv", posts.into_bytes())),
+    )
+    .await
+    .expect(201);
+    let director = app
+        .get(&format!("/v1/posts/{s}:post-director"))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(director["organization_id"], department["id"]);
+    assert_eq!(director["start_date"], "2023-05");
+    assert_eq!(
+        director["other_labels"],
+        json!([{"name": "杨浦区委组织部部长", "lang": "zh"}])
+    );
+    assert_eq!(director["contact_details"][0]["value"], "+86 21 2503 3000");
+
+    let exported = app
+        .get("/v1/exports/posts?format=csv")
+        .await
+        .expect(200)
+        .body
+        .clone();
+    let text = String::from_utf8(exported.clone()).unwrap();
+    assert!(
+        text.starts_with("\u{feff}label,role,organization_id,area_id,start_date,end_date,identifier:yangpu-alliance,other_label:zh,contact:phone\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("'+86 21 2503 3000"),
+        "a cell starting a formula is kept as text"
+    );
+    let areas_csv = app
+        .get("/v1/exports/areas?format=csv")
+        .await
+        .expect(200)
+        .body
+        .clone();
+
+    // Into an empty register: the areas, the organization, the posts.
+    let empty = spawn_app().await;
+    for (resource, body) in [("areas", areas_csv.clone()), ("posts", exported.clone())] {
+        if resource == "posts" {
+            empty
+                .create_organization(json!({"name": "Organization Department", "kind": "party_department",
+                                            "identifiers": [{"scheme": s, "value": "organization-department"}]}))
+                .await;
+        }
+        empty
+            .send(
+                empty.request(
+                    awc::http::Method::POST,
+                    &format!("/v1/imports?resource={resource}"),
+                ),
+                Some(("text/csv", body)),
+            )
+            .await
+            .expect(201);
+    }
+    assert_eq!(
+        empty
+            .get("/v1/exports/areas?format=csv")
+            .await
+            .expect(200)
+            .body,
+        areas_csv
+    );
+    assert_eq!(
+        empty
+            .get("/v1/exports/posts?format=csv")
+            .await
+            .expect(200)
+            .body,
+        exported
+    );
 }
