@@ -245,13 +245,13 @@ async fn an_invalid_record_rejects_the_whole_import_naming_every_fault() {
         ],
         "people": [{"name": "Zhou Haiying", "email": "not an address"}],
         "participants": [{"person_id": format!("{S}:nobody"), "role": "speaker"}],
-        "posts": []
+        "motions": []
     });
     let problem = refused(&app, "", "application/json", file.to_string().as_bytes()).await;
-    assert_eq!(Reply::fields(&problem), ["posts"]);
+    assert_eq!(Reply::fields(&problem), ["motions"]);
 
     let mut file = file;
-    file.as_object_mut().unwrap().remove("posts");
+    file.as_object_mut().unwrap().remove("motions");
     let problem = import(&app, "", "application/json", file.to_string().as_bytes())
         .await
         .problem(422);
@@ -327,7 +327,7 @@ async fn ndjson_records_name_their_type_line_by_line() {
     assert_eq!(report["records"], 3);
     assert_eq!(counts(&report, "roles"), [1, 0, 0]);
 
-    let bad = "{\"type\": \"person\", \"name\": \"x\"}\n{\"type\": \"post\"}\nnot json\n";
+    let bad = "{\"type\": \"person\", \"name\": \"x\"}\n{\"type\": \"motion\"}\nnot json\n";
     let problem = refused(&app, "", "application/x-ndjson", bad.as_bytes()).await;
     assert_eq!(Reply::fields(&problem), ["line 2.type", "line 3"]);
 
@@ -468,7 +468,7 @@ async fn an_export_imported_into_an_empty_register_exports_the_same_bytes() {
             "person"
         );
     }
-    app.get("/v1/exports/posts").await.problem(404);
+    app.get("/v1/exports/motions").await.problem(404);
     app.get("/v1/exports/people?format=xml").await.problem(400);
 }
 
