@@ -11,6 +11,7 @@ pub mod events;
 pub mod exports;
 pub mod extract;
 pub mod health;
+pub mod holders;
 pub mod idempotency;
 pub mod imports;
 pub mod input;
@@ -187,6 +188,7 @@ pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         roles::routes(),
         areas::routes(),
         posts::routes(),
+        holders::routes(),
         events::routes(),
         participants::routes(),
         api_keys::routes(),

@@ -1,16 +1,12 @@
 //! `/v1/posts`: positions in an organization that exist whoever holds them
-//! (Popolo's posts), optionally for an area, and who holds each
-//! (`/v1/posts/{id}/holders`).
+//! (Popolo's posts), optionally for an area. Who holds each is a view over
+//! roles ([`crate::api::holders`]).
 
 use crate::api::areas::Areas;
-use crate::api::common::PathRef;
 use crate::api::input::{other_name_periods, period_rule, Ref};
-use crate::api::organizations::{Organization, Organizations};
-use crate::api::pagination::Listing;
-use crate::api::people::Person;
-use crate::api::problems::{ListErrors, ReadErrors};
+use crate::api::organizations::Organizations;
+use crate::api::problems::ListErrors;
 use crate::api::resource::Resource;
-use crate::api::roles::{Member, MemberPage, Role};
 use crate::domain::{
     ContactDetail, Date, Identifiers, Link, List, Name, Optional, OtherName, PartialDate,
     Reference, Search, Source,
@@ -19,8 +15,6 @@ use crate::error::{Error, FieldError};
 use crate::page_type;
 use crate::store::api_keys::Principal;
 use crate::store::posts::{self as store, LabelSort, PostData, PostFilter, PostRecord};
-use crate::store::CreatedSort;
-use actix_web::HttpResponse;
 use serde_json::json;
 
 crate::representation! {
@@ -119,16 +113,6 @@ crate::list_params! {
     }
 }
 
-crate::list_params! {
-    /// Filters and paging of `GET /v1/posts/{id}/holders`.
-    pub struct ListHoldersParams sorted by CreatedSort {
-        /// Only roles active on this day: start ≤ day (or no start) and
-        /// end ≥ day (or no end). Without it, every live role holding the
-        /// post, past ones too.
-        active_on: Option<Date>,
-    }
-}
-
 impl Resource for Posts {
     fn rules(input: &PostInput) -> Vec<FieldError> {
         let mut faults = period_rule(
@@ -158,39 +142,10 @@ crate::list_operation! {
     }
 }
 
-crate::list_operation! {
-    get "/v1/posts/{id}/holders" in "posts" as "listPostHolders", params(("id" = Reference, Path, description = "The post: its id, or one of its identifiers as `scheme:value`"), ListHoldersParams),
-    "One page of the roles holding the post with their holders" => MemberPage, ReadErrors;
-    /// Lists who holds a post: the live roles naming it as their `post_id`,
-    /// each with the person or organization holding it (who was director on
-    /// a day). One database query per page.
-    pub async fn holders(
-        listing: Listing<ListHoldersParams>,
-        post: PathRef<store::Posts>,
-    ) -> Result<HttpResponse, Error> {
-        let day = listing.params.active_on.map(Into::into);
-        listing
-            .page::<MemberPage, _>(
-                move |conn, page| {
-                    let id = post.live(conn)?;
-                    store::holders(conn, id, day, page)
-                },
-                |(role, person, member), viewer| {
-                    Ok(Member {
-                        role: Role::try_from(role)?,
-                        person: person.map(|p| Person::present(p, viewer)).transpose()?,
-                        member_organization: member.map(Organization::try_from).transpose()?,
-                    })
-                },
-            )
-            .await
-    }
-}
-
 crate::handlers! {
     /// Posts as a [`Resource`].
     pub struct Posts: PostInput, PostPatch => Post in store::Posts,
     "posts" at "/v1/posts" for "Post" ("a post", "the post"),
-    routes [Read => holders, Read => list],
+    routes [Read => list],
     delete "Deletes a post (kept as a tombstone); refused while live roles hold it.",
 }

@@ -1,20 +1,16 @@
 //! Posts: positions in an organization that exist whoever holds them (the
 //! director of a department, the secretary of a committee), optionally for
-//! an area, from when to when. A role may be the holding of a post.
+//! an area, from when to when. A role may be the holding of a post (see
+//! [`crate::store::holders`]).
 
 use crate::db::schema::posts::{self, dsl};
-use crate::db::schema::{organizations, people, roles};
 use crate::domain::Reference;
 use crate::error::Error;
 use crate::store::crud::Rules;
-use crate::store::organizations::OrganizationRecord;
-use crate::store::people::PersonRecord;
 use crate::store::refs::{RefColumn, Reference as RefRule, AREAS, ORGANIZATIONS, POSTS};
-use crate::store::roles::{MemberRow, RoleRecord};
 use crate::store::rows::{list_filter, listing, live_rows, referring};
-use crate::store::sort::{keyset_page, After, CreatedSort, Keyset, SortKey, SortOrder, SortValue};
+use crate::store::sort::{keyset_page, After, Keyset, SortKey, SortOrder, SortValue};
 use crate::store::sql::containing;
-use crate::store::tenure::active_on;
 use crate::store::text::text_values;
 use chrono::NaiveDate;
 use diesel::dsl::sql;
@@ -154,31 +150,4 @@ pub fn list(
         query = query.filter(dsl::search_text.ilike(containing(q)));
     }
     keyset_page(conn, query, "posts", page)
-}
-
-/// One keyset page of the live roles holding post `id` (optionally only
-/// those active on `day`), each with its holder — in one query.
-pub fn holders(
-    conn: &mut PgConnection,
-    id: Uuid,
-    day: Option<NaiveDate>,
-    page: Keyset<CreatedSort>,
-) -> Result<Vec<MemberRow>, Error> {
-    let mut query = roles::table
-        .left_join(people::table.on(roles::person_id.eq(people::id.nullable())))
-        .left_join(
-            organizations::table.on(roles::member_organization_id.eq(organizations::id.nullable())),
-        )
-        .filter(roles::post_id.eq(id))
-        .filter(roles::deleted_at.is_null())
-        .select((
-            RoleRecord::as_select(),
-            Option::<PersonRecord>::as_select(),
-            Option::<OrganizationRecord>::as_select(),
-        ))
-        .into_boxed();
-    if let Some(day) = day {
-        query = query.filter(active_on(day));
-    }
-    keyset_page(conn, query, "roles", page)
 }
