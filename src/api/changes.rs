@@ -36,6 +36,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::openapi::schema::AnyOfBuilder;
+use utoipa::openapi::{Ref, RefOr, Schema};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -56,18 +58,42 @@ crate::store::text::text_values! {
     }
 }
 
-/// A record as a GET returned it after the change.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(untagged)]
-pub enum ChangeData {
-    Organization(Organization),
-    Person(Person),
-    Role(Role),
-    Event(Event),
-    Participant(Participant),
-    Area(Area),
-    Post(Post),
+/// Defines [`ChangeData`], a record of any of the feed's types, and its
+/// schema: `anyOf` the types' representations, not the derived `oneOf`,
+/// since records of two types may have the same shape (an organization
+/// has every member an area has); the change's `entity_type` says which.
+macro_rules! change_data {
+    ($($Type:ident),+ $(,)?) => {
+        /// A record as a GET returned it after the change.
+        #[derive(Debug, Serialize)]
+        #[serde(untagged)]
+        pub enum ChangeData {
+            $($Type($Type),)+
+        }
+
+        impl utoipa::PartialSchema for ChangeData {
+            fn schema() -> RefOr<Schema> {
+                AnyOfBuilder::new()
+                    $(.item(Ref::from_schema_name(stringify!($Type))))+
+                    .description(Some(
+                        "A record as a GET returned it after the change, of the type `entity_type` names.",
+                    ))
+                    .into()
+            }
+        }
+
+        impl ToSchema for ChangeData {
+            fn schemas(out: &mut Vec<(String, RefOr<Schema>)>) {
+                $(
+                    out.push((stringify!($Type).to_owned(), <$Type as utoipa::PartialSchema>::schema()));
+                    <$Type as ToSchema>::schemas(out);
+                )+
+            }
+        }
+    };
 }
+
+change_data!(Organization, Person, Role, Event, Participant, Area, Post);
 
 /// One committed change.
 #[derive(Debug, Serialize, ToSchema)]
