@@ -11,12 +11,14 @@ pub mod exports;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
+pub mod import_entries;
 pub mod imports;
 pub mod input;
 pub mod organizations;
 pub mod pagination;
 pub mod participants;
 pub mod people;
+pub mod popolo;
 pub mod preconditions;
 pub mod problems;
 pub mod resource;
@@ -60,6 +62,7 @@ its ETag enables conditional reads (`If-None-Match`) and optimistic concurrency 
         changes::FeedEntityType,
         imports::ImportResource,
         imports::ImportFile,
+        imports::DocumentFormat,
         exports::ExportFormat,
     )),
     tags(
@@ -186,6 +189,8 @@ pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         audit::routes(),
         changes::routes(),
         imports::routes(),
+        // Before `/v1/exports/{resource}`, which would take `popolo` for a resource.
+        popolo::routes(),
         exports::routes(),
     ]
     .into_iter()

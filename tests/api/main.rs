@@ -14,6 +14,7 @@ mod layout;
 mod openapi;
 mod organizations;
 mod people;
+mod popolo;
 mod register;
 mod roles;
 mod startup;
