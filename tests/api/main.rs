@@ -14,6 +14,7 @@ mod layout;
 mod openapi;
 mod organizations;
 mod people;
+mod popolo_fields;
 mod register;
 mod roles;
 mod startup;
