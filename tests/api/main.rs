@@ -15,6 +15,7 @@ mod openapi;
 mod organizations;
 mod people;
 mod popolo;
+mod popolo_fields;
 mod register;
 mod roles;
 mod startup;
