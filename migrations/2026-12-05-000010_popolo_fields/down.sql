@@ -38,6 +38,10 @@ BEGIN
     RETURN NULL;
 END $$;
 
+DELETE FROM imports WHERE format = 'popolo';
+ALTER TABLE imports DROP CONSTRAINT imports_format_check,
+    ADD CONSTRAINT imports_format_check CHECK (format IN ('json', 'ndjson', 'csv'));
+
 DELETE FROM event_participants p USING events e
  WHERE p.event_id = e.id AND e.starts_at IS NULL AND e.start_date IS NULL;
 DELETE FROM events WHERE starts_at IS NULL AND start_date IS NULL;

@@ -125,6 +125,10 @@ DROP INDEX events_starts_at_id_idx;
 CREATE INDEX events_begins_at_id_idx ON events (begins_at, id) WHERE deleted_at IS NULL;
 CREATE INDEX events_span_idx ON events (finishes_at, begins_at) WHERE deleted_at IS NULL;
 
+-- Imports may be Popolo documents.
+ALTER TABLE imports DROP CONSTRAINT imports_format_check,
+    ADD CONSTRAINT imports_format_check CHECK (format IN ('json', 'ndjson', 'csv', 'popolo'));
+
 -- The derived spans are the columns' own business: the journal (and so
 -- the change feed) leaves them out like search_text.
 CREATE OR REPLACE FUNCTION journal_write() RETURNS trigger

@@ -138,25 +138,14 @@ fn lines<R: Resource>(
     records: &[RecordOf<R>],
     scope: impl Fn(&RecordOf<R>) -> Option<Uuid>,
 ) -> Result<Vec<Map<String, Value>>, Error> {
-    let hides = R::hides(viewer);
-    let unseen = |field: &str| hides && R::is_hidden(field);
     let mut objects = Vec::with_capacity(records.len());
     for record in records {
-        let input = <R as ResourceTypes>::Input::from_data(R::data(record), &unseen)?;
-        let Value::Object(members) = serde_json::to_value(input).map_err(Error::internal)? else {
-            return Err(Error::internal("an input that is not an object"));
-        };
         let mut line = Map::new();
         line.insert("type".into(), resource.singular().into());
         if let Some(event) = scope(record) {
             line.insert("event_id".into(), event.to_string().into());
         }
-        line.extend(members.into_iter().filter(|(member, value)| match value {
-            _ if unseen(member) => false,
-            Value::Null => false,
-            Value::Array(items) => !items.is_empty(),
-            _ => true,
-        }));
+        line.extend(input_members::<R>(viewer, record)?);
         objects.push(line);
     }
     for &(member, table) in references(resource) {
@@ -178,6 +167,30 @@ fn lines<R: Resource>(
         }
     }
     Ok(objects)
+}
+
+/// The members of `record`'s input (what a PUT would send) that `viewer`
+/// sees and that have a value (no `null`, no empty list); references by
+/// id.
+pub fn input_members<R: Resource>(
+    viewer: &Principal,
+    record: &RecordOf<R>,
+) -> Result<Map<String, Value>, Error> {
+    let hides = R::hides(viewer);
+    let unseen = |field: &str| hides && R::is_hidden(field);
+    let input = <R as ResourceTypes>::Input::from_data(R::data(record), &unseen)?;
+    let Value::Object(members) = serde_json::to_value(input).map_err(Error::internal)? else {
+        return Err(Error::internal("an input that is not an object"));
+    };
+    Ok(members
+        .into_iter()
+        .filter(|(member, value)| match value {
+            _ if unseen(member) => false,
+            Value::Null => false,
+            Value::Array(items) => !items.is_empty(),
+            _ => true,
+        })
+        .collect())
 }
 
 /// How exported records are written.

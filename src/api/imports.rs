@@ -17,6 +17,7 @@
 use crate::api::areas::Areas;
 use crate::api::events::Events;
 use crate::api::extract::{parse_document, read_body_within, BodyLimit, Query};
+pub use crate::api::import_entries::{Entries, Entry, ImportResource, Line};
 use crate::api::input::Input;
 use crate::api::organizations::Organizations;
 use crate::api::participants::Participants;
@@ -65,6 +66,9 @@ pub enum ImportFormat {
     Ndjson,
     /// `text/csv` with `?resource=`: a header row, one record a line.
     Csv,
+    /// `application/json` with `?format=popolo`: a Popolo document
+    /// (`persons`, `organizations`, `memberships`, `events`).
+    Popolo,
 }
 
 impl ImportFormat {
@@ -85,57 +89,7 @@ impl ImportFormat {
             Self::Json => "json",
             Self::Ndjson => "ndjson",
             Self::Csv => "csv",
-        }
-    }
-}
-
-/// The resources of an import, in the order they are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ImportResource {
-    Areas,
-    Organizations,
-    Posts,
-    People,
-    Roles,
-    Events,
-    Participants,
-}
-
-impl ImportResource {
-    pub const ALL: [ImportResource; 7] = [
-        Self::Areas,
-        Self::Organizations,
-        Self::Posts,
-        Self::People,
-        Self::Roles,
-        Self::Events,
-        Self::Participants,
-    ];
-
-    /// The member of a JSON import holding these records.
-    pub fn plural(self) -> &'static str {
-        match self {
-            Self::Areas => "areas",
-            Self::Organizations => "organizations",
-            Self::Posts => "posts",
-            Self::People => "people",
-            Self::Roles => "roles",
-            Self::Events => "events",
-            Self::Participants => "participants",
-        }
-    }
-
-    /// The `type` of these records in NDJSON.
-    pub fn singular(self) -> &'static str {
-        match self {
-            Self::Areas => "area",
-            Self::Organizations => "organization",
-            Self::Posts => "post",
-            Self::People => "person",
-            Self::Roles => "role",
-            Self::Events => "event",
-            Self::Participants => "participant",
+            Self::Popolo => "popolo",
         }
     }
 }
@@ -152,6 +106,17 @@ pub struct ImportParams {
     /// `organizations`, `posts`, `people` or `roles`); refused with the
     /// other formats.
     resource: Option<ImportResource>,
+    /// With `application/json`: `popolo` reads the body as a Popolo
+    /// document (as `GET /v1/exports/popolo` writes it).
+    format: Option<DocumentFormat>,
+}
+
+/// What a JSON import body is, when it is not this register's own shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DocumentFormat {
+    /// A Popolo JSON document.
+    Popolo,
 }
 
 /// What an import did (or would do) to the records of one resource.
@@ -245,6 +210,7 @@ impl TryFrom<ImportRecord> for Import {
             "json" => ImportFormat::Json,
             "ndjson" => ImportFormat::Ndjson,
             "csv" => ImportFormat::Csv,
+            "popolo" => ImportFormat::Popolo,
             other => return Err(Error::internal(format!("stored import format {other}"))),
         };
         Ok(Self {
@@ -305,24 +271,6 @@ impl utoipa::PartialSchema for ImportFile {
 
 impl ToSchema for ImportFile {}
 
-/// One record of an import file: where it stands (the prefix of the
-/// fields its faults name), what it is, and its members.
-struct Entry {
-    at: String,
-    kind: ImportResource,
-    members: Map<String, Value>,
-    /// Its line of an NDJSON body (index and bytes), to read it again from.
-    line: Option<Line>,
-}
-
-/// A line of an NDJSON body: its index and where it lies in the body.
-#[derive(Debug, Clone, Copy)]
-struct Line {
-    index: usize,
-    start: usize,
-    end: usize,
-}
-
 /// `field` of the record at `at`.
 fn field(at: &str, field: &str) -> String {
     match field {
@@ -345,10 +293,6 @@ fn faults_at(at: &str, err: Error) -> Result<Vec<FieldError>, Error> {
         other => return Err(other),
     })
 }
-
-/// The records of an import, one at a time (so that each is held only
-/// until it is parsed), or the faults of one that is not a record.
-type Entries<'a> = Box<dyn Iterator<Item = Result<Entry, Vec<FieldError>>> + 'a>;
 
 /// The records of a JSON import: an object of arrays named by resource.
 fn json_entries(bytes: &[u8]) -> Result<Entries<'_>, Error> {
@@ -383,6 +327,7 @@ fn json_entries(bytes: &[u8]) -> Result<Entries<'_>, Error> {
                     kind,
                     members,
                     line: None,
+                    renamed: &[],
                 }),
                 _ if faults.len() >= MAX_FAULTS => break,
                 _ => faults.push(FieldError::new(at, "must be an object")),
@@ -446,6 +391,7 @@ fn ndjson_entry(body: &[u8], line: Line) -> Option<Result<Entry, Vec<FieldError>
             kind,
             members,
             line: Some(line),
+            renamed: &[],
         }),
         None => Err(vec![FieldError::new(
             field(&at, "type"),
@@ -531,6 +477,7 @@ fn csv_entries(bytes: &[u8], kind: ImportResource) -> Result<Entries<'_>, Error>
             kind,
             members: csv_record(&columns, &row),
             line: None,
+            renamed: &[],
         }),
         Err(err) => {
             let line = line_of(err.position());
@@ -694,6 +641,7 @@ fn item<R: Resource>(
         at,
         mut members,
         line,
+        renamed,
         ..
     } = entry;
     let mut faults = Vec::new();
@@ -738,9 +686,32 @@ fn item<R: Resource>(
         Ok(_) => Ok(Err(faults)),
         Err(err) => {
             faults.extend(faults_at(&at, err)?);
-            Ok(Err(faults))
+            Ok(Err(named_as_in_file(&at, renamed, faults)))
         }
     }
+}
+
+/// `faults` of the record at `at` naming its members as the file does
+/// (`renamed`: this register's name, the file's).
+fn named_as_in_file(
+    at: &str,
+    renamed: &[(&str, &str)],
+    faults: Vec<FieldError>,
+) -> Vec<FieldError> {
+    faults
+        .into_iter()
+        .map(|mut fault| {
+            for (ours, theirs) in renamed {
+                let prefix = format!("{at}.{ours}");
+                if let Some(rest) = fault.field.strip_prefix(&prefix) {
+                    if rest.is_empty() || rest.starts_with(['.', '[']) {
+                        fault.field = format!("{at}.{theirs}{rest}");
+                    }
+                }
+            }
+            fault
+        })
+        .collect()
 }
 
 /// The records of an import, parsed and checked, by resource.
@@ -1216,8 +1187,20 @@ crate::operation! {
             BodyLimit(limit),
         )
         .await?;
-        let format = ImportFormat::of(req.content_type())
-            .ok_or_else(|| Error::internal("an accepted media type without a format"))?;
+        let format = match (
+            ImportFormat::of(req.content_type())
+                .ok_or_else(|| Error::internal("an accepted media type without a format"))?,
+            params.format,
+        ) {
+            (ImportFormat::Json, Some(DocumentFormat::Popolo)) => ImportFormat::Popolo,
+            (_, Some(DocumentFormat::Popolo)) => {
+                return Err(Error::bad_parameter(
+                    "format",
+                    "a Popolo document is sent as application/json",
+                ))
+            }
+            (format, None) => format,
+        };
         let resource = match (format, params.resource) {
             (
                 ImportFormat::Csv,
@@ -1257,6 +1240,7 @@ crate::operation! {
             let body = &body[..];
             let entries = match (format, resource) {
                 (ImportFormat::Json, _) => json_entries(body)?,
+                (ImportFormat::Popolo, _) => crate::api::popolo::entries(body)?,
                 (ImportFormat::Ndjson, _) => ndjson_entries(body),
                 (ImportFormat::Csv, Some(kind)) => csv_entries(body, kind)?,
                 (ImportFormat::Csv, None) => return Err(Error::internal("CSV without a resource")),

@@ -13,12 +13,14 @@ pub mod extract;
 pub mod health;
 pub mod holders;
 pub mod idempotency;
+pub mod import_entries;
 pub mod imports;
 pub mod input;
 pub mod organizations;
 pub mod pagination;
 pub mod participants;
 pub mod people;
+pub mod popolo;
 pub mod posts;
 pub mod preconditions;
 pub mod problems;
@@ -64,6 +66,7 @@ its ETag enables conditional reads (`If-None-Match`) and optimistic concurrency 
         changes::FeedEntityType,
         imports::ImportResource,
         imports::ImportFile,
+        imports::DocumentFormat,
         exports::ExportFormat,
     )),
     tags(
@@ -195,6 +198,8 @@ pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         audit::routes(),
         changes::routes(),
         imports::routes(),
+        // Before `/v1/exports/{resource}`, which would take `popolo` for a resource.
+        popolo::routes(),
         exports::routes(),
     ]
     .into_iter()

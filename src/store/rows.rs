@@ -72,6 +72,8 @@ pub trait Rows {
         conn: &mut PgConnection,
         ids: &[Uuid],
     ) -> Result<std::collections::HashMap<Uuid, Self::Record>, Error>;
+    /// Every live record, by id (for exports that hold the register).
+    fn all_live(conn: &mut PgConnection) -> Result<Vec<Self::Record>, Error>;
     /// Inserts `data` under a new time-ordered (v7) id.
     fn insert(conn: &mut PgConnection, data: &Self::Data) -> Result<Self::Record, Error>;
     /// Inserts a new record for each of `data`, in one statement.
@@ -251,6 +253,17 @@ macro_rules! live_rows {
                     .select(<$Record>::as_select())
                     .load(conn)?;
                 Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+            }
+
+            fn all_live(
+                conn: &mut diesel::pg::PgConnection,
+            ) -> Result<Vec<$Record>, $crate::error::Error> {
+                use diesel::prelude::*;
+                Ok($table::table
+                    .filter($table::deleted_at.is_null())
+                    .order($table::id.asc())
+                    .select(<$Record>::as_select())
+                    .load(conn)?)
             }
 
             fn insert(

@@ -15,6 +15,8 @@ mod layout;
 mod openapi;
 mod organizations;
 mod people;
+mod popolo;
+mod popolo_fields;
 mod posts;
 mod register;
 mod roles;

@@ -264,3 +264,65 @@ fn keys_command_creates_lists_and_revokes_keys() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown scope"));
 }
+
+#[actix_web::test]
+async fn the_default_time_zone_of_events_is_configured_by_default_timezone() {
+    let db = TestDatabase::not_created();
+    let output = command(&db.url)
+        .env("DEFAULT_TIMEZONE", "Mars/Olympus")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: invalid configuration: DEFAULT_TIMEZONE="),
+        "{stderr}"
+    );
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = command(&db.url)
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env("DEFAULT_TIMEZONE", "Europe/Berlin")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    wait_until_ready(&client, port).await;
+    let (_, token) = mint_key(&db, "writer", &[Scope::Read, Scope::Write], None);
+    let mut response = client
+        .post(format!("http://127.0.0.1:{port}/v1/events"))
+        .bearer_auth(&token)
+        .send_json(&serde_json::json!({"title": "Seminar", "start_date": "2023-05-23"}))
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let event: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(status, 201, "{event}");
+    assert_eq!(event["timezone"], "Europe/Berlin");
+    // Its day is Berlin's: it begins at 2023-05-22T22:00Z (summer time).
+    let url = format!("http://127.0.0.1:{port}/v1/events?to=2023-05-22T22:00:00Z");
+    let page: serde_json::Value = client
+        .get(url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(wait_for_exit(&mut child).success());
+}
