@@ -29,7 +29,7 @@ use crate::store::organizations::{self, OrganizationFilter};
 use crate::store::participants::{self, ParticipantRow};
 use crate::store::people::{self, PersonFilter};
 use crate::store::posts::{self, LabelSort, PostFilter};
-use crate::store::refs::{Table, AREAS, EVENTS, ORGANIZATIONS, PEOPLE};
+use crate::store::refs::{Table, AREAS, EVENTS, ORGANIZATIONS, PEOPLE, POSTS};
 use crate::store::roles::{self, RoleFilter};
 use crate::store::{After, CreatedSort, Keyset, NameSort, SortKey};
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
@@ -111,13 +111,15 @@ pub struct ExportParams {
 fn references(resource: ImportResource) -> &'static [(&'static str, Table)] {
     match resource {
         ImportResource::Areas => &[("parent_id", AREAS)],
-        ImportResource::Organizations => &[("parent_id", ORGANIZATIONS)],
+        ImportResource::Organizations => &[("parent_id", ORGANIZATIONS), ("area_id", AREAS)],
         ImportResource::Posts => &[("organization_id", ORGANIZATIONS), ("area_id", AREAS)],
         ImportResource::People => &[],
         ImportResource::Roles => &[
             ("organization_id", ORGANIZATIONS),
             ("person_id", PEOPLE),
             ("member_organization_id", ORGANIZATIONS),
+            ("on_behalf_of_id", ORGANIZATIONS),
+            ("post_id", POSTS),
         ],
         ImportResource::Events => &[("parent_event_id", EVENTS)],
         ImportResource::Participants => &[

@@ -1,6 +1,7 @@
 //! `/v1/organizations`: the alliance, its member units, their party
 //! organizations and the bodies around them.
 
+use crate::api::areas::Areas;
 use crate::api::common::PathRef;
 use crate::api::input::{other_name_periods, period_rule, Patch, Ref};
 use crate::api::pagination::Listing;
@@ -30,6 +31,7 @@ crate::representation! {
         "kind": "alliance",
         "classification": "party building alliance",
         "parent_id": null,
+        "area_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6b01",
         "other_names": [{"name": "杨浦区数字经济产业集群党建联盟", "lang": "zh"}],
         "founding_date": "2023-05-23",
         "dissolution_date": null,
@@ -68,6 +70,9 @@ crate::input! {
         /// A live organization (id or `scheme:value`); the tree must stay free
         /// of cycles.
         parent_id: Option<Ref<Organizations>>,
+        /// The area the organization serves, e.g. Yangpu District: a live area
+        /// (id or `scheme:value`).
+        area_id: Option<Ref<Areas>>,
         other_names: List<OtherName, 100>,
         /// A partial date: YYYY, YYYY-MM or YYYY-MM-DD.
         founding_date: Option<PartialDate>,
@@ -97,6 +102,8 @@ crate::list_params! {
         kind: Option<OrganizationKind>,
         /// Only direct children of this organization.
         parent_id: Option<Reference>,
+        /// Only organizations serving this area.
+        area_id: Option<Reference>,
         /// Case-insensitive substring of the name or of any other name (any
         /// script, e.g. `bilibili` or `哔哩`).
         #[param(inline)]
@@ -141,6 +148,7 @@ crate::list_operation! {
     pub async fn list: store::list, Organizations::present, |p, _| OrganizationFilter {
         kind: p.kind,
         parent_id: p.parent_id.clone(),
+        area_id: p.area_id.clone(),
         q: p.q.as_ref().and_then(Search::term),
         records: p.records()?,
     }

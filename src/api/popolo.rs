@@ -20,6 +20,7 @@
 //! its ids. A reference to an object the document does not hold may be a
 //! record's own id. Each class is sorted by id.
 
+use crate::api::areas::Areas;
 use crate::api::events::Events;
 use crate::api::exports::input_members;
 use crate::api::extract::parse_document;
@@ -27,13 +28,14 @@ use crate::api::import_entries::{Entries, Entry, ImportResource};
 use crate::api::organizations::Organizations;
 use crate::api::participants::Participants;
 use crate::api::people::People;
+use crate::api::posts::Posts;
 use crate::api::resource::{RecordOf, Resource};
 use crate::api::roles::Roles;
 use crate::db::{self, PgPool};
 use crate::error::{Error, FieldError};
 use crate::store::api_keys::Principal;
 use crate::store::rows::Rows;
-use crate::store::{events, organizations, participants, people, roles};
+use crate::store::{areas, events, organizations, participants, people, posts, roles};
 use crate::store::{CreatedSort, Keyset};
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{web, HttpResponse};
@@ -48,15 +50,19 @@ pub const SCHEME: &str = "popolo";
 /// resource its objects are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Class {
-    Persons,
+    Areas,
     Organizations,
+    Posts,
+    Persons,
     Memberships,
     Events,
 }
 
 impl Class {
-    const ALL: [Self; 4] = [
+    const ALL: [Self; 6] = [
+        Self::Areas,
         Self::Organizations,
+        Self::Posts,
         Self::Persons,
         Self::Memberships,
         Self::Events,
@@ -64,8 +70,10 @@ impl Class {
 
     fn name(self) -> &'static str {
         match self {
-            Self::Persons => "persons",
+            Self::Areas => "areas",
             Self::Organizations => "organizations",
+            Self::Posts => "posts",
+            Self::Persons => "persons",
             Self::Memberships => "memberships",
             Self::Events => "events",
         }
@@ -73,8 +81,10 @@ impl Class {
 
     fn resource(self) -> ImportResource {
         match self {
-            Self::Persons => ImportResource::People,
+            Self::Areas => ImportResource::Areas,
             Self::Organizations => ImportResource::Organizations,
+            Self::Posts => ImportResource::Posts,
+            Self::Persons => ImportResource::People,
             Self::Memberships => ImportResource::Roles,
             Self::Events => ImportResource::Events,
         }
@@ -84,7 +94,7 @@ impl Class {
     fn renamed(self) -> &'static [(&'static str, &'static str)] {
         match self {
             Self::Persons => &[("image_url", "image")],
-            Self::Organizations => &[],
+            Self::Areas | Self::Organizations | Self::Posts => &[],
             Self::Memberships => &[("title", "label")],
             Self::Events => &[
                 ("title", "name"),
@@ -127,6 +137,8 @@ impl Class {
                 "updated_at",
             ],
             Self::Events => &["organization", "parent", "created_at", "updated_at"],
+            Self::Posts => &["organization", "area", "created_at", "updated_at"],
+            Self::Areas => &["parent", "geometry", "created_at", "updated_at"],
         }
     }
 
@@ -143,7 +155,8 @@ impl Class {
                 "votes",
                 "children",
             ],
-            Self::Memberships => &[],
+            Self::Memberships | Self::Areas => &[],
+            Self::Posts => &["memberships"],
             Self::Events => &["attendees", "children"],
         }
     }
@@ -177,7 +190,7 @@ const CONTACT_PARTS_PASSED_OVER: &[&str] = &[
 crate::operation! {
     get "/v1/exports/popolo" in "imports" as "exportPopolo" [
         responses(
-            (status = 200, description = "The register as one Popolo JSON document: `persons`, `organizations`, `memberships`, `events`, each sorted by id",
+            (status = 200, description = "The register as one Popolo JSON document: `persons`, `organizations`, `memberships`, `posts`, `areas`, `events`, each sorted by id",
                 content((Object = "application/json")),
                 headers(("Content-Disposition" = String, description = "`attachment; filename=\"popolo.json\"`"))),
             crate::api::problems::ReadErrors,
@@ -243,6 +256,8 @@ fn popolo_id(held: &Held) -> String {
 
 /// The register as one Popolo document, as `viewer` sees it.
 fn document(conn: &mut diesel::pg::PgConnection, viewer: &Principal) -> Result<Value, Error> {
+    let areas = held::<Areas>(viewer, &areas::Areas::all_live(conn)?, |r| r.id)?;
+    let posts = held::<Posts>(viewer, &posts::Posts::all_live(conn)?, |r| r.id)?;
     let organizations = held::<Organizations>(
         viewer,
         &organizations::Organizations::all_live(conn)?,
@@ -260,7 +275,9 @@ fn document(conn: &mut diesel::pg::PgConnection, viewer: &Principal) -> Result<V
     let participants = held::<Participants>(viewer, &participant_rows, |row| row.record.id)?;
 
     let ids: HashMap<Uuid, String> = [
+        &areas,
         &organizations,
+        &posts,
         &persons,
         &memberships,
         &events,
@@ -280,7 +297,9 @@ fn document(conn: &mut diesel::pg::PgConnection, viewer: &Principal) -> Result<V
     }
     let mut document = Map::new();
     for (class, records) in [
+        (Class::Areas, areas),
         (Class::Organizations, organizations),
+        (Class::Posts, posts),
         (Class::Persons, persons),
         (Class::Memberships, memberships),
         (Class::Events, events),
@@ -299,7 +318,8 @@ fn document(conn: &mut diesel::pg::PgConnection, viewer: &Principal) -> Result<V
                             object.insert("participants".into(), Value::Array(list));
                         }
                     }
-                    Class::Organizations | Class::Persons => {}
+                    Class::Posts => other_labels_out(&mut object),
+                    Class::Areas | Class::Organizations | Class::Persons => {}
                 }
                 object
             })
@@ -351,6 +371,17 @@ fn popolo_object(
     object
 }
 
+/// A post's other labels as Popolo's `other_label`: the labels alone.
+fn other_labels_out(object: &mut Map<String, Value>) {
+    if let Some(Value::Array(labels)) = object.remove("other_labels") {
+        let names: Vec<Value> = labels
+            .into_iter()
+            .map(|label| label["name"].clone())
+            .collect();
+        object.insert("other_label".into(), Value::Array(names));
+    }
+}
+
 /// An organization holding a role is Popolo's `member` of the membership.
 fn membership_member(object: &mut Map<String, Value>) {
     if let Some(member) = object.remove("member_organization_id") {
@@ -388,7 +419,7 @@ pub fn entries(bytes: &[u8]) -> Result<Entries<'static>, Error> {
     let Value::Object(mut document) = parse_document(bytes)? else {
         return Err(Error::invalid(
             "body",
-            "must be a Popolo JSON document: an object of arrays (persons, organizations, memberships, events)",
+            "must be a Popolo JSON document: an object of arrays (persons, organizations, memberships, posts, areas, events)",
         ));
     };
     let mut faults = Vec::new();
@@ -400,7 +431,7 @@ pub fn entries(bytes: &[u8]) -> Result<Entries<'static>, Error> {
             if !CLASSES_PASSED_OVER.contains(&name.as_str()) {
                 faults.push(FieldError::new(
                     name,
-                    "unknown class; expected persons, organizations, memberships or events",
+                    "unknown class; expected persons, organizations, memberships, posts, areas or events",
                 ));
             }
             continue;
@@ -527,8 +558,28 @@ impl Reader {
         }
         match class {
             Class::Persons => {}
+            Class::Areas => {
+                self.refer(&mut members, &[("parent_id", Class::Areas)]);
+                area_identifier(&mut members);
+            }
+            Class::Posts => {
+                self.refer(
+                    &mut members,
+                    &[
+                        ("organization_id", Class::Organizations),
+                        ("area_id", Class::Areas),
+                    ],
+                );
+                other_labels_in(&mut members);
+            }
             Class::Organizations => {
-                self.refer(&mut members, &[("parent_id", Class::Organizations)]);
+                self.refer(
+                    &mut members,
+                    &[
+                        ("parent_id", Class::Organizations),
+                        ("area_id", Class::Areas),
+                    ],
+                );
                 if !members.contains_key("kind") {
                     let kind = members
                         .get("classification")
@@ -600,6 +651,7 @@ impl Reader {
                 ("person_id", Class::Persons),
                 ("member_organization_id", Class::Organizations),
                 ("on_behalf_of_id", Class::Organizations),
+                ("post_id", Class::Posts),
             ],
         );
         if !members.contains_key("title") {
@@ -691,6 +743,45 @@ impl Reader {
                 line: None,
                 renamed: &[],
             });
+        }
+    }
+}
+
+/// Popolo's `other_label` of a post (labels alone) as its other labels.
+fn other_labels_in(members: &mut Map<String, Value>) {
+    if let Some(labels) = members.remove("other_label") {
+        let labels = match labels {
+            Value::Array(labels) => Value::Array(
+                labels
+                    .into_iter()
+                    .map(|label| match label {
+                        Value::String(name) => json!({ "name": name }),
+                        other => other,
+                    })
+                    .collect(),
+            ),
+            other => other,
+        };
+        members.insert("other_labels".into(), labels);
+    }
+}
+
+/// Popolo's one `identifier` of an area (without a scheme) as an
+/// identifier of scheme `identifier`, where the area lists no identifiers
+/// of its own (this register writes `identifiers`).
+fn area_identifier(members: &mut Map<String, Value>) {
+    if let Some(value) = members.remove("identifier") {
+        let listed = members
+            .get("identifiers")
+            .and_then(Value::as_array)
+            .is_some_and(|list| list.iter().any(|i| i["scheme"] != SCHEME));
+        if !listed && !value.is_null() {
+            let list = members
+                .entry("identifiers")
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(list) = list {
+                list.push(json!({"scheme": "identifier", "value": value}));
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::api::input::{exactly_one, period_rule, Ref};
 use crate::api::organizations::{Organization, Organizations};
 use crate::api::pagination::{Listing, Page};
 use crate::api::people::{People, Person};
+use crate::api::posts::{Post, Posts};
 use crate::api::problems::{ListErrors, ReadErrors};
 use crate::api::resource::Resource;
 use crate::domain::Search;
@@ -39,6 +40,7 @@ crate::representation! {
         "title": "Deputy Secretary",
         "role": "deputy secretary",
         "on_behalf_of_id": null,
+        "post_id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6b10",
         "start_date": null,
         "end_date": null,
         "note": null,
@@ -58,6 +60,8 @@ crate::representation! {
         /// The organization holding the role; only with
         /// `embed=member_organization`.
         member_organization: Organization,
+        /// The post the role is the holding of; only with `embed=post`.
+        post: Post,
     }
 }
 
@@ -93,6 +97,9 @@ crate::input! {
         role: Optional<Name<100>>,
         /// A live organization the member holds the role on behalf of.
         on_behalf_of_id: Option<Ref<Organizations>>,
+        /// The post the role is the holding of: a live post (id or
+        /// `scheme:value`) of the role's organization.
+        post_id: Option<Ref<Posts>>,
         /// A partial date (YYYY, YYYY-MM or YYYY-MM-DD), read from its first
         /// day.
         start_date: Option<PartialDate>,
@@ -167,6 +174,8 @@ text_values! {
         Organization => "organization",
         /// The organization holding it.
         MemberOrganization => "member_organization",
+        /// The post it is the holding of.
+        Post => "post",
     }
 }
 
@@ -196,7 +205,8 @@ crate::list_params! {
         #[param(inline)]
         role: Option<Search<100>>,
         /// Comma-separated records to embed in each role: `person`,
-        /// `organization`, `member_organization` (one extra query each).
+        /// `organization`, `member_organization`, `post` (one extra query
+        /// each).
         #[param(inline)]
         embed: Option<RoleEmbeds>,
     }
@@ -273,6 +283,7 @@ crate::list_operation! {
             person: embed.has(RoleEmbed::Person),
             organization: embed.has(RoleEmbed::Organization),
             member_organization: embed.has(RoleEmbed::MemberOrganization),
+            post: embed.has(RoleEmbed::Post),
         };
         listing
             .page::<RolePage, _>(
@@ -290,6 +301,10 @@ crate::list_operation! {
                     role.organization = referred.organization.map(organization).transpose()?;
                     role.member_organization =
                         referred.member_organization.map(organization).transpose()?;
+                    role.post = referred
+                        .post
+                        .map(|post| Post::try_from(post).map(Box::new))
+                        .transpose()?;
                     Ok(role)
                 },
             )

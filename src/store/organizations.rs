@@ -5,7 +5,7 @@ use crate::db::schema::organizations::{self, dsl};
 use crate::domain::Reference;
 use crate::error::Error;
 use crate::store::crud::Rules;
-use crate::store::refs::{RefColumn, Tree, ORGANIZATIONS};
+use crate::store::refs::{RefColumn, Tree, AREAS, ORGANIZATIONS};
 use crate::store::rows::{list_filter, listing, live_rows, referring, Rows};
 use crate::store::sort::{keyset_page, Keyset, NameSort};
 use crate::store::sql::containing;
@@ -82,6 +82,8 @@ live_rows! {
         /// Open classification beside `kind`, e.g. "district party committee
         /// department".
         pub classification: Option<String>,
+        /// The area the organization serves.
+        pub area_id: Option<Uuid>,
         /// JSON array of `{url, note?}` (absent from journal entries written
         /// before links were kept).
         #[serde(default = "crate::store::rows::empty_list")]
@@ -92,10 +94,15 @@ live_rows! {
     identified by identifiers;
 }
 
+/// The area an organization serves, if it serves one.
+const AREA: RefColumn = RefColumn::new("area_id", AREAS);
+
 /// Organizations form a tree; they are not deleted while live
 /// organizations, roles or event participants still refer to them.
 impl Rules for Organizations {
     const TREE: Option<Tree> = Some(TREE);
+    const REFERENCES: &'static [crate::store::refs::Reference<OrganizationData>] =
+        &[(AREA, |o| o.area_id)];
     const DEPENDENTS: Option<&'static str> = Some(
         "SELECT 'organization' AS entity_type, id, name FROM organizations \
            WHERE parent_id = $1 AND deleted_at IS NULL \
@@ -149,6 +156,8 @@ list_filter! {
     pub struct OrganizationFilter {
         pub kind: Option<OrganizationKind>,
         pub parent_id: Option<Reference>,
+        /// Only organizations serving this area.
+        pub area_id: Option<Reference>,
         /// Case-insensitive substring of the name or any other name.
         pub q: Option<String>,
     }
@@ -161,7 +170,10 @@ pub fn list(
     page: Keyset<NameSort>,
 ) -> Result<Vec<OrganizationRecord>, Error> {
     let mut query = listing!(organizations, OrganizationRecord, filter, equal[kind]);
-    referring!(conn, query, organizations, filter, [parent_id => ORGANIZATIONS]);
+    referring!(conn, query, organizations, filter, [
+        parent_id => ORGANIZATIONS,
+        area_id => AREAS
+    ]);
     if let Some(q) = &filter.q {
         query = query.filter(dsl::search_text.ilike(containing(q)));
     }

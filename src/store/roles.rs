@@ -11,7 +11,8 @@ use crate::store::organizations::OrganizationRecord;
 use crate::store::organizations::{and_below, Organizations};
 use crate::store::people::People;
 use crate::store::people::PersonRecord;
-use crate::store::refs::{self, RefColumn, Reference, ORGANIZATIONS, PEOPLE, ROLES};
+use crate::store::posts::{PostRecord, Posts};
+use crate::store::refs::{self, RefColumn, Reference, ORGANIZATIONS, PEOPLE, POSTS, ROLES};
 use crate::store::rows::{list_filter, listing, live_rows, referring, resolved, Rows};
 use crate::store::sort::{keyset_page, CreatedSort, Keyset};
 use crate::store::sql::{containing, lock_named};
@@ -51,6 +52,8 @@ live_rows! {
         pub role: Option<String>,
         /// The organization the member holds the role on behalf of.
         pub on_behalf_of_id: Option<Uuid>,
+        /// The post the role is the holding of.
+        pub post_id: Option<Uuid>,
         /// JSON array of `{url, note?}` (absent from journal entries written
         /// before links were kept).
         #[serde(default = "crate::store::rows::empty_list")]
@@ -68,6 +71,8 @@ const PERSON: RefColumn = RefColumn::new("person_id", PEOPLE);
 const MEMBER_ORGANIZATION: RefColumn = RefColumn::new("member_organization_id", ORGANIZATIONS);
 /// The organization a role is held on behalf of, if any.
 const ON_BEHALF_OF: RefColumn = RefColumn::new("on_behalf_of_id", ORGANIZATIONS);
+/// The post a role is the holding of, if any.
+const POST: RefColumn = RefColumn::new("post_id", POSTS);
 
 /// A role names a live organization and a live member, and its member
 /// holds the same title there over one period at a time. (Ending a role is
@@ -78,17 +83,28 @@ impl Rules for Roles {
         (PERSON, |r| r.person_id),
         (MEMBER_ORGANIZATION, |r| r.member_organization_id),
         (ON_BEHALF_OF, |r| r.on_behalf_of_id),
+        (POST, |r| r.post_id),
     ];
 
     /// A role whose organization, member, title or dates change (or a new
     /// one) must not overlap another of the member with the same title
-    /// there (409).
+    /// there (409); a role holding a post is held in the post's
+    /// organization (422).
     fn check_rules(
         conn: &mut PgConnection,
         id: Option<Uuid>,
         data: &RoleData,
         before: Option<&RoleData>,
     ) -> Result<(), Error> {
+        if let Some(post) = data.post_id {
+            let post = Posts::find_live(conn, post)?;
+            if post.data.organization_id != data.organization_id {
+                return Err(Error::invalid(
+                    "post_id",
+                    "the post is one of another organization: a role holds a post of its own organization",
+                ));
+            }
+        }
         if before.is_some_and(|before| !changes_tenure(before, data)) {
             return Ok(());
         }
@@ -282,6 +298,7 @@ pub struct Embeds {
     pub person: bool,
     pub organization: bool,
     pub member_organization: bool,
+    pub post: bool,
 }
 
 /// The records a role refers to that a listing embeds (each `None` when
@@ -291,6 +308,7 @@ pub struct Referred {
     pub person: Option<PersonRecord>,
     pub organization: Option<OrganizationRecord>,
     pub member_organization: Option<OrganizationRecord>,
+    pub post: Option<PostRecord>,
 }
 
 /// `roles`, each with the records `embeds` asks for: one query per kind
@@ -313,6 +331,7 @@ pub fn with_referred(
         r.member_organization_id
     }));
     let organizations = Organizations::live_many(conn, &organization_ids)?;
+    let posts = Posts::live_many(conn, &ids(embeds.post, |r| r.post_id))?;
     Ok(roles
         .into_iter()
         .map(|role| {
@@ -326,6 +345,7 @@ pub fn with_referred(
                     .member_organization_id
                     .filter(|_| embeds.member_organization)
                     .and_then(|id| organizations.get(&id).cloned()),
+                post: data.post_id.and_then(|id| posts.get(&id).cloned()),
             };
             (role, referred)
         })

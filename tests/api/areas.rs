@@ -250,7 +250,12 @@ async fn an_area_is_not_deleted_while_live_areas_organizations_or_posts_refer_to
     let committee = app
         .organization("Yangpu District Party Committee", "party_committee", None)
         .await;
-    serve(&app, &committee, &yangpu);
+    app.patch(
+        &format!("/v1/organizations/{}", id(&committee)),
+        &json!({"area_id": id(&yangpu)}),
+    )
+    .await
+    .expect(200);
     let post = app
         .post(
             "/v1/posts",
@@ -292,16 +297,4 @@ async fn an_area_is_not_deleted_while_live_areas_organizations_or_posts_refer_to
         .expect(204);
     app.delete(&path(&yangpu)).await.expect(204);
     app.delete(&path(&shanghai)).await.expect(204);
-}
-
-/// Makes `organization` serve `area` (written to the column directly).
-fn serve(app: &TestApp, organization: &Value, area: &Value) {
-    use diesel::RunQueryDsl;
-    diesel::sql_query(format!(
-        "UPDATE organizations SET area_id = '{}' WHERE id = '{}'",
-        id(area),
-        id(organization)
-    ))
-    .execute(&mut app.db.connect())
-    .unwrap();
 }

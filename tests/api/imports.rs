@@ -94,11 +94,13 @@ async fn the_seed_register_imports_in_one_request_and_answers_the_reports_questi
     let location = reply.header("location").unwrap();
     let report = reply.expect(201).json();
     assert_eq!(report["dry_run"], false);
-    assert_eq!(report["records"], 67);
+    assert_eq!(report["records"], 78);
     assert_eq!(counts(&report, "organizations"), [26, 0, 0]);
     assert_eq!(counts(&report, "people"), [5, 0, 0]);
     assert_eq!(counts(&report, "roles"), [18, 0, 0]);
-    assert_eq!(counts(&report, "events"), [2, 0, 0]);
+    assert_eq!(counts(&report, "areas"), [2, 0, 0]);
+    assert_eq!(counts(&report, "posts"), [7, 0, 0]);
+    assert_eq!(counts(&report, "events"), [4, 0, 0]);
     assert_eq!(counts(&report, "participants"), [16, 0, 0]);
     assert_eq!(app.get(&location).await.expect(200).json(), report);
 
@@ -183,10 +185,12 @@ async fn the_seed_register_imports_in_one_request_and_answers_the_reports_questi
     let audit_before = app.get("/v1/audit?limit=500").await.expect(200).json();
     let again = imported(&app, "", "application/json", SEED.as_bytes()).await;
     for (resource, n) in [
+        ("areas", 2),
         ("organizations", 26),
+        ("posts", 7),
         ("people", 5),
         ("roles", 18),
-        ("events", 2),
+        ("events", 4),
         ("participants", 16),
     ] {
         assert_eq!(counts(&again, resource), [0, 0, n], "{resource}");
@@ -194,6 +198,141 @@ async fn the_seed_register_imports_in_one_request_and_answers_the_reports_questi
     assert_eq!(feed_len(&app).await, before);
     let audit_after = app.get("/v1/audit?limit=500").await.expect(200).json();
     assert_eq!(audit_after["items"], audit_before["items"]);
+}
+
+/// The values of `member` in the items of `page`, sorted.
+fn sorted(page: &Value, pick: impl Fn(&Value) -> Value) -> Vec<String> {
+    let mut values: Vec<String> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| pick(item).as_str().unwrap_or_default().to_owned())
+        .collect();
+    values.sort();
+    values
+}
+
+#[actix_web::test]
+async fn each_readers_question_of_the_seed_register_is_one_request() {
+    let app = seeded().await;
+    let get = |path: String| {
+        let app = &app;
+        async move { app.get(&path).await.expect(200).json() }
+    };
+
+    // The member units of the alliance, not its convenor.
+    let units = get(format!(
+        "/v1/organizations/{S}:alliance/members?role=member&limit=100"
+    ))
+    .await;
+    let names = sorted(&units, |m| m["member_organization"]["name"].clone());
+    assert_eq!(names.len(), 10);
+    assert!(names.contains(&"Bilibili".to_owned()));
+    assert!(!names
+        .iter()
+        .any(|n| n.starts_with("Organization Department")));
+
+    // Who convenes it.
+    let convenor = get(format!(
+        "/v1/organizations/{S}:alliance/members?role=convenor"
+    ))
+    .await;
+    assert_eq!(
+        sorted(&convenor, |m| m["member_organization"]["name"].clone()),
+        ["Organization Department of the Yangpu District Party Committee"]
+    );
+
+    // What Meituan (Shanghai) is part of, with the organization's name.
+    let part_of = get(format!(
+        "/v1/roles?member_organization_id={S}:meituan-shanghai&embed=organization"
+    ))
+    .await;
+    assert_eq!(
+        sorted(&part_of, |r| r["organization"]["name"].clone()),
+        ["Yangpu District Digital Economy Industry Cluster Party Building Alliance"]
+    );
+
+    // Who has held the post of Director of the Organization Department.
+    let holders = get(format!(
+        "/v1/posts/{S}:post-org-dept-director/holders?active_on=2023-05-23"
+    ))
+    .await;
+    assert_eq!(
+        sorted(&holders, |h| h["person"]["name"].clone()),
+        ["Jiang Daorong"]
+    );
+
+    // Jiang Daorong's posts on the founding day, each with its post.
+    let posts = get(format!(
+        "/v1/roles?person_id={S}:person-jiang-daorong&active_on=2023-05-23&embed=post"
+    ))
+    .await;
+    assert_eq!(
+        sorted(&posts, |r| r["post"]["label"].clone()),
+        [
+            "Director of the Organization Department of the Yangpu District Party Committee",
+            "Member of the Standing Committee of the Yangpu District Party Committee",
+        ]
+    );
+
+    // What took place on 2023-05-23 where it took place (all-day events in
+    // Asia/Shanghai), and the same by the UTC day of the report.
+    for window in [
+        "from=2023-05-23&to=2023-05-23",
+        "from=2023-05-23T00:00:00Z&to=2023-05-23T23:59:59Z",
+    ] {
+        let day = get(format!("/v1/events?{window}")).await;
+        assert_eq!(
+            sorted(&day, |e| e["title"].clone()),
+            [
+                "Seminar on the theory of party building leading digital economy and industrial development",
+                "Theoretical discussion session",
+            ],
+            "{window}"
+        );
+    }
+
+    // Youkede's events: its party general branch spoke in the session.
+    let youkede = get(format!(
+        "/v1/events?organization_id={S}:youkede&include_descendants=true"
+    ))
+    .await;
+    assert_eq!(
+        sorted(&youkede, |e| e["title"].clone()),
+        ["Theoretical discussion session"]
+    );
+
+    // The seminar with its session and who spoke in each.
+    let seminar = get(format!(
+        "/v1/events/{S}:event-founding-seminar?embed=participants,sessions.participants"
+    ))
+    .await;
+    assert_eq!(seminar["participants"].as_array().unwrap().len(), 11);
+    assert_eq!(
+        seminar["sessions"][0]["participants"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+
+    // What the alliance holds again and again, undated.
+    let recurring = get("/v1/events?status=recurring".to_owned()).await;
+    assert_eq!(
+        sorted(&recurring, |e| e["title"].clone()),
+        [
+            "Joint meetings of all members",
+            "Rotating themed activities"
+        ]
+    );
+
+    // The bodies serving Yangpu District.
+    let district = get(format!(
+        "/v1/organizations?area_id={S}:area-yangpu&limit=100"
+    ))
+    .await;
+    assert!(sorted(&district, |o| o["name"].clone())
+        .contains(&"Yangpu District People's Government".to_owned()));
 }
 
 #[actix_web::test]
@@ -431,9 +570,9 @@ async fn an_export_imported_into_an_empty_register_exports_the_same_bytes() {
         .filter(|l| !l.is_empty())
         .map(|l| serde_json::from_slice(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 67);
-    assert_eq!(lines[0]["type"], "organization");
-    assert_eq!(lines[66]["type"], "participant");
+    assert_eq!(lines.len(), 78);
+    assert_eq!(lines[0]["type"], "area");
+    assert_eq!(lines[77]["type"], "participant");
     // References name records by identifier; empty members are left out.
     let child = lines
         .iter()
@@ -544,10 +683,21 @@ async fn csv_exports_open_in_a_spreadsheet_and_import_back_to_the_same_bytes() {
     assert!(header.contains(",other_name:zh,") && header.contains(",identifier:yangpu-alliance"));
     assert!(text.contains("杨浦区数字经济产业集群党建联盟"));
 
-    let path = "/v1/exports/organizations?format=csv";
-    let (report, again) =
-        exported_again(&exported, "resource=organizations", "text/csv", path).await;
+    // Into an empty register that has the areas they serve.
+    let empty = spawn_app().await;
+    let areas = app
+        .get("/v1/exports/areas?format=csv")
+        .await
+        .expect(200)
+        .body;
+    imported(&empty, "resource=areas", "text/csv", &areas).await;
+    let report = imported(&empty, "resource=organizations", "text/csv", &exported).await;
     assert_eq!(counts(&report, "organizations"), [26, 0, 0]);
+    let again = empty
+        .get("/v1/exports/organizations?format=csv")
+        .await
+        .expect(200)
+        .body;
     assert_eq!(String::from_utf8(again).unwrap(), text);
 
     // Roles and people too; the register and events only as NDJSON.
@@ -592,7 +742,7 @@ async fn the_command_line_imports_a_file_and_exports_the_register() {
     assert!(
         table
             .lines()
-            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["total", "67", "0", "0"]),
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["total", "78", "0", "0"]),
         "{table}"
     );
     assert_eq!(
@@ -600,7 +750,7 @@ async fn the_command_line_imports_a_file_and_exports_the_register() {
             .split(|&b| b == b'\n')
             .filter(|l| !l.is_empty())
             .count(),
-        67
+        78
     );
 }
 

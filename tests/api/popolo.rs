@@ -108,6 +108,24 @@ fn popolo_members(class: &str) -> Vec<(&'static str, Type)> {
             ("contact_details", Objects("contact_detail")),
             ("links", Objects("link")),
         ],
+        "post" => vec![
+            ("label", Text),
+            ("other_label", Texts),
+            ("role", Text),
+            ("organization_id", Text),
+            ("area_id", Text),
+            ("start_date", Date(PARTIAL_DATE)),
+            ("end_date", Date(PARTIAL_DATE)),
+            ("contact_details", Objects("contact_detail")),
+            ("links", Objects("link")),
+        ],
+        "area" => vec![
+            ("name", Text),
+            ("identifier", Text),
+            ("classification", Text),
+            ("parent_id", Text),
+            ("geometry", Object),
+        ],
         "event" => vec![
             ("name", Text),
             ("description", Text),
@@ -160,6 +178,12 @@ fn extensions(class: &str) -> Vec<(&'static str, Type)> {
         "person" => vec![("phone", Text)],
         "organization" => vec![("kind", Text)],
         "membership" => vec![("note", Text), ("identifiers", Objects("identifier"))],
+        "post" => vec![("identifiers", Objects("identifier"))],
+        "area" => vec![
+            ("identifiers", Objects("identifier")),
+            ("other_names", Objects("other_name")),
+            ("links", Objects("link")),
+        ],
         "event" => vec![
             ("timezone", Text),
             ("recurrence", Text),
@@ -177,6 +201,8 @@ fn required(class: &str) -> &'static [&'static str] {
     match class {
         "person" | "organization" => &["id", "name"],
         "membership" => &["id", "organization_id"],
+        "post" => &["id", "label", "organization_id"],
+        "area" => &["id", "name"],
         "event" => &["id", "name"],
         "other_name" => &["name"],
         "identifier" => &["identifier"],
@@ -232,18 +258,25 @@ fn violations(class: &str, at: &str, object: &Value, out: &mut Vec<String>) {
 
 /// The ids of the objects of each class of `document`.
 fn ids(document: &Value) -> HashMap<&'static str, HashSet<String>> {
-    ["persons", "organizations", "memberships", "events"]
-        .into_iter()
-        .map(|class| {
-            let ids = document[class]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|o| o["id"].as_str().unwrap().to_owned())
-                .collect();
-            (class, ids)
-        })
-        .collect()
+    [
+        "persons",
+        "organizations",
+        "memberships",
+        "posts",
+        "areas",
+        "events",
+    ]
+    .into_iter()
+    .map(|class| {
+        let ids = document[class]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_str().unwrap().to_owned())
+            .collect();
+        (class, ids)
+    })
+    .collect()
 }
 
 #[actix_web::test]
@@ -263,13 +296,22 @@ async fn the_popolo_export_follows_the_specification_to_the_letter() {
         .collect();
     assert_eq!(
         classes,
-        HashSet::from(["persons", "organizations", "memberships", "events"])
+        HashSet::from([
+            "persons",
+            "organizations",
+            "memberships",
+            "posts",
+            "areas",
+            "events"
+        ])
     );
     let mut broken = Vec::new();
     for (list, class) in [
         ("persons", "person"),
         ("organizations", "organization"),
         ("memberships", "membership"),
+        ("posts", "post"),
+        ("areas", "area"),
         ("events", "event"),
     ] {
         let objects = document[list].as_array().unwrap();
@@ -290,11 +332,20 @@ async fn the_popolo_export_follows_the_specification_to_the_letter() {
     };
     for organization in document["organizations"].as_array().unwrap() {
         refers(organization, "parent_id", "organizations");
+        refers(organization, "area_id", "areas");
+    }
+    for area in document["areas"].as_array().unwrap() {
+        refers(area, "parent_id", "areas");
+    }
+    for post in document["posts"].as_array().unwrap() {
+        refers(post, "organization_id", "organizations");
+        refers(post, "area_id", "areas");
     }
     for membership in document["memberships"].as_array().unwrap() {
         refers(membership, "organization_id", "organizations");
         refers(membership, "person_id", "persons");
         refers(membership, "on_behalf_of_id", "organizations");
+        refers(membership, "post_id", "posts");
         // A member is a person (`person_id`) or an organization (`member`).
         match &membership["member"] {
             Value::Null => assert!(membership["person_id"].is_string()),
@@ -314,7 +365,14 @@ async fn the_popolo_export_follows_the_specification_to_the_letter() {
         }
     }
     // Each class is sorted by id.
-    for class in ["persons", "organizations", "memberships", "events"] {
+    for class in [
+        "persons",
+        "organizations",
+        "memberships",
+        "posts",
+        "areas",
+        "events",
+    ] {
         let listed: Vec<&str> = document[class]
             .as_array()
             .unwrap()

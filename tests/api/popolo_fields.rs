@@ -1201,7 +1201,7 @@ async fn what_a_unit_is_part_of_is_one_request() {
         );
     }
 
-    for embed in ["post", "person,person", "Person", ""] {
+    for embed in ["area", "person,person", "Person", ""] {
         let problem = app
             .get(&format!("/v1/roles?embed={embed}"))
             .await

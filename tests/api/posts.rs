@@ -296,18 +296,6 @@ async fn posts_are_listed_by_organization_area_role_and_label() {
     );
 }
 
-/// Makes `role` a holding of `post` (written to the column directly).
-fn hold(app: &TestApp, role: &Value, post: &Value) {
-    use diesel::RunQueryDsl;
-    diesel::sql_query(format!(
-        "UPDATE roles SET post_id = '{}' WHERE id = '{}'",
-        id(post),
-        id(role)
-    ))
-    .execute(&mut app.db.connect())
-    .unwrap();
-}
-
 #[actix_web::test]
 async fn the_holders_of_a_post_are_its_roles_with_who_holds_them() {
     let app = spawn_app().await;
@@ -334,8 +322,14 @@ async fn the_holders_of_a_post_are_its_roles_with_who_holds_them() {
         json!({"organization_id": id(&department), "person_id": id(&jiang), "title": "Member"}),
     )
     .await;
-    hold(&app, &ended, &director);
-    hold(&app, &current, &director);
+    for role in [&ended, &current] {
+        app.patch(
+            &format!("/v1/roles/{}", id(role)),
+            &json!({"post_id": id(&director)}),
+        )
+        .await
+        .expect(200);
+    }
 
     let holders = app
         .get(&format!("{}/holders", path(&director)))
