@@ -210,7 +210,7 @@ impl Resource for Events {
             }
         }
         let dated = input.starts_at.is_some() || input.start_date.is_some();
-        if !dated && !matches!(input.status, EventStatus::Planned | EventStatus::Recurring) {
+        if !dated && !EventStatus::UNDATED.contains(&input.status) {
             for field in ["starts_at", "start_date"] {
                 faults.push(FieldError::new(
                     field,

@@ -87,8 +87,51 @@ pub struct ApiDoc;
 
 /// Rules of request bodies that the derived schemas cannot state: "exactly
 /// one of" two references (as `oneOf` of the two non-null choices beside
-/// the object), and identifiers listed at most once (`uniqueItems`).
+/// the object), how an event is dated, and identifiers listed at most once
+/// (`uniqueItems`).
 struct BodyRules;
+
+/// How an event is dated (the rules of `Events::rules`, as JSON Schema
+/// beside the event's object): not both `starts_at` and `start_date`; one
+/// of them unless the event is `planned` (the default) or `recurring`; an
+/// end only with its start.
+fn event_dating() -> Vec<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>> {
+    use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Type};
+    let given = |member: &str| {
+        ObjectBuilder::new()
+            .required(member)
+            .property(member, ObjectBuilder::new().schema_type(Type::String))
+    };
+    let none = |member: &str| {
+        ObjectBuilder::new().property(member, ObjectBuilder::new().schema_type(Type::Null))
+    };
+    let undated = ObjectBuilder::new().property(
+        "status",
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(
+                crate::store::events::EventStatus::UNDATED.map(|s| s.as_str()),
+            )),
+    );
+    [
+        AnyOfBuilder::new()
+            .item(none("starts_at"))
+            .item(none("start_date")),
+        AnyOfBuilder::new()
+            .item(given("starts_at"))
+            .item(given("start_date"))
+            .item(undated),
+        AnyOfBuilder::new()
+            .item(none("ends_at"))
+            .item(given("starts_at")),
+        AnyOfBuilder::new()
+            .item(none("end_date"))
+            .item(given("start_date")),
+    ]
+    .into_iter()
+    .map(Into::into)
+    .collect()
+}
 
 /// Input schemas whose two references exactly one must be given.
 const EXACTLY_ONE: &[(&str, [&str; 2])] = &[
@@ -114,6 +157,15 @@ impl utoipa::Modify for BodyRules {
             {
                 identifiers.unique_items = true;
             }
+        }
+        if let Some(event) = components.schemas.remove("EventInput") {
+            let rules = event_dating().into_iter();
+            components.schemas.insert(
+                "EventInput".to_owned(),
+                rules
+                    .fold(AllOfBuilder::new().item(event), |all, rule| all.item(rule))
+                    .into(),
+            );
         }
         for (name, fields) in EXACTLY_ONE {
             let Some(object) = components.schemas.remove(*name) else {

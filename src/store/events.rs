@@ -44,6 +44,11 @@ text_enum! {
     }
 }
 
+impl EventStatus {
+    /// The statuses of events that may be undated.
+    pub const UNDATED: [Self; 2] = [Self::Planned, Self::Recurring];
+}
+
 text_enum! {
     /// Where an event stands.
     pub enum EventStatus {
