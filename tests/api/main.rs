@@ -16,6 +16,7 @@ mod organizations;
 mod people;
 mod popolo;
 mod popolo_fields;
+mod popolo_import;
 mod register;
 mod roles;
 mod startup;
