@@ -162,6 +162,9 @@ impl Class {
     }
 }
 
+/// The title of a membership that has neither a `label` nor a `role`.
+const MEMBER: &str = "Member";
+
 /// Popolo's classes this register does not keep: an import passes them over.
 const CLASSES_PASSED_OVER: &[&str] = &["motions", "vote_events", "votes", "speeches", "counts"];
 
@@ -346,9 +349,16 @@ fn popolo_object(
     for (member, value) in held.members {
         let value = match (member.as_str(), value) {
             ("identifiers", Value::Array(list)) => {
+                // The `popolo` identifier that is the id is the id; any
+                // other `popolo` identifier is kept as one.
+                let mut id_given = false;
                 let kept: Vec<Value> = list
                     .into_iter()
-                    .filter(|i| i["scheme"] != SCHEME)
+                    .filter(|i| {
+                        let is_id = !id_given && i["scheme"] == SCHEME;
+                        id_given |= is_id;
+                        !is_id
+                    })
                     .map(|i| json!({"identifier": i["value"], "scheme": i["scheme"]}))
                     .collect();
                 if kept.is_empty() {
@@ -625,18 +635,31 @@ impl Reader {
     }
 
     /// A membership as a role: its member (`person_id`, or `member` naming
-    /// a person or an organization), its title (`label`, else its `role`),
-    /// its dates as days.
+    /// a person or an organization; given both ways, the same one), its
+    /// title (`label`, else its `role`, else [`MEMBER`]), its dates as days.
     fn membership(&self, at: &str, members: &mut Map<String, Value>, faults: &mut Vec<FieldError>) {
         if let Some(member) = members.remove("member") {
             let kind = member.get("@type").and_then(Value::as_str);
             let id = member.get("id").cloned();
-            match (kind, id) {
-                (Some("Organization"), Some(id)) => {
-                    members.insert("member_organization_id".into(), id);
-                }
-                (Some("Person"), Some(id)) => {
-                    members.insert("person_id".into(), id);
+            let named = match kind {
+                Some("Organization") => Some(("member_organization_id", "person_id")),
+                Some("Person") => Some(("person_id", "member_organization_id")),
+                _ => None,
+            };
+            match (named, id) {
+                (Some((named, other)), Some(id)) => {
+                    // Named by `person_id` too, as some tools write: the
+                    // same member, else a conflict.
+                    if members.get(named).is_some_and(|given| *given != id)
+                        || members.contains_key(other)
+                    {
+                        faults.push(FieldError::new(
+                            format!("{at}.member"),
+                            "names another member than person_id or member_organization_id",
+                        ));
+                    } else {
+                        members.insert(named.into(), id);
+                    }
                 }
                 _ => faults.push(FieldError::new(
                     format!("{at}.member"),
@@ -654,10 +677,11 @@ impl Reader {
                 ("post_id", Class::Posts),
             ],
         );
+        // Popolo requires neither a label nor a role: a membership with
+        // neither is a plain one.
         if !members.contains_key("title") {
-            if let Some(role) = members.get("role").cloned() {
-                members.insert("title".into(), role);
-            }
+            let role = members.get("role").cloned();
+            members.insert("title".into(), role.unwrap_or_else(|| MEMBER.into()));
         }
         // Popolo lets a membership's dates carry a time; a role keeps days.
         for date in ["start_date", "end_date"] {
@@ -787,21 +811,25 @@ fn area_identifier(members: &mut Map<String, Value>) {
 }
 
 /// Popolo's identifiers (`{identifier, scheme}`) as this register's
-/// (`{scheme, value}`), after the object's Popolo id as its `popolo` one.
+/// (`{scheme, value}`), after the object's Popolo id as its `popolo` one
+/// (listed among them too, it is listed once).
 fn identifiers(members: &mut Map<String, Value>, id: Option<&str>) {
-    let mut list: Vec<Value> = id
-        .map(|id| json!({"scheme": SCHEME, "value": id}))
-        .into_iter()
-        .collect();
+    let own = id.map(|id| json!({"scheme": SCHEME, "value": id}));
+    let mut list: Vec<Value> = own.iter().cloned().collect();
     if let Some(Value::Array(given)) = members.remove("identifiers") {
-        list.extend(given.into_iter().map(|item| match item {
-            Value::Object(mut object) if object.contains_key("identifier") => {
-                let value = object.remove("identifier").unwrap_or_default();
-                object.insert("value".into(), value);
-                Value::Object(object)
-            }
-            other => other,
-        }));
+        list.extend(
+            given
+                .into_iter()
+                .map(|item| match item {
+                    Value::Object(mut object) if object.contains_key("identifier") => {
+                        let value = object.remove("identifier").unwrap_or_default();
+                        object.insert("value".into(), value);
+                        Value::Object(object)
+                    }
+                    other => other,
+                })
+                .filter(|item| Some(item) != own.as_ref()),
+        );
     }
     if !list.is_empty() {
         members.insert("identifiers".into(), Value::Array(list));
@@ -813,20 +841,31 @@ fn identifiers(members: &mut Map<String, Value>, id: Option<&str>) {
 /// an instant (hours, minutes and an offset may be short, as Popolo allows);
 /// a year or a month alone is refused.
 fn event_times(at: &str, members: &mut Map<String, Value>, faults: &mut Vec<FieldError>) {
+    let mut timed = Vec::new();
     for (popolo, instant) in [("start_date", "starts_at"), ("end_date", "ends_at")] {
         let Some(Value::String(text)) = members.get(popolo).cloned() else {
             continue;
         };
-        match text.split_once('T') {
+        match text.split_once(['T', 't']) {
             Some((day, time)) => {
                 members.remove(popolo);
                 members.insert(instant.into(), format!("{day}T{}", full_time(time)).into());
+                timed.push(true);
             }
-            None if text.len() == 10 => {}
+            None if text.len() == 10 => timed.push(false),
             None => faults.push(FieldError::new(
                 format!("{at}.{popolo}"),
                 "an event's date must be a day YYYY-MM-DD or an instant",
             )),
+        }
+    }
+    if let [start, end] = timed[..] {
+        if start != end {
+            faults.push(FieldError::new(
+                format!("{at}.end_date"),
+                "start_date and end_date must both be days (an all-day event) or both \
+                 instants (a timed event)",
+            ));
         }
     }
 }

@@ -17,6 +17,7 @@ mod organizations;
 mod people;
 mod popolo;
 mod popolo_fields;
+mod popolo_import;
 mod posts;
 mod register;
 mod roles;
