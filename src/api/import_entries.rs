@@ -69,6 +69,10 @@ pub struct Entry {
     /// Members the file names otherwise (this register's name, the file's),
     /// for naming faults as the file does.
     pub renamed: &'static [(&'static str, &'static str)],
+    /// The record the file names by its id (a Popolo object's UUID id): it
+    /// is the one written when no live record carries the entry's first
+    /// identifier.
+    pub id: Option<uuid::Uuid>,
 }
 
 /// A line of an NDJSON body: its index and where it lies in the body.

@@ -35,7 +35,7 @@ use crate::store::api_keys::Principal;
 use crate::store::crud::Crud;
 use crate::store::identifiers;
 use crate::store::imports::{self as store, ImportRecord};
-use crate::store::refs::EVENTS;
+use crate::store::refs::{self, EVENTS};
 use crate::store::VersionCheck;
 use actix_web::http::header;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
@@ -328,6 +328,7 @@ fn json_entries(bytes: &[u8]) -> Result<Entries<'_>, Error> {
                     members,
                     line: None,
                     renamed: &[],
+                    id: None,
                 }),
                 _ if faults.len() >= MAX_FAULTS => break,
                 _ => faults.push(FieldError::new(at, "must be an object")),
@@ -392,6 +393,7 @@ fn ndjson_entry(body: &[u8], line: Line) -> Option<Result<Entry, Vec<FieldError>
             members,
             line: Some(line),
             renamed: &[],
+            id: None,
         }),
         None => Err(vec![FieldError::new(
             field(&at, "type"),
@@ -478,6 +480,7 @@ fn csv_entries(bytes: &[u8], kind: ImportResource) -> Result<Entries<'_>, Error>
             members: csv_record(&columns, &row),
             line: None,
             renamed: &[],
+            id: None,
         }),
         Err(err) => {
             let line = line_of(err.position());
@@ -627,6 +630,9 @@ struct Item<R: Resource> {
     at: String,
     input: R::Input,
     identifier: Option<Identifier>,
+    /// The record written when no live record carries `identifier` (see
+    /// [`Entry::id`]).
+    or_id: Option<Uuid>,
     event: Option<Reference>,
     line: Option<Line>,
 }
@@ -642,6 +648,7 @@ fn item<R: Resource>(
         mut members,
         line,
         renamed,
+        id: or_id,
         ..
     } = entry;
     let mut faults = Vec::new();
@@ -678,6 +685,7 @@ fn item<R: Resource>(
             Ok(Ok(Item {
                 at,
                 identifier,
+                or_id,
                 input,
                 event,
                 line,
@@ -905,10 +913,13 @@ fn write_all<R: Resource>(
             .map(|i| (i.scheme.as_str(), i.value.as_str()))
             .collect();
         let owned = identifiers::owned(conn, table, &pairs)?;
+        let named: Vec<Uuid> = batch.iter().filter_map(|item| item.or_id).collect();
+        let live = refs::live_ids(conn, table, &named)?;
         let (existing, new): (Vec<_>, Vec<_>) = batch.into_iter().partition(|item| {
-            item.identifier.as_ref().is_some_and(|i| {
-                owned.contains(&(i.scheme.as_str().to_owned(), i.value.as_str().to_owned()))
-            })
+            item.or_id.is_some_and(|id| live.contains(&id))
+                || item.identifier.as_ref().is_some_and(|i| {
+                    owned.contains(&(i.scheme.as_str().to_owned(), i.value.as_str().to_owned()))
+                })
         });
         write_each(conn, author, existing, &scope, counts, faults)?;
         create_together(conn, new, &scope, counts, faults)?;
@@ -998,7 +1009,7 @@ fn write_each<R: Resource>(
             Some(identifier) => upsert_in::<R>(
                 conn,
                 author,
-                (scope, identifier),
+                (scope, identifier, item.or_id),
                 Lock::None,
                 VersionCheck::Any,
                 item.input,

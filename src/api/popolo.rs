@@ -621,6 +621,7 @@ impl Reader {
             members,
             line: None,
             renamed: class.renamed(),
+            id: id.as_deref().and_then(|id| id.parse().ok()),
         })
     }
 
@@ -766,6 +767,7 @@ impl Reader {
                 members: object,
                 line: None,
                 renamed: &[],
+                id: own.parse().ok(),
             });
         }
     }

@@ -572,7 +572,7 @@ pub async fn upsert<R: Resource>(
         match upsert_in::<R>(
             conn,
             &viewer,
-            (scope, &identifier),
+            (scope, &identifier, None),
             Lock::Wait,
             check,
             input,
@@ -605,14 +605,16 @@ pub enum Written {
 /// Inside a transaction: writes `input` (checked by the resource's rules,
 /// carrying `identifier`) as the record of `R` in `scope` that carries
 /// `identifier` — replacing the live one that does (under `check`), else
-/// creating it. Concurrent writers of one new identifier create one record:
-/// with `Lock::Wait` the second waits for the first and replaces what it
-/// wrote; with `Lock::None` (for bulk writes, which would hold one lock a
-/// record) the second fails on the identifier's unique key.
+/// the live record `or_id` (a record a file names by its id, which takes
+/// the identifier), else creating it. Concurrent writers of one new
+/// identifier create one record: with `Lock::Wait` the second waits for the
+/// first and replaces what it wrote; with `Lock::None` (for bulk writes,
+/// which would hold one lock a record) the second fails on the identifier's
+/// unique key.
 pub fn upsert_in<R: Resource>(
     conn: &mut PgConnection,
     author: &Principal,
-    (scope, identifier): (ScopeOf<R>, &Identifier),
+    (scope, identifier, or_id): (ScopeOf<R>, &Identifier, Option<Uuid>),
     lock: Lock,
     check: VersionCheck,
     input: R::Input,
@@ -623,7 +625,16 @@ pub fn upsert_in<R: Resource>(
     if lock == Lock::Wait {
         identifiers::lock(conn, table, scheme, value)?;
     }
-    match identifiers::owner(conn, table, scheme, value)? {
+    let owner = match (identifiers::owner(conn, table, scheme, value)?, or_id) {
+        (Some(id), _) => Some(id),
+        (None, Some(id)) => match <R::Store as Crud>::find(conn, scope, id) {
+            Ok(_) => Some(id),
+            Err(Error::NotFound(_)) => None,
+            Err(err) => return Err(err),
+        },
+        (None, None) => None,
+    };
+    match owner {
         Some(id) => {
             let mut before = None;
             let record = overwrite::<R>(conn, author, (scope, id), check, input, &mut before)

@@ -38,6 +38,29 @@ pub const PARTICIPANTS: Table = Table::new("event_participants", "participant");
 pub const AREAS: Table = Table::new("areas", "area");
 pub const POSTS: Table = Table::new("posts", "post");
 
+/// Those of `ids` that name live records of `table`, in one query.
+pub fn live_ids(
+    conn: &mut PgConnection,
+    table: Table,
+    ids: &[Uuid],
+) -> Result<std::collections::HashSet<Uuid>, Error> {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+    }
+    if ids.is_empty() {
+        return Ok(std::collections::HashSet::new());
+    }
+    let rows: Vec<Id> = diesel::sql_query(format!(
+        "SELECT id FROM {} WHERE id = ANY($1) AND deleted_at IS NULL",
+        table.name
+    ))
+    .bind::<diesel::sql_types::Array<SqlUuid>, _>(ids)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|row| row.id).collect())
+}
+
 /// A column of a table that refers to records of another.
 #[derive(Debug, Clone, Copy)]
 pub struct RefColumn {
