@@ -1451,3 +1451,26 @@ async fn the_change_feed_renders_events_from_before_and_after_the_popolo_fields(
         .unwrap();
     assert_eq!(role["data"]["start_date"], "2023-05-23");
 }
+
+#[test]
+fn every_time_zone_the_api_accepts_is_one_postgresql_knows() {
+    // The derived spans of all-day events are computed by PostgreSQL from
+    // the event's zone: a zone the API accepts but PostgreSQL's time zone
+    // database lacks would fail the insert.
+    #[derive(diesel::QueryableByName)]
+    struct Zone {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let db = TestDatabase::migrated();
+    let known: HashSet<String> = diesel::sql_query("SELECT name FROM pg_timezone_names")
+        .load::<Zone>(&mut db.connect())
+        .unwrap()
+        .into_iter()
+        .map(|zone| zone.name)
+        .collect();
+    let missing: Vec<&str> = alliance_registry::domain::Timezone::names()
+        .filter(|name| !known.contains(*name))
+        .collect();
+    assert!(missing.is_empty(), "unknown to PostgreSQL: {missing:?}");
+}
