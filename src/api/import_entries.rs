@@ -69,6 +69,9 @@ pub struct Entry {
     /// Members the file names otherwise (this register's name, the file's),
     /// for naming faults as the file does.
     pub renamed: &'static [(&'static str, &'static str)],
+    /// The identifier (scheme, value) the entry is upserted by, when not its
+    /// first (a Popolo object's id).
+    pub key: Option<(&'static str, String)>,
     /// The record the file names by its id (a Popolo object's UUID id): it
     /// is the one written when no live record carries the entry's first
     /// identifier.

@@ -328,6 +328,7 @@ fn json_entries(bytes: &[u8]) -> Result<Entries<'_>, Error> {
                     members,
                     line: None,
                     renamed: &[],
+                    key: None,
                     id: None,
                 }),
                 _ if faults.len() >= MAX_FAULTS => break,
@@ -393,6 +394,7 @@ fn ndjson_entry(body: &[u8], line: Line) -> Option<Result<Entry, Vec<FieldError>
             members,
             line: Some(line),
             renamed: &[],
+            key: None,
             id: None,
         }),
         None => Err(vec![FieldError::new(
@@ -480,6 +482,7 @@ fn csv_entries(bytes: &[u8], kind: ImportResource) -> Result<Entries<'_>, Error>
             members: csv_record(&columns, &row),
             line: None,
             renamed: &[],
+            key: None,
             id: None,
         }),
         Err(err) => {
@@ -648,6 +651,7 @@ fn item<R: Resource>(
         mut members,
         line,
         renamed,
+        key,
         id: or_id,
         ..
     } = entry;
@@ -679,9 +683,15 @@ fn item<R: Resource>(
     };
     match input_of::<R>(viewer, members) {
         Ok(mut input) if faults.is_empty() => {
-            let identifier = input
-                .identifiers()
-                .and_then(|listed| listed.0.first().cloned());
+            let listed = input.identifiers().map(|listed| &listed.0);
+            let identifier = match &key {
+                Some((scheme, value)) => listed
+                    .into_iter()
+                    .flatten()
+                    .find(|i| i.scheme.as_str() == *scheme && i.value.as_str() == value.as_str()),
+                None => listed.and_then(|listed| listed.first()),
+            }
+            .cloned();
             Ok(Ok(Item {
                 at,
                 identifier,

@@ -12,8 +12,8 @@
 //! membership's `note` and `identifiers`, an event's `timezone`,
 //! `recurrence`, `topics`, `links` and `participants`.
 //!
-//! Ids: a record's Popolo `id` is the value of its identifier of scheme
-//! [`SCHEME`] when it has one, else its own id; an import keeps each
+//! Ids: a record's Popolo `id` is the value of its (last) identifier of
+//! scheme [`SCHEME`] when it has one, else its own id; an import keeps each
 //! object's `id` as that identifier (and resolves references through it),
 //! so a document exported, imported into an empty register and exported
 //! again is the same document, and a document of another Popolo tool keeps
@@ -244,15 +244,16 @@ fn held<R: Resource>(
         .collect()
 }
 
-/// The Popolo id of a record: the value of its `popolo` identifier, else
-/// its own id.
+/// The Popolo id of a record: the value of its (last) `popolo` identifier,
+/// else its own id. (An import adds the object's id after the identifiers
+/// it lists.)
 fn popolo_id(held: &Held) -> String {
     held.members
         .get("identifiers")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .find(|i| i["scheme"] == SCHEME)
+        .rfind(|i| i["scheme"] == SCHEME)
         .and_then(|i| i["value"].as_str())
         .map_or_else(|| held.id.to_string(), str::to_owned)
 }
@@ -349,16 +350,14 @@ fn popolo_object(
     for (member, value) in held.members {
         let value = match (member.as_str(), value) {
             ("identifiers", Value::Array(list)) => {
-                // The `popolo` identifier that is the id is the id; any
-                // other `popolo` identifier is kept as one.
-                let mut id_given = false;
+                // The `popolo` identifier that is the id (the last) is the
+                // id; any other `popolo` identifier is kept as one.
+                let id_at = list.iter().rposition(|i| i["scheme"] == SCHEME);
                 let kept: Vec<Value> = list
                     .into_iter()
-                    .filter(|i| {
-                        let is_id = !id_given && i["scheme"] == SCHEME;
-                        id_given |= is_id;
-                        !is_id
-                    })
+                    .enumerate()
+                    .filter(|(at, _)| Some(*at) != id_at)
+                    .map(|(_, i)| i)
                     .map(|i| json!({"identifier": i["value"], "scheme": i["scheme"]}))
                     .collect();
                 if kept.is_empty() {
@@ -621,6 +620,7 @@ impl Reader {
             members,
             line: None,
             renamed: class.renamed(),
+            key: id.clone().map(|id| (SCHEME, id)),
             id: id.as_deref().and_then(|id| id.parse().ok()),
         })
     }
@@ -768,6 +768,7 @@ impl Reader {
                 line: None,
                 renamed: &[],
                 id: own.parse().ok(),
+                key: Some((SCHEME, own)),
             });
         }
     }
@@ -813,25 +814,32 @@ fn area_identifier(members: &mut Map<String, Value>) {
 }
 
 /// Popolo's identifiers (`{identifier, scheme}`) as this register's
-/// (`{scheme, value}`), after the object's Popolo id as its `popolo` one
-/// (listed among them too, it is listed once).
+/// (`{scheme, value}`), in the document's order (so that a fault names the
+/// document's own index), then the object's Popolo id as its `popolo`
+/// identifier unless listed already.
 fn identifiers(members: &mut Map<String, Value>, id: Option<&str>) {
-    let own = id.map(|id| json!({"scheme": SCHEME, "value": id}));
-    let mut list: Vec<Value> = own.iter().cloned().collect();
-    if let Some(Value::Array(given)) = members.remove("identifiers") {
-        list.extend(
-            given
-                .into_iter()
-                .map(|item| match item {
-                    Value::Object(mut object) if object.contains_key("identifier") => {
-                        let value = object.remove("identifier").unwrap_or_default();
-                        object.insert("value".into(), value);
-                        Value::Object(object)
-                    }
-                    other => other,
-                })
-                .filter(|item| Some(item) != own.as_ref()),
-        );
+    let mut list: Vec<Value> = match members.remove("identifiers") {
+        Some(Value::Array(given)) => given
+            .into_iter()
+            .map(|item| match item {
+                Value::Object(mut object) if object.contains_key("identifier") => {
+                    let value = object.remove("identifier").unwrap_or_default();
+                    object.insert("value".into(), value);
+                    Value::Object(object)
+                }
+                other => other,
+            })
+            .collect(),
+        Some(other) => {
+            members.insert("identifiers".into(), other);
+            return;
+        }
+        None => Vec::new(),
+    };
+    if let Some(own) = id.map(|id| json!({"scheme": SCHEME, "value": id})) {
+        if !list.contains(&own) {
+            list.push(own);
+        }
     }
     if !list.is_empty() {
         members.insert("identifiers".into(), Value::Array(list));

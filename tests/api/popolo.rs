@@ -609,7 +609,8 @@ async fn a_popolo_document_at_fault_is_refused_naming_its_own_members() {
 
     // Faults found by the records' own rules name Popolo's members too.
     let document = json!({
-        "persons": [{"id": "p", "name": "Ok", "birth_date": "1970-13", "image": "not a url"}],
+        "persons": [{"id": "p", "name": "Ok", "birth_date": "1970-13", "image": "not a url",
+                     "identifiers": [{"identifier": "no scheme"}]}],
         "events": [{"id": "e2", "classification": "gala", "start_date": "2023-05-23"}]
     });
     let body = serde_json::to_vec(&document).unwrap();
@@ -618,6 +619,7 @@ async fn a_popolo_document_at_fault_is_refused_naming_its_own_members() {
     for expected in [
         "persons[0].birth_date",
         "persons[0].image",
+        "persons[0].identifiers[0].scheme",
         "events[0].name",
         "events[0].classification",
     ] {
