@@ -46,6 +46,24 @@ pub fn owner(
         .optional()?)
 }
 
+/// The value of an identifier of scheme `scheme` that live record `id` of
+/// `table` carries, if it carries one (the first, by value).
+pub fn value_of(
+    conn: &mut PgConnection,
+    table: Table,
+    id: Uuid,
+    scheme: &str,
+) -> Result<Option<String>, Error> {
+    Ok(dsl::external_ids
+        .filter(dsl::entity_type.eq(table.entity))
+        .filter(dsl::entity_id.eq(id))
+        .filter(dsl::scheme.eq(scheme))
+        .select(dsl::value)
+        .order(dsl::value.asc())
+        .first(conn)
+        .optional()?)
+}
+
 /// The id a list filter's `reference` names among the records of `table`:
 /// the id as given, or the owner of the identifier (`None` when no live
 /// record carries it).

@@ -287,7 +287,7 @@ async fn a_popolo_object_with_the_uuid_of_a_deleted_record_does_not_revive_it() 
 }
 
 #[actix_web::test]
-async fn two_popolo_objects_do_not_write_one_record() {
+async fn a_popolo_uuid_id_does_not_rename_a_record_known_by_another_popolo_id() {
     let app = spawn_app().await;
     let alice = app
         .post(
@@ -297,23 +297,32 @@ async fn two_popolo_objects_do_not_write_one_record() {
         .await
         .expect(201)
         .json();
-    // "alice" is Alice by her popolo identifier; her UUID is Alice too.
-    let doc = json!({"persons": [
-        {"id": "alice", "name": "Alice A."},
-        {"id": id(&alice), "name": "Alice B."},
-    ]});
-    let reply = popolo(&app, &doc).await;
-    if reply.status == 201 {
-        let report = reply.json();
-        let people = app.get("/v1/people").await.expect(200).json();
-        assert_eq!(
-            people["items"].as_array().unwrap().len(),
-            2,
-            "two objects, two records, or a refusal: {report} {people}"
-        );
-    } else {
-        reply.problem(422);
+    // "alice" is Alice by her popolo identifier; her UUID is Alice too:
+    // two objects of the file would write one record, whichever comes first.
+    for persons in [
+        json!([{"id": "alice", "name": "Alice A."}, {"id": id(&alice), "name": "Alice B."}]),
+        json!([{"id": id(&alice), "name": "Alice B."}, {"id": "alice", "name": "Alice A."}]),
+    ] {
+        let problem = popolo(&app, &json!({"persons": persons}))
+            .await
+            .problem(422);
+        assert!(problem.to_string().contains("popolo:alice"), "{problem}");
+        let now = app
+            .get(&format!("/v1/people/{}", id(&alice)))
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(now["name"], "Alice");
+        assert_eq!(now["identifiers"], alice["identifiers"]);
     }
+    // Alone, the UUID names her by the name she is known by.
+    let problem = popolo(
+        &app,
+        &json!({"persons": [{"id": id(&alice), "name": "Alice C."}]}),
+    )
+    .await
+    .problem(422);
+    assert!(problem.to_string().contains("popolo:alice"), "{problem}");
 }
 
 #[actix_web::test]
@@ -371,4 +380,174 @@ async fn a_popolo_participant_by_the_uuid_of_another_events_participant_is_its_o
         .expect(200)
         .json();
     assert_eq!(still["role"], "organizer");
+}
+
+#[actix_web::test]
+async fn a_popolo_file_of_many_people_by_uuid_and_new_writes_each_once() {
+    let app = spawn_app().await;
+    let mut existing = Vec::new();
+    for i in 0..5 {
+        existing.push(app.person(&format!("Existing {i}")).await);
+    }
+    let mut persons: Vec<Value> = (0..620)
+        .map(|i| json!({"id": format!("new-{i}"), "name": format!("New {i}")}))
+        .collect();
+    // Existing people by their UUID, among the new ones and in the second
+    // batch too.
+    for (i, person) in existing.iter().enumerate() {
+        persons.insert(
+            i * 150,
+            json!({"id": id(person), "name": format!("Renamed {i}")}),
+        );
+    }
+    let doc = json!({"persons": persons});
+    let report = popolo(&app, &doc).await.expect(201).json();
+    assert_eq!(
+        report["counts"]["people"],
+        json!({"created": 620, "updated": 5, "unchanged": 0}),
+        "{report}"
+    );
+    let report = popolo(&app, &doc).await.expect(201).json();
+    assert_eq!(
+        report["counts"]["people"],
+        json!({"created": 0, "updated": 0, "unchanged": 625}),
+        "{report}"
+    );
+    let export = app.get("/v1/exports/popolo").await.expect(200).json();
+    assert_eq!(export["persons"].as_array().unwrap().len(), 625);
+
+    // A file at fault writes nothing, the people by UUID included.
+    let mut persons: Vec<Value> = (0..600)
+        .map(|i| json!({"id": format!("later-{i}"), "name": format!("Later {i}")}))
+        .collect();
+    persons.push(json!({"id": id(&existing[0]), "name": "Renamed again"}));
+    persons.push(json!({"id": "bad", "name": ""}));
+    popolo(&app, &json!({"persons": persons}))
+        .await
+        .problem(422);
+    let first = app
+        .get(&format!("/v1/people/{}", id(&existing[0])))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(first["name"], "Renamed 0");
+    let export = app.get("/v1/exports/popolo").await.expect(200).json();
+    assert_eq!(export["persons"].as_array().unwrap().len(), 625);
+}
+
+#[actix_web::test]
+async fn the_same_popolo_file_imported_twice_at_once_makes_each_record_once() {
+    let app = spawn_app().await;
+    let doc = json!({
+        "areas": [{"id": "sh", "name": "Shanghai"}, {"id": "yp", "name": "Yangpu", "parent_id": "sh"}],
+        "organizations": [{"id": "dept", "name": "Department", "area_id": "yp"}],
+        "posts": [{"id": "dir", "label": "Director", "organization_id": "dept", "area_id": "yp"}],
+        "persons": (0..50).map(|i| json!({"id": format!("p{i}"), "name": format!("P {i}")})).collect::<Vec<_>>(),
+        "memberships": [{"id": "m", "person_id": "p0", "organization_id": "dept", "post_id": "dir", "label": "Director"}],
+    });
+    let (a, b) = futures_util::future::join(popolo(&app, &doc), popolo(&app, &doc)).await;
+    // The second either waited for the first and found every record, or
+    // lost the race: a 409 to send again, not a fault of the file (422).
+    for reply in [&a, &b] {
+        assert!(
+            reply.status == 201 || reply.status == 409,
+            "{}: {}",
+            reply.status,
+            String::from_utf8_lossy(&reply.body)
+        );
+    }
+    assert!(a.status == 201 || b.status == 201);
+    if a.status == 409 || b.status == 409 {
+        let report = popolo(&app, &doc).await.expect(201).json();
+        assert_eq!(report["counts"]["people"]["created"], 0, "{report}");
+    }
+    let export = app.get("/v1/exports/popolo").await.expect(200).json();
+    assert_eq!(export["persons"].as_array().unwrap().len(), 50);
+    assert_eq!(export["areas"].as_array().unwrap().len(), 2);
+    assert_eq!(export["posts"].as_array().unwrap().len(), 1);
+    assert_eq!(export["memberships"].as_array().unwrap().len(), 1);
+}
+
+#[actix_web::test]
+async fn a_register_with_posts_areas_and_deleted_records_goes_round_trip_through_popolo() {
+    let app = spawn_app().await;
+    let shanghai = area(&app, "Shanghai", None).await;
+    let yangpu = area(&app, "Yangpu", Some(&shanghai)).await;
+    let gone_area = area(&app, "Gone", Some(&shanghai)).await;
+    app.delete(&format!("/v1/areas/{}", id(&gone_area)))
+        .await
+        .expect(204);
+    let dept = app
+        .create_organization(json!({"name": "Department", "kind": "other", "area_id": id(&yangpu)}))
+        .await;
+    let director = post(
+        &app,
+        json!({"label": "Director", "organization_id": id(&dept), "area_id": id(&yangpu),
+               "start_date": "2020", "other_labels": [{"name": "部长", "lang": "zh"}]}),
+    )
+    .await;
+    let gone_post = post(&app, json!({"label": "Gone", "organization_id": id(&dept)})).await;
+    app.delete(&format!("/v1/posts/{}", id(&gone_post)))
+        .await
+        .expect(204);
+    let person = app.person("Zhang San").await;
+    let old = app
+        .role(
+            json!({"organization_id": id(&dept), "person_id": id(&person), "title": "Director",
+                     "post_id": id(&director), "start_date": "2020", "end_date": "2021"}),
+        )
+        .await;
+    app.delete(&format!("/v1/roles/{}", id(&old)))
+        .await
+        .expect(204);
+    app.role(
+        json!({"organization_id": id(&dept), "person_id": id(&person), "title": "Director",
+                    "post_id": id(&director), "start_date": "2022-03"}),
+    )
+    .await;
+    let exported = app.get("/v1/exports/popolo").await.expect(200).json();
+    assert_eq!(exported["areas"].as_array().unwrap().len(), 2);
+    assert_eq!(exported["posts"].as_array().unwrap().len(), 1);
+
+    let empty = spawn_app().await;
+    popolo(&empty, &exported).await.expect(201);
+    let again = empty.get("/v1/exports/popolo").await.expect(200).json();
+    assert_eq!(again, exported);
+    // Loaded back into its own register: nothing new.
+    let report = popolo(&app, &exported).await.expect(201).json();
+    for (resource, counts) in report["counts"].as_object().unwrap() {
+        assert_eq!(counts["created"], 0, "{resource}: {report}");
+    }
+    let third = app.get("/v1/exports/popolo").await.expect(200).json();
+    assert_eq!(third["posts"], exported["posts"]);
+    assert_eq!(third["areas"], exported["areas"]);
+}
+
+#[actix_web::test]
+async fn posts_and_areas_identifiers_are_each_one_records() {
+    let app = spawn_app().await;
+    let dept = app.organization("Department", "other", None).await;
+    let ident = json!([{"scheme": "x", "value": "1"}]);
+    post(
+        &app,
+        json!({"label": "A", "organization_id": id(&dept), "identifiers": ident}),
+    )
+    .await;
+    app.post(
+        "/v1/posts",
+        &json!({"label": "B", "organization_id": id(&dept), "identifiers": ident}),
+    )
+    .await
+    .problem(409);
+    // Another class may carry the same identifier.
+    app.post("/v1/areas", &json!({"name": "A", "identifiers": ident}))
+        .await
+        .expect(201);
+    app.post("/v1/areas", &json!({"name": "B", "identifiers": ident}))
+        .await
+        .problem(409);
+    // A post by identifier path.
+    app.get("/v1/posts/x:1").await.expect(200);
+    app.get("/v1/posts/x:1/holders").await.expect(200);
+    app.get("/v1/areas/x:1").await.expect(200);
 }
