@@ -44,7 +44,7 @@ use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// The identifier scheme holding a record's Popolo id.
-pub const SCHEME: &str = "popolo";
+pub const SCHEME: &str = crate::store::identifiers::ID_SCHEME;
 
 /// A class of a Popolo document: its member in the document and the
 /// resource its objects are.

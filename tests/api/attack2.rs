@@ -355,7 +355,7 @@ async fn a_popolo_person_by_uuid_keeps_pii_the_key_cannot_see() {
 }
 
 #[actix_web::test]
-async fn a_popolo_participant_by_the_uuid_of_another_events_participant_is_its_own() {
+async fn a_popolo_participant_by_the_uuid_of_another_events_participant_is_refused() {
     let app = spawn_app().await;
     let org = app.organization("Org", "other", None).await;
     let first = app
@@ -369,7 +369,9 @@ async fn a_popolo_participant_by_the_uuid_of_another_events_participant_is_its_o
         .await;
     let doc = json!({"events": [{"id": "second", "name": "Second", "start_date": "2024-02-01",
         "participants": [{"id": id(&theirs), "organization_id": id(&org), "role": "host"}]}]});
-    popolo(&app, &doc).await.expect(201);
+    // Its id is that participant's: a participant of its own would share
+    // its Popolo id.
+    popolo(&app, &doc).await.problem(422);
     let still = app
         .get(&format!(
             "/v1/events/{}/participants/{}",
@@ -550,4 +552,57 @@ async fn posts_and_areas_identifiers_are_each_one_records() {
     app.get("/v1/posts/x:1").await.expect(200);
     app.get("/v1/posts/x:1/holders").await.expect(200);
     app.get("/v1/areas/x:1").await.expect(200);
+}
+
+#[actix_web::test]
+async fn the_popolo_export_gives_each_object_of_a_class_its_own_id() {
+    let app = spawn_app().await;
+    let first = app.person("First").await;
+    // Another person's popolo identifier would be the first one's UUID: the
+    // export would name both by it.
+    let problem = app
+        .post(
+            "/v1/people",
+            &json!({"name": "Second", "identifiers": [{"scheme": "popolo", "value": id(&first)}]}),
+        )
+        .await
+        .problem(409);
+    assert_eq!(problem["conflicts"][0]["id"], first["id"], "{problem}");
+    let second = app.person("Second").await;
+    app.patch(
+        &format!("/v1/people/{}", id(&second)),
+        &json!({"identifiers": [{"scheme": "popolo", "value": id(&first)}]}),
+    )
+    .await
+    .problem(409);
+    // Its own UUID is its own id.
+    app.patch(
+        &format!("/v1/people/{}", id(&second)),
+        &json!({"identifiers": [{"scheme": "popolo", "value": id(&second)}]}),
+    )
+    .await
+    .expect(200);
+    // Through a JSON import, batched, too.
+    let request = app.request(Method::POST, "/v1/imports");
+    let file = json!({"people": [{"name": "Third",
+        "identifiers": [{"scheme": "popolo", "value": id(&first)}]}]});
+    app.send(
+        request,
+        Some(("application/json", file.to_string().into_bytes())),
+    )
+    .await
+    .problem(422);
+    let exported = app.get("/v1/exports/popolo").await.expect(200).json();
+    let ids: Vec<&str> = exported["persons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "{ids:?}");
+    let empty = spawn_app().await;
+    popolo(&empty, &exported).await.expect(201);
 }
