@@ -520,6 +520,17 @@ async fn a_register_with_posts_areas_and_deleted_records_goes_round_trip_through
     for (resource, counts) in report["counts"].as_object().unwrap() {
         assert_eq!(counts["created"], 0, "{resource}: {report}");
     }
+    // Loaded again: every record holds what the document says.
+    let report = popolo(&app, &exported).await.expect(201).json();
+    for (resource, counts) in report["counts"].as_object().unwrap() {
+        assert_eq!(counts["updated"], 0, "{resource}: {report}");
+    }
+    let now = app
+        .get(&format!("/v1/posts/{}", id(&director)))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(now["other_labels"], director["other_labels"], "{now}");
     let third = app.get("/v1/exports/popolo").await.expect(200).json();
     assert_eq!(third["posts"], exported["posts"]);
     assert_eq!(third["areas"], exported["areas"]);
@@ -605,4 +616,25 @@ async fn the_popolo_export_gives_each_object_of_a_class_its_own_id() {
     assert_eq!(unique.len(), ids.len(), "{ids:?}");
     let empty = spawn_app().await;
     popolo(&empty, &exported).await.expect(201);
+}
+
+#[actix_web::test]
+async fn the_seed_registers_popolo_export_loaded_back_twice_changes_nothing() {
+    let app = spawn_app().await;
+    let seed: Value =
+        serde_json::from_str(include_str!("../../examples/yangpu-alliance.json")).unwrap();
+    let request = app.request(Method::POST, "/v1/imports");
+    app.send(request, Some(("application/json", seed.to_string().into_bytes())))
+        .await
+        .expect(201);
+    let exported = app.get("/v1/exports/popolo").await.expect(200).json();
+    // The first load gives records without a popolo id theirs.
+    popolo(&app, &exported).await.expect(201);
+    let report = popolo(&app, &exported).await.expect(201).json();
+    for (resource, counts) in report["counts"].as_object().unwrap() {
+        assert_eq!(counts["created"], 0, "{resource}: {report}");
+        assert_eq!(counts["updated"], 0, "{resource}: {report}");
+    }
+    let again = app.get("/v1/exports/popolo").await.expect(200).json();
+    assert_eq!(again, exported);
 }
