@@ -624,9 +624,12 @@ async fn the_seed_registers_popolo_export_loaded_back_twice_changes_nothing() {
     let seed: Value =
         serde_json::from_str(include_str!("../../examples/yangpu-alliance.json")).unwrap();
     let request = app.request(Method::POST, "/v1/imports");
-    app.send(request, Some(("application/json", seed.to_string().into_bytes())))
-        .await
-        .expect(201);
+    app.send(
+        request,
+        Some(("application/json", seed.to_string().into_bytes())),
+    )
+    .await
+    .expect(201);
     let exported = app.get("/v1/exports/popolo").await.expect(200).json();
     // The first load gives records without a popolo id theirs.
     popolo(&app, &exported).await.expect(201);
@@ -637,4 +640,65 @@ async fn the_seed_registers_popolo_export_loaded_back_twice_changes_nothing() {
     }
     let again = app.get("/v1/exports/popolo").await.expect(200).json();
     assert_eq!(again, exported);
+}
+
+#[actix_web::test]
+async fn a_posts_dates_are_checked_after_a_patch_merges_them() {
+    let app = spawn_app().await;
+    let dept = app.organization("Department", "other", None).await;
+    app.post(
+        "/v1/posts",
+        &json!({"label": "A", "organization_id": id(&dept), "start_date": "2020", "end_date": "2019"}),
+    )
+    .await
+    .problem(422);
+    let director = post(
+        &app,
+        json!({"label": "A", "organization_id": id(&dept), "start_date": "2020-05"}),
+    )
+    .await;
+    let problem = app
+        .patch(
+            &format!("/v1/posts/{}", id(&director)),
+            &json!({"end_date": "2020-04"}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(Reply::fields(&problem), ["end_date"], "{problem}");
+    app.patch(
+        &format!("/v1/posts/{}", id(&director)),
+        &json!({"end_date": "2020"}),
+    )
+    .await
+    .expect(200);
+    let area = area(&app, "A", None).await;
+    let problem = app
+        .patch(
+            &format!("/v1/areas/{}", id(&area)),
+            &json!({"other_names": [{"name": "B", "start_date": "2021", "end_date": "2020"}]}),
+        )
+        .await
+        .problem(422);
+    assert!(!Reply::fields(&problem).is_empty());
+}
+
+#[actix_web::test]
+async fn filters_naming_unknown_posts_and_areas_answer_without_a_server_error() {
+    let app = spawn_app().await;
+    for path in [
+        "/v1/organizations?area_id=x:nowhere",
+        "/v1/posts?area_id=x:nowhere",
+        "/v1/posts?organization_id=x:nobody",
+        "/v1/roles?post_id=x:nothing",
+        "/v1/areas?parent_id=x:nowhere",
+        "/v1/posts/x:nothing/holders",
+        "/v1/posts/x:nothing/holders?active_on=2020-01-01",
+        "/v1/roles?embed=post,post,person",
+        "/v1/posts?active_on=2020",
+        "/v1/posts?sort=-label&limit=1",
+        "/v1/areas?sort=-name&limit=1",
+    ] {
+        let reply = app.get(path).await;
+        assert!(reply.status < 500, "{path}: {}", reply.status);
+    }
 }
