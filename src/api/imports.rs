@@ -978,15 +978,29 @@ fn create_together<R: Resource>(
 
 /// Adds the faults of the record at `at`; when the database refused a
 /// statement (the transaction then takes no more), ends the import with
-/// every fault found.
+/// every fault found. A record the database refused as a conflict had
+/// passed the stores' checks (its identifiers free, what it names live):
+/// another write committed the same records meanwhile, e.g. the same file
+/// imported twice at once. That is no fault of the file: the import ends
+/// with that 409, to be sent again.
 fn refused(
     conn: &mut PgConnection,
     at: &str,
     err: Error,
     faults: &mut Vec<FieldError>,
 ) -> Result<(), Error> {
+    let aborted = aborted(conn);
+    if let (true, Error::Conflict { detail, conflicts }) = (aborted, &err) {
+        return Err(Error::Conflict {
+            detail: format!(
+                "{at}: {detail}: another write of the same records committed while this import \
+                 ran; nothing was written, send the import again"
+            ),
+            conflicts: conflicts.clone(),
+        });
+    }
     faults.extend(faults_at(at, err)?);
-    if aborted(conn) {
+    if aborted {
         faults.truncate(MAX_FAULTS - 1);
         faults.push(FieldError::new(
             "body",

@@ -182,5 +182,5 @@ crate::handlers! {
     pub struct Organizations: OrganizationInput, OrganizationPatch => Organization in store::Organizations,
     "organizations" at "/v1/organizations" for "Organization" ("an organization", "the organization"),
     routes [Read => list, Read => list_children],
-    delete "Deletes an organization (kept as a tombstone); refused while live child organizations, roles or event participants refer to it.",
+    delete "Deletes an organization (kept as a tombstone); refused while live child organizations, roles, posts or event participants refer to it.",
 }

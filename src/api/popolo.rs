@@ -9,6 +9,7 @@
 //! that is a member, `identifiers` as `{identifier, scheme}`, partial
 //! dates). What Popolo has no member for is written under this register's
 //! own name beside them: an organization's `kind`, a person's `phone`, a
+//! post's `other_labels` (when a label has more than its name), a
 //! membership's `note` and `identifiers`, an event's `timezone`,
 //! `recurrence`, `topics`, `links` and `participants`.
 //!
@@ -44,7 +45,7 @@ use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// The identifier scheme holding a record's Popolo id.
-pub const SCHEME: &str = "popolo";
+pub const SCHEME: &str = crate::store::identifiers::ID_SCHEME;
 
 /// A class of a Popolo document: its member in the document and the
 /// resource its objects are.
@@ -380,14 +381,20 @@ fn popolo_object(
     object
 }
 
-/// A post's other labels as Popolo's `other_label`: the labels alone.
+/// A post's other labels as Popolo's `other_label`: the labels alone; and,
+/// when one of them carries more than its name (a language, a note, dates),
+/// all of them as they are under this register's `other_labels` too, so
+/// that loading the document back loses nothing.
 fn other_labels_out(object: &mut Map<String, Value>) {
     if let Some(Value::Array(labels)) = object.remove("other_labels") {
-        let names: Vec<Value> = labels
-            .into_iter()
-            .map(|label| label["name"].clone())
-            .collect();
+        let names: Vec<Value> = labels.iter().map(|label| label["name"].clone()).collect();
         object.insert("other_label".into(), Value::Array(names));
+        let richer = labels
+            .iter()
+            .any(|label| label.as_object().is_some_and(|label| label.len() > 1));
+        if richer {
+            object.insert("other_labels".into(), Value::Array(labels));
+        }
     }
 }
 
@@ -774,9 +781,14 @@ impl Reader {
     }
 }
 
-/// Popolo's `other_label` of a post (labels alone) as its other labels.
+/// Popolo's `other_label` of a post (labels alone) as its other labels;
+/// this register's own `other_labels` (labels with their language, note
+/// and dates), when the document gives them, instead.
 fn other_labels_in(members: &mut Map<String, Value>) {
     if let Some(labels) = members.remove("other_label") {
+        if members.contains_key("other_labels") {
+            return;
+        }
         let labels = match labels {
             Value::Array(labels) => Value::Array(
                 labels

@@ -606,7 +606,9 @@ pub enum Written {
 /// carrying `identifier`) as the record of `R` in `scope` that carries
 /// `identifier` — replacing the live one that does (under `check`), else
 /// the live record `or_id` (a record a file names by its id, which takes
-/// the identifier), else creating it. Concurrent writers of one new
+/// the identifier, unless it carries another of the identifier's scheme:
+/// then the file names it by that one, and the record is not written twice
+/// under two names — 409), else creating it. Concurrent writers of one new
 /// identifier create one record: with `Lock::Wait` the second waits for the
 /// first and replaces what it wrote; with `Lock::None` (for bulk writes,
 /// which would hold one lock a record) the second fails on the identifier's
@@ -628,7 +630,23 @@ pub fn upsert_in<R: Resource>(
     let owner = match (identifiers::owner(conn, table, scheme, value)?, or_id) {
         (Some(id), _) => Some(id),
         (None, Some(id)) => match <R::Store as Crud>::find(conn, scope, id) {
-            Ok(_) => Some(id),
+            Ok(_) => match identifiers::value_of(conn, table, id, scheme)? {
+                None => Some(id),
+                Some(known) => {
+                    return Err(Error::Conflict {
+                        detail: format!(
+                            "id {id} is the {entity} known as {scheme}:{known}: name it by \
+                             that id (an object of the file may not write it under another)",
+                            entity = table.entity
+                        ),
+                        conflicts: vec![ConflictingRecord {
+                            entity_type: table.entity.to_owned(),
+                            id,
+                            name: format!("{scheme}:{known}"),
+                        }],
+                    })
+                }
+            },
             Err(Error::NotFound(_)) => None,
             Err(err) => return Err(err),
         },

@@ -46,6 +46,24 @@ pub fn owner(
         .optional()?)
 }
 
+/// The value of an identifier of scheme `scheme` that live record `id` of
+/// `table` carries, if it carries one (the first, by value).
+pub fn value_of(
+    conn: &mut PgConnection,
+    table: Table,
+    id: Uuid,
+    scheme: &str,
+) -> Result<Option<String>, Error> {
+    Ok(dsl::external_ids
+        .filter(dsl::entity_type.eq(table.entity))
+        .filter(dsl::entity_id.eq(id))
+        .filter(dsl::scheme.eq(scheme))
+        .select(dsl::value)
+        .order(dsl::value.asc())
+        .first(conn)
+        .optional()?)
+}
+
 /// The id a list filter's `reference` names among the records of `table`:
 /// the id as given, or the owner of the identifier (`None` when no live
 /// record carries it).
@@ -141,6 +159,7 @@ pub fn check_free(
     if list.is_empty() {
         return Ok(());
     }
+    check_ids_unclaimed(conn, table, &list, owner_id)?;
     let schemes: Vec<&str> = list.iter().map(|i| i.scheme.as_str()).collect();
     let values: Vec<&str> = list.iter().map(|i| i.value.as_str()).collect();
     // A superset of the pairs asked for; the exact pairs are picked below.
@@ -175,6 +194,53 @@ pub fn check_free(
             table.entity
         ),
         conflicts,
+    })
+}
+
+/// The scheme of the identifiers that are records' Popolo ids: a Popolo
+/// export names each record by the value of its identifier of this scheme,
+/// else by its own id.
+pub const ID_SCHEME: &str = "popolo";
+
+/// Fails with 409 when one of `list` is an [`ID_SCHEME`] identifier whose
+/// value is the id of another live record of `table` than `owner_id`: the
+/// two would share one id in a Popolo export. One query, when any is a
+/// UUID.
+fn check_ids_unclaimed(
+    conn: &mut PgConnection,
+    table: Table,
+    list: &[Identifier],
+    owner_id: Option<Uuid>,
+) -> Result<(), Error> {
+    let claimed: Vec<Uuid> = list
+        .iter()
+        .filter(|i| i.scheme == ID_SCHEME)
+        .filter_map(|i| i.value.parse::<Uuid>().ok())
+        .filter(|id| Some(*id) != owner_id)
+        .collect();
+    let live = crate::store::refs::live_ids(conn, table, &claimed)?;
+    let mut live: Vec<Uuid> = live.into_iter().collect();
+    live.sort();
+    if live.is_empty() {
+        return Ok(());
+    }
+    let named: Vec<String> = live.iter().map(|id| format!("{ID_SCHEME}:{id}")).collect();
+    Err(Error::Conflict {
+        detail: format!(
+            "identifier {} is the id of another live {}: a {ID_SCHEME} identifier is the \
+             record's id in a Popolo document, which names one {} by it",
+            named.join(", "),
+            table.entity,
+            table.entity
+        ),
+        conflicts: live
+            .into_iter()
+            .map(|id| ConflictingRecord {
+                entity_type: table.entity.to_owned(),
+                id,
+                name: format!("{ID_SCHEME}:{id}"),
+            })
+            .collect(),
     })
 }
 
@@ -218,6 +284,7 @@ pub fn check_all_free(
             serde_json::from_value::<Vec<Identifier>>((*list).clone()).map_err(Error::internal)?,
         );
     }
+    check_ids_unclaimed(conn, table, &all, None)?;
     let mut seen = std::collections::HashSet::new();
     if let Some(twice) = all.iter().find(|i| !seen.insert((&i.scheme, &i.value))) {
         return Err(Error::Conflict {

@@ -98,7 +98,7 @@ live_rows! {
 const AREA: RefColumn = RefColumn::new("area_id", AREAS);
 
 /// Organizations form a tree; they are not deleted while live
-/// organizations, roles or event participants still refer to them.
+/// organizations, roles, posts or event participants still refer to them.
 impl Rules for Organizations {
     const TREE: Option<Tree> = Some(TREE);
     const REFERENCES: &'static [crate::store::refs::Reference<OrganizationData>] =
@@ -110,6 +110,9 @@ impl Rules for Organizations {
          SELECT 'role', id, title FROM roles \
            WHERE (organization_id = $1 OR member_organization_id = $1 OR on_behalf_of_id = $1) \
              AND deleted_at IS NULL \
+         UNION ALL \
+         SELECT 'post', id, label FROM posts \
+           WHERE organization_id = $1 AND deleted_at IS NULL \
          UNION ALL \
          SELECT 'participant', p.id, p.role || ' at ' || e.title \
            FROM event_participants p JOIN events e ON e.id = p.event_id \

@@ -4,10 +4,13 @@
 //! [`crate::store::holders`]).
 
 use crate::db::schema::posts::{self, dsl};
+use crate::db::schema::roles;
 use crate::domain::Reference;
-use crate::error::Error;
+use crate::error::{ConflictingRecord, Error};
 use crate::store::crud::Rules;
-use crate::store::refs::{RefColumn, Reference as RefRule, AREAS, ORGANIZATIONS, POSTS};
+use crate::store::refs::{
+    RefColumn, Reference as RefRule, AREAS, MAX_CONFLICTS_LISTED, ORGANIZATIONS, POSTS, ROLES,
+};
 use crate::store::rows::{list_filter, listing, live_rows, referring};
 use crate::store::sort::{keyset_page, After, Keyset, SortKey, SortOrder, SortValue};
 use crate::store::sql::containing;
@@ -59,7 +62,8 @@ const ORGANIZATION: RefColumn = RefColumn::new("organization_id", ORGANIZATIONS)
 const AREA: RefColumn = RefColumn::new("area_id", AREAS);
 
 /// A post names a live organization and, when it serves one, a live area;
-/// it is not deleted while live roles hold it.
+/// it is not deleted while live roles hold it, nor moved to another
+/// organization (a role holds a post of its own organization).
 impl Rules for Posts {
     const REFERENCES: &'static [RefRule<PostData>] = &[
         (ORGANIZATION, |p| Some(p.organization_id)),
@@ -69,6 +73,52 @@ impl Rules for Posts {
         "SELECT 'role' AS entity_type, id, title AS name FROM roles \
            WHERE post_id = $1 AND deleted_at IS NULL",
     );
+
+    /// A post that live roles hold keeps its organization (409 naming
+    /// them): the roles are held in it.
+    fn check_rules(
+        conn: &mut PgConnection,
+        id: Option<Uuid>,
+        data: &PostData,
+        before: Option<&PostData>,
+    ) -> Result<(), Error> {
+        let (Some(id), Some(before)) = (id, before) else {
+            return Ok(());
+        };
+        if before.organization_id == data.organization_id {
+            return Ok(());
+        }
+        let holding: Vec<(Uuid, String)> = roles::table
+            .filter(roles::post_id.eq(id))
+            .filter(roles::deleted_at.is_null())
+            .select((roles::id, roles::title))
+            .order((roles::title.asc(), roles::id.asc()))
+            .limit(MAX_CONFLICTS_LISTED)
+            .load(conn)?;
+        if holding.is_empty() {
+            return Ok(());
+        }
+        let listed: Vec<String> = holding
+            .iter()
+            .map(|(id, title)| format!("role {title} ({id})"))
+            .collect();
+        Err(Error::Conflict {
+            detail: format!(
+                "post {id} is held by live roles of organization {}: {}; a role holds a post \
+                 of its own organization, so end or move them first",
+                before.organization_id,
+                listed.join(", ")
+            ),
+            conflicts: holding
+                .into_iter()
+                .map(|(id, name)| ConflictingRecord {
+                    entity_type: ROLES.entity.to_owned(),
+                    id,
+                    name,
+                })
+                .collect(),
+        })
+    }
 }
 
 text_values! {

@@ -5,6 +5,7 @@ mod helpers;
 
 mod access;
 mod areas;
+mod attack2;
 mod conditions;
 mod events;
 mod health;

@@ -178,7 +178,10 @@ fn extensions(class: &str) -> Vec<(&'static str, Type)> {
         "person" => vec![("phone", Text)],
         "organization" => vec![("kind", Text)],
         "membership" => vec![("note", Text), ("identifiers", Objects("identifier"))],
-        "post" => vec![("identifiers", Objects("identifier"))],
+        "post" => vec![
+            ("identifiers", Objects("identifier")),
+            ("other_labels", Objects("other_name")),
+        ],
         "area" => vec![
             ("identifiers", Objects("identifier")),
             ("other_names", Objects("other_name")),
