@@ -31,7 +31,7 @@ use crate::api::roles::Roles;
 use crate::db::{self, PgPool};
 use crate::domain::{Identifier, Parse, Reference};
 use crate::error::{Error, FieldError};
-use crate::store::api_keys::Principal;
+use crate::store::api_keys::{Principal, Scope};
 use crate::store::crud::Crud;
 use crate::store::identifiers;
 use crate::store::imports::{self as store, ImportRecord};
@@ -1271,20 +1271,25 @@ crate::operation! {
             None => body,
         };
         let source = body.clone();
-        let (batch, records) = tokio::task::spawn_blocking(move || {
+        let (batch, records, author) = tokio::task::spawn_blocking(move || {
             let body = &body[..];
-            let entries = match (format, resource) {
-                (ImportFormat::Json, _) => json_entries(body)?,
-                (ImportFormat::Popolo, _) => crate::api::popolo::entries(body)?,
-                (ImportFormat::Ndjson, _) => ndjson_entries(body),
-                (ImportFormat::Csv, Some(kind)) => csv_entries(body, kind)?,
+            let (entries, author) = match (format, resource) {
+                (ImportFormat::Json, _) => (json_entries(body)?, author),
+                (ImportFormat::Popolo, _) => {
+                    let (entries, withheld) = crate::api::popolo::entries(body)?;
+                    // What the exporting key could not see is not cleared:
+                    // written as by a key that cannot see it either.
+                    (entries, if withheld { author.without(Scope::Pii) } else { author })
+                }
+                (ImportFormat::Ndjson, _) => (ndjson_entries(body), author),
+                (ImportFormat::Csv, Some(kind)) => (csv_entries(body, kind)?, author),
                 (ImportFormat::Csv, None) => return Err(Error::internal("CSV without a resource")),
             };
-            Batch::of(&author, entries)
+            let (batch, records) = Batch::of(&author, entries)?;
+            Ok::<_, Error>((batch, records, author))
         })
         .await
         .map_err(Error::internal)??;
-        let author = viewer.clone();
         let record = db::transaction(&pool, Some(viewer.key_id), move |conn| {
             let written = conn.transaction(|conn| match write_batch(conn, &author, &source, batch) {
                 Ok(tally) if dry_run => Err(Stop::DryRun(Box::new(tally))),

@@ -35,6 +35,7 @@ use crate::api::roles::Roles;
 use crate::db::{self, PgPool};
 use crate::error::{Error, FieldError};
 use crate::store::api_keys::Principal;
+use crate::store::people::PII_FIELDS;
 use crate::store::rows::Rows;
 use crate::store::{areas, events, organizations, participants, people, posts, roles};
 use crate::store::{CreatedSort, Keyset};
@@ -46,6 +47,13 @@ use uuid::Uuid;
 
 /// The identifier scheme holding a record's Popolo id.
 pub const SCHEME: &str = crate::store::identifiers::ID_SCHEME;
+
+/// The document's own member about itself (as EveryPolitician's documents
+/// have), beside the classes.
+const META: &str = "meta";
+/// The member of [`META`] naming the persons' members an export left out
+/// because its key could not see them.
+const WITHHELD: &str = "withheld";
 
 /// A class of a Popolo document: its member in the document and the
 /// resource its objects are.
@@ -335,6 +343,9 @@ fn document(conn: &mut diesel::pg::PgConnection, viewer: &Principal) -> Result<V
             Value::Array(objects.into_iter().map(Value::Object).collect()),
         );
     }
+    if People::hides(viewer) {
+        document.insert(META.into(), json!({ WITHHELD: PII_FIELDS }));
+    }
     Ok(Value::Object(document))
 }
 
@@ -431,7 +442,10 @@ fn event_dates(object: &mut Map<String, Value>) {
 
 /// The records of a Popolo document, as import entries (this register's
 /// member names; faults are named by the document's).
-pub fn entries(bytes: &[u8]) -> Result<Entries<'static>, Error> {
+/// Also whether the document says it withholds personal data (its
+/// `meta.withheld` names people's personal fields: an export by a key
+/// without `pii`), which an import must then keep as stored.
+pub fn entries(bytes: &[u8]) -> Result<(Entries<'static>, bool), Error> {
     let Value::Object(mut document) = parse_document(bytes)? else {
         return Err(Error::invalid(
             "body",
@@ -439,6 +453,22 @@ pub fn entries(bytes: &[u8]) -> Result<Entries<'static>, Error> {
         ));
     };
     let mut faults = Vec::new();
+    let withheld = match document
+        .remove(META)
+        .map(|meta| meta.get(WITHHELD).cloned())
+    {
+        None | Some(None) => false,
+        Some(Some(Value::Array(fields))) if fields.iter().all(Value::is_string) => fields
+            .iter()
+            .any(|field| field.as_str().is_some_and(|f| PII_FIELDS.contains(&f))),
+        Some(Some(_)) => {
+            faults.push(FieldError::new(
+                format!("{META}.{WITHHELD}"),
+                "must be an array of the members an export left out",
+            ));
+            false
+        }
+    };
     let mut classes: Vec<(Class, Vec<Value>)> = Vec::new();
     let names: Vec<String> = document.keys().cloned().collect();
     for name in names {
@@ -485,7 +515,7 @@ pub fn entries(bytes: &[u8]) -> Result<Entries<'static>, Error> {
     if !faults.is_empty() {
         return Err(Error::Validation(faults));
     }
-    Ok(Box::new(entries.into_iter().map(Ok)))
+    Ok((Box::new(entries.into_iter().map(Ok)), withheld))
 }
 
 /// Reads the objects of one document.

@@ -89,6 +89,20 @@ impl Principal {
         self.scopes.contains(&scope)
             || (scope == Scope::Read && self.scopes.contains(&Scope::Write))
     }
+
+    /// The same key without `scope` (for writing what a document's author
+    /// could not see, as that author).
+    pub fn without(&self, scope: Scope) -> Self {
+        Self {
+            key_id: self.key_id,
+            scopes: self
+                .scopes
+                .iter()
+                .copied()
+                .filter(|s| *s != scope)
+                .collect(),
+        }
+    }
 }
 
 /// Why a token was refused.

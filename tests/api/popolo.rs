@@ -438,6 +438,12 @@ async fn personal_data_is_in_the_popolo_export_only_with_the_pii_scope() {
         assert!(!person.contains_key(hidden), "{hidden}");
     }
     assert_eq!(person["death_date"], "2020");
+    // The document says what it withholds, so that loading it back keeps it.
+    assert_eq!(
+        public["meta"],
+        json!({"withheld": ["birth_date", "email", "phone"]})
+    );
+    assert!(full.get("meta").is_none());
 }
 
 /// A document as another Popolo tool writes it.
