@@ -5,7 +5,6 @@ mod helpers;
 
 mod access;
 mod areas;
-mod attack2;
 mod conditions;
 mod events;
 mod health;
@@ -20,6 +19,7 @@ mod popolo;
 mod popolo_fields;
 mod popolo_import;
 mod posts;
+mod posts_and_interchange;
 mod register;
 mod roles;
 mod startup;

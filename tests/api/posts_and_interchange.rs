@@ -1,5 +1,6 @@
-//! A hostile review of posts, areas and the Popolo interchange: what must
-//! not be possible through PATCH, DELETE or an import.
+//! What posts, areas and the Popolo interchange must not allow, through
+//! PATCH, DELETE or an import: dangling or inconsistent references,
+//! records renamed or duplicated by ids, personal data lost or leaked.
 
 use crate::helpers::{id, mint_key, spawn_app, Reply, TestApp};
 use alliance_registry::store::api_keys::Scope;
