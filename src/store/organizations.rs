@@ -1,14 +1,14 @@
 //! Organizations: the alliance, its member units, their party organizations
 //! and the government bodies around them, in a tree through `parent_id`.
 
-use crate::db::schema::organizations::{self, dsl};
+use crate::db::schema::organizations;
 use crate::domain::Reference;
 use crate::error::Error;
 use crate::store::crud::Rules;
 use crate::store::refs::{RefColumn, Tree, AREAS, ORGANIZATIONS};
 use crate::store::rows::{list_filter, listing, live_rows, referring, Rows};
 use crate::store::sort::{keyset_page, Keyset, NameSort};
-use crate::store::sql::containing;
+use crate::store::sql::names_containing;
 use crate::store::text::text_enum;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
@@ -178,7 +178,7 @@ pub fn list(
         area_id => AREAS
     ]);
     if let Some(q) = &filter.q {
-        query = query.filter(dsl::search_text.ilike(containing(q)));
+        query = query.filter(names_containing("organizations", q));
     }
     keyset_page(conn, query, "organizations", page)
 }

@@ -1,13 +1,13 @@
 //! People: officials and members of the register's organizations.
 
-use crate::db::schema::people::{self, dsl};
+use crate::db::schema::people;
 use crate::domain::Reference;
 use crate::error::Error;
 use crate::store::crud::Rules;
 use crate::store::refs::{ORGANIZATIONS, PEOPLE};
 use crate::store::rows::{list_filter, listing, live_rows, resolved, Rows};
 use crate::store::sort::{keyset_page, Keyset, NameSort};
-use crate::store::sql::containing;
+use crate::store::sql::names_containing;
 use crate::store::tenure::person_holds_role;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::PgConnection;
@@ -116,7 +116,7 @@ pub fn list(
         listing!(people, PersonRecord, filter, public_updated_at)
     };
     if let Some(q) = &filter.q {
-        query = query.filter(dsl::search_text.ilike(containing(q)));
+        query = query.filter(names_containing("people", q));
     }
     let organization = resolved!(conn, ORGANIZATIONS, filter, organization_id);
     if organization.is_some() || filter.active_on.is_some() {

@@ -1,8 +1,10 @@
 //! Small SQL helpers shared by the stores.
 
 use crate::error::Error;
-use diesel::pg::PgConnection;
-use diesel::sql_types::Text;
+use diesel::dsl::sql;
+use diesel::expression::BoxableExpression;
+use diesel::pg::{Pg, PgConnection};
+use diesel::sql_types::{Bool, Text};
 use diesel::{OptionalExtension, QueryResult, RunQueryDsl};
 use uuid::Uuid;
 
@@ -18,6 +20,26 @@ pub fn lock_named(conn: &mut PgConnection, key: &str) -> Result<(), Error> {
 /// The row a lookup by primary key found, or 404 naming `entity` and `id`.
 pub fn found<T>(row: QueryResult<T>, entity: &str, id: Uuid) -> Result<T, Error> {
     row.optional()?.ok_or_else(|| Error::not_found(entity, id))
+}
+
+/// Rows of `table` (people or organizations: indexed by the grams of their
+/// names, see the migration `short_search`) whose names contain `term`,
+/// case-insensitively: the index finds the rows with the term's grams (so
+/// a term of one or two characters is found as fast as a longer one), the
+/// substring is checked on those.
+pub fn names_containing<QS: 'static>(
+    table: &str,
+    term: &str,
+) -> Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>> {
+    Box::new(
+        sql::<Bool>(&format!(
+            "(search_grams({table}.search_text) @> search_term_grams("
+        ))
+        .bind::<Text, _>(term.to_owned())
+        .sql(&format!(") AND {table}.search_text ILIKE "))
+        .bind::<Text, _>(containing(term))
+        .sql(")"),
+    )
 }
 
 /// The LIKE pattern matching values that contain `text` anywhere.

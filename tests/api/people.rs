@@ -123,6 +123,27 @@ async fn people_search_by_any_name_including_chinese() {
     assert_eq!(column(&page, "name"), ["Zhou Haiying"]);
     let page = app.get("/v1/people?q=ZENG").await.expect(200).json();
     assert_eq!(column(&page, "name"), ["Zeng Jun"]);
+    // One or two characters find as longer terms do (most Chinese names
+    // are two or three characters), case-insensitively, spaces and LIKE's
+    // wildcards taken literally.
+    for (term, found) in [
+        ("%E6%9B%BE", vec!["Zeng Jun"]),         // 曾
+        ("%E6%B4%8B", vec!["Yu Yang"]),          // 洋
+        ("%E4%BD%99%E6%B4%8B", vec!["Yu Yang"]), // 余洋
+        ("%E6%B4%8B%E4%BD%99", vec![]),          // 洋余
+        ("ZQ", vec![]),
+        ("u", vec!["Yu Yang", "Zeng Jun", "Zhou Haiying"]),
+        ("g%20J", vec!["Zeng Jun"]),
+        ("%25", vec![]),
+        ("_", vec![]),
+    ] {
+        let page = app
+            .get(&format!("/v1/people?q={term}"))
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(column(&page, "name"), found, "q={term}");
+    }
     let page = app.get("/v1/people?sort=-name&limit=2").await.expect(200);
     assert!(page.header("link").is_some());
     let page = page.json();
