@@ -9,12 +9,14 @@ use alliance_registry::config::Settings;
 use alliance_registry::db::{migrate, set_actor};
 use alliance_registry::error::Error;
 use alliance_registry::store::api_keys::{self, Scope};
+use alliance_registry::store::generate;
 use alliance_registry::store::{CreatedSort, Keyset};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand};
 use diesel::{Connection, PgConnection};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 use uuid::Uuid;
 
 #[derive(Parser)]
@@ -35,6 +37,16 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document to stdout.
     Openapi,
+    /// Fill an empty register with a synthetic one at scale, for benchmarks
+    /// (scripts/bench): organizations, people, roles, posts, events.
+    Generate {
+        /// How many people; every other count scales with them.
+        #[arg(long, default_value_t = 1_000_000)]
+        people: u32,
+        /// The database, created and migrated first [default: DATABASE_URL].
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Manage API keys (e.g. create the first admin key).
     Keys {
         #[command(subcommand)]
@@ -172,6 +184,25 @@ fn keys(settings: &Settings, command: KeysCommand) -> Result<(), String> {
     })
 }
 
+/// Generates a register of `people` people into the database at
+/// `database_url` in one transaction, reporting each stage on stderr.
+fn generate(database_url: &str, people: u32) -> Result<(), String> {
+    migrate::prepare_database(database_url).map_err(|e| e.to_string())?;
+    let mut conn = PgConnection::establish(database_url).map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    conn.transaction(|conn| {
+        generate::register(conn, people, |stage, rows, took| {
+            eprintln!("{stage:<18}{rows:>10} rows  {:>7.1} s", took.as_secs_f64());
+        })
+    })
+    .map_err(|err| err.to_string())?;
+    eprintln!(
+        "generated {people} people and the rest in {:.1} s (journal entries included)",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Err(err) = dotenvy::dotenv() {
@@ -196,6 +227,22 @@ fn main() -> ExitCode {
                     println!("database is up to date ({n} migration(s) applied)");
                     ExitCode::SUCCESS
                 }
+                Err(err) => fail(1, err),
+            }
+        }
+        Command::Generate {
+            people,
+            database_url,
+        } => {
+            let database_url = match database_url {
+                Some(url) => url,
+                None => match Settings::from_env() {
+                    Ok(settings) => settings.database_url,
+                    Err(err) => return fail(2, err),
+                },
+            };
+            match generate(&database_url, people) {
+                Ok(()) => ExitCode::SUCCESS,
                 Err(err) => fail(1, err),
             }
         }

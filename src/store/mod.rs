@@ -11,6 +11,7 @@ pub mod api_keys;
 pub mod areas;
 pub mod crud;
 pub mod events;
+pub mod generate;
 pub mod holders;
 pub mod idempotency;
 pub mod identifiers;

@@ -7,6 +7,7 @@ mod access;
 mod areas;
 mod conditions;
 mod events;
+mod generate;
 mod health;
 mod http_errors;
 mod imports;
