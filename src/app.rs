@@ -6,6 +6,7 @@ use crate::api::cursor::CursorKey;
 use crate::api::extract::BodyLimit;
 use crate::api::idempotency::{self, IdempotencyTtl};
 use crate::api::imports::ImportLimit;
+use crate::auth::cache::KeyCache;
 use crate::auth::RateLimit;
 use crate::config::Settings;
 use crate::db::{self, PgPool};
@@ -148,6 +149,13 @@ impl Application {
         let idempotency_ttl = IdempotencyTtl(settings.idempotency_ttl);
         let feed_retention = web::Data::new(FeedRetention(settings.feed_retention));
         let cursor_key = CursorKey::new(settings.cursor_secret.clone());
+        let key_cache = web::Data::new(KeyCache::new(settings.key_cache_ttl));
+        key_cache.listen(&settings.database_url)?;
+        // Every request's database work runs on the blocking threads of its
+        // worker: no more of them than connections to hand out.
+        let blocking_threads = (settings.db_pool_size as usize)
+            .div_ceil(settings.http_workers)
+            .max(1);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(pool_data.clone())
@@ -157,6 +165,7 @@ impl Application {
                 .app_data(idempotency_ttl)
                 .app_data(feed_retention.clone())
                 .app_data(cursor_key.clone())
+                .app_data(key_cache.clone())
                 .app_data(web::PathConfig::default().error_handler(api::extract::path_error))
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
                 .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
@@ -169,6 +178,7 @@ impl Application {
                 .default_service(web::to(api::not_found))
         })
         .workers(settings.http_workers)
+        .worker_max_blocking_threads(blocking_threads)
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .listen(listener)?
         .run();

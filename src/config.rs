@@ -39,6 +39,10 @@ pub struct Settings {
     pub cursor_secret: Option<Vec<u8>>,
     /// The time zone of events written without one.
     pub default_timezone: Timezone,
+    /// How long a server trusts its cached copy of an API key that no
+    /// change announcement dropped (0: no cache, every request reads its
+    /// key from the database).
+    pub key_cache_ttl: Duration,
 }
 
 /// A setting that is present but unusable.
@@ -130,6 +134,9 @@ impl Settings {
         let default_timezone = parse(&lookup, "DEFAULT_TIMEZONE", Timezone::FALLBACK, |v| {
             Timezone::parse(v)
         })?;
+        let key_cache_ttl = parse(&lookup, "KEY_CACHE_SECONDS", "10", |v| {
+            int_in_range(v, 0, 3_600).map(Duration::from_secs)
+        })?;
         Ok(Self {
             database_url,
             bind_addr,
@@ -145,6 +152,7 @@ impl Settings {
             statement_timeout,
             cursor_secret,
             default_timezone,
+            key_cache_ttl,
         })
     }
 }
@@ -212,6 +220,7 @@ mod tests {
         assert_eq!(s.max_body_bytes, Settings::DEFAULT_MAX_BODY_BYTES);
         assert!(s.cors_allowed_origins.is_empty());
         assert_eq!(s.rate_limit_per_minute, 0);
+        assert_eq!(s.key_cache_ttl, Duration::from_secs(10));
         let s = settings(&[(
             "CORS_ALLOWED_ORIGINS",
             "https://a.example, http://localhost:3000",
@@ -240,6 +249,7 @@ mod tests {
             ("FEED_RETENTION_HOURS", "forever"),
             ("STATEMENT_TIMEOUT_MS", "0"),
             ("CURSOR_SECRET", "short"),
+            ("KEY_CACHE_SECONDS", "3601"),
         ] {
             let err = settings(&[(name, value)]).unwrap_err();
             assert_eq!(err.name, name);

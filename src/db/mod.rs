@@ -8,15 +8,20 @@ use crate::config::Settings;
 use crate::error::Error;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, ManageConnection, Pool};
 use diesel::{Connection, RunQueryDsl};
 use uuid::Uuid;
 
 /// The r2d2 pool of PostgreSQL connections.
-pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+pub type PgPool = Pool<Manager>;
 
 /// Builds the pool without connecting: connections are made on demand, so
 /// the server starts (and reports not-ready) while the database is down.
+///
+/// A connection is not tested when it is checked out (that would cost
+/// every request a round trip); instead one whose work failed as if the
+/// database were unavailable is tested then, and dropped if it is lost
+/// (see [`run`]), so the pool recovers from a database restart by itself.
 pub fn build_pool(settings: &Settings) -> PgPool {
     Pool::builder()
         .connection_customizer(Box::new(SessionSettings {
@@ -25,8 +30,38 @@ pub fn build_pool(settings: &Settings) -> PgPool {
         .max_size(settings.db_pool_size)
         .min_idle(Some(0))
         .connection_timeout(settings.db_connect_timeout)
-        .test_on_check_out(true)
-        .build_unchecked(ConnectionManager::new(&settings.database_url))
+        .test_on_check_out(false)
+        .build_unchecked(Manager(ConnectionManager::new(&settings.database_url)))
+}
+
+/// A pooled connection: diesel's, and whether it was found lost.
+pub struct Pooled {
+    pub conn: PgConnection,
+    lost: bool,
+}
+
+/// Diesel's r2d2 manager, which also drops connections found lost.
+#[derive(Debug)]
+pub struct Manager(ConnectionManager<PgConnection>);
+
+impl ManageConnection for Manager {
+    type Connection = Pooled;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<Pooled, Self::Error> {
+        Ok(Pooled {
+            conn: self.0.connect()?,
+            lost: false,
+        })
+    }
+
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), Self::Error> {
+        self.0.is_valid(&mut pooled.conn)
+    }
+
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        pooled.lost || self.0.has_broken(&mut pooled.conn)
+    }
 }
 
 /// Settings of every pooled connection's session.
@@ -35,8 +70,8 @@ struct SessionSettings {
     statement_timeout_ms: u128,
 }
 
-impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
-    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+impl CustomizeConnection<Pooled, diesel::r2d2::Error> for SessionSettings {
+    fn on_acquire(&self, Pooled { conn, .. }: &mut Pooled) -> Result<(), diesel::r2d2::Error> {
         // lock_timeout also bounds lock waits at COMMIT (the change feed's
         // commit-order lock), where statement_timeout no longer runs.
         let ms = self.statement_timeout_ms;
@@ -59,8 +94,14 @@ where
 {
     let pool = pool.clone();
     tokio::task::spawn_blocking(move || {
-        let mut conn = pool.get()?;
-        work(&mut conn)
+        let mut pooled = pool.get()?;
+        let outcome = work(&mut pooled.conn);
+        if matches!(outcome, Err(Error::Unavailable(_))) {
+            // Busy, or gone (a restarted database)? A lost connection is
+            // dropped instead of being handed to the next request.
+            pooled.lost = pooled.conn.batch_execute("SELECT 1").is_err();
+        }
+        outcome
     })
     .await
     .map_err(Error::internal)?

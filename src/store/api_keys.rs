@@ -3,8 +3,8 @@
 //!
 //! A token reads `ar_<prefix>_<secret>`: the prefix (12 hex digits, random,
 //! not secret) finds the key, then the hash of the whole token is compared
-//! with the stored one in constant time. Nothing is cached, so a revocation
-//! takes effect on the next request on every instance.
+//! with the stored one in constant time. Every change of a key is announced
+//! on [`CHANGES_CHANNEL`], so servers may cache keys (see `crate::auth`).
 
 use crate::db::schema::api_keys::{self, dsl};
 use crate::error::Error;
@@ -155,49 +155,87 @@ pub fn create(
     Ok((record, token))
 }
 
-/// The key a bearer token belongs to, if it may be used now. Refreshes the
-/// key's `last_used_at` (at most once a minute).
-pub fn authenticate(
-    conn: &mut PgConnection,
-    token: &str,
-) -> Result<Result<Principal, Refusal>, Error> {
-    let Some(prefix) = token
+/// The channel on which PostgreSQL announces every change of a key (a
+/// trigger on `api_keys`, migration `key_notifications`), with the key's
+/// prefix as payload: instances that cache keys drop it at once.
+pub const CHANGES_CHANNEL: &str = "api_key_changes";
+
+/// A key as authentication needs it: the row and its token's hash.
+#[derive(Debug, Clone)]
+pub struct StoredKey {
+    pub record: ApiKeyRecord,
+    token_hash: Vec<u8>,
+}
+
+/// The prefix a token names its key by (`ar_<prefix>_<secret>`), if the
+/// token has this service's shape.
+pub fn prefix_of(token: &str) -> Option<&str> {
+    token
         .strip_prefix("ar_")
         .and_then(|rest| rest.split_once('_'))
         .map(|(prefix, _)| prefix)
-    else {
-        return Ok(Err(Refusal::Unknown));
-    };
-    let found: Option<(ApiKeyRecord, Vec<u8>)> = dsl::api_keys
+}
+
+impl StoredKey {
+    /// Whether `token` is this key's and the key may be used at `at`.
+    pub fn admit(&self, token: &str, at: DateTime<Utc>) -> Result<Principal, Refusal> {
+        if !bool::from(hash(token).as_slice().ct_eq(self.token_hash.as_slice())) {
+            return Err(Refusal::Unknown);
+        }
+        if self.record.revoked_at.is_some() {
+            return Err(Refusal::Revoked);
+        }
+        if self.record.expires_at.is_some_and(|expiry| expiry <= at) {
+            return Err(Refusal::Expired);
+        }
+        Ok(Principal {
+            key_id: self.record.id,
+            scopes: self.record.scopes.clone(),
+        })
+    }
+
+    /// Whether a request at `at` should refresh `last_used_at` (kept to a
+    /// resolution of a minute, so that not every request writes).
+    pub fn use_is_stale(&self, at: DateTime<Utc>) -> bool {
+        self.record
+            .last_used_at
+            .is_none_or(|used| used < at - LAST_USED_RESOLUTION)
+    }
+}
+
+/// The key whose prefix is `prefix`, revoked or not.
+pub fn find_by_prefix(conn: &mut PgConnection, prefix: &str) -> Result<Option<StoredKey>, Error> {
+    Ok(dsl::api_keys
         .filter(dsl::prefix.eq(prefix))
         .select((ApiKeyRecord::as_select(), dsl::token_hash))
         .first(conn)
-        .optional()?;
-    let Some((key, stored)) = found else {
-        return Ok(Err(Refusal::Unknown));
+        .optional()?
+        .map(|(record, token_hash)| StoredKey { record, token_hash }))
+}
+
+/// The key a bearer token belongs to, if it may be used now, read from the
+/// database; refreshes its `last_used_at` when stale. Returns the stored
+/// key too (when there is one) for callers that cache it.
+pub fn authenticate(
+    conn: &mut PgConnection,
+    token: &str,
+) -> Result<(Result<Principal, Refusal>, Option<StoredKey>), Error> {
+    let Some(mut key) = prefix_of(token)
+        .map(|prefix| find_by_prefix(conn, prefix))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok((Err(Refusal::Unknown), None));
     };
-    if !bool::from(hash(token).as_slice().ct_eq(stored.as_slice())) {
-        return Ok(Err(Refusal::Unknown));
-    }
     let current = Utc::now();
-    if key.revoked_at.is_some() {
-        return Ok(Err(Refusal::Revoked));
-    }
-    if key.expires_at.is_some_and(|expiry| expiry <= current) {
-        return Ok(Err(Refusal::Expired));
-    }
-    if key
-        .last_used_at
-        .is_none_or(|used| used < current - LAST_USED_RESOLUTION)
-    {
-        diesel::update(dsl::api_keys.find(key.id))
+    let outcome = key.admit(token, current);
+    if outcome.is_ok() && key.use_is_stale(current) {
+        key.record.last_used_at = diesel::update(dsl::api_keys.find(key.record.id))
             .set(dsl::last_used_at.eq(now))
-            .execute(conn)?;
+            .returning(dsl::last_used_at)
+            .get_result(conn)?;
     }
-    Ok(Ok(Principal {
-        key_id: key.id,
-        scopes: key.scopes,
-    }))
+    Ok((outcome, Some(key)))
 }
 
 /// The key `id`, revoked or not, or 404.
@@ -206,17 +244,18 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<ApiKeyRecord, Error> {
     found(row.first(conn), "API key", id)
 }
 
-/// Revokes key `id` (from its next request on). Revoking a revoked key
-/// keeps the first revocation time.
-pub fn revoke(conn: &mut PgConnection, id: Uuid) -> Result<ApiKeyRecord, Error> {
+/// Revokes key `id` (from its next request on), and says whether this
+/// call revoked it. Revoking a revoked key keeps the first revocation time.
+pub fn revoke(conn: &mut PgConnection, id: Uuid) -> Result<(ApiKeyRecord, bool), Error> {
     let key = find(conn, id)?;
     if key.revoked_at.is_some() {
-        return Ok(key);
+        return Ok((key, false));
     }
-    Ok(diesel::update(dsl::api_keys.find(id))
+    let revoked = diesel::update(dsl::api_keys.find(id))
         .set(dsl::revoked_at.eq(now))
         .returning(ApiKeyRecord::as_returning())
-        .get_result(conn)?)
+        .get_result(conn)?;
+    Ok((revoked, true))
 }
 
 /// One keyset page of keys, revoked ones included.

@@ -184,6 +184,7 @@ pub fn test_settings(database_url: &str) -> Settings {
         statement_timeout: Duration::from_millis(5_000),
         cursor_secret: None,
         default_timezone: alliance_registry::domain::Timezone::parse("Asia/Shanghai").unwrap(),
+        key_cache_ttl: Duration::from_secs(10),
     }
 }
 

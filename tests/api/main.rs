@@ -12,6 +12,7 @@ mod health;
 mod http_errors;
 mod imports;
 mod inputs;
+mod key_cache;
 mod layout;
 mod openapi;
 mod organizations;

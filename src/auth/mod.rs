@@ -1,9 +1,13 @@
 //! Authentication and authorization of `/v1`: every request carries
 //! `Authorization: Bearer <token>` of an API key with the scope its route
 //! declares (`crate::api::ROUTES`) — `read` for GETs, `write` for changes
-//! (`write` implies `read`), `admin` for key management and the audit trail. The key is checked against the database
-//! on every request (so a revocation applies on the next request, on every
-//! instance) and, when configured, rate-limited per key.
+//! (`write` implies `read`), `admin` for key management and the audit
+//! trail — and, when configured, is rate-limited per key. Keys are read
+//! from the database and kept in a cache ([`cache`]) that every change of
+//! a key empties at once on every instance (PostgreSQL `LISTEN/NOTIFY`),
+//! so a revocation applies from the next request on, everywhere.
+
+pub mod cache;
 
 use crate::db::{self, PgPool};
 use crate::error::Error;
@@ -14,6 +18,7 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, ResponseError};
+use cache::KeyCache;
 use governor::clock::Clock;
 use governor::Quota;
 use std::future::{ready, Ready};
@@ -70,14 +75,35 @@ fn bearer_token(headers: &HeaderMap) -> Result<String, Error> {
     Ok(token.to_owned())
 }
 
-async fn authorize(req: &ServiceRequest, scope: Scope) -> Result<Principal, Error> {
-    let token = bearer_token(req.headers())?;
+/// Authenticates `token`: from the key cache when it holds the key,
+/// else from the database in one blocking hop (which also refreshes the
+/// key's `last_used_at` when stale, and fills the cache).
+async fn authenticate(req: &ServiceRequest, token: String) -> Result<Principal, Error> {
+    let cache = req.app_data::<web::Data<KeyCache>>().cloned();
+    let now = chrono::Utc::now();
+    if let Some(key) = cache
+        .as_ref()
+        .zip(api_keys::prefix_of(&token))
+        .and_then(|(cache, prefix)| cache.get(prefix))
+        .filter(|key| !key.use_is_stale(now))
+    {
+        return key.admit(&token, now).map_err(refused);
+    }
     let pool = req
         .app_data::<web::Data<PgPool>>()
         .ok_or_else(|| Error::internal("no database pool configured"))?
         .clone();
-    let outcome = db::run(&pool, move |conn| api_keys::authenticate(conn, &token)).await?;
-    let principal = outcome.map_err(|refusal| Error::Unauthorized {
+    let generation = cache.as_ref().map(|cache| cache.generation());
+    let (outcome, stored) =
+        db::run(&pool, move |conn| api_keys::authenticate(conn, &token)).await?;
+    if let Some(((cache, generation), key)) = cache.zip(generation).zip(stored) {
+        cache.put(key, generation);
+    }
+    outcome.map_err(refused)
+}
+
+fn refused(refusal: Refusal) -> Error {
+    Error::Unauthorized {
         detail: match refusal {
             Refusal::Unknown => "the token is not a valid API key",
             Refusal::Revoked => "the API key has been revoked",
@@ -85,7 +111,12 @@ async fn authorize(req: &ServiceRequest, scope: Scope) -> Result<Principal, Erro
         }
         .to_owned(),
         invalid_token: true,
-    })?;
+    }
+}
+
+async fn authorize(req: &ServiceRequest, scope: Scope) -> Result<Principal, Error> {
+    let token = bearer_token(req.headers())?;
+    let principal = authenticate(req, token).await?;
     if !principal.has(scope) {
         return Err(Error::Forbidden {
             scope: scope.as_str(),

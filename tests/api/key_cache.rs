@@ -1,0 +1,197 @@
+//! The servers' cache of API keys: a change of a key, by whoever makes it,
+//! reaches every cache at once; a copy no announcement reached is trusted
+//! no longer than the cache's lifetime; a server that stopped listening
+//! trusts no copy. And the pool replaces connections the database dropped.
+
+use crate::helpers::{mint_key, spawn_app_with, TestApp};
+use alliance_registry::store::api_keys::Scope;
+use awc::http::Method;
+use diesel::prelude::*;
+use diesel::sql_types::Integer;
+use std::time::{Duration, Instant};
+
+#[derive(QueryableByName)]
+struct Backend {
+    #[diesel(sql_type = Integer)]
+    pid: i32,
+}
+
+/// The backend of the server's listening connection, once it listens.
+fn listener(app: &TestApp) -> Option<i32> {
+    diesel::sql_query(
+        "SELECT pid FROM pg_stat_activity
+          WHERE datname = current_database() AND query = 'LISTEN api_key_changes'",
+    )
+    .get_result::<Backend>(&mut app.db.connect())
+    .optional()
+    .unwrap()
+    .map(|backend| backend.pid)
+}
+
+/// Waits until the server listens on a backend other than `before`.
+async fn listening(app: &TestApp, before: Option<i32>) -> i32 {
+    let started = Instant::now();
+    loop {
+        match listener(app) {
+            Some(pid) if Some(pid) != before => {
+                // The server takes the listener as live right after LISTEN.
+                actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+                return pid;
+            }
+            _ if started.elapsed() > Duration::from_secs(15) => panic!("the server never listens"),
+            _ => actix_web::rt::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}
+
+async fn status(app: &TestApp, token: &str) -> u16 {
+    app.send(app.request_as(Method::GET, "/v1/people", Some(token)), None)
+        .await
+        .status
+}
+
+/// Changes the key `token` names with `sql` (`$key` stands for its
+/// prefix), outside the API.
+fn change_key(app: &TestApp, token: &str, sql: &str) {
+    let prefix = token.split('_').nth(1).unwrap();
+    let sql = sql.replace("$key", &format!("'{prefix}'"));
+    diesel::sql_query(sql)
+        .execute(&mut app.db.connect())
+        .unwrap();
+}
+
+/// Turns the announcements of key changes off, as a lost notification
+/// would look to the server.
+fn silence_announcements(app: &TestApp) {
+    diesel::sql_query("ALTER TABLE api_keys DISABLE TRIGGER api_key_changes")
+        .execute(&mut app.db.connect())
+        .unwrap();
+}
+
+/// Polls until the key `token` is answered `expected`, for at most 2 s.
+async fn answered_within(app: &TestApp, token: &str, expected: u16) -> Duration {
+    let started = Instant::now();
+    while status(app, token).await != expected {
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "still not {expected} after 2 s"
+        );
+    }
+    started.elapsed()
+}
+
+#[actix_web::test]
+async fn a_key_changed_by_any_writer_is_dropped_from_every_cache_at_once() {
+    let app = spawn_app_with(|_| {}).await;
+    listening(&app, None).await;
+    let (_, token) = mint_key(&app.db, "district sync", &[Scope::Read], None);
+    for _ in 0..3 {
+        assert_eq!(status(&app, &token).await, 200);
+    }
+    // Scopes taken away in SQL, not through the API.
+    change_key(
+        &app,
+        &token,
+        "UPDATE api_keys SET scopes = '{pii}' WHERE prefix = $key",
+    );
+    answered_within(&app, &token, 403).await;
+    change_key(
+        &app,
+        &token,
+        "UPDATE api_keys SET scopes = '{read}' WHERE prefix = $key",
+    );
+    answered_within(&app, &token, 200).await;
+    change_key(
+        &app,
+        &token,
+        "UPDATE api_keys SET revoked_at = now() WHERE prefix = $key",
+    );
+    answered_within(&app, &token, 401).await;
+}
+
+#[actix_web::test]
+async fn a_cached_key_is_trusted_no_longer_than_the_cache_lifetime_without_an_announcement() {
+    let app = spawn_app_with(|s| s.key_cache_ttl = Duration::from_secs(1)).await;
+    listening(&app, None).await;
+    let (_, token) = mint_key(&app.db, "district sync", &[Scope::Read], None);
+    assert_eq!(status(&app, &token).await, 200);
+    silence_announcements(&app);
+    let revoked = Instant::now();
+    change_key(
+        &app,
+        &token,
+        "UPDATE api_keys SET revoked_at = now() WHERE prefix = $key",
+    );
+    assert_eq!(
+        status(&app, &token).await,
+        200,
+        "served from the cache: nothing announced the revocation"
+    );
+    while status(&app, &token).await == 200 {
+        assert!(revoked.elapsed() < Duration::from_secs(3));
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(revoked.elapsed() >= Duration::from_millis(900));
+    assert_eq!(status(&app, &token).await, 401);
+}
+
+#[actix_web::test]
+async fn a_server_that_lost_its_listening_connection_forgets_every_key_it_held() {
+    let app = spawn_app_with(|_| {}).await;
+    let first = listening(&app, None).await;
+    let (_, token) = mint_key(&app.db, "district sync", &[Scope::Read], None);
+    assert_eq!(status(&app, &token).await, 200);
+    diesel::sql_query(format!("SELECT pg_terminate_backend({first})"))
+        .execute(&mut app.db.connect())
+        .unwrap();
+    listening(&app, Some(first)).await;
+    // No announcement can reach it now; only a forgotten copy is safe.
+    silence_announcements(&app);
+    change_key(
+        &app,
+        &token,
+        "UPDATE api_keys SET revoked_at = now() WHERE prefix = $key",
+    );
+    assert_eq!(status(&app, &token).await, 401);
+}
+
+#[actix_web::test]
+async fn without_a_cache_every_request_reads_its_key() {
+    let app = spawn_app_with(|s| s.key_cache_ttl = Duration::ZERO).await;
+    let (_, token) = mint_key(&app.db, "district sync", &[Scope::Read], None);
+    assert_eq!(status(&app, &token).await, 200);
+    assert_eq!(listener(&app), None, "nothing listens");
+    silence_announcements(&app);
+    change_key(
+        &app,
+        &token,
+        "UPDATE api_keys SET revoked_at = now() WHERE prefix = $key",
+    );
+    assert_eq!(status(&app, &token).await, 401);
+}
+
+#[actix_web::test]
+async fn connections_the_database_dropped_are_replaced_without_a_restart() {
+    let app = spawn_app_with(|s| s.key_cache_ttl = Duration::ZERO).await;
+    for _ in 0..8 {
+        app.get("/v1/organizations").await.expect(200);
+    }
+    diesel::sql_query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .execute(&mut app.db.connect())
+    .unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(app.get("/v1/organizations").await.status);
+    }
+    assert!(
+        statuses.iter().all(|s| matches!(s, 200 | 503)),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[4..].iter().all(|s| *s == 200),
+        "each lost connection fails one request at most: {statuses:?}"
+    );
+}
