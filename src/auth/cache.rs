@@ -16,6 +16,7 @@
 //! raced with a revocation never puts the old key back.
 
 use crate::store::api_keys::{StoredKey, CHANGES_CHANNEL};
+use postgres::config::SslMode;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres_native_tls::MakeTlsConnector;
 use std::collections::HashMap;
@@ -168,75 +169,98 @@ impl KeyCache {
     /// Starts the thread that listens for changes of keys on a connection
     /// of its own to `database_url`, listening again (after a pause
     /// growing to 10 s) whenever the connection is lost. The thread ends
-    /// once the cache is dropped. Does nothing when the cache is off.
+    /// once the cache is dropped. Does nothing when the cache is off, and
+    /// leaves it off (with a warning) when the URL cannot be listened on.
+    ///
+    /// The connection is encrypted when the URL says `sslmode=require`
+    /// (without verifying the server's certificate, as libpq does in that
+    /// mode); under `prefer` (libpq's default) or `disable` it is not.
     pub fn listen(&self, database_url: &str) -> std::io::Result<()> {
         if !self.enabled() {
             return Ok(());
         }
+        let listener = match Listener::for_url(database_url) {
+            Ok(listener) => listener,
+            Err(err) => {
+                log::warn!("key cache off: {err}; every request reads its key from the database");
+                return Ok(());
+            }
+        };
         let cache = Arc::downgrade(&self.0);
-        let url = database_url.to_owned();
         std::thread::Builder::new()
             .name("key-cache".into())
-            .spawn(move || listen(&cache, &url))
+            .spawn(move || listener.run(&cache))
             .map(drop)
     }
 }
 
-fn listen(cache: &Weak<Inner>, url: &str) {
-    let mut pause = Duration::from_millis(100);
-    while cache.strong_count() > 0 {
-        match session(cache, url) {
-            Ok(()) => return,
-            Err(err) => {
-                if let Some(inner) = cache.upgrade() {
-                    KeyCache(inner).set_live(false);
-                    log::warn!(
-                        "key cache: not listening for key changes ({err}); \
-                         keys are read from the database until it listens again"
-                    );
-                }
-            }
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(MAX_BACKOFF);
-    }
+/// How the cache's thread reaches the database.
+struct Listener {
+    config: postgres::Config,
+    tls: Option<MakeTlsConnector>,
 }
 
-/// Listens until the cache is dropped (Ok) or the connection fails.
-fn session(cache: &Weak<Inner>, url: &str) -> Result<(), String> {
-    // As libpq does for the pool's connections under `sslmode` prefer and
-    // require (its default is prefer): encrypt when the server offers it,
-    // without verifying its certificate. The client library of this
-    // connection knows no `verify-ca`/`verify-full` and refuses such URLs:
-    // the cache then stays off and every request reads its key.
-    let tls = native_tls::TlsConnector::builder()
-        .danger_accept_invalid_certs(true)
-        .danger_accept_invalid_hostnames(true)
-        .build()
-        .map_err(|err| err.to_string())?;
-    let mut client = postgres::Client::connect(url, MakeTlsConnector::new(tls))
-        .map_err(|err| err.to_string())?;
-    client
-        .batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))
-        .map_err(|err| err.to_string())?;
-    match cache.upgrade() {
-        Some(inner) => KeyCache(inner).set_live(true),
-        None => return Ok(()),
-    }
-    loop {
-        let next = client
-            .notifications()
-            .timeout_iter(WAKE_EVERY)
-            .next()
-            .map_err(|err| err.to_string())?;
-        let Some(inner) = cache.upgrade() else {
-            return Ok(());
+impl Listener {
+    fn for_url(url: &str) -> Result<Self, String> {
+        let config: postgres::Config = url.parse().map_err(|err| format!("{err}"))?;
+        let tls = match config.get_ssl_mode() {
+            SslMode::Require => Some(MakeTlsConnector::new(
+                native_tls::TlsConnector::builder()
+                    .danger_accept_invalid_certs(true)
+                    .danger_accept_invalid_hostnames(true)
+                    .build()
+                    .map_err(|err| err.to_string())?,
+            )),
+            _ => None,
         };
-        match next {
-            Some(notification) => KeyCache(inner).forget(notification.payload()),
-            None if client.is_closed() => return Err("the connection was closed".into()),
-            // Woken to check that the cache is still there.
-            None => {}
+        Ok(Self { config, tls })
+    }
+
+    fn run(&self, cache: &Weak<Inner>) {
+        let mut pause = Duration::from_millis(100);
+        while cache.strong_count() > 0 {
+            match self.session(cache) {
+                Ok(()) => return,
+                Err(err) => {
+                    if let Some(inner) = cache.upgrade() {
+                        KeyCache(inner).set_live(false);
+                        log::warn!(
+                            "key cache: not listening for key changes ({err}); \
+                             keys are read from the database until it listens again"
+                        );
+                    }
+                }
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    /// Listens until the cache is dropped (Ok) or the connection fails.
+    fn session(&self, cache: &Weak<Inner>) -> Result<(), postgres::Error> {
+        let mut client = match &self.tls {
+            Some(tls) => self.config.connect(tls.clone())?,
+            None => self.config.connect(postgres::NoTls)?,
+        };
+        client.batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))?;
+        match cache.upgrade() {
+            Some(inner) => KeyCache(inner).set_live(true),
+            None => return Ok(()),
+        }
+        loop {
+            let next = client.notifications().timeout_iter(WAKE_EVERY).next()?;
+            let Some(inner) = cache.upgrade() else {
+                return Ok(());
+            };
+            match next {
+                Some(notification) => KeyCache(inner).forget(notification.payload()),
+                // Woken to check that the cache is still there; a closed
+                // connection fails the next query.
+                None if client.is_closed() => {
+                    client.batch_execute("")?;
+                }
+                None => {}
+            }
         }
     }
 }

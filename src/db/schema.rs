@@ -183,6 +183,22 @@ diesel::joinable!(event_participants -> events (event_id));
 diesel::joinable!(event_participants -> people (person_id));
 diesel::joinable!(roles -> people (person_id));
 
+// Derived from `roles` and `people` by triggers (migration
+// `list_indexes`): one row per live role held by a person, with the
+// person's `id`, `name` and `created_at`, so people are paged by
+// organization as `people` itself is.
+diesel::table! {
+    role_holders (role_id) {
+        role_id -> Uuid,
+        organization_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        created_at -> Timestamptz,
+        first_day -> Nullable<Date>,
+        last_day -> Nullable<Date>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     people,

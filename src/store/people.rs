@@ -5,10 +5,11 @@ use crate::domain::Reference;
 use crate::error::Error;
 use crate::store::crud::Rules;
 use crate::store::refs::{ORGANIZATIONS, PEOPLE};
+use crate::store::rows::RecordFilter;
 use crate::store::rows::{list_filter, listing, live_rows, resolved, Rows};
 use crate::store::sort::{keyset_page, Keyset, NameSort};
 use crate::store::sql::names_containing;
-use crate::store::tenure::person_holds_role;
+use crate::store::tenure::{holders_page, person_holds_role};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
@@ -119,8 +120,17 @@ pub fn list(
         query = query.filter(names_containing("people", q));
     }
     let organization = resolved!(conn, ORGANIZATIONS, filter, organization_id);
-    if organization.is_some() || filter.active_on.is_some() {
-        query = query.filter(person_holds_role(organization, filter.active_on));
+    match organization {
+        // By organization alone: the page's people come from one walk of
+        // an index (with other filters, the page could not be cut there).
+        Some(organization) if filter.q.is_none() && filter.records == RecordFilter::default() => {
+            let ids = holders_page(conn, organization, filter.active_on, page)?;
+            query = query.filter(people::id.eq_any(ids));
+        }
+        _ if organization.is_some() || filter.active_on.is_some() => {
+            query = query.filter(person_holds_role(organization, filter.active_on));
+        }
+        _ => {}
     }
     keyset_page(conn, query, "people", page)
 }

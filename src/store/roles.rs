@@ -285,8 +285,11 @@ pub fn list(
         member_organization_id => ORGANIZATIONS
     ]);
     if let Some(organization) = resolved!(conn, ORGANIZATIONS, filter, organization_id) {
-        let ids = and_below(conn, organization, filter.include_descendants)?;
-        query = query.filter(dsl::organization_id.eq_any(ids));
+        query = match and_below(conn, organization, filter.include_descendants)?[..] {
+            // One organization: its index gives the page in order.
+            [one] => query.filter(dsl::organization_id.eq(one)),
+            ref ids => query.filter(dsl::organization_id.eq_any(ids.to_vec())),
+        };
     }
     tenure_filter!(query, filter.tenure);
     keyset_page(conn, query, "roles", page)

@@ -374,7 +374,7 @@ macro_rules! list_filter {
 pub(crate) use list_filter;
 
 /// The filters every listing of records takes (see [`list_filter!`]).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecordFilter {
     /// Only records changed at or after this instant.
     pub updated_since: Option<chrono::DateTime<chrono::Utc>>,

@@ -3,10 +3,14 @@
 //! partial dates, both days included, a missing one open), for listings of
 //! roles and of the people holding them.
 
+use crate::error::Error;
+use crate::store::sort::{keyset_page, Keyset, NameSort, SortOrder};
 use chrono::NaiveDate;
 use diesel::dsl::sql;
 use diesel::expression::BoxableExpression;
 use diesel::pg::Pg;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
 use diesel::sql_types::{Bool, Date, Uuid as SqlUuid};
 use uuid::Uuid;
 
@@ -61,4 +65,34 @@ pub fn person_holds_role<QS: 'static>(
         ),
         (None, None) => Box::new(sql::<Bool>(&format!("{HELD})"))),
     }
+}
+
+/// The ids of the people of one keyset page of `/v1/people` filtered by
+/// organization alone (and `day`): those holding a live role in
+/// `organization` (active on `day` when given), in `page` order, read
+/// from `role_holders` by one walk of its index from the cursor on.
+pub fn holders_page(
+    conn: &mut PgConnection,
+    organization: Uuid,
+    day: Option<NaiveDate>,
+    page: Keyset<NameSort>,
+) -> Result<Vec<Uuid>, Error> {
+    use crate::db::schema::role_holders::dsl;
+    let mut query = match page.sort.column() {
+        ("name", _) => dsl::role_holders
+            .distinct_on((dsl::name, dsl::id))
+            .select(dsl::id)
+            .into_boxed(),
+        _ => dsl::role_holders
+            .distinct_on((dsl::created_at, dsl::id))
+            .select(dsl::id)
+            .into_boxed(),
+    }
+    .filter(dsl::organization_id.eq(organization));
+    if let Some(day) = day {
+        query = query
+            .filter(dsl::first_day.is_null().or(dsl::first_day.le(day)))
+            .filter(dsl::last_day.is_null().or(dsl::last_day.ge(day)));
+    }
+    keyset_page(conn, query, "role_holders", page)
 }

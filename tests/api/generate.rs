@@ -13,26 +13,6 @@ fn generate(url: &str, people: &str) -> std::process::Output {
         .expect("the binary runs")
 }
 
-/// Every item of a listing, following `next_cursor` from `path` (which
-/// carries its query, with `limit`) until a page comes back empty (the
-/// change feed always hands out a cursor to poll again).
-async fn all(app: &TestApp, path: &str) -> Vec<Value> {
-    let mut items = Vec::new();
-    let mut next = path.to_owned();
-    loop {
-        let page = app.get(&next).await.expect(200).json();
-        let page_items = page["items"].as_array().unwrap();
-        if page_items.is_empty() {
-            return items;
-        }
-        items.extend(page_items.iter().cloned());
-        match page["next_cursor"].as_str() {
-            Some(cursor) if !cursor.is_empty() => next = format!("{path}&cursor={cursor}"),
-            _ => return items,
-        }
-    }
-}
-
 #[actix_web::test]
 async fn a_generated_register_is_listed_read_and_fed() {
     let db = TestDatabase::migrated();
@@ -45,7 +25,7 @@ async fn a_generated_register_is_listed_read_and_fed() {
     let url = db.url.clone();
     let app = spawn_app_on(db, |_| {}).await;
 
-    let people = all(&app, "/v1/people?limit=500").await;
+    let people = app.all_items("/v1/people?limit=500").await;
     assert_eq!(people.len(), 200);
     let person = &people[0];
     let name = person["name"].as_str().unwrap();
@@ -61,20 +41,18 @@ async fn a_generated_register_is_listed_read_and_fed() {
 
     // The alliance, 2 units, a committee and 2 branches each; the first
     // branch holds N/10 members, all current.
-    let organizations = all(&app, "/v1/organizations?limit=500").await;
+    let organizations = app.all_items("/v1/organizations?limit=500").await;
     assert_eq!(organizations.len(), 9);
     let alliance = organizations
         .iter()
         .find(|o| o["kind"] == "alliance")
         .unwrap();
-    let units = all(
-        &app,
-        &format!(
+    let units = app
+        .all_items(&format!(
             "/v1/roles?organization_id={}&embed=member_organization&limit=500",
             alliance["id"].as_str().unwrap()
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(units.len(), 2);
     assert!(units
         .iter()
@@ -84,21 +62,21 @@ async fn a_generated_register_is_listed_read_and_fed() {
         .find(|o| o["kind"] == "party_branch" && o["name"].as_str().unwrap().contains("第一"))
         .unwrap();
     let branch_id = branch["id"].as_str().unwrap();
-    let members = all(
-        &app,
-        &format!("/v1/organizations/{branch_id}/members?active_on=2025-06-01&limit=500"),
-    )
-    .await;
+    let members = app
+        .all_items(&format!(
+            "/v1/organizations/{branch_id}/members?active_on=2025-06-01&limit=500"
+        ))
+        .await;
     assert!(members.len() >= 20, "{}", members.len());
-    let active = all(
-        &app,
-        &format!("/v1/people?organization_id={branch_id}&active_on=2025-06-01&limit=500"),
-    )
-    .await;
+    let active = app
+        .all_items(&format!(
+            "/v1/people?organization_id={branch_id}&active_on=2025-06-01&limit=500"
+        ))
+        .await;
     assert!(active.len() >= 20, "{}", active.len());
 
     // Roles with partial dates, some ended; posts held.
-    let roles = all(&app, "/v1/roles?embed=person,post&limit=500").await;
+    let roles = app.all_items("/v1/roles?embed=person,post&limit=500").await;
     assert!(roles.len() > 200);
     assert!(roles.iter().any(|r| r["end_date"].is_string()));
     assert!(roles
@@ -107,7 +85,7 @@ async fn a_generated_register_is_listed_read_and_fed() {
     assert!(roles.iter().any(|r| r["post"]["label"].is_string()));
 
     // Events all day, timed and undated, each with its participants.
-    let events = all(&app, "/v1/events?limit=500").await;
+    let events = app.all_items("/v1/events?limit=500").await;
     assert_eq!(events.len(), 4);
     assert!(events.iter().any(|e| e["status"] == "recurring"));
     let event = app
@@ -121,7 +99,7 @@ async fn a_generated_register_is_listed_read_and_fed() {
     assert_eq!(event["participants"].as_array().unwrap().len(), 21);
 
     // Every generated record is in the change feed.
-    let feed = all(&app, "/v1/changes?limit=1000").await;
+    let feed = app.all_items("/v1/changes?limit=1000").await;
     let people_fed = feed.iter().filter(|c| c["entity_type"] == "person").count();
     assert_eq!(people_fed, 200);
     assert!(feed.len() > 200 + roles.len());

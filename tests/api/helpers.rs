@@ -380,6 +380,26 @@ impl TestApp {
         .await
     }
 
+    /// Every item of a listing, following `next_cursor` from `path` (which
+    /// carries its query, with `limit`) until a page comes back empty (the
+    /// change feed always hands out a cursor to poll again).
+    pub async fn all_items(&self, path: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut next = path.to_owned();
+        loop {
+            let page = self.get(&next).await.expect(200).json();
+            let page_items = page["items"].as_array().unwrap();
+            if page_items.is_empty() {
+                return items;
+            }
+            items.extend(page_items.iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(cursor) if !cursor.is_empty() => next = format!("{path}&cursor={cursor}"),
+                _ => return items,
+            }
+        }
+    }
+
     /// Creates an organization and returns its JSON representation.
     pub async fn create_organization(&self, body: Value) -> Value {
         self.post("/v1/organizations", &body)

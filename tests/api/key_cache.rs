@@ -195,3 +195,36 @@ async fn connections_the_database_dropped_are_replaced_without_a_restart() {
         "each lost connection fails one request at most: {statuses:?}"
     );
 }
+
+#[derive(QueryableByName)]
+struct Encrypted {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    ssl: bool,
+}
+
+#[actix_web::test]
+async fn a_database_url_requiring_tls_is_listened_on_over_tls() {
+    let app = spawn_app_with(|s| s.database_url.push_str("?sslmode=require")).await;
+    let offered = diesel::sql_query("SELECT current_setting('ssl') = 'on' AS ssl")
+        .get_result::<Encrypted>(&mut app.db.connect())
+        .unwrap()
+        .ssl;
+    let (_, token) = mint_key(&app.db, "district sync", &[Scope::Read], None);
+    assert!(
+        offered,
+        "the test server offers TLS (Debian's PostgreSQL does, with its snakeoil certificate)"
+    );
+    let pid = listening(&app, None).await;
+    let encrypted = diesel::sql_query(format!("SELECT ssl FROM pg_stat_ssl WHERE pid = {pid}"))
+        .get_result::<Encrypted>(&mut app.db.connect())
+        .unwrap()
+        .ssl;
+    assert!(encrypted);
+    assert_eq!(status(&app, &token).await, 200);
+    change_key(
+        &app,
+        &token,
+        "UPDATE api_keys SET revoked_at = now() WHERE prefix = $key",
+    );
+    answered_within(&app, &token, 401).await;
+}

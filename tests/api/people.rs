@@ -363,3 +363,108 @@ async fn people_carry_popolo_sort_names_honorifics_and_death_dates() {
         ["sort_name", "honorific_prefix", "death_date"]
     );
 }
+
+/// `/v1/people?organization_id=` (with and without `active_on`) pages
+/// through the same people, in the same order, as the whole listing
+/// filtered by hand — in every order, as people are renamed and roles
+/// end, move and go.
+#[actix_web::test]
+async fn people_of_an_organization_page_in_every_order_as_their_roles_stand() {
+    let app = spawn_app().await;
+    let unit = app
+        .organization("Yangpu Science Park", "enterprise", None)
+        .await;
+    let other = app
+        .organization("Fudan Science Park", "enterprise", None)
+        .await;
+    let mut people = Vec::new();
+    for name in [
+        "Wang Wei",
+        "Wang Wei",
+        "Li Na",
+        "Zhang Min",
+        "Chen Jing",
+        "Zhou Hai",
+        "Liu Yang",
+        "Sun Lei",
+    ] {
+        people.push(app.person(name).await);
+    }
+    let role = |person: &Value, organization: &Value, start: Value, end: Value| {
+        json!({"person_id": person["id"], "organization_id": organization["id"],
+               "title": "Member", "start_date": start, "end_date": end})
+    };
+    let mut roles = Vec::new();
+    for (n, person) in people.iter().enumerate().take(7) {
+        if n == 2 {
+            // Two roles in the unit, one after the other: listed once.
+            let first = role(person, &unit, Value::Null, json!("2018"));
+            roles.push(app.role(first).await);
+            app.role(role(person, &unit, json!("2019"), Value::Null))
+                .await;
+        } else {
+            roles.push(
+                app.role(role(person, &unit, Value::Null, Value::Null))
+                    .await,
+            );
+        }
+    }
+    app.role(role(&people[7], &other, Value::Null, Value::Null))
+        .await;
+    // Ended before the day; starting after it.
+    app.role(role(&people[7], &unit, json!("2010"), json!("2012-05")))
+        .await;
+    // Renamed: moves in name order.
+    app.patch(
+        &format!("/v1/people/{}", id(&people[6])),
+        &json!({"name": "Abbott Liu"}),
+    )
+    .await
+    .expect(200);
+    // A role that ends, one that goes, one that moves to the other unit.
+    app.patch(
+        &format!("/v1/roles/{}", id(&roles[3])),
+        &json!({"end_date": "2021"}),
+    )
+    .await
+    .expect(200);
+    app.delete(&format!("/v1/roles/{}", id(&roles[4])))
+        .await
+        .expect(204);
+    app.patch(
+        &format!("/v1/roles/{}", id(&roles[5])),
+        &json!({"organization_id": other["id"]}),
+    )
+    .await
+    .expect(200);
+
+    let in_unit: Vec<&str> = [0, 1, 2, 3, 6, 7].iter().map(|&n| id(&people[n])).collect();
+    let active: Vec<&str> = [0, 1, 2, 6].iter().map(|&n| id(&people[n])).collect();
+    for sort in ["name", "-name", "created_at", "-created_at"] {
+        let everyone = app
+            .all_items(&format!("/v1/people?sort={sort}&limit=100"))
+            .await;
+        let expected = |members: &[&str]| -> Vec<String> {
+            everyone
+                .iter()
+                .map(|p| id(p).to_owned())
+                .filter(|p| members.contains(&p.as_str()))
+                .collect()
+        };
+        let ids =
+            |items: Vec<Value>| -> Vec<String> { items.iter().map(|p| id(p).to_owned()).collect() };
+        let unit_id = id(&unit);
+        let listed = app
+            .all_items(&format!(
+                "/v1/people?organization_id={unit_id}&sort={sort}&limit=2"
+            ))
+            .await;
+        assert_eq!(ids(listed), expected(&in_unit), "{sort}");
+        let listed = app
+            .all_items(&format!(
+                "/v1/people?organization_id={unit_id}&active_on=2025-06-01&sort={sort}&limit=2"
+            ))
+            .await;
+        assert_eq!(ids(listed), expected(&active), "{sort}, active");
+    }
+}

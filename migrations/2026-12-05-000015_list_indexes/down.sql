@@ -1,0 +1,13 @@
+DROP TRIGGER role_holders_rename ON people;
+DROP FUNCTION role_holders_rename();
+DROP TRIGGER role_holders_insert ON roles;
+DROP TRIGGER role_holders_update ON roles;
+DROP TRIGGER role_holders_delete ON roles;
+DROP FUNCTION role_holders_keep();
+DROP TABLE role_holders;
+DROP INDEX roles_organization_created_idx;
+DROP INDEX roles_person_created_idx;
+DROP INDEX roles_member_organization_created_idx;
+CREATE INDEX roles_organization_id_idx ON roles (organization_id) WHERE deleted_at IS NULL;
+CREATE INDEX roles_person_id_idx ON roles (person_id) WHERE deleted_at IS NULL;
+CREATE INDEX roles_member_organization_id_idx ON roles (member_organization_id) WHERE deleted_at IS NULL;
