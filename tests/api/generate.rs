@@ -1,8 +1,7 @@
 //! `alliance-registry generate`: the benchmark's synthetic register, at a
 //! tiny scale, is served by the API like any other (no timing here).
 
-use crate::helpers::{spawn_app_on, TestApp, TestDatabase};
-use serde_json::Value;
+use crate::helpers::{spawn_app_on, TestDatabase};
 use std::process::Command;
 
 fn generate(url: &str, people: &str) -> std::process::Output {
