@@ -11,10 +11,9 @@ use crate::store::refs::{RefColumn, Tree, EVENTS, ORGANIZATIONS, PEOPLE};
 use crate::store::rows::{list_filter, listing, live_rows, referring, resolved, Rows};
 use crate::store::sort::{keyset_page, After, Keyset, SortKey, SortOrder, SortValue};
 use crate::store::sql::containing;
-use crate::store::sql::fragment;
 use crate::store::text::{text_enum, text_values};
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::dsl::now;
+use diesel::dsl::{now, sql};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Uuid as SqlUuid};
@@ -280,7 +279,7 @@ pub fn list(
     if let Some(organization) = resolved!(conn, ORGANIZATIONS, filter, organization_id) {
         let ids = organizations::and_below(conn, organization, filter.include_descendants)?;
         query = query.filter(
-            fragment::<Bool>(
+            sql::<Bool>(
                 "EXISTS (SELECT 1 FROM event_participants p WHERE p.event_id = events.id \
                  AND p.deleted_at IS NULL AND (p.organization_id = ANY(",
             )
@@ -292,7 +291,7 @@ pub fn list(
     }
     if let Some(person) = resolved!(conn, PEOPLE, filter, person_id) {
         query = query.filter(
-            fragment::<Bool>(
+            sql::<Bool>(
                 "EXISTS (SELECT 1 FROM event_participants p WHERE p.event_id = events.id \
                  AND p.deleted_at IS NULL AND p.person_id = ",
             )

@@ -14,9 +14,9 @@ use crate::store::refs::{
 use crate::store::rows::{list_filter, listing, live_rows, referring};
 use crate::store::sort::{keyset_page, After, Keyset, SortKey, SortOrder, SortValue};
 use crate::store::sql::containing;
-use crate::store::sql::fragment;
 use crate::store::text::text_values;
 use chrono::NaiveDate;
+use diesel::dsl::sql;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Date};
@@ -189,13 +189,11 @@ pub fn list(
     ]);
     if let Some(day) = filter.active_on {
         query = query.filter(
-            fragment::<Bool>(
-                "(posts.start_date IS NULL OR partial_date_first(posts.start_date) <= ",
-            )
-            .bind::<Date, _>(day)
-            .sql(") AND (posts.end_date IS NULL OR partial_date_last(posts.end_date) >= ")
-            .bind::<Date, _>(day)
-            .sql(")"),
+            sql::<Bool>("(posts.start_date IS NULL OR partial_date_first(posts.start_date) <= ")
+                .bind::<Date, _>(day)
+                .sql(") AND (posts.end_date IS NULL OR partial_date_last(posts.end_date) >= ")
+                .bind::<Date, _>(day)
+                .sql(")"),
         );
     }
     if let Some(q) = &filter.q {

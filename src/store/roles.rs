@@ -15,10 +15,10 @@ use crate::store::posts::{PostRecord, Posts};
 use crate::store::refs::{self, RefColumn, Reference, ORGANIZATIONS, PEOPLE, POSTS, ROLES};
 use crate::store::rows::{list_filter, listing, live_rows, referring, resolved, Rows};
 use crate::store::sort::{keyset_page, CreatedSort, Keyset};
-use crate::store::sql::fragment;
 use crate::store::sql::{containing, lock_named};
 use crate::store::tenure::active_on;
 use chrono::NaiveDate;
+use diesel::dsl::sql;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Date as SqlDate};
@@ -170,18 +170,16 @@ fn refuse_overlapping(
     // partial date read as its span of days).
     if let Some(start) = &data.start_date {
         query = query.filter(
-            fragment::<Bool>("(roles.end_date IS NULL OR partial_date_last(roles.end_date) >= ")
+            sql::<Bool>("(roles.end_date IS NULL OR partial_date_last(roles.end_date) >= ")
                 .bind::<SqlDate, _>(day_of(start, false)?)
                 .sql(")"),
         );
     }
     if let Some(end) = &data.end_date {
         query = query.filter(
-            fragment::<Bool>(
-                "(roles.start_date IS NULL OR partial_date_first(roles.start_date) <= ",
-            )
-            .bind::<SqlDate, _>(day_of(end, true)?)
-            .sql(")"),
+            sql::<Bool>("(roles.start_date IS NULL OR partial_date_first(roles.start_date) <= ")
+                .bind::<SqlDate, _>(day_of(end, true)?)
+                .sql(")"),
         );
     }
     if let Some(id) = id {

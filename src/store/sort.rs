@@ -2,10 +2,10 @@
 //! value and id of the last row of the one before.
 
 use crate::error::Error;
-use crate::store::sql::{fragment, Fragment};
 use crate::store::text::text_values;
 use chrono::{DateTime, Utc};
-use diesel::expression::BoxableExpression;
+use diesel::dsl::sql;
+use diesel::expression::{BoxableExpression, SqlLiteral};
 use diesel::pg::{Pg, PgConnection};
 use diesel::query_dsl::{methods, LoadQuery};
 use diesel::sql_types::{BigInt, Bool, Text, Timestamptz, Uuid as SqlUuid};
@@ -169,7 +169,7 @@ where
 {
     let (column, descending) = sort.column();
     let op = if descending { "<" } else { ">" };
-    let head = fragment::<Bool>(&format!("({table}.{column}, {table}.id) {op} ("));
+    let head = sql::<Bool>(&format!("({table}.{column}, {table}.id) {op} ("));
     match &after.value {
         SortValue::Text(text) => Box::new(
             head.bind::<Text, _>(text.clone())
@@ -195,10 +195,10 @@ where
 /// The ORDER BY of a listing of `table` in `sort` order, ties broken by id.
 /// (The expression type is immaterial to ORDER BY; it is typed `Bool` only
 /// because diesel wants a type.)
-pub fn keyset_order<S: SortOrder>(table: &str, sort: S) -> Fragment<Bool> {
+pub fn keyset_order<S: SortOrder>(table: &str, sort: S) -> SqlLiteral<Bool> {
     let (column, descending) = sort.column();
     let direction = if descending { "DESC" } else { "ASC" };
-    fragment::<Bool>(&format!(
+    sql::<Bool>(&format!(
         "{table}.{column} {direction}, {table}.id {direction}"
     ))
 }
@@ -234,7 +234,7 @@ where
     QS: 'static,
     S: SortOrder,
     Q: methods::FilterDsl<Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>>, Output = Q>
-        + methods::OrderDsl<Fragment<Bool>, Output = Q>
+        + methods::OrderDsl<SqlLiteral<Bool>, Output = Q>
         + methods::LimitDsl<Output = Q>
         + LoadQuery<'a, PgConnection, R>,
 {

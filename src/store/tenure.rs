@@ -5,8 +5,8 @@
 
 use crate::error::Error;
 use crate::store::sort::{keyset_page, Keyset, NameSort, SortOrder};
-use crate::store::sql::fragment;
 use chrono::NaiveDate;
+use diesel::dsl::sql;
 use diesel::expression::BoxableExpression;
 use diesel::pg::Pg;
 use diesel::pg::PgConnection;
@@ -25,7 +25,7 @@ pub fn active_on<QS: 'static>(
     day: NaiveDate,
 ) -> Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>> {
     Box::new(
-        fragment::<Bool>(STARTED)
+        sql::<Bool>(STARTED)
             .bind::<Date, _>(day)
             .sql(NOT_ENDED)
             .bind::<Date, _>(day)
@@ -43,27 +43,27 @@ pub fn person_holds_role<QS: 'static>(
         WHERE roles.person_id = people.id AND roles.deleted_at IS NULL";
     match (organization, day) {
         (Some(organization), Some(day)) => Box::new(
-            fragment::<Bool>(&format!("{HELD} AND roles.organization_id = "))
+            sql::<Bool>(&format!("{HELD} AND roles.organization_id = "))
                 .bind::<SqlUuid, _>(organization)
-                .sql(format!(" AND {STARTED}"))
+                .sql(&format!(" AND {STARTED}"))
                 .bind::<Date, _>(day)
                 .sql(NOT_ENDED)
                 .bind::<Date, _>(day)
                 .sql("))"),
         ),
         (Some(organization), None) => Box::new(
-            fragment::<Bool>(&format!("{HELD} AND roles.organization_id = "))
+            sql::<Bool>(&format!("{HELD} AND roles.organization_id = "))
                 .bind::<SqlUuid, _>(organization)
                 .sql(")"),
         ),
         (None, Some(day)) => Box::new(
-            fragment::<Bool>(&format!("{HELD} AND {STARTED}"))
+            sql::<Bool>(&format!("{HELD} AND {STARTED}"))
                 .bind::<Date, _>(day)
                 .sql(NOT_ENDED)
                 .bind::<Date, _>(day)
                 .sql("))"),
         ),
-        (None, None) => Box::new(fragment::<Bool>(&format!("{HELD})"))),
+        (None, None) => Box::new(sql::<Bool>(&format!("{HELD})"))),
     }
 }
 
