@@ -1,7 +1,7 @@
 //! Builds the HTTP server: routes, middleware, the docs UI and the pool.
 
 use crate::api;
-use crate::api::changes::FeedRetention;
+use crate::api::changes::FeedSettings;
 use crate::api::cursor::CursorKey;
 use crate::api::extract::BodyLimit;
 use crate::api::idempotency::{self, IdempotencyTtl};
@@ -147,7 +147,10 @@ impl Application {
         let rate_limit = RateLimit::per_minute(settings.rate_limit_per_minute);
         let origins = settings.cors_allowed_origins.clone();
         let idempotency_ttl = IdempotencyTtl(settings.idempotency_ttl);
-        let feed_retention = web::Data::new(FeedRetention(settings.feed_retention));
+        let feed_settings = web::Data::new(FeedSettings {
+            retention: settings.feed_retention,
+            settle_wait: settings.feed_settle_wait,
+        });
         let cursor_key = CursorKey::new(settings.cursor_secret.clone());
         let key_cache = web::Data::new(KeyCache::new(settings.key_cache_ttl));
         key_cache.listen(&settings.database_url)?;
@@ -163,7 +166,7 @@ impl Application {
                 .app_data(import_limit)
                 .app_data(rate_limit.clone())
                 .app_data(idempotency_ttl)
-                .app_data(feed_retention.clone())
+                .app_data(feed_settings.clone())
                 .app_data(cursor_key.clone())
                 .app_data(key_cache.clone())
                 .app_data(web::PathConfig::default().error_handler(api::extract::path_error))

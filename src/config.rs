@@ -31,6 +31,10 @@ pub struct Settings {
     pub idempotency_ttl: chrono::Duration,
     /// How long a change-feed cursor stays valid.
     pub feed_retention: chrono::Duration,
+    /// Longest a change-feed request waits for changes that committed
+    /// before it to settle (see `api::changes`) before it answers with the
+    /// settled ones.
+    pub feed_settle_wait: Duration,
     /// Longest a statement may run (lock waits included) before it is
     /// cancelled and the request answered 503 with `Retry-After`.
     pub statement_timeout: Duration,
@@ -123,6 +127,9 @@ impl Settings {
         let feed_retention = parse(&lookup, "FEED_RETENTION_HOURS", "720", |v| {
             int_in_range(v, 1, 24 * 3650).map(|h| chrono::Duration::hours(h as i64))
         })?;
+        let feed_settle_wait = parse(&lookup, "FEED_SETTLE_WAIT_MS", "2000", |v| {
+            int_in_range(v, 0, 60_000).map(Duration::from_millis)
+        })?;
         let statement_timeout = parse(&lookup, "STATEMENT_TIMEOUT_MS", "5000", |v| {
             int_in_range(v, 100, 3_600_000).map(Duration::from_millis)
         })?;
@@ -149,6 +156,7 @@ impl Settings {
             rate_limit_per_minute,
             idempotency_ttl,
             feed_retention,
+            feed_settle_wait,
             statement_timeout,
             cursor_secret,
             default_timezone,
@@ -221,6 +229,7 @@ mod tests {
         assert!(s.cors_allowed_origins.is_empty());
         assert_eq!(s.rate_limit_per_minute, 0);
         assert_eq!(s.key_cache_ttl, Duration::from_secs(10));
+        assert_eq!(s.feed_settle_wait, Duration::from_millis(2_000));
         let s = settings(&[(
             "CORS_ALLOWED_ORIGINS",
             "https://a.example, http://localhost:3000",
@@ -247,6 +256,7 @@ mod tests {
             ("RATE_LIMIT_PER_MINUTE", "-1"),
             ("IDEMPOTENCY_TTL_HOURS", "0"),
             ("FEED_RETENTION_HOURS", "forever"),
+            ("FEED_SETTLE_WAIT_MS", "60001"),
             ("STATEMENT_TIMEOUT_MS", "0"),
             ("CURSOR_SECRET", "short"),
             ("KEY_CACHE_SECONDS", "3601"),

@@ -78,7 +78,7 @@ its ETag enables conditional reads (`If-None-Match`) and optimistic concurrency 
         (name = "events", description = "Seminars, their sessions, joint meetings and themed activities, with their participants"),
         (name = "api-keys", description = "The keys clients authenticate with (admin scope)"),
         (name = "audit", description = "Every change: when, by which key, which fields (admin scope)"),
-        (name = "changes", description = "The change feed for syncing systems: every committed change, once, in commit order"),
+        (name = "changes", description = "The change feed for syncing systems: every committed change exactly once, each after the changes it depends on"),
         (name = "imports", description = "A whole register in one request: JSON, NDJSON or CSV, all or nothing, re-runnable"),
         (name = "health", description = "Liveness and readiness probes"),
     )

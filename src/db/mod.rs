@@ -72,8 +72,8 @@ struct SessionSettings {
 
 impl CustomizeConnection<Pooled, diesel::r2d2::Error> for SessionSettings {
     fn on_acquire(&self, Pooled { conn, .. }: &mut Pooled) -> Result<(), diesel::r2d2::Error> {
-        // lock_timeout also bounds lock waits at COMMIT (the change feed's
-        // commit-order lock), where statement_timeout no longer runs.
+        // lock_timeout bounds lock waits as statement_timeout does,
+        // including any at COMMIT, where statement_timeout no longer runs.
         let ms = self.statement_timeout_ms;
         conn.batch_execute(&format!(
             "SET statement_timeout = {ms}; SET lock_timeout = {ms}"

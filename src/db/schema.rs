@@ -223,7 +223,7 @@ diesel::table! {
     }
 }
 
-// `journal.txid` (xid8) is left out: only the change feed reads it, by SQL.
+// `journal.txid` (xid8) is left out: the application does not read it.
 diesel::table! {
     journal (seq) {
         seq -> Int8,
@@ -236,7 +236,7 @@ diesel::table! {
         changed -> Array<Text>,
         before -> Nullable<Jsonb>,
         after -> Nullable<Jsonb>,
-        commit_seq -> Nullable<Int8>,
+        feed_key -> Int8,
     }
 }
 

@@ -1,6 +1,20 @@
 //! The journal: one row per change of a record, written by database
 //! triggers in the same transaction as the change (see the migration
-//! `api_keys_and_journal`). Here it is read as the audit trail.
+//! `api_keys_and_journal`). Here it is read as the audit trail and as the
+//! change feed.
+//!
+//! The feed's order: each row gets a `feed_key` when it is written, the
+//! larger of its transaction's id and the `xmax` of the snapshot of the
+//! statement writing it (see the migration `feed_without_lock`). A change
+//! made after another transaction committed (an update waiting on its row
+//! lock, a record referring to one it created) has a key at least as large,
+//! and comes after it in (`feed_key`, `seq`) order. A reader serves only the
+//! rows whose key is below the `xmin` of its snapshot: every transaction
+//! that could still add a row with such a key has ended, so that part of
+//! the feed is final, and a consumer that moved past it never misses a
+//! change that commits later. Writers take no lock for it; the feed's head
+//! waits instead for the oldest writing transaction in flight in the
+//! PostgreSQL cluster.
 
 use crate::db::schema::journal::{self, dsl};
 use crate::error::Error;
@@ -31,8 +45,6 @@ pub struct JournalRecord {
     pub before: Option<Value>,
     /// The record after the change (null on deletion).
     pub after: Option<Value>,
-    /// Position in commit order (set when the change's transaction commits).
-    pub commit_seq: Option<i64>,
 }
 
 impl JournalRecord {
@@ -145,46 +157,132 @@ pub fn list(
     Ok(query.limit(limit).load(conn)?)
 }
 
-/// A position in the change feed: after the journal row `seq` of the
-/// transaction that committed at `commit_seq`.
+/// A position in the change feed: after the journal row `seq`, whose
+/// feed key is `key`. A cursor issued before the migration
+/// `feed_without_lock` holds the row's `commit_seq` as its key, which that
+/// migration made the row's feed key.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FeedPosition {
-    pub commit_seq: i64,
+    pub key: i64,
     pub seq: i64,
 }
 
-/// Up to `limit` committed changes after `after`, in commit order (and in
-/// statement order within a transaction), of the given entity types
-/// (without changes of personal data alone, if `without_private`).
-///
-/// Positions are handed out at commit under a lock (see the migration
-/// `sync`), so a position is visible only after every lower one: this
-/// never skips a change that commits late, and never shows one twice.
+/// A journal row as the change feed reads it: no `before`, and the record
+/// after the change as JSON text, to be read straight into its record type.
+#[derive(Debug, Queryable)]
+pub struct FeedRow {
+    pub seq: i64,
+    pub feed_key: i64,
+    pub entity_type: String,
+    pub entity_id: Uuid,
+    pub op: String,
+    pub version: i64,
+    pub changed_at: DateTime<Utc>,
+    /// The record after the change, as JSON (null on deletion).
+    pub after: Option<String>,
+    /// For the deletion of a person: the public version before it, as text
+    /// (see `PersonRecord::public_version`).
+    pub public_version_before: Option<String>,
+}
+
+impl FeedRow {
+    /// The position of the feed just after this row.
+    pub fn position(&self) -> FeedPosition {
+        FeedPosition {
+            key: self.feed_key,
+            seq: self.seq,
+        }
+    }
+}
+
+/// The condition "after `position` in the feed".
+fn feed_after(
+    position: FeedPosition,
+) -> Box<
+    dyn diesel::expression::BoxableExpression<
+        journal::table,
+        Pg,
+        SqlType = diesel::sql_types::Bool,
+    >,
+> {
+    use diesel::sql_types::BigInt;
+    Box::new(
+        diesel::dsl::sql::<diesel::sql_types::Bool>("(journal.feed_key, journal.seq) > (")
+            .bind::<BigInt, _>(position.key)
+            .sql(", ")
+            .bind::<BigInt, _>(position.seq)
+            .sql(")"),
+    )
+}
+
+/// The journal rows after `after` of the given entity types (without
+/// changes of personal data alone, if `without_private`).
+fn feed_rows<'a>(
+    after: FeedPosition,
+    types: &'a [&'a str],
+    without_private: bool,
+) -> journal::BoxedQuery<'a, Pg> {
+    let mut query = dsl::journal
+        .filter(feed_after(after))
+        .filter(dsl::entity_type.eq_any(types))
+        .into_boxed();
+    if without_private {
+        query = query.filter(not_private());
+    }
+    query
+}
+
+/// Up to `limit` settled changes after `after`, in feed order, of the given
+/// entity types (without changes of personal data alone, if
+/// `without_private`). Settled: feed key below the `xmin` of this
+/// statement's snapshot, so no transaction can add a row before the last
+/// one returned any more (see the module docs).
 pub fn feed(
     conn: &mut PgConnection,
     after: FeedPosition,
     types: &[&str],
     without_private: bool,
     limit: i64,
-) -> Result<Vec<JournalRecord>, Error> {
+) -> Result<Vec<FeedRow>, Error> {
     use diesel::dsl::sql;
-    use diesel::sql_types::{BigInt, Bool};
-    let mut query = dsl::journal.into_boxed();
-    if without_private {
-        query = query.filter(not_private());
-    }
-    Ok(query
-        .filter(dsl::commit_seq.is_not_null())
-        .filter(
-            sql::<Bool>("(journal.commit_seq, journal.seq) > (")
-                .bind::<BigInt, _>(after.commit_seq)
-                .sql(", ")
-                .bind::<BigInt, _>(after.seq)
-                .sql(")"),
-        )
-        .filter(dsl::entity_type.eq_any(types))
-        .order((dsl::commit_seq.asc(), dsl::seq.asc()))
-        .select(JournalRecord::as_select())
+    use diesel::sql_types::{Bool, Nullable, Text};
+    Ok(feed_rows(after, types, without_private)
+        .filter(sql::<Bool>(
+            "journal.feed_key < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+        ))
+        .order((dsl::feed_key.asc(), dsl::seq.asc()))
+        .select((
+            dsl::seq,
+            dsl::feed_key,
+            dsl::entity_type,
+            dsl::entity_id,
+            dsl::op,
+            dsl::version,
+            dsl::changed_at,
+            sql::<Nullable<Text>>("journal.after::text"),
+            sql::<Nullable<Text>>(
+                "CASE WHEN journal.entity_type = 'person' AND journal.op = 'deleted' \
+                 THEN journal.before ->> 'public_version' END",
+            ),
+        ))
         .limit(limit)
         .load(conn)?)
+}
+
+/// The feed key of the last committed change after `after` (of the given
+/// types, without changes of personal data alone if `without_private`),
+/// if any. Asked after [`feed`] returned a page that was not full and ended
+/// at `after`: such a change is one that was not settled yet then, or one
+/// committed since.
+pub fn last_committed_key(
+    conn: &mut PgConnection,
+    after: FeedPosition,
+    types: &[&str],
+    without_private: bool,
+) -> Result<Option<i64>, Error> {
+    Ok(feed_rows(after, types, without_private)
+        .order((dsl::feed_key.desc(), dsl::seq.desc()))
+        .select(dsl::feed_key)
+        .first(conn)
+        .optional()?)
 }

@@ -333,24 +333,30 @@ pub fn all_of(conn: &mut PgConnection, events: &[Uuid]) -> Result<Vec<Participan
 }
 
 /// The current names of the given people and organizations (for
-/// participants presented from the journal), in two queries.
+/// participants presented from the journal), in a query for each kind
+/// asked for.
 pub fn names_of(
     conn: &mut PgConnection,
     people: &[Uuid],
     organizations: &[Uuid],
 ) -> Result<std::collections::HashMap<Uuid, String>, Error> {
     use crate::db::schema::{organizations as o, people as p};
-    let mut names: std::collections::HashMap<Uuid, String> = p::table
-        .filter(p::id.eq_any(people))
-        .select((p::id, p::name))
-        .load::<(Uuid, String)>(conn)?
-        .into_iter()
-        .collect();
-    names.extend(
-        o::table
-            .filter(o::id.eq_any(organizations))
-            .select((o::id, o::name))
-            .load::<(Uuid, String)>(conn)?,
-    );
+    let mut names = std::collections::HashMap::new();
+    if !people.is_empty() {
+        names.extend(
+            p::table
+                .filter(p::id.eq_any(people))
+                .select((p::id, p::name))
+                .load::<(Uuid, String)>(conn)?,
+        );
+    }
+    if !organizations.is_empty() {
+        names.extend(
+            o::table
+                .filter(o::id.eq_any(organizations))
+                .select((o::id, o::name))
+                .load::<(Uuid, String)>(conn)?,
+        );
+    }
     Ok(names)
 }

@@ -181,6 +181,9 @@ pub fn test_settings(database_url: &str) -> Settings {
         rate_limit_per_minute: 0,
         idempotency_ttl: chrono::Duration::hours(24),
         feed_retention: chrono::Duration::hours(720),
+        // Generous: the test server's cluster is shared, and another
+        // database's writing transaction holds every feed's head back.
+        feed_settle_wait: Duration::from_millis(10_000),
         statement_timeout: Duration::from_millis(5_000),
         cursor_secret: None,
         default_timezone: alliance_registry::domain::Timezone::parse("Asia/Shanghai").unwrap(),

@@ -643,6 +643,24 @@ async fn drain(app: &TestApp, cursor: &mut Option<String>, seen: &mut Vec<Value>
     }
 }
 
+/// Drains the feed until `count` more changes have come, for at most 10 s:
+/// polls, as a consumer does, while a short settle wait lets another test's
+/// open transaction on the server hold the feed's head back.
+async fn drain_at_least(
+    app: &TestApp,
+    cursor: &mut Option<String>,
+    seen: &mut Vec<Value>,
+    count: usize,
+) -> usize {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut total = drain(app, cursor, seen).await;
+    while total < count && std::time::Instant::now() < deadline {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+        total += drain(app, cursor, seen).await;
+    }
+    total
+}
+
 #[actix_web::test]
 async fn the_feed_shows_changes_as_gets_did_with_tombstones_and_pii_rules() {
     let app = spawn_app().await;
@@ -783,14 +801,15 @@ struct Entry {
 
 #[actix_web::test]
 async fn a_change_that_commits_late_is_not_skipped_and_a_rolled_back_one_never_appears() {
-    let app = spawn_app().await;
+    // A short wait for changes to settle: this test holds a writing
+    // transaction open, which holds back every feed on the server.
+    let app = spawn_app_with(|s| s.feed_settle_wait = std::time::Duration::from_millis(200)).await;
     let early = app.organization("Early", "other", None).await;
     let mut cursor = None;
     let mut seen = Vec::new();
-    drain(&app, &mut cursor, &mut seen).await;
+    drain_at_least(&app, &mut cursor, &mut seen, 1).await;
 
-    // A transaction writes first (taking the lower journal sequence number)
-    // but commits last.
+    // A transaction writes first but commits last.
     let mut slow = app.db.connect();
     diesel::sql_query("BEGIN").execute(&mut slow).unwrap();
     diesel::sql_query(
@@ -814,30 +833,134 @@ async fn a_change_that_commits_late_is_not_skipped_and_a_rolled_back_one_never_a
         .unwrap();
     let fast = app.organization("Fast", "other", None).await;
     let got = drain(&app, &mut cursor, &mut seen).await;
-    assert_eq!(got, 1, "only the committed change is visible");
-    assert_eq!(seen.last().unwrap()["entity_id"], fast["id"]);
+    assert_eq!(
+        got, 0,
+        "a change committed after the slow transaction began is not settled while it is open"
+    );
 
     diesel::sql_query("COMMIT").execute(&mut slow).unwrap();
-    drain(&app, &mut cursor, &mut seen).await;
-    let last = seen.last().unwrap();
+    let got = drain_at_least(&app, &mut cursor, &mut seen, 2).await;
+    assert_eq!(got, 2, "both, once the slow transaction committed");
+    let (slow_change, fast_change) = (&seen[seen.len() - 2], &seen[seen.len() - 1]);
     assert_eq!(
-        last["entity_id"], early["id"],
-        "the late commit is delivered after the cursor passed it"
+        slow_change["entity_id"], early["id"],
+        "the slow change first: it was written first"
     );
-    assert_eq!(last["version"], 2);
+    assert_eq!(slow_change["version"], 2);
+    assert_eq!(fast_change["entity_id"], fast["id"]);
     assert!(seen.iter().all(|c| c["data"]["name"] != "Never"));
+}
+
+#[actix_web::test]
+async fn a_reader_sees_its_own_write_while_an_earlier_writer_commits_within_the_bound() {
+    let app =
+        spawn_app_with(|s| s.feed_settle_wait = std::time::Duration::from_millis(5_000)).await;
+    let earlier = app.organization("Earlier", "other", None).await;
+    let mut cursor = None;
+    let mut seen = Vec::new();
+    drain(&app, &mut cursor, &mut seen).await;
+
+    // Another connection's transaction begins writing, and commits 300 ms
+    // later; meanwhile the API writes and its caller reads the feed.
+    let mut other = app.db.connect();
+    diesel::sql_query("BEGIN").execute(&mut other).unwrap();
+    diesel::sql_query(
+        "UPDATE organizations SET description = 'earlier', version = version + 1 WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(id(&earlier).parse::<uuid::Uuid>().unwrap())
+    .execute(&mut other)
+    .unwrap();
+    let committer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        diesel::sql_query("COMMIT").execute(&mut other).unwrap();
+    });
+    let own = app.organization("Own", "other", None).await;
+    let started = std::time::Instant::now();
+    let page = app
+        .get(&format!("/v1/changes?cursor={}", cursor.unwrap()))
+        .await
+        .expect(200)
+        .json();
+    let waited = started.elapsed();
+    committer.join().unwrap();
+    let ids: Vec<&Value> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["entity_id"])
+        .collect();
+    assert_eq!(
+        ids,
+        [&earlier["id"], &own["id"]],
+        "the reader's own write, after the earlier transaction's change"
+    );
+    assert!(
+        waited < std::time::Duration::from_millis(5_000),
+        "within the bound: {waited:?}"
+    );
+}
+
+#[actix_web::test]
+async fn a_cursor_issued_before_the_feed_key_migration_continues_after_it() {
+    use alliance_registry::db::migrate::MIGRATIONS;
+    use diesel_migrations::MigrationHarness;
+    const SECRET: &[u8] = b"a cursor secret of at least 32 bytes";
+    #[derive(QueryableByName)]
+    struct Position {
+        #[diesel(sql_type = BigInt)]
+        commit_seq: i64,
+        #[diesel(sql_type = BigInt)]
+        seq: i64,
+    }
+
+    // A register with the commit-order lock of before: three changes, each
+    // in its own transaction; a consumer's cursor after the second.
+    let db = crate::helpers::TestDatabase::migrated();
+    let mut conn = db.connect();
+    conn.revert_last_migration(MIGRATIONS).unwrap();
+    for name in ["First", "Second", "Third"] {
+        diesel::sql_query(
+            "INSERT INTO organizations (id, name, kind) VALUES (gen_random_uuid(), $1, 'other')",
+        )
+        .bind::<Text, _>(name)
+        .execute(&mut conn)
+        .unwrap();
+    }
+    let second: Position =
+        diesel::sql_query("SELECT commit_seq, seq FROM journal WHERE after ->> 'name' = 'Second'")
+            .get_result(&mut conn)
+            .unwrap();
+    let cursor = Signer::new(SECRET).seal(
+        json!({"c": second.commit_seq, "s": second.seq, "t": chrono::Utc::now()})
+            .to_string()
+            .as_bytes(),
+    );
+    conn.run_pending_migrations(MIGRATIONS).unwrap();
+    drop(conn);
+
+    let app = crate::helpers::spawn_app_on(db, |s| s.cursor_secret = Some(SECRET.to_vec())).await;
+    app.organization("Fourth", "other", None).await;
+    let mut cursor = Some(cursor);
+    let mut seen = Vec::new();
+    drain(&app, &mut cursor, &mut seen).await;
+    let names: Vec<&str> = seen
+        .iter()
+        .map(|c| c["data"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Third", "Fourth"]);
 }
 
 /// The guarantee: a consumer that starts with no cursor and polls while
 /// many writers commit concurrently sees every committed change exactly
-/// once, in commit order per entity (versions ascending), and nothing else.
+/// once, each record's changes in order (versions ascending), and nothing
+/// else.
 #[actix_web::test]
 async fn a_polling_consumer_sees_every_committed_change_exactly_once_in_order() {
-    const WRITERS: usize = 8;
+    const WRITERS: usize = 16;
     const WRITES: usize = 500;
     let app = spawn_app_with(|s| {
         s.http_workers = 4;
-        s.db_pool_size = 12;
+        s.db_pool_size = 20;
     })
     .await;
     let done = std::rc::Rc::new(std::cell::Cell::new(0usize));
@@ -907,7 +1030,7 @@ async fn a_polling_consumer_sees_every_committed_change_exactly_once_in_order() 
     .into_iter()
     .collect();
     assert_eq!(unique, committed);
-    // In commit order per entity.
+    // Each record's changes in order.
     let mut last: HashMap<uuid::Uuid, i64> = HashMap::new();
     for entry in &delivered {
         let previous = last.insert(entry.entity_id, entry.version).unwrap_or(0);

@@ -758,16 +758,17 @@ async fn a_cursor_only_continues_the_listing_it_came_from() {
 }
 
 #[actix_web::test]
-async fn a_write_waiting_on_the_feed_lock_past_the_timeout_is_a_503() {
+async fn a_write_waiting_on_a_row_lock_past_the_timeout_is_a_503() {
     let app = crate::helpers::spawn_app_with(|s| {
         s.statement_timeout = std::time::Duration::from_millis(300)
     })
     .await;
     let org = app.organization("Bilibili", "enterprise", None).await;
-    // Another session holds the commit-order lock every write takes at
-    // commit (see the sync migration).
+    // Another session holds the record's row lock.
     let mut holder = app.db.connect();
-    diesel::sql_query("SELECT pg_advisory_lock(7310413)")
+    diesel::sql_query("BEGIN").execute(&mut holder).unwrap();
+    diesel::sql_query("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE")
+        .bind::<diesel::sql_types::Uuid, _>(id(&org).parse::<uuid::Uuid>().unwrap())
         .execute(&mut holder)
         .unwrap();
     let started = std::time::Instant::now();
@@ -777,17 +778,17 @@ async fn a_write_waiting_on_the_feed_lock_past_the_timeout_is_a_503() {
             &json!({"description": "x"}),
         )
         .await;
+    let waited = started.elapsed();
+    diesel::sql_query("ROLLBACK").execute(&mut holder).unwrap();
     assert!(reply.header("retry-after").is_some());
     reply.problem(503);
-    assert!(started.elapsed() < std::time::Duration::from_secs(3));
-    diesel::sql_query("SELECT pg_advisory_unlock(7310413)")
-        .execute(&mut holder)
-        .unwrap();
+    assert!(waited < std::time::Duration::from_secs(3));
     let stored = app
         .get(&format!("/v1/organizations/{}", id(&org)))
         .await
         .json();
     assert_eq!(stored["description"], Value::Null, "nothing half-written");
+    assert_eq!(stored["version"], 1);
 }
 
 #[actix_web::test]
