@@ -359,3 +359,31 @@ fn a_server_built_and_dropped_leaves_no_connection_behind() {
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(connections(&db), Vec::<String>::new());
 }
+
+/// As for reads, a write on a connection the database dropped is a 503
+/// (never a 500), and the pool recovers by itself.
+#[actix_web::test]
+async fn writes_on_connections_the_database_dropped_are_503_then_succeed() {
+    let app = spawn_app_with(|_| {}).await;
+    for n in 0..8 {
+        app.post("/v1/organizations", &serde_json::json!({"name": format!("Unit {n}"), "kind": "enterprise"}))
+            .await
+            .expect(201);
+    }
+    diesel::sql_query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .execute(&mut app.db.connect())
+    .unwrap();
+    let mut statuses = Vec::new();
+    for n in 0..12 {
+        statuses.push(
+            app.post("/v1/organizations", &serde_json::json!({"name": format!("Later {n}"), "kind": "enterprise"}))
+                .await
+                .status,
+        );
+    }
+    assert!(statuses.iter().all(|s| matches!(s, 201 | 503)), "{statuses:?}");
+    assert!(statuses[4..].iter().all(|s| *s == 201), "{statuses:?}");
+}
