@@ -289,7 +289,10 @@ async fn a_revocation_answered_by_one_instance_holds_on_the_other_at_once() {
             accepted.push((round, revoked.elapsed()));
         }
     }
-    assert!(accepted.is_empty(), "revoked keys accepted by the other instance (round, for how long): {accepted:?}");
+    assert!(
+        accepted.is_empty(),
+        "revoked keys accepted by the other instance (round, for how long): {accepted:?}"
+    );
 }
 
 #[derive(QueryableByName)]
@@ -366,9 +369,12 @@ fn a_server_built_and_dropped_leaves_no_connection_behind() {
 async fn writes_on_connections_the_database_dropped_are_503_then_succeed() {
     let app = spawn_app_with(|_| {}).await;
     for n in 0..8 {
-        app.post("/v1/organizations", &serde_json::json!({"name": format!("Unit {n}"), "kind": "enterprise"}))
-            .await
-            .expect(201);
+        app.post(
+            "/v1/organizations",
+            &serde_json::json!({"name": format!("Unit {n}"), "kind": "enterprise"}),
+        )
+        .await
+        .expect(201);
     }
     diesel::sql_query(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
@@ -379,11 +385,17 @@ async fn writes_on_connections_the_database_dropped_are_503_then_succeed() {
     let mut statuses = Vec::new();
     for n in 0..12 {
         statuses.push(
-            app.post("/v1/organizations", &serde_json::json!({"name": format!("Later {n}"), "kind": "enterprise"}))
-                .await
-                .status,
+            app.post(
+                "/v1/organizations",
+                &serde_json::json!({"name": format!("Later {n}"), "kind": "enterprise"}),
+            )
+            .await
+            .status,
         );
     }
-    assert!(statuses.iter().all(|s| matches!(s, 201 | 503)), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| matches!(s, 201 | 503)),
+        "{statuses:?}"
+    );
     assert!(statuses[4..].iter().all(|s| *s == 201), "{statuses:?}");
 }

@@ -498,9 +498,11 @@ async fn a_role_changed_while_its_holder_is_renamed_keeps_the_organization_listi
     let mut roles = Vec::new();
     for person in &people {
         roles.push(
-            app.role(json!({"person_id": person["id"], "organization_id": unit["id"],
-                            "title": "Member"}))
-                .await,
+            app.role(
+                json!({"person_id": person["id"], "organization_id": unit["id"],
+                            "title": "Member"}),
+            )
+            .await,
         );
     }
     let mut feed_lock = app.db.connect();
@@ -509,7 +511,10 @@ async fn a_role_changed_while_its_holder_is_renamed_keeps_the_organization_listi
         .unwrap();
     let (person_path, new_name) = (path(&people[0]), json!({"name": "Zoe Li"}));
     let rename = app.patch(&person_path, &new_name);
-    let (role_path, new_end) = (format!("/v1/roles/{}", id(&roles[0])), json!({"end_date": "2030"}));
+    let (role_path, new_end) = (
+        format!("/v1/roles/{}", id(&roles[0])),
+        json!({"end_date": "2030"}),
+    );
     let end = app.patch(&role_path, &new_end);
     let release = async {
         actix_web::rt::time::sleep(std::time::Duration::from_millis(600)).await;
@@ -532,7 +537,9 @@ async fn a_role_changed_while_its_holder_is_renamed_keeps_the_organization_listi
         // With include_deleted the filter is the EXISTS over roles.
         let truth = listed_ids(
             &app,
-            &format!("/v1/people?organization_id={unit_id}&include_deleted=true&sort={sort}&limit=100"),
+            &format!(
+                "/v1/people?organization_id={unit_id}&include_deleted=true&sort={sort}&limit=100"
+            ),
         )
         .await;
         assert_eq!(truth.len(), 3);
