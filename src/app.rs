@@ -155,10 +155,12 @@ impl Application {
         let key_cache = web::Data::new(KeyCache::new(settings.key_cache_ttl));
         key_cache.listen(&settings.database_url)?;
         // Every request's database work runs on the blocking threads of its
-        // worker: no more of them than connections to hand out.
-        let blocking_threads = (settings.db_pool_size as usize)
-            .div_ceil(settings.http_workers)
-            .max(1);
+        // worker, and any worker may be handed every connection of the pool:
+        // as many threads as connections, so that requests waiting in one
+        // worker (on a lock, a slow statement) do not stall the others it
+        // accepted while the pool has connections to spare. The pool's
+        // size still bounds the database work under way.
+        let blocking_threads = settings.db_pool_size as usize;
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(pool_data.clone())

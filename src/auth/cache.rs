@@ -24,6 +24,10 @@ use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 
+/// The announcement of a change of every key (`TRUNCATE api_keys`); no
+/// prefix reads so (prefixes are hex digits).
+pub const EVERY_KEY: &str = "*";
+
 /// How long the listening thread waits for a notification before it checks
 /// whether the server that owns the cache is gone.
 const WAKE_EVERY: Duration = Duration::from_secs(1);
@@ -111,11 +115,16 @@ impl KeyCache {
         }
     }
 
-    /// Drops the copy of the key `prefix` (announced as changed).
+    /// Drops the copy of the key `prefix` (announced as changed), or of
+    /// every key for [`EVERY_KEY`].
     pub fn forget(&self, prefix: &str) {
         if let Ok(mut state) = self.0.state.write() {
             state.generation += 1;
-            state.keys.remove(prefix);
+            if prefix == EVERY_KEY {
+                state.keys.clear();
+            } else {
+                state.keys.remove(prefix);
+            }
         }
         // Nobody listening is fine.
         let _ = self.0.changed.send(prefix.to_owned());

@@ -228,3 +228,174 @@ async fn a_database_url_requiring_tls_is_listened_on_over_tls() {
     );
     answered_within(&app, &token, 401).await;
 }
+
+/// `TRUNCATE` is a change of every key too, but the trigger announces
+/// only row changes: the servers keep serving the keys it removed.
+#[actix_web::test]
+async fn keys_removed_by_truncate_are_dropped_from_the_cache() {
+    let app = spawn_app_with(|s| s.key_cache_ttl = Duration::from_secs(60)).await;
+    listening(&app, None).await;
+    let (_, token) = mint_key(&app.db, "district sync", &[Scope::Read], None);
+    assert_eq!(status(&app, &token).await, 200);
+    assert_eq!(status(&app, &token).await, 200);
+    diesel::sql_query("TRUNCATE api_keys CASCADE")
+        .execute(&mut app.db.connect())
+        .unwrap();
+    answered_within(&app, &token, 401).await;
+}
+
+/// Revoked through one instance: once the revocation is answered, the
+/// other instance refuses the key on its next request too.
+#[actix_web::test]
+async fn a_revocation_answered_by_one_instance_holds_on_the_other_at_once() {
+    use alliance_registry::app::Application;
+    let app = spawn_app_with(|_| {}).await;
+    let second = Application::build(&crate::helpers::test_settings(&app.db.url)).unwrap();
+    let second_url = format!("http://127.0.0.1:{}/v1/people", second.port());
+    actix_web::rt::spawn(second.run_until_stopped());
+    // Both listen.
+    let started = Instant::now();
+    loop {
+        let listeners: i64 = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity
+              WHERE datname = current_database() AND query = 'LISTEN api_key_changes'",
+        )
+        .get_result::<Count>(&mut app.db.connect())
+        .unwrap()
+        .n;
+        if listeners == 2 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15));
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    let on_second = |token: String| {
+        let request = app.client.get(second_url.clone()).bearer_auth(token);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let mut accepted = Vec::new();
+    for round in 0..100 {
+        let (key, token) = mint_key(&app.db, "district sync", &[Scope::Read], None);
+        assert_eq!(on_second(token.clone()).await, 200);
+        assert_eq!(on_second(token.clone()).await, 200);
+        app.delete(&format!("/v1/api-keys/{key}")).await.expect(204);
+        let revoked = Instant::now();
+        if on_second(token.clone()).await != 401 {
+            // How long the other instance went on accepting it.
+            while on_second(token.clone()).await != 401 {
+                assert!(revoked.elapsed() < Duration::from_secs(5));
+            }
+            accepted.push((round, revoked.elapsed()));
+        }
+    }
+    assert!(
+        accepted.is_empty(),
+        "revoked keys accepted by the other instance (round, for how long): {accepted:?}"
+    );
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Connections to `db` other than the asking one.
+fn connections(db: &crate::helpers::TestDatabase) -> Vec<String> {
+    #[derive(QueryableByName)]
+    struct Query {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        query: String,
+    }
+    diesel::sql_query(
+        "SELECT coalesce(query, '') AS query FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .load::<Query>(&mut db.connect())
+    .unwrap()
+    .into_iter()
+    .map(|q| q.query)
+    .collect()
+}
+
+/// A server whose runtime has ended (as each test's does) keeps no
+/// listening thread and no connection to its database.
+#[test]
+fn a_server_whose_runtime_ended_leaves_no_connection_behind() {
+    use alliance_registry::app::Application;
+    let db = crate::helpers::TestDatabase::migrated();
+    let url = db.url.clone();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let app = Application::build(&crate::helpers::test_settings(&url)).unwrap();
+            let address = format!("http://127.0.0.1:{}/health/live", app.port());
+            actix_web::rt::spawn(app.run_until_stopped());
+            let client = awc::Client::default();
+            for _ in 0..3 {
+                let _ = client.get(&address).send().await;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+        })
+    })
+    .join()
+    .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(connections(&db), Vec::<String>::new());
+}
+
+/// Built and dropped without ever running (a start that failed later).
+#[test]
+fn a_server_built_and_dropped_leaves_no_connection_behind() {
+    use alliance_registry::app::Application;
+    let db = crate::helpers::TestDatabase::migrated();
+    let url = db.url.clone();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let app = Application::build(&crate::helpers::test_settings(&url)).unwrap();
+            actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+            drop(app);
+        })
+    })
+    .join()
+    .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(connections(&db), Vec::<String>::new());
+}
+
+/// As for reads, a write on a connection the database dropped is a 503
+/// (never a 500), and the pool recovers by itself.
+#[actix_web::test]
+async fn writes_on_connections_the_database_dropped_are_503_then_succeed() {
+    let app = spawn_app_with(|_| {}).await;
+    for n in 0..8 {
+        app.post(
+            "/v1/organizations",
+            &serde_json::json!({"name": format!("Unit {n}"), "kind": "enterprise"}),
+        )
+        .await
+        .expect(201);
+    }
+    diesel::sql_query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .execute(&mut app.db.connect())
+    .unwrap();
+    let mut statuses = Vec::new();
+    for n in 0..12 {
+        statuses.push(
+            app.post(
+                "/v1/organizations",
+                &serde_json::json!({"name": format!("Later {n}"), "kind": "enterprise"}),
+            )
+            .await
+            .status,
+        );
+    }
+    assert!(
+        statuses.iter().all(|s| matches!(s, 201 | 503)),
+        "{statuses:?}"
+    );
+    assert!(statuses[4..].iter().all(|s| *s == 201), "{statuses:?}");
+}

@@ -27,3 +27,4 @@ mod roles;
 mod startup;
 mod sync;
 mod trust;
+mod workers;

@@ -468,3 +468,86 @@ async fn people_of_an_organization_page_in_every_order_as_their_roles_stand() {
         assert_eq!(ids(listed), expected(&active), "{sort}, active");
     }
 }
+
+/// The ids of a listing, following its cursors.
+async fn listed_ids(app: &crate::helpers::TestApp, path: &str) -> Vec<String> {
+    app.all_items(path)
+        .await
+        .iter()
+        .map(|p| id(p).to_owned())
+        .collect()
+}
+
+/// A role changed (its end) while its holder is being renamed by another
+/// request: the role's change reads the holder's name before the rename
+/// commits and writes it into `role_holders` after, so the organization's
+/// people are paged by a name the person no longer has. Both writes go
+/// through the API; the test only orders them, by holding the change
+/// feed's commit lock (any commit in progress holds it the same way).
+#[actix_web::test]
+async fn a_role_changed_while_its_holder_is_renamed_keeps_the_organization_listing_true() {
+    use diesel::RunQueryDsl;
+    let app = spawn_app().await;
+    let unit = app
+        .organization("Yangpu Science Park", "enterprise", None)
+        .await;
+    let mut people = Vec::new();
+    for name in ["Aaron Li", "Bob Wang", "Carl Zhou"] {
+        people.push(app.person(name).await);
+    }
+    let mut roles = Vec::new();
+    for person in &people {
+        roles.push(
+            app.role(
+                json!({"person_id": person["id"], "organization_id": unit["id"],
+                            "title": "Member"}),
+            )
+            .await,
+        );
+    }
+    let mut feed_lock = app.db.connect();
+    diesel::sql_query("SELECT pg_advisory_lock(7310413)")
+        .execute(&mut feed_lock)
+        .unwrap();
+    let (person_path, new_name) = (path(&people[0]), json!({"name": "Zoe Li"}));
+    let rename = app.patch(&person_path, &new_name);
+    let (role_path, new_end) = (
+        format!("/v1/roles/{}", id(&roles[0])),
+        json!({"end_date": "2030"}),
+    );
+    let end = app.patch(&role_path, &new_end);
+    let release = async {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(600)).await;
+        diesel::sql_query("SELECT pg_advisory_unlock(7310413)")
+            .execute(&mut feed_lock)
+            .unwrap();
+    };
+    // The rename goes first (it waits at its commit), the role's change
+    // second (it waits for the rename's row of role_holders).
+    let late_end = async {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+        end.await
+    };
+    let (renamed, ended, ()) = futures_util::future::join3(rename, late_end, release).await;
+    renamed.expect(200);
+    ended.expect(200);
+
+    let unit_id = id(&unit);
+    for sort in ["name", "-name", "created_at", "-created_at"] {
+        // With include_deleted the filter is the EXISTS over roles.
+        let truth = listed_ids(
+            &app,
+            &format!(
+                "/v1/people?organization_id={unit_id}&include_deleted=true&sort={sort}&limit=100"
+            ),
+        )
+        .await;
+        assert_eq!(truth.len(), 3);
+        let paged = listed_ids(
+            &app,
+            &format!("/v1/people?organization_id={unit_id}&sort={sort}&limit=1"),
+        )
+        .await;
+        assert_eq!(paged, truth, "{sort}");
+    }
+}
