@@ -482,8 +482,9 @@ async fn listed_ids(app: &crate::helpers::TestApp, path: &str) -> Vec<String> {
 /// request: the role's change reads the holder's name before the rename
 /// commits and writes it into `role_holders` after, so the organization's
 /// people are paged by a name the person no longer has. Both writes go
-/// through the API; the test only orders them, by holding the change
-/// feed's commit lock (any commit in progress holds it the same way).
+/// through the API; the test only orders them, by holding the role's row
+/// of `role_holders` (as a slow transaction might), which the rename's
+/// trigger waits for after it has renamed the person.
 #[actix_web::test]
 async fn a_role_changed_while_its_holder_is_renamed_keeps_the_organization_listing_true() {
     use diesel::RunQueryDsl;
@@ -505,10 +506,14 @@ async fn a_role_changed_while_its_holder_is_renamed_keeps_the_organization_listi
             .await,
         );
     }
-    let mut feed_lock = app.db.connect();
-    diesel::sql_query("SELECT pg_advisory_lock(7310413)")
-        .execute(&mut feed_lock)
-        .unwrap();
+    let mut holder = app.db.connect();
+    diesel::sql_query("BEGIN").execute(&mut holder).unwrap();
+    diesel::sql_query(format!(
+        "SELECT 1 FROM role_holders WHERE role_id = '{}' FOR UPDATE",
+        id(&roles[0])
+    ))
+    .execute(&mut holder)
+    .unwrap();
     let (person_path, new_name) = (path(&people[0]), json!({"name": "Zoe Li"}));
     let rename = app.patch(&person_path, &new_name);
     let (role_path, new_end) = (
@@ -518,12 +523,10 @@ async fn a_role_changed_while_its_holder_is_renamed_keeps_the_organization_listi
     let end = app.patch(&role_path, &new_end);
     let release = async {
         actix_web::rt::time::sleep(std::time::Duration::from_millis(600)).await;
-        diesel::sql_query("SELECT pg_advisory_unlock(7310413)")
-            .execute(&mut feed_lock)
-            .unwrap();
+        diesel::sql_query("COMMIT").execute(&mut holder).unwrap();
     };
-    // The rename goes first (it waits at its commit), the role's change
-    // second (it waits for the rename's row of role_holders).
+    // The rename goes first (it waits for the held row of role_holders),
+    // the role's change second.
     let late_end = async {
         actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
         end.await
