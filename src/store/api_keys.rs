@@ -204,7 +204,7 @@ impl StoredKey {
 }
 
 /// The key whose prefix is `prefix`, revoked or not.
-pub fn find_by_prefix(conn: &mut PgConnection, prefix: &str) -> Result<Option<StoredKey>, Error> {
+fn find_by_prefix(conn: &mut PgConnection, prefix: &str) -> Result<Option<StoredKey>, Error> {
     Ok(dsl::api_keys
         .filter(dsl::prefix.eq(prefix))
         .select((ApiKeyRecord::as_select(), dsl::token_hash))

@@ -60,6 +60,15 @@ fn change_key(app: &TestApp, token: &str, sql: &str) {
         .unwrap();
 }
 
+/// Revokes the key `token` names in SQL, outside the API.
+fn revoke_in_sql(app: &TestApp, token: &str) {
+    change_key(
+        app,
+        token,
+        "UPDATE api_keys SET revoked_at = now() WHERE prefix = $key",
+    );
+}
+
 /// Turns the announcements of key changes off, as a lost notification
 /// would look to the server.
 fn silence_announcements(app: &TestApp) {
@@ -101,11 +110,7 @@ async fn a_key_changed_by_any_writer_is_dropped_from_every_cache_at_once() {
         "UPDATE api_keys SET scopes = '{read}' WHERE prefix = $key",
     );
     answered_within(&app, &token, 200).await;
-    change_key(
-        &app,
-        &token,
-        "UPDATE api_keys SET revoked_at = now() WHERE prefix = $key",
-    );
+    revoke_in_sql(&app, &token);
     answered_within(&app, &token, 401).await;
 }
 
@@ -117,11 +122,7 @@ async fn a_cached_key_is_trusted_no_longer_than_the_cache_lifetime_without_an_an
     assert_eq!(status(&app, &token).await, 200);
     silence_announcements(&app);
     let revoked = Instant::now();
-    change_key(
-        &app,
-        &token,
-        "UPDATE api_keys SET revoked_at = now() WHERE prefix = $key",
-    );
+    revoke_in_sql(&app, &token);
     assert_eq!(
         status(&app, &token).await,
         200,
@@ -147,11 +148,7 @@ async fn a_server_that_lost_its_listening_connection_forgets_every_key_it_held()
     listening(&app, Some(first)).await;
     // No announcement can reach it now; only a forgotten copy is safe.
     silence_announcements(&app);
-    change_key(
-        &app,
-        &token,
-        "UPDATE api_keys SET revoked_at = now() WHERE prefix = $key",
-    );
+    revoke_in_sql(&app, &token);
     assert_eq!(status(&app, &token).await, 401);
 }
 
@@ -162,11 +159,7 @@ async fn without_a_cache_every_request_reads_its_key() {
     assert_eq!(status(&app, &token).await, 200);
     assert_eq!(listener(&app), None, "nothing listens");
     silence_announcements(&app);
-    change_key(
-        &app,
-        &token,
-        "UPDATE api_keys SET revoked_at = now() WHERE prefix = $key",
-    );
+    revoke_in_sql(&app, &token);
     assert_eq!(status(&app, &token).await, 401);
 }
 
@@ -221,11 +214,7 @@ async fn a_database_url_requiring_tls_is_listened_on_over_tls() {
         .ssl;
     assert!(encrypted);
     assert_eq!(status(&app, &token).await, 200);
-    change_key(
-        &app,
-        &token,
-        "UPDATE api_keys SET revoked_at = now() WHERE prefix = $key",
-    );
+    revoke_in_sql(&app, &token);
     answered_within(&app, &token, 401).await;
 }
 
