@@ -316,10 +316,13 @@ impl From<DieselError> for Error {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
                     Self::Unavailable(info.message().to_owned())
                 }
-                // statement_timeout (57014) or lock_timeout (55P03): busy,
-                // not broken.
+                // statement_timeout (57014), lock_timeout (55P03) or a
+                // deadlock PostgreSQL broke by aborting this transaction
+                // (40P01): busy, not broken — nothing was written, and the
+                // same request succeeds when retried.
                 _ if info.message().contains("statement timeout")
-                    || info.message().contains("lock timeout") =>
+                    || info.message().contains("lock timeout")
+                    || info.message().contains("deadlock detected") =>
                 {
                     Self::Unavailable(info.message().to_owned())
                 }

@@ -2,6 +2,7 @@
 
 use alliance_registry::api;
 use alliance_registry::app::Application;
+use alliance_registry::auth::cache;
 use alliance_registry::client::{
     self, CsvResource, ExportFormat, ExportResource, Failure, ImportFormat, Server,
 };
@@ -131,6 +132,7 @@ fn parse_expiry(text: &str) -> Result<DateTime<Utc>, String> {
 fn keys(settings: &Settings, command: KeysCommand) -> Result<(), String> {
     migrate::prepare_database(&settings.database_url).map_err(|e| e.to_string())?;
     let mut conn = PgConnection::establish(&settings.database_url).map_err(|e| e.to_string())?;
+    let revokes = matches!(command, KeysCommand::Revoke { .. });
     let outcome: Result<(), Error> = conn.transaction(|conn| {
         set_actor(conn, None)?;
         match command {
@@ -175,6 +177,17 @@ fn keys(settings: &Settings, command: KeysCommand) -> Result<(), String> {
                 let (key, _) = api_keys::revoke(conn, id)?;
                 println!("revoked key {} ({})", key.id, key.name);
             }
+        }
+        Ok(())
+    });
+    let outcome = outcome.and_then(|()| {
+        if !revokes {
+            return Ok(());
+        }
+        // A revocation is done once every server caching keys dropped it.
+        let late = cache::await_every_cache(&mut conn)?;
+        if !late.is_empty() {
+            eprintln!("servers {late:?} hold a key-cache lease but did not acknowledge");
         }
         Ok(())
     });

@@ -5,7 +5,7 @@ use crate::api::extract::JsonBody;
 use crate::api::idempotency::Idempotency;
 use crate::api::pagination::Listing;
 use crate::api::problems::{CreateErrors, ListErrors, ReadErrors};
-use crate::auth::cache::KeyCache;
+use crate::auth::cache;
 use crate::db::{self, PgPool};
 use crate::domain::field::Components;
 use crate::domain::{Field, Instant, Name, Parse};
@@ -20,9 +20,6 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-/// How long a revocation waits for its announcement to come back.
-const ANNOUNCEMENT_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// An API key (never with its token).
 #[derive(Debug, Serialize, ToSchema)]
@@ -230,23 +227,27 @@ crate::operation! {
         )
     ];
     /// Revokes an API key: from its next request on, on every instance, it is
-    /// refused (401). The key stays listed, with `revoked_at`.
+    /// refused (401) — the answer waits until every instance that caches
+    /// keys has dropped it. The key stays listed, with `revoked_at`.
     pub async fn revoke(
         pool: web::Data<PgPool>,
-        keys: web::Data<KeyCache>,
         admin: Principal,
         id: web::Path<Uuid>,
     ) -> Result<HttpResponse, Error> {
         let id = *id;
-        let changes = keys.subscribe();
         let (key, revoked_now) = db::transaction(&pool, Some(admin.key_id), move |conn| {
             store::revoke(conn, id)
         })
         .await?;
         if revoked_now {
-            // Answer once the revocation reached this instance's listener,
-            // when PostgreSQL has announced it to every instance.
-            keys.announced(changes, &key.prefix, ANNOUNCEMENT_WAIT).await;
+            let late = db::run(&pool, cache::await_every_cache).await?;
+            if !late.is_empty() {
+                log::warn!(
+                    "key {} revoked; servers {late:?} renew their key-cache lease \
+                     but did not acknowledge the revocation",
+                    key.id
+                );
+            }
         }
         Ok(HttpResponse::NoContent().finish())
     }

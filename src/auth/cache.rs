@@ -11,26 +11,45 @@
 //! against a notification lost some other way, a copy is also dropped once
 //! it is older than the cache's time to live.
 //!
+//! A change made through this service answers only once every server has
+//! dropped the key ([`await_every_cache`]): each listening server holds a
+//! lease in the database, renewed every second, and acknowledges probes
+//! sent after the change; a server whose lease ran out serves nothing from
+//! its cache until it has renewed the lease and emptied the cache.
+//!
 //! A copy read from the database is stored only if no change was
 //! announced while it was being read (a generation number), so a read that
 //! raced with a revocation never puts the old key back.
 
-use crate::store::api_keys::{StoredKey, CHANGES_CHANNEL};
+use crate::error::Error;
+use crate::store::api_keys::{self, StoredKey, CHANGES_CHANNEL, PROBE_PREFIX};
+use diesel::pg::PgConnection;
 use postgres::config::SslMode;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres_native_tls::MakeTlsConnector;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, Instant};
-use tokio::sync::broadcast;
+use uuid::Uuid;
 
 /// The announcement of a change of every key (`TRUNCATE api_keys`); no
 /// prefix reads so (prefixes are hex digits).
 pub const EVERY_KEY: &str = "*";
 
-/// How long the listening thread waits for a notification before it checks
-/// whether the server that owns the cache is gone.
-const WAKE_EVERY: Duration = Duration::from_secs(1);
+/// How long a listening server's lease runs from the moment it asked to
+/// renew it. A server that stopped renewing is waited for no longer.
+const LEASE: Duration = Duration::from_secs(3);
+
+/// How often the listening thread renews its lease (and checks whether the
+/// server that owns the cache is gone).
+const RENEW_EVERY: Duration = Duration::from_secs(1);
+
+/// How the listening connection names itself to PostgreSQL (unless the
+/// database URL names its connections).
+pub const APPLICATION_NAME: &str = "alliance-registry key cache";
+
+/// How often a change waiting for the acknowledgements looks again.
+const ACK_POLL: Duration = Duration::from_millis(2);
 
 /// The longest pause between attempts to listen again.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
@@ -43,14 +62,13 @@ struct Inner {
     /// How long a copy is trusted; zero turns the cache off.
     ttl: Duration,
     state: RwLock<State>,
-    /// The prefix of every key announced as changed.
-    changed: broadcast::Sender<String>,
 }
 
 #[derive(Default)]
 struct State {
-    /// Whether the listening connection is listening now.
-    live: bool,
+    /// Until when the cache may serve: the listening connection listens
+    /// and its lease runs (none while it is not listening).
+    lease_ends: Option<Instant>,
     /// Counts announced changes (and losses of the listener).
     generation: u64,
     keys: HashMap<String, Copy>,
@@ -68,7 +86,6 @@ impl KeyCache {
         Self(Arc::new(Inner {
             ttl,
             state: RwLock::new(State::default()),
-            changed: broadcast::channel(64).0,
         }))
     }
 
@@ -77,12 +94,16 @@ impl KeyCache {
         !self.0.ttl.is_zero()
     }
 
-    /// The copy of the key `prefix`, if the listener is listening and the
-    /// copy is younger than the time to live.
+    /// The copy of the key `prefix`, if the listener is listening, its
+    /// lease runs and the copy is younger than the time to live.
     pub fn get(&self, prefix: &str) -> Option<Arc<StoredKey>> {
         let state = self.0.state.read().ok()?;
-        let copy = state.keys.get(prefix).filter(|_| state.live)?;
-        (copy.read_at.elapsed() < self.0.ttl).then(|| copy.key.clone())
+        let now = Instant::now();
+        let copy = state
+            .keys
+            .get(prefix)
+            .filter(|_| state.lease_ends.is_some_and(|end| now < end))?;
+        (now.duration_since(copy.read_at) < self.0.ttl).then(|| copy.key.clone())
     }
 
     /// The current generation: pass it to [`KeyCache::put`] with a key read
@@ -105,7 +126,7 @@ impl KeyCache {
         let Ok(mut state) = self.0.state.write() else {
             return;
         };
-        if state.live && state.generation == seen {
+        if state.lease_ends.is_some() && state.generation == seen {
             let prefix = key.record.prefix.clone();
             let copy = Copy {
                 key: Arc::new(key),
@@ -126,52 +147,27 @@ impl KeyCache {
                 state.keys.remove(prefix);
             }
         }
-        // Nobody listening is fine.
-        let _ = self.0.changed.send(prefix.to_owned());
     }
 
-    /// Announcements of changed keys, from now on (see
-    /// [`KeyCache::announced`]).
-    pub fn subscribe(&self) -> broadcast::Receiver<String> {
-        self.0.changed.subscribe()
-    }
-
-    /// Waits, at most `limit`, until the listener has received the
-    /// announcement of a change of the key `prefix`, on a receiver
-    /// subscribed before the change committed. PostgreSQL sends every
-    /// server's listener the announcement at the same moment, so once this
-    /// server has it the others have it too (give or take their threads'
-    /// scheduling). Returns at once when the cache is not listening.
-    pub async fn announced(
-        &self,
-        mut changes: broadcast::Receiver<String>,
-        prefix: &str,
-        limit: Duration,
-    ) {
-        if !self.is_live() {
-            return;
-        }
-        let wait = async {
-            loop {
-                match changes.recv().await {
-                    Ok(changed) if changed == prefix => return,
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => return,
-                }
-            }
-        };
-        let _ = actix_web::rt::time::timeout(limit, wait).await;
-    }
-
-    fn is_live(&self) -> bool {
-        self.0.state.read().map(|s| s.live).unwrap_or(false)
-    }
-
-    fn set_live(&self, live: bool) {
+    /// Stops serving: the listening connection was lost.
+    fn lost(&self) {
         if let Ok(mut state) = self.0.state.write() {
-            state.live = live;
+            state.lease_ends = None;
             state.generation += 1;
             state.keys.clear();
+        }
+    }
+
+    /// Records a lease renewed (or first taken) until `ends`. If the
+    /// previous lease had run out — changes may have answered without this
+    /// server's acknowledgement — every copy is dropped first.
+    fn renewed(&self, ends: Instant) {
+        if let Ok(mut state) = self.0.state.write() {
+            if state.lease_ends.is_none_or(|end| end <= Instant::now()) {
+                state.generation += 1;
+                state.keys.clear();
+            }
+            state.lease_ends = Some(ends);
         }
     }
 
@@ -203,15 +199,42 @@ impl KeyCache {
     }
 }
 
+/// Waits until every server that caches keys has processed the key
+/// changes committed before this call: announces a probe and polls for the
+/// acknowledgement of each listening server, at most until its lease would
+/// have run out without renewal. Returns the servers that neither
+/// acknowledged nor lost their lease in time (none, unless a server renews
+/// its lease without reading its notifications).
+pub fn await_every_cache(conn: &mut PgConnection) -> Result<Vec<Uuid>, Error> {
+    let Some((probe, mut waiting)) = api_keys::probe_caches(conn)? else {
+        return Ok(Vec::new());
+    };
+    let give_up = Instant::now() + LEASE + RENEW_EVERY;
+    loop {
+        waiting = api_keys::unacknowledged(conn, probe, &waiting)?;
+        if waiting.is_empty() || Instant::now() >= give_up {
+            break;
+        }
+        std::thread::sleep(ACK_POLL);
+    }
+    api_keys::forget_probe(conn, probe)?;
+    Ok(waiting)
+}
+
 /// How the cache's thread reaches the database.
 struct Listener {
+    /// This server's row in `key_cache_listeners`.
+    id: String,
     config: postgres::Config,
     tls: Option<MakeTlsConnector>,
 }
 
 impl Listener {
     fn for_url(url: &str) -> Result<Self, String> {
-        let config: postgres::Config = url.parse().map_err(|err| format!("{err}"))?;
+        let mut config: postgres::Config = url.parse().map_err(|err| format!("{err}"))?;
+        if config.get_application_name().is_none() {
+            config.application_name(APPLICATION_NAME);
+        }
         let tls = match config.get_ssl_mode() {
             SslMode::Require => Some(MakeTlsConnector::new(
                 native_tls::TlsConnector::builder()
@@ -222,7 +245,8 @@ impl Listener {
             )),
             _ => None,
         };
-        Ok(Self { config, tls })
+        let id = Uuid::new_v4().to_string();
+        Ok(Self { id, config, tls })
     }
 
     fn run(&self, cache: &Weak<Inner>) {
@@ -232,7 +256,7 @@ impl Listener {
                 Ok(()) => return,
                 Err(err) => {
                     if let Some(inner) = cache.upgrade() {
-                        KeyCache(inner).set_live(false);
+                        KeyCache(inner).lost();
                         log::warn!(
                             "key cache: not listening for key changes ({err}); \
                              keys are read from the database until it listens again"
@@ -251,25 +275,76 @@ impl Listener {
             Some(tls) => self.config.connect(tls.clone())?,
             None => self.config.connect(postgres::NoTls)?,
         };
-        client.batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))?;
-        match cache.upgrade() {
-            Some(inner) => KeyCache(inner).set_live(true),
-            None => return Ok(()),
-        }
+        // Listening and registering commit together: a server that a
+        // change finds registered receives the probe sent after it.
+        let mut register = client.transaction()?;
+        register.batch_execute(&format!(
+            "LISTEN {CHANGES_CHANNEL}; \
+             DELETE FROM key_cache_listeners \
+              WHERE lease_until < clock_timestamp() - interval '1 hour'"
+        ))?;
+        let mut lease = self.renew(&mut register)?;
+        register.commit()?;
         loop {
-            let next = client.notifications().timeout_iter(WAKE_EVERY).next()?;
-            let Some(inner) = cache.upgrade() else {
-                return Ok(());
-            };
-            match next {
-                Some(notification) => KeyCache(inner).forget(notification.payload()),
-                // Woken to check that the cache is still there; a closed
-                // connection fails the next query.
-                None if client.is_closed() => {
-                    client.batch_execute("")?;
-                }
-                None => {}
+            match cache.upgrade() {
+                Some(inner) => KeyCache(inner).renewed(lease),
+                None => return self.leave(&mut client),
             }
+            let renew_at = lease - LEASE + RENEW_EVERY;
+            while let Some(wait) = renew_at.checked_duration_since(Instant::now()) {
+                let Some(notification) = client.notifications().timeout_iter(wait).next()? else {
+                    break;
+                };
+                let Some(inner) = cache.upgrade() else {
+                    return self.leave(&mut client);
+                };
+                match notification.payload().strip_prefix(PROBE_PREFIX) {
+                    Some(probe) => self.acknowledge(&mut client, probe)?,
+                    None => KeyCache(inner).forget(notification.payload()),
+                }
+            }
+            lease = self.renew(&mut client)?;
         }
+    }
+
+    /// Renews this server's lease; returns when it ends (counted from
+    /// before the request, so never later than the database's reckoning).
+    /// Acknowledgements older than a minute are deleted on the way.
+    fn renew(&self, client: &mut impl postgres::GenericClient) -> Result<Instant, postgres::Error> {
+        let asked = Instant::now();
+        client.execute(
+            "WITH stale AS (DELETE FROM key_cache_acks \
+                             WHERE acked_at < clock_timestamp() - interval '1 minute') \
+             INSERT INTO key_cache_listeners (id, lease_until) \
+             VALUES ($1::text::uuid, clock_timestamp() + make_interval(secs => $2)) \
+             ON CONFLICT (id) DO UPDATE SET lease_until = excluded.lease_until",
+            &[&self.id, &LEASE.as_secs_f64()],
+        )?;
+        Ok(asked + LEASE)
+    }
+
+    /// Acknowledges `probe`: every change announced before it is processed.
+    fn acknowledge(
+        &self,
+        client: &mut postgres::Client,
+        probe: &str,
+    ) -> Result<(), postgres::Error> {
+        if Uuid::parse_str(probe).is_ok() {
+            client.execute(
+                "INSERT INTO key_cache_acks (probe, listener) \
+                 VALUES ($1::text::uuid, $2::text::uuid) ON CONFLICT DO NOTHING",
+                &[&probe, &self.id],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Ends this server's lease: its cache is gone.
+    fn leave(&self, client: &mut postgres::Client) -> Result<(), postgres::Error> {
+        client.execute(
+            "DELETE FROM key_cache_listeners WHERE id = $1::text::uuid",
+            &[&self.id],
+        )?;
+        Ok(())
     }
 }

@@ -261,4 +261,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    key_cache_listeners (id) {
+        id -> Uuid,
+        lease_until -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    key_cache_acks (probe, listener) {
+        probe -> Uuid,
+        listener -> Uuid,
+        acked_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(api_keys, journal);
+diesel::allow_tables_to_appear_in_same_query!(key_cache_listeners, key_cache_acks);

@@ -7,6 +7,7 @@
 //! on [`CHANGES_CHANNEL`], so servers may cache keys (see `crate::auth`).
 
 use crate::db::schema::api_keys::{self, dsl};
+use crate::db::schema::{key_cache_acks as ack, key_cache_listeners as listener};
 use crate::error::Error;
 use crate::store::sort::{keyset_page, Created, CreatedSort, Keyset};
 use crate::store::sql::found;
@@ -14,9 +15,10 @@ use crate::store::text::text_enum;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
-use diesel::dsl::now;
+use diesel::dsl::{exists, not, now};
 use diesel::pg::{Pg, PgConnection};
 use diesel::prelude::*;
+use diesel::sql_types::Text;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
@@ -157,8 +159,12 @@ pub fn create(
 
 /// The channel on which PostgreSQL announces every change of a key (a
 /// trigger on `api_keys`, migration `key_notifications`), with the key's
-/// prefix as payload: instances that cache keys drop it at once.
+/// prefix as payload: instances that cache keys drop it at once. Probes
+/// (see [`probe_caches`]) go out on it too.
 pub const CHANGES_CHANNEL: &str = "api_key_changes";
+
+/// How a probe's payload begins (`ack <uuid>`); no key's prefix does.
+pub const PROBE_PREFIX: &str = "ack ";
 
 /// A key as authentication needs it: the row and its token's hash.
 #[derive(Debug, Clone)]
@@ -256,6 +262,51 @@ pub fn revoke(conn: &mut PgConnection, id: Uuid) -> Result<(ApiKeyRecord, bool),
         .returning(ApiKeyRecord::as_returning())
         .get_result(conn)?;
     Ok((revoked, true))
+}
+
+/// Announces a probe on [`CHANGES_CHANNEL`], if any server caches keys
+/// now: returns it with the servers (their listeners, while their lease
+/// runs) that are to acknowledge it. Called after a key change has
+/// committed: PostgreSQL delivers notifications in commit order, so a
+/// server that acknowledges the probe has dropped the changed key.
+pub fn probe_caches(conn: &mut PgConnection) -> Result<Option<(Uuid, Vec<Uuid>)>, Error> {
+    let listeners: Vec<Uuid> = listener::table
+        .filter(listener::lease_until.gt(now))
+        .select(listener::id)
+        .load(conn)?;
+    if listeners.is_empty() {
+        return Ok(None);
+    }
+    let probe = Uuid::new_v4();
+    diesel::sql_query("SELECT pg_notify($1, $2)")
+        .bind::<Text, _>(CHANGES_CHANNEL)
+        .bind::<Text, _>(format!("{PROBE_PREFIX}{probe}"))
+        .execute(conn)?;
+    Ok(Some((probe, listeners)))
+}
+
+/// Those of `listeners` that have not acknowledged `probe` while their
+/// lease still runs.
+pub fn unacknowledged(
+    conn: &mut PgConnection,
+    probe: Uuid,
+    listeners: &[Uuid],
+) -> Result<Vec<Uuid>, Error> {
+    let acknowledged = ack::table
+        .filter(ack::probe.eq(probe))
+        .filter(ack::listener.eq(listener::id));
+    Ok(listener::table
+        .filter(listener::id.eq_any(listeners))
+        .filter(listener::lease_until.gt(now))
+        .filter(not(exists(acknowledged)))
+        .select(listener::id)
+        .load(conn)?)
+}
+
+/// Deletes the acknowledgements of `probe`.
+pub fn forget_probe(conn: &mut PgConnection, probe: Uuid) -> Result<(), Error> {
+    diesel::delete(ack::table.filter(ack::probe.eq(probe))).execute(conn)?;
+    Ok(())
 }
 
 /// One keyset page of keys, revoked ones included.

@@ -3,9 +3,12 @@
 //! no longer than the cache's lifetime; a server that stopped listening
 //! trusts no copy. And the pool replaces connections the database dropped.
 
-use crate::helpers::{mint_key, spawn_app_with, TestApp};
+use crate::helpers::{mint_key, spawn_app_with, test_settings, TestApp};
+use alliance_registry::app::Application;
+use alliance_registry::auth::cache::APPLICATION_NAME;
 use alliance_registry::store::api_keys::Scope;
 use awc::http::Method;
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::Integer;
 use std::time::{Duration, Instant};
@@ -16,12 +19,14 @@ struct Backend {
     pid: i32,
 }
 
-/// The backend of the server's listening connection, once it listens.
+/// The backend of the server's listening connection, once it listens and
+/// has registered (committed its first lease).
 fn listener(app: &TestApp) -> Option<i32> {
-    diesel::sql_query(
+    diesel::sql_query(format!(
         "SELECT pid FROM pg_stat_activity
-          WHERE datname = current_database() AND query = 'LISTEN api_key_changes'",
-    )
+          WHERE datname = current_database() AND application_name = '{APPLICATION_NAME}'
+            AND state = 'idle' AND query <> ''"
+    ))
     .get_result::<Backend>(&mut app.db.connect())
     .optional()
     .unwrap()
@@ -34,7 +39,8 @@ async fn listening(app: &TestApp, before: Option<i32>) -> i32 {
     loop {
         match listener(app) {
             Some(pid) if Some(pid) != before => {
-                // The server takes the listener as live right after LISTEN.
+                // The server takes the listener as live right after it
+                // registered.
                 actix_web::rt::time::sleep(Duration::from_millis(50)).await;
                 return pid;
             }
@@ -266,4 +272,142 @@ async fn writes_on_connections_the_database_dropped_are_503_then_succeed() {
         "{statuses:?}"
     );
     assert!(statuses[4..].iter().all(|s| *s == 201), "{statuses:?}");
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Settings for another server on the database of `app`, caching keys
+/// for `seconds`.
+fn test_settings_ttl(app: &TestApp, seconds: u64) -> alliance_registry::config::Settings {
+    let mut settings = test_settings(&app.db.url);
+    settings.key_cache_ttl = Duration::from_secs(seconds);
+    settings
+}
+
+fn count(app: &TestApp, sql: &str) -> i64 {
+    diesel::sql_query(sql)
+        .get_result::<Count>(&mut app.db.connect())
+        .unwrap()
+        .n
+}
+
+/// Waits until `n` servers hold a lease on the database of `app`.
+async fn leases(app: &TestApp, n: i64) {
+    let started = Instant::now();
+    while count(
+        app,
+        "SELECT count(*) AS n FROM key_cache_listeners WHERE lease_until > clock_timestamp()",
+    ) < n
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "never {n} leases"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Each server serves from its cache right after it registered.
+    actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+}
+
+#[actix_web::test]
+async fn a_revocation_answers_once_every_instance_has_dropped_the_key() {
+    let app = spawn_app_with(|s| s.key_cache_ttl = Duration::from_secs(60)).await;
+    let mut others = Vec::new();
+    for _ in 0..2 {
+        let other = Application::build(&test_settings_ttl(&app, 60)).unwrap();
+        others.push(format!("http://127.0.0.1:{}", other.port()));
+        actix_web::rt::spawn(other.run_until_stopped());
+    }
+    leases(&app, 3).await;
+    let on = |address: &String, token: &str| {
+        let request = app
+            .client
+            .get(format!("{address}/v1/people"))
+            .bearer_auth(token);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    for round in 0..20 {
+        let created = app
+            .post(
+                "/v1/api-keys",
+                &serde_json::json!({"name": format!("round {round}"), "scopes": ["read"]}),
+            )
+            .await
+            .expect(201)
+            .json();
+        let token = created["token"].as_str().unwrap();
+        for address in &others {
+            assert_eq!(on(address, token).await, 200);
+            assert_eq!(on(address, token).await, 200, "now from the cache");
+        }
+        app.delete(&format!("/v1/api-keys/{}", created["id"].as_str().unwrap()))
+            .await
+            .expect(204);
+        for address in &others {
+            assert_eq!(on(address, token).await, 401, "round {round}, {address}");
+        }
+    }
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM key_cache_acks"),
+        0,
+        "acknowledgements are cleared once counted"
+    );
+}
+
+#[actix_web::test]
+async fn a_revocation_waits_for_a_leased_server_until_it_acknowledges_or_its_lease_ends() {
+    let app = spawn_app_with(|_| {}).await;
+    leases(&app, 1).await;
+    // A server that took a lease and then stopped reading notifications.
+    diesel::sql_query(
+        "INSERT INTO key_cache_listeners (id, lease_until)
+         VALUES ('00000000-0000-4000-8000-000000000001', clock_timestamp() + interval '1 second')",
+    )
+    .execute(&mut app.db.connect())
+    .unwrap();
+    let (id, _) = mint_key(&app.db, "district sync", &[Scope::Read], None);
+    app.delete(&format!("/v1/api-keys/{id}")).await.expect(204);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM key_cache_listeners
+              WHERE id = '00000000-0000-4000-8000-000000000001'
+                AND lease_until > clock_timestamp()"
+        ),
+        0,
+        "answered only after the silent server's lease ended"
+    );
+}
+
+#[actix_web::test]
+async fn a_server_whose_lease_ran_out_serves_nothing_from_its_cache() {
+    let app = spawn_app_with(|s| s.key_cache_ttl = Duration::from_secs(60)).await;
+    listening(&app, None).await;
+    let (_, token) = mint_key(&app.db, "district sync", &[Scope::Read], None);
+    assert_eq!(status(&app, &token).await, 200);
+    assert_eq!(status(&app, &token).await, 200);
+    silence_announcements(&app);
+    // The server cannot renew its lease while the table is locked.
+    let mut blocker = app.db.connect();
+    blocker
+        .batch_execute("BEGIN; LOCK TABLE key_cache_listeners IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    actix_web::rt::time::sleep(Duration::from_millis(3_500)).await;
+    revoke_in_sql(&app, &token);
+    assert_eq!(
+        status(&app, &token).await,
+        401,
+        "the lease ran out: the key is read from the database"
+    );
+    blocker.batch_execute("ROLLBACK").unwrap();
+    leases(&app, 1).await;
+    assert_eq!(
+        status(&app, &token).await,
+        401,
+        "renewed after running out, the cache starts empty"
+    );
 }

@@ -303,3 +303,70 @@ async fn members_view_embeds_people_and_organizations_in_one_query() {
     .await
     .problem(404);
 }
+
+#[actix_web::test]
+async fn a_role_change_postgresql_aborts_to_break_a_deadlock_is_a_503_to_retry_that_wrote_nothing()
+{
+    use diesel::connection::SimpleConnection;
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Waiting {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let app = spawn_app().await;
+    let unit = app
+        .organization("Yangpu Science Park", "enterprise", None)
+        .await;
+    let person = app.person("Yu Yang").await;
+    let role = app
+        .role(
+            json!({"person_id": person["id"], "organization_id": unit["id"], "title": "Secretary"}),
+        )
+        .await;
+    let role_id = id(&role).to_owned();
+    let (role_path, end) = (path(&role), json!({"end_date": "2030"}));
+    // Another writer holds the role's row of role_holders, which the
+    // change will wait for while holding the role; it then waits for the
+    // role: a cycle, which PostgreSQL breaks by aborting the API's side
+    // (this session waits longer before it looks for deadlocks).
+    let mut other = app.db.connect();
+    other
+        .batch_execute(&format!(
+            "BEGIN; SET LOCAL deadlock_timeout = '30s';
+             SELECT 1 FROM role_holders WHERE role_id = '{role_id}' FOR UPDATE"
+        ))
+        .unwrap();
+    let change = app.patch(&role_path, &end);
+    let close_the_cycle = async {
+        let mut watcher = app.db.connect();
+        while diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity
+              WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .get_result::<Waiting>(&mut watcher)
+        .unwrap()
+        .n == 0
+        {
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        std::thread::spawn(move || {
+            other
+                .batch_execute(&format!(
+                    "UPDATE roles SET title = title WHERE id = '{role_id}'; ROLLBACK"
+                ))
+                .unwrap();
+        })
+    };
+    let (reply, other_writer) = futures_util::future::join(change, close_the_cycle).await;
+    other_writer.join().unwrap();
+    assert!(reply.header("retry-after").is_some());
+    let problem = reply.problem(503);
+    assert_eq!(problem["type"], "/problems/unavailable");
+    assert_eq!(app.get(&path(&role)).await.json()["end_date"], Value::Null);
+    let retried = app
+        .patch(&path(&role), &json!({"end_date": "2030"}))
+        .await
+        .expect(200);
+    assert_eq!(retried.json()["end_date"], "2030");
+}

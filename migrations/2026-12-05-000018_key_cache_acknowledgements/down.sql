@@ -1,0 +1,2 @@
+DROP TABLE key_cache_acks;
+DROP TABLE key_cache_listeners;
