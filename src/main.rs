@@ -174,7 +174,7 @@ fn keys(settings: &Settings, command: KeysCommand) -> Result<(), String> {
                 }
             }
             KeysCommand::Revoke { id } => {
-                let (key, _) = api_keys::revoke(conn, id)?;
+                let key = api_keys::revoke(conn, id)?;
                 println!("revoked key {} ({})", key.id, key.name);
             }
         }

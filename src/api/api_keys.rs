@@ -235,21 +235,42 @@ crate::operation! {
         id: web::Path<Uuid>,
     ) -> Result<HttpResponse, Error> {
         let id = *id;
-        let (key, revoked_now) = db::transaction(&pool, Some(admin.key_id), move |conn| {
+        let key = db::transaction(&pool, Some(admin.key_id), move |conn| {
             store::revoke(conn, id)
         })
         .await?;
-        if revoked_now {
-            let late = db::run(&pool, cache::await_every_cache).await?;
-            if !late.is_empty() {
-                log::warn!(
-                    "key {} revoked; servers {late:?} renew their key-cache lease \
-                     but did not acknowledge the revocation",
-                    key.id
-                );
-            }
+        // Also when it was revoked already: a retry of a revocation whose
+        // answer was lost still answers only once every server dropped it.
+        let late = await_every_cache(&pool).await?;
+        if !late.is_empty() {
+            log::warn!(
+                "key {} revoked; servers {late:?} renew their key-cache lease \
+                 but did not acknowledge the revocation",
+                key.id
+            );
         }
         Ok(HttpResponse::NoContent().finish())
+    }
+}
+
+/// Waits until every server that caches keys has processed the key
+/// changes committed before this call, holding a connection of the pool
+/// only while it looks (see [`cache::Probe`]).
+async fn await_every_cache(pool: &PgPool) -> Result<Vec<Uuid>, Error> {
+    let Some(mut probe) = db::run(pool, cache::Probe::send).await? else {
+        return Ok(Vec::new());
+    };
+    loop {
+        let (looked, settled) = db::run(pool, move |conn| {
+            let settled = probe.settled(conn)?;
+            Ok((probe, settled))
+        })
+        .await?;
+        probe = looked;
+        if settled {
+            return db::run(pool, move |conn| probe.finish(conn)).await;
+        }
+        actix_web::rt::time::sleep(cache::PROBE_POLL).await;
     }
 }
 

@@ -48,8 +48,8 @@ const RENEW_EVERY: Duration = Duration::from_secs(1);
 /// database URL names its connections).
 pub const APPLICATION_NAME: &str = "alliance-registry key cache";
 
-/// How often a change waiting for the acknowledgements looks again.
-const ACK_POLL: Duration = Duration::from_millis(2);
+/// How often a wait for the acknowledgements looks again.
+pub const PROBE_POLL: Duration = Duration::from_millis(2);
 
 /// The longest pause between attempts to listen again.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
@@ -199,26 +199,54 @@ impl KeyCache {
     }
 }
 
-/// Waits until every server that caches keys has processed the key
-/// changes committed before this call: announces a probe and polls for the
-/// acknowledgement of each listening server, at most until its lease would
-/// have run out without renewal. Returns the servers that neither
-/// acknowledged nor lost their lease in time (none, unless a server renews
-/// its lease without reading its notifications).
+/// A wait for every server that caches keys to process the key changes
+/// committed before it began: a probe announced after them, and the
+/// listening servers that have not acknowledged it yet.
+pub struct Probe {
+    id: Uuid,
+    waiting: Vec<Uuid>,
+    give_up: Instant,
+}
+
+impl Probe {
+    /// Announces a probe to the servers whose lease runs (none: `None`,
+    /// nothing to wait for).
+    pub fn send(conn: &mut PgConnection) -> Result<Option<Self>, Error> {
+        Ok(api_keys::probe_caches(conn)?.map(|(id, waiting)| Self {
+            id,
+            waiting,
+            // A server that neither acknowledges nor renews is waited for
+            // until its lease would have run out without renewal.
+            give_up: Instant::now() + LEASE + RENEW_EVERY,
+        }))
+    }
+
+    /// Looks again; true once every server acknowledged or lost its lease
+    /// (or the wait ran out).
+    pub fn settled(&mut self, conn: &mut PgConnection) -> Result<bool, Error> {
+        self.waiting = api_keys::unacknowledged(conn, self.id, &self.waiting)?;
+        Ok(self.waiting.is_empty() || Instant::now() >= self.give_up)
+    }
+
+    /// Ends the wait: deletes the probe's acknowledgements and returns the
+    /// servers that neither acknowledged nor lost their lease in time (none,
+    /// unless a server renews its lease without reading its notifications).
+    pub fn finish(self, conn: &mut PgConnection) -> Result<Vec<Uuid>, Error> {
+        api_keys::forget_probe(conn, self.id)?;
+        Ok(self.waiting)
+    }
+}
+
+/// Waits on `conn` until every server that caches keys has processed the
+/// key changes committed before this call (see [`Probe`]).
 pub fn await_every_cache(conn: &mut PgConnection) -> Result<Vec<Uuid>, Error> {
-    let Some((probe, mut waiting)) = api_keys::probe_caches(conn)? else {
+    let Some(mut probe) = Probe::send(conn)? else {
         return Ok(Vec::new());
     };
-    let give_up = Instant::now() + LEASE + RENEW_EVERY;
-    loop {
-        waiting = api_keys::unacknowledged(conn, probe, &waiting)?;
-        if waiting.is_empty() || Instant::now() >= give_up {
-            break;
-        }
-        std::thread::sleep(ACK_POLL);
+    while !probe.settled(conn)? {
+        std::thread::sleep(PROBE_POLL);
     }
-    api_keys::forget_probe(conn, probe)?;
-    Ok(waiting)
+    probe.finish(conn)
 }
 
 /// How the cache's thread reaches the database.

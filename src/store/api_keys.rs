@@ -250,18 +250,17 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<ApiKeyRecord, Error> {
     found(row.first(conn), "API key", id)
 }
 
-/// Revokes key `id` (from its next request on), and says whether this
-/// call revoked it. Revoking a revoked key keeps the first revocation time.
-pub fn revoke(conn: &mut PgConnection, id: Uuid) -> Result<(ApiKeyRecord, bool), Error> {
+/// Revokes key `id` (from its next request on) and returns it. Revoking a
+/// revoked key keeps the first revocation time.
+pub fn revoke(conn: &mut PgConnection, id: Uuid) -> Result<ApiKeyRecord, Error> {
     let key = find(conn, id)?;
     if key.revoked_at.is_some() {
-        return Ok((key, false));
+        return Ok(key);
     }
-    let revoked = diesel::update(dsl::api_keys.find(id))
+    Ok(diesel::update(dsl::api_keys.find(id))
         .set(dsl::revoked_at.eq(now))
         .returning(ApiKeyRecord::as_returning())
-        .get_result(conn)?;
-    Ok((revoked, true))
+        .get_result(conn)?)
 }
 
 /// Announces a probe on [`CHANGES_CHANNEL`], if any server caches keys

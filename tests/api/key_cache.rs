@@ -411,3 +411,50 @@ async fn a_server_whose_lease_ran_out_serves_nothing_from_its_cache() {
         "renewed after running out, the cache starts empty"
     );
 }
+
+#[actix_web::test]
+async fn a_repeated_revocation_also_waits_for_every_server_and_holds_no_connection_meanwhile() {
+    // One pooled connection: the wait must leave it to other requests.
+    let app = spawn_app_with(|s| s.db_pool_size = 1).await;
+    leases(&app, 1).await;
+    let (id, _) = mint_key(&app.db, "district sync", &[Scope::Read], None);
+    app.delete(&format!("/v1/api-keys/{id}")).await.expect(204);
+    // A retry, as after an answer lost on the way: a server that took a
+    // lease and stopped reading notifications must still be waited for.
+    let silent = "00000000-0000-4000-8000-000000000002";
+    diesel::sql_query(format!(
+        "INSERT INTO key_cache_listeners (id, lease_until)
+         VALUES ('{silent}', clock_timestamp() + interval '1500 milliseconds')"
+    ))
+    .execute(&mut app.db.connect())
+    .unwrap();
+    let path = format!("/v1/api-keys/{id}");
+    let revoking = async {
+        let reply = app.delete(&path).await;
+        (reply, Instant::now())
+    };
+    let reading = async {
+        actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+        let reply = app.get("/v1/api-keys").await;
+        (reply, Instant::now())
+    };
+    let ((revoked, revoked_at), (read, read_at)) =
+        futures_util::future::join(revoking, reading).await;
+    revoked.expect(204);
+    read.expect(200);
+    assert!(
+        read_at < revoked_at,
+        "the pool's one connection served a list while the revocation waited"
+    );
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT count(*) AS n FROM key_cache_listeners
+                  WHERE id = '{silent}' AND lease_until > clock_timestamp()"
+            )
+        ),
+        0,
+        "the retry answered only after the silent server's lease ended"
+    );
+}
