@@ -199,6 +199,16 @@ diesel::table! {
     }
 }
 
+// Derived from `people` by triggers (migration `people_by_character`):
+// each live person under every character of their names, lower-cased.
+diesel::table! {
+    people_characters (character, name, id) {
+        character -> Text,
+        name -> Text,
+        id -> Uuid,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     people,

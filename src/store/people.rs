@@ -7,7 +7,7 @@ use crate::store::crud::Rules;
 use crate::store::refs::{ORGANIZATIONS, PEOPLE};
 use crate::store::rows::RecordFilter;
 use crate::store::rows::{list_filter, listing, live_rows, resolved, Rows};
-use crate::store::sort::{keyset_page, Keyset, NameSort};
+use crate::store::sort::{keyset_page, Keyset, NameSort, SortOrder};
 use crate::store::sql::names_containing;
 use crate::store::tenure::{holders_page, person_holds_role};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -105,6 +105,32 @@ list_filter! {
     }
 }
 
+/// `term` lower-cased, if that is one character (as `people_characters`
+/// lists them: white space is not listed).
+fn one_character(term: &str) -> Option<String> {
+    let lower = term.to_lowercase();
+    let mut characters = lower.chars();
+    match (characters.next(), characters.next()) {
+        (Some(c), None) if !c.is_whitespace() => Some(lower),
+        _ => None,
+    }
+}
+
+/// The ids of one page, in name order, of the live people whose names
+/// contain `character` (lower-cased), from `people_characters`.
+fn with_character_page(
+    conn: &mut PgConnection,
+    character: &str,
+    page: Keyset<NameSort>,
+) -> Result<Vec<Uuid>, Error> {
+    use crate::db::schema::people_characters::dsl;
+    let query = dsl::people_characters
+        .filter(dsl::character.eq(character.to_owned()))
+        .select(dsl::id)
+        .into_boxed();
+    keyset_page(conn, query, "people_characters", page)
+}
+
 /// One keyset page of live people.
 pub fn list(
     conn: &mut PgConnection,
@@ -116,10 +142,21 @@ pub fn list(
     } else {
         listing!(people, PersonRecord, filter, public_updated_at)
     };
-    if let Some(q) = &filter.q {
-        query = query.filter(names_containing("people", q));
-    }
     let organization = resolved!(conn, ORGANIZATIONS, filter, organization_id);
+    let alone = organization.is_none()
+        && filter.active_on.is_none()
+        && filter.records == RecordFilter::default();
+    if let Some(q) = &filter.q {
+        query = match one_character(q) {
+            // One character alone, in name order: the page's people come
+            // from one walk of an index, however many names hold it.
+            Some(character) if alone && page.sort.column().0 == "name" => {
+                let ids = with_character_page(conn, &character, page)?;
+                query.filter(people::id.eq_any(ids))
+            }
+            _ => query.filter(names_containing("people", q)),
+        };
+    }
     match organization {
         // By organization alone: the page's people come from one walk of
         // an index (with other filters, the page could not be cut there).

@@ -101,6 +101,72 @@ async fn invalid_people_are_422_naming_every_field() {
 }
 
 #[actix_web::test]
+async fn a_one_character_search_pages_through_every_live_name_holding_it_in_name_order() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for (name, other) in [
+        ("王伟", None),
+        ("李王明", None),
+        ("Wang Lei", None),
+        ("丁一", None),
+        ("王芳", None),
+        ("王强", None),
+        ("Amy Lin", Some("王美")),
+        ("王 丽", None),
+    ] {
+        let mut body = json!({ "name": name });
+        if let Some(other) = other {
+            body["other_names"] = json!([{ "name": other }]);
+        }
+        let person = app.post("/v1/people", &body).await.expect(201).json();
+        ids.push(id(&person).to_owned());
+    }
+    // Renamed away from the character, and deleted: no longer found.
+    app.patch(&format!("/v1/people/{}", ids[4]), &json!({"name": "赵芳"}))
+        .await
+        .expect(200);
+    app.delete(&format!("/v1/people/{}", ids[5]))
+        .await
+        .expect(204);
+    // Renamed to it: found.
+    app.patch(&format!("/v1/people/{}", ids[3]), &json!({"name": "丁王"}))
+        .await
+        .expect(200);
+    let everyone: Vec<Value> = app.all_items("/v1/people?limit=100").await;
+    for (term, character) in [("%E7%8E%8B", '王'), ("W", 'w'), ("l", 'l')] {
+        let holding: Vec<String> = everyone
+            .iter()
+            .filter(|person| {
+                let names = std::iter::once(&person["name"]).chain(
+                    person["other_names"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|n| &n["name"]),
+                );
+                names
+                    .into_iter()
+                    .any(|n| n.as_str().unwrap().to_lowercase().contains(character))
+            })
+            .map(|person| person["name"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(!holding.is_empty(), "{character}");
+        for (sort, expected) in [
+            ("name", holding.clone()),
+            ("-name", holding.iter().rev().cloned().collect()),
+        ] {
+            let found: Vec<String> = app
+                .all_items(&format!("/v1/people?q={term}&sort={sort}&limit=1"))
+                .await
+                .iter()
+                .map(|person| person["name"].as_str().unwrap().to_owned())
+                .collect();
+            assert_eq!(found, expected, "q={term} sort={sort}");
+        }
+    }
+}
+
+#[actix_web::test]
 async fn people_search_by_any_name_including_chinese() {
     let app = spawn_app().await;
     for (name, chinese) in [
