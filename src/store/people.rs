@@ -105,27 +105,30 @@ list_filter! {
     }
 }
 
-/// `term` lower-cased, if that is one character (as `people_characters`
-/// lists them: white space is not listed).
-fn one_character(term: &str) -> Option<String> {
-    let lower = term.to_lowercase();
-    let mut characters = lower.chars();
-    match (characters.next(), characters.next()) {
-        (Some(c), None) if !c.is_whitespace() => Some(lower),
-        _ => None,
-    }
+/// Whether `term` is one character once lower-cased (white space, which
+/// `people_characters` does not list, aside).
+fn is_one_character(term: &str) -> bool {
+    let mut characters = term.chars().flat_map(char::to_lowercase);
+    matches!((characters.next(), characters.next()), (Some(c), None) if !c.is_whitespace())
 }
 
 /// The ids of one page, in name order, of the live people whose names
-/// contain `character` (lower-cased), from `people_characters`.
+/// contain the one character `term`, from `people_characters` (looked up
+/// by PostgreSQL's `lower`, as the table was filled).
 fn with_character_page(
     conn: &mut PgConnection,
-    character: &str,
+    term: &str,
     page: Keyset<NameSort>,
 ) -> Result<Vec<Uuid>, Error> {
     use crate::db::schema::people_characters::dsl;
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Text};
     let query = dsl::people_characters
-        .filter(dsl::character.eq(character.to_owned()))
+        .filter(
+            sql::<Bool>("people_characters.character = lower(")
+                .bind::<Text, _>(term.to_owned())
+                .sql(")"),
+        )
         .select(dsl::id)
         .into_boxed();
     keyset_page(conn, query, "people_characters", page)
@@ -147,14 +150,13 @@ pub fn list(
         && filter.active_on.is_none()
         && filter.records == RecordFilter::default();
     if let Some(q) = &filter.q {
-        query = match one_character(q) {
-            // One character alone, in name order: the page's people come
-            // from one walk of an index, however many names hold it.
-            Some(character) if alone && page.sort.column().0 == "name" => {
-                let ids = with_character_page(conn, &character, page)?;
-                query.filter(people::id.eq_any(ids))
-            }
-            _ => query.filter(names_containing("people", q)),
+        // One character alone, in name order: the page's people come from
+        // one walk of an index, however many names hold it.
+        query = if alone && is_one_character(q) && page.sort.column().0 == "name" {
+            let ids = with_character_page(conn, q, page)?;
+            query.filter(people::id.eq_any(ids))
+        } else {
+            query.filter(names_containing("people", q))
         };
     }
     match organization {
