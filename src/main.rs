@@ -7,7 +7,7 @@ use alliance_registry::client::{
     self, CsvResource, ExportFormat, ExportResource, Failure, ImportFormat, Server,
 };
 use alliance_registry::config::Settings;
-use alliance_registry::db::{migrate, set_actor};
+use alliance_registry::db::{in_transaction, migrate};
 use alliance_registry::error::Error;
 use alliance_registry::store::api_keys::{self, Scope};
 use alliance_registry::store::generate;
@@ -133,8 +133,7 @@ fn keys(settings: &Settings, command: KeysCommand) -> Result<(), String> {
     migrate::prepare_database(&settings.database_url).map_err(|e| e.to_string())?;
     let mut conn = PgConnection::establish(&settings.database_url).map_err(|e| e.to_string())?;
     let revokes = matches!(command, KeysCommand::Revoke { .. });
-    let outcome: Result<(), Error> = conn.transaction(|conn| {
-        set_actor(conn, None)?;
+    let outcome: Result<(), Error> = in_transaction(&mut conn, None, |conn| {
         match command {
             KeysCommand::Create {
                 name,

@@ -124,16 +124,6 @@ pub fn representation_schema(
     object.into()
 }
 
-/// The members of `content` (a record's stored content) as JSON.
-pub fn members(
-    content: &impl serde::Serialize,
-) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
-    match serde_json::to_value(content).map_err(Error::internal)? {
-        serde_json::Value::Object(members) => Ok(members),
-        _ => Err(Error::internal("a record's content is not an object")),
-    }
-}
-
 /// Defines the representation of a resource's records: `id`, the members
 /// of its input `$Input` as stored, `version`, `created_at`, `updated_at`
 /// and `deleted_at`, then any lists of `extra` records (left out unless

@@ -28,6 +28,7 @@ pub mod resource;
 pub mod roles;
 pub mod routes;
 pub mod schemas;
+pub mod withheld;
 
 use crate::error::{ConflictingRecord, Error, FieldError, Problem};
 use actix_web::{web, HttpRequest};

@@ -5,6 +5,7 @@ use crate::api::common;
 use crate::api::input::{other_name_periods, period_rule};
 use crate::api::problems::ListErrors;
 use crate::api::resource::Resource;
+use crate::api::withheld::Without;
 use crate::domain::Search;
 use crate::domain::{
     ContactDetail, Date, Email, HttpUrl, Identifiers, Link, List, Name, Optional, OtherName,
@@ -17,7 +18,7 @@ use crate::store::people::{self as store, PersonData, PersonFilter, PersonRecord
 use crate::store::NameSort;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -28,7 +29,7 @@ use uuid::Uuid;
 pub struct Person {
     pub id: Uuid,
     #[serde(flatten)]
-    pub content: serde_json::Map<String, Value>,
+    pub content: PersonContent,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -93,15 +94,12 @@ impl Person {
     /// `pii` scope).
     pub fn present(r: PersonRecord, viewer: &Principal) -> Result<Self, Error> {
         let pii = viewer.has(Scope::Pii);
-        let mut content = common::members(&r.data)?;
-        if !pii {
-            for field in PII_FIELDS {
-                content.remove(*field);
-            }
-        }
         Ok(Self {
             id: r.id,
-            content,
+            content: PersonContent {
+                data: r.data,
+                with_pii: pii,
+            },
             version: if pii { r.version } else { r.public_version },
             created_at: r.created_at,
             updated_at: if pii {
@@ -111,6 +109,27 @@ impl Person {
             },
             deleted_at: r.deleted_at,
         })
+    }
+}
+
+/// A person's stored content as its viewer may see it: without
+/// [`PII_FIELDS`] unless the viewer has the `pii` scope.
+#[derive(Debug)]
+pub struct PersonContent {
+    data: PersonData,
+    with_pii: bool,
+}
+
+impl Serialize for PersonContent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.with_pii {
+            true => self.data.serialize(serializer),
+            false => Without {
+                value: &self.data,
+                fields: PII_FIELDS,
+            }
+            .serialize(serializer),
+        }
     }
 }
 

@@ -9,7 +9,6 @@ use crate::error::Error;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, ManageConnection, Pool};
-use diesel::{Connection, RunQueryDsl};
 use uuid::Uuid;
 
 /// The r2d2 pool of PostgreSQL connections.
@@ -115,20 +114,41 @@ where
     F: FnOnce(&mut PgConnection) -> Result<T, Error> + Send + 'static,
     T: Send + 'static,
 {
-    run(pool, move |conn| {
-        conn.transaction(|conn| {
-            set_actor(conn, actor)?;
-            work(conn)
-        })
-    })
-    .await
+    run(pool, move |conn| in_transaction(conn, actor, work)).await
 }
 
-/// Names the author of the current transaction's changes for the journal
-/// (transaction-local setting `alliance.key_id`).
-pub fn set_actor(conn: &mut PgConnection, actor: Option<Uuid>) -> Result<(), Error> {
-    diesel::sql_query("SELECT set_config('alliance.key_id', $1, true)")
-        .bind::<diesel::sql_types::Text, _>(actor.map(|id| id.to_string()).unwrap_or_default())
-        .execute(conn)?;
-    Ok(())
+/// Runs `work` in a transaction of `conn` whose changes the journal
+/// records as made by `actor` (the transaction-local setting
+/// `alliance.key_id`); commits if it succeeds, rolls back otherwise.
+/// `BEGIN` and the setting travel to PostgreSQL together: one round trip
+/// less for every write.
+pub fn in_transaction<T, F>(
+    conn: &mut PgConnection,
+    actor: Option<Uuid>,
+    work: F,
+) -> Result<T, Error>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    // A UUID's text is hex digits and hyphens: nothing to quote.
+    let actor = actor
+        .map(|id| id.hyphenated().to_string())
+        .unwrap_or_default();
+    AnsiTransactionManager::begin_transaction_sql(
+        conn,
+        &format!("BEGIN; SELECT set_config('alliance.key_id', '{actor}', true)"),
+    )?;
+    match work(conn) {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        // As diesel's own `transaction`: the work's error is the one that
+        // matters, unless the rollback itself failed otherwise.
+        Err(err) => match AnsiTransactionManager::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(err),
+            Err(rollback) => Err(rollback.into()),
+        },
+    }
 }

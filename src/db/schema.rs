@@ -199,11 +199,12 @@ diesel::table! {
     }
 }
 
-// Derived from `people` by triggers (migration `people_by_character`):
-// each live person under every character of their names, lower-cased.
+// Derived from `people` by triggers (migration `people_name_grams`): each
+// live person under every character and every pair of adjacent characters
+// of their names, lower-cased.
 diesel::table! {
-    people_characters (character, name, id) {
-        character -> Text,
+    people_name_grams (gram, name, id) {
+        gram -> Text,
         name -> Text,
         id -> Uuid,
     }

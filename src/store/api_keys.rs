@@ -9,7 +9,7 @@
 use crate::db::schema::api_keys::{self, dsl};
 use crate::db::schema::{key_cache_acks as ack, key_cache_listeners as listener};
 use crate::error::Error;
-use crate::store::sort::{keyset_page, Created, CreatedSort, Keyset};
+use crate::store::sort::{keyset_page, Created, CreatedSort, Keyset, Plan};
 use crate::store::sql::found;
 use crate::store::text::text_enum;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -314,5 +314,5 @@ pub fn list(
     page: Keyset<CreatedSort>,
 ) -> Result<Vec<ApiKeyRecord>, Error> {
     let query = dsl::api_keys.select(ApiKeyRecord::as_select()).into_boxed();
-    keyset_page(conn, query, "api_keys", page)
+    keyset_page(conn, query, "api_keys", page, Plan::Prepared)
 }

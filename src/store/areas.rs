@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::store::crud::Rules;
 use crate::store::refs::{RefColumn, Tree, AREAS};
 use crate::store::rows::{list_filter, listing, live_rows, referring};
-use crate::store::sort::{keyset_page, Keyset, NameSort};
+use crate::store::sort::{keyset_page, Keyset, NameSort, Plan};
 use crate::store::sql::containing;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
@@ -89,5 +89,11 @@ pub fn list(
     if let Some(q) = &filter.q {
         query = query.filter(dsl::search_text.ilike(containing(q)));
     }
-    keyset_page(conn, query, "areas", page)
+    keyset_page(
+        conn,
+        query,
+        "areas",
+        page,
+        Plan::searching(filter.q.is_some()),
+    )
 }

@@ -9,7 +9,7 @@ use crate::store::crud::Rules;
 use crate::store::organizations;
 use crate::store::refs::{RefColumn, Tree, EVENTS, ORGANIZATIONS, PEOPLE};
 use crate::store::rows::{list_filter, listing, live_rows, referring, resolved, Rows};
-use crate::store::sort::{keyset_page, After, Keyset, SortKey, SortOrder, SortValue};
+use crate::store::sort::{keyset_page, After, Keyset, Plan, SortKey, SortOrder, SortValue};
 use crate::store::sql::containing;
 use crate::store::text::{text_enum, text_values};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -302,7 +302,13 @@ pub fn list(
     if let Some(q) = &filter.q {
         query = query.filter(dsl::search_text.ilike(containing(q)));
     }
-    keyset_page(conn, query, "events", page)
+    keyset_page(
+        conn,
+        query,
+        "events",
+        page,
+        Plan::searching(filter.q.is_some()),
+    )
 }
 
 /// The live sessions (child events) of event `id`, earliest first (undated

@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::store::organizations::OrganizationRecord;
 use crate::store::people::PersonRecord;
 use crate::store::roles::{MemberRow, RoleRecord};
-use crate::store::sort::{keyset_page, CreatedSort, Keyset};
+use crate::store::sort::{keyset_page, CreatedSort, Keyset, Plan};
 use crate::store::tenure::active_on;
 use chrono::NaiveDate;
 use diesel::pg::PgConnection;
@@ -39,5 +39,5 @@ pub fn holders(
     if let Some(day) = day {
         query = query.filter(active_on(day));
     }
-    keyset_page(conn, query, "roles", page)
+    keyset_page(conn, query, "roles", page, Plan::Prepared)
 }

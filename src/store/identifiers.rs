@@ -7,7 +7,7 @@ use crate::db::schema::external_ids::dsl;
 use crate::domain::Reference;
 use crate::error::{ConflictingRecord, Error};
 use crate::store::refs::Table;
-use crate::store::sql::lock_named;
+use crate::store::sql::{lock_named, Prepared};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -106,11 +106,14 @@ pub fn live_id(
         Reference::Id(id) => *id,
         Reference::Identifier(identifier) => return owner_of(conn, table, identifier),
     };
-    let live: Option<bool> = diesel::sql_query(format!(
-        "SELECT deleted_at IS NULL AS live FROM {} WHERE id = $1",
-        table.name
-    ))
-    .bind::<diesel::sql_types::Uuid, _>(id)
+    // One statement per table: kept prepared.
+    let live: Option<bool> = Prepared(
+        diesel::sql_query(format!(
+            "SELECT deleted_at IS NULL AS live FROM {} WHERE id = $1",
+            table.name
+        ))
+        .bind::<diesel::sql_types::Uuid, _>(id),
+    )
     .get_result::<Live>(conn)
     .optional()?
     .map(|row| row.live);

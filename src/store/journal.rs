@@ -21,6 +21,7 @@ use crate::error::Error;
 use crate::store::people::PII_FIELDS;
 use crate::store::rows::equal;
 use crate::store::sort::{After, Keyset, SortKey, SortOrder, SortValue};
+use crate::store::sql::Prepared;
 use crate::store::text::text_values;
 use chrono::{DateTime, Utc};
 use diesel::pg::{Pg, PgConnection};
@@ -246,27 +247,29 @@ pub fn feed(
 ) -> Result<Vec<FeedRow>, Error> {
     use diesel::dsl::sql;
     use diesel::sql_types::{Bool, Nullable, Text};
-    Ok(feed_rows(after, types, without_private)
-        .filter(sql::<Bool>(
-            "journal.feed_key < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
-        ))
-        .order((dsl::feed_key.asc(), dsl::seq.asc()))
-        .select((
-            dsl::seq,
-            dsl::feed_key,
-            dsl::entity_type,
-            dsl::entity_id,
-            dsl::op,
-            dsl::version,
-            dsl::changed_at,
-            sql::<Nullable<Text>>("journal.after::text"),
-            sql::<Nullable<Text>>(
-                "CASE WHEN journal.entity_type = 'person' AND journal.op = 'deleted' \
+    Ok(Prepared(
+        feed_rows(after, types, without_private)
+            .filter(sql::<Bool>(
+                "journal.feed_key < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+            ))
+            .order((dsl::feed_key.asc(), dsl::seq.asc()))
+            .select((
+                dsl::seq,
+                dsl::feed_key,
+                dsl::entity_type,
+                dsl::entity_id,
+                dsl::op,
+                dsl::version,
+                dsl::changed_at,
+                sql::<Nullable<Text>>("journal.after::text"),
+                sql::<Nullable<Text>>(
+                    "CASE WHEN journal.entity_type = 'person' AND journal.op = 'deleted' \
                  THEN journal.before ->> 'public_version' END",
-            ),
-        ))
-        .limit(limit)
-        .load(conn)?)
+                ),
+            ))
+            .limit(limit),
+    )
+    .load(conn)?)
 }
 
 /// The feed key of the last committed change after `after` (of the given
@@ -280,9 +283,12 @@ pub fn last_committed_key(
     types: &[&str],
     without_private: bool,
 ) -> Result<Option<i64>, Error> {
-    Ok(feed_rows(after, types, without_private)
-        .order((dsl::feed_key.desc(), dsl::seq.desc()))
-        .select(dsl::feed_key)
-        .first(conn)
-        .optional()?)
+    Ok(Prepared(
+        feed_rows(after, types, without_private)
+            .order((dsl::feed_key.desc(), dsl::seq.desc()))
+            .select(dsl::feed_key)
+            .limit(1),
+    )
+    .get_result(conn)
+    .optional()?)
 }

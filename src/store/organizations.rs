@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::store::crud::Rules;
 use crate::store::refs::{RefColumn, Tree, AREAS, ORGANIZATIONS};
 use crate::store::rows::{list_filter, listing, live_rows, referring, Rows};
-use crate::store::sort::{keyset_page, Keyset, NameSort};
+use crate::store::sort::{keyset_page, Keyset, NameSort, Plan};
 use crate::store::sql::names_containing;
 use crate::store::text::text_enum;
 use diesel::pg::PgConnection;
@@ -180,7 +180,13 @@ pub fn list(
     if let Some(q) = &filter.q {
         query = query.filter(names_containing("organizations", q));
     }
-    keyset_page(conn, query, "organizations", page)
+    keyset_page(
+        conn,
+        query,
+        "organizations",
+        page,
+        Plan::searching(filter.q.is_some()),
+    )
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use crate::store::events;
 use crate::store::identifiers::{self, Identified};
 use crate::store::refs::{self, RefColumn, Table, ORGANIZATIONS, PARTICIPANTS, PEOPLE};
 use crate::store::rows::{live_rows, Rows, VersionCheck};
-use crate::store::sort::{keyset_page, Created, CreatedSort, Keyset};
+use crate::store::sort::{keyset_page, Created, CreatedSort, Keyset, Plan};
 use crate::store::text::text_enum;
 use chrono::{DateTime, Utc};
 use diesel::dsl::{sql, AsSelect};
@@ -303,7 +303,7 @@ pub fn list(
     if let Some(since) = filter.updated_since {
         query = query.filter(dsl::updated_at.ge(since));
     }
-    let rows: Vec<Named> = keyset_page(conn, query, "event_participants", page)?;
+    let rows: Vec<Named> = keyset_page(conn, query, "event_participants", page, Plan::Prepared)?;
     Ok(rows.into_iter().map(ParticipantRow::from).collect())
 }
 
@@ -316,7 +316,7 @@ pub fn all(
         .filter(dsl::deleted_at.is_null())
         .select(with_names())
         .into_boxed();
-    let rows: Vec<Named> = keyset_page(conn, query, "event_participants", page)?;
+    let rows: Vec<Named> = keyset_page(conn, query, "event_participants", page, Plan::Prepared)?;
     Ok(rows.into_iter().map(ParticipantRow::from).collect())
 }
 

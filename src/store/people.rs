@@ -7,7 +7,7 @@ use crate::store::crud::Rules;
 use crate::store::refs::{ORGANIZATIONS, PEOPLE};
 use crate::store::rows::RecordFilter;
 use crate::store::rows::{list_filter, listing, live_rows, resolved, Rows};
-use crate::store::sort::{keyset_page, Keyset, NameSort, SortOrder};
+use crate::store::sort::{keyset_page, Keyset, NameSort, Plan, SortOrder};
 use crate::store::sql::names_containing;
 use crate::store::tenure::{holders_page, person_holds_role};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -105,33 +105,38 @@ list_filter! {
     }
 }
 
-/// Whether `term` is one character once lower-cased (white space, which
-/// `people_characters` does not list, aside).
-fn is_one_character(term: &str) -> bool {
+/// Whether `term` is one or two characters once lower-cased, none of them
+/// white space (which `people_name_grams` does not list, nor does a
+/// trimmed term of two characters hold any).
+fn is_short(term: &str) -> bool {
     let mut characters = term.chars().flat_map(char::to_lowercase);
-    matches!((characters.next(), characters.next()), (Some(c), None) if !c.is_whitespace())
+    let mut count = 0;
+    characters.all(|c| {
+        count += 1;
+        count <= 2 && !c.is_whitespace()
+    }) && count > 0
 }
 
 /// The ids of one page, in name order, of the live people whose names
-/// contain the one character `term`, from `people_characters` (looked up
-/// by PostgreSQL's `lower`, as the table was filled).
-fn with_character_page(
+/// contain `term` (one or two characters), from `people_name_grams` (looked
+/// up by PostgreSQL's `lower`, as the table was filled).
+fn with_gram_page(
     conn: &mut PgConnection,
     term: &str,
     page: Keyset<NameSort>,
 ) -> Result<Vec<Uuid>, Error> {
-    use crate::db::schema::people_characters::dsl;
+    use crate::db::schema::people_name_grams::dsl;
     use diesel::dsl::sql;
     use diesel::sql_types::{Bool, Text};
-    let query = dsl::people_characters
+    let query = dsl::people_name_grams
         .filter(
-            sql::<Bool>("people_characters.character = lower(")
+            sql::<Bool>("people_name_grams.gram = lower(")
                 .bind::<Text, _>(term.to_owned())
                 .sql(")"),
         )
         .select(dsl::id)
         .into_boxed();
-    keyset_page(conn, query, "people_characters", page)
+    keyset_page(conn, query, "people_name_grams", page, Plan::Prepared)
 }
 
 /// One keyset page of live people.
@@ -149,13 +154,15 @@ pub fn list(
     let alone = organization.is_none()
         && filter.active_on.is_none()
         && filter.records == RecordFilter::default();
+    let mut searching = false;
     if let Some(q) = &filter.q {
-        // One character alone, in name order: the page's people come from
-        // one walk of an index, however many names hold it.
-        query = if alone && is_one_character(q) && page.sort.column().0 == "name" {
-            let ids = with_character_page(conn, q, page)?;
+        // One or two characters alone, in name order: the page's people
+        // come from one walk of an index, however many names hold them.
+        query = if alone && is_short(q) && page.sort.column().0 == "name" {
+            let ids = with_gram_page(conn, q, page)?;
             query.filter(people::id.eq_any(ids))
         } else {
+            searching = true;
             query.filter(names_containing("people", q))
         };
     }
@@ -171,5 +178,22 @@ pub fn list(
         }
         _ => {}
     }
-    keyset_page(conn, query, "people", page)
+    keyset_page(conn, query, "people", page, Plan::searching(searching))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_short;
+
+    #[test]
+    fn a_short_term_is_one_or_two_characters_once_lower_cased_with_no_white_space() {
+        for short in ["王", "王伟", "W", "Le", "ß", "%_"] {
+            assert!(is_short(short), "{short}");
+        }
+        // "İ" lower-cases to two characters; three, or white space, is not short.
+        assert!(is_short("İ"));
+        for long in ["", "王伟伟", "İİ", "a b", "a ", "\u{3000}"] {
+            assert!(!is_short(long), "{long:?}");
+        }
+    }
 }

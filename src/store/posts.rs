@@ -12,7 +12,7 @@ use crate::store::refs::{
     RefColumn, Reference as RefRule, AREAS, MAX_CONFLICTS_LISTED, ORGANIZATIONS, POSTS, ROLES,
 };
 use crate::store::rows::{list_filter, listing, live_rows, referring};
-use crate::store::sort::{keyset_page, After, Keyset, SortKey, SortOrder, SortValue};
+use crate::store::sort::{keyset_page, After, Keyset, Plan, SortKey, SortOrder, SortValue};
 use crate::store::sql::containing;
 use crate::store::text::text_values;
 use chrono::NaiveDate;
@@ -199,5 +199,11 @@ pub fn list(
     if let Some(q) = &filter.q {
         query = query.filter(dsl::search_text.ilike(containing(q)));
     }
-    keyset_page(conn, query, "posts", page)
+    keyset_page(
+        conn,
+        query,
+        "posts",
+        page,
+        Plan::searching(filter.q.is_some()),
+    )
 }

@@ -14,7 +14,7 @@ use crate::store::people::PersonRecord;
 use crate::store::posts::{PostRecord, Posts};
 use crate::store::refs::{self, RefColumn, Reference, ORGANIZATIONS, PEOPLE, POSTS, ROLES};
 use crate::store::rows::{list_filter, listing, live_rows, referring, resolved, Rows};
-use crate::store::sort::{keyset_page, CreatedSort, Keyset};
+use crate::store::sort::{keyset_page, CreatedSort, Keyset, Plan};
 use crate::store::sql::{containing, lock_named};
 use crate::store::tenure::active_on;
 use chrono::NaiveDate;
@@ -292,7 +292,8 @@ pub fn list(
         };
     }
     tenure_filter!(query, filter.tenure);
-    keyset_page(conn, query, "roles", page)
+    let plan = Plan::searching(filter.tenure.title.is_some());
+    keyset_page(conn, query, "roles", page, plan)
 }
 
 /// What a listing of roles embeds of the records each refers to.
@@ -385,7 +386,13 @@ pub fn members(
         ))
         .into_boxed();
     tenure_filter!(query, tenure);
-    keyset_page(conn, query, "roles", page)
+    keyset_page(
+        conn,
+        query,
+        "roles",
+        page,
+        Plan::searching(tenure.title.is_some()),
+    )
 }
 
 /// A role of a person with the organization it is held in.
@@ -406,5 +413,11 @@ pub fn held_by(
         .select((RoleRecord::as_select(), OrganizationRecord::as_select()))
         .into_boxed();
     tenure_filter!(query, tenure);
-    keyset_page(conn, query, "roles", page)
+    keyset_page(
+        conn,
+        query,
+        "roles",
+        page,
+        Plan::searching(tenure.title.is_some()),
+    )
 }

@@ -196,7 +196,8 @@ macro_rules! live_rows {
         #[diesel(
             table_name = $table,
             check_for_backend(diesel::pg::Pg),
-            treat_none_as_null = true
+            treat_none_as_null = true,
+            treat_none_as_default_value = false
         )]
         pub struct $Data {
             $( $(#[$field_meta])* pub $field: $FieldTy, )+

@@ -2,6 +2,7 @@
 //! value and id of the last row of the one before.
 
 use crate::error::Error;
+use crate::store::sql::Prepared;
 use crate::store::text::text_values;
 use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
@@ -9,6 +10,7 @@ use diesel::expression::{BoxableExpression, SqlLiteral};
 use diesel::pg::{Pg, PgConnection};
 use diesel::query_dsl::{methods, LoadQuery};
 use diesel::sql_types::{BigInt, Bool, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -223,12 +225,39 @@ impl<S> Keyset<'static, S> {
     }
 }
 
-/// The rows of `query` (a boxed listing of `table`) that `page` reads.
+/// How PostgreSQL is to plan a listing's statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// Kept prepared on the connection (see [`Prepared`]): parsed once,
+    /// and PostgreSQL may settle on one plan for every value — for
+    /// listings whose best plan does not hang on their values.
+    Prepared,
+    /// Parsed and planned for each execution's values: a text search,
+    /// whose best plan hangs on how many rows its term matches (a plan
+    /// made for any term walked a million names for a rare one).
+    PerValue,
+}
+
+impl Plan {
+    /// [`Plan::PerValue`] for a listing that searches text, else prepared.
+    pub fn searching(search: bool) -> Self {
+        match search {
+            true => Self::PerValue,
+            false => Self::Prepared,
+        }
+    }
+}
+
+/// The rows of `query` (a boxed listing of `table`) that `page` reads,
+/// planned as `plan` says (a prepared statement's text varies only with
+/// the table, the filters given, the order and whether the page has a
+/// start).
 pub fn keyset_page<'a, Q, QS, R, S>(
     conn: &mut PgConnection,
     query: Q,
     table: &str,
     Keyset { sort, after, limit }: Keyset<'_, S>,
+    plan: Plan,
 ) -> Result<Vec<R>, Error>
 where
     QS: 'static,
@@ -237,15 +266,17 @@ where
         + methods::OrderDsl<SqlLiteral<Bool>, Output = Q>
         + methods::LimitDsl<Output = Q>
         + LoadQuery<'a, PgConnection, R>,
+    Prepared<Q>: LoadQuery<'a, PgConnection, R>,
 {
     let query = match after {
         Some(after) => query.filter(keyset_after(table, sort, after)),
         None => query,
     };
-    Ok(query
-        .order(keyset_order(table, sort))
-        .limit(limit)
-        .load(conn)?)
+    let query = query.order(keyset_order(table, sort)).limit(limit);
+    Ok(match plan {
+        Plan::Prepared => Prepared(query).load(conn)?,
+        Plan::PerValue => query.load(conn)?,
+    })
 }
 
 #[cfg(test)]

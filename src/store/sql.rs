@@ -4,9 +4,46 @@ use crate::error::Error;
 use diesel::dsl::sql;
 use diesel::expression::BoxableExpression;
 use diesel::pg::{Pg, PgConnection};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Bool, Text};
 use diesel::{OptionalExtension, QueryResult, RunQueryDsl};
 use uuid::Uuid;
+
+/// A query that each connection prepares once and then only executes,
+/// keyed by its SQL text — as diesel does by itself for queries built
+/// wholly from its DSL. diesel will not for a query holding a literal
+/// fragment (`sql`, `sql_query`), since such text could carry values;
+/// wrap only queries whose text comes from a bounded set (table, column
+/// and order names, never a value: values are bound). Parsing and
+/// analysing a listing's 60-column join cost PostgreSQL as much as running
+/// it. PostgreSQL may then settle on one plan for all values (after five
+/// executions, when that plan seems no dearer): do not prepare a query
+/// whose best plan hangs on its values (see `sort::Plan`).
+#[derive(Debug, Clone, Copy)]
+pub struct Prepared<Q>(pub Q);
+
+impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Prepared<Q> {
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &Pg) -> QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+/// No static id: the statement cache keys it by its SQL text and the types
+/// of its binds.
+impl<Q> QueryId for Prepared<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: Query> Query for Prepared<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q, Conn> RunQueryDsl<Conn> for Prepared<Q> {}
 
 /// Takes the transaction-scoped advisory lock named `key` (hashed to 64
 /// bits). Keys are namespaced by their text, e.g. `identifier:person:yp:P1`.

@@ -4,7 +4,7 @@
 //! roles and of the people holding them.
 
 use crate::error::Error;
-use crate::store::sort::{keyset_page, Keyset, NameSort, SortOrder};
+use crate::store::sort::{keyset_page, Keyset, NameSort, Plan, SortOrder};
 use chrono::NaiveDate;
 use diesel::dsl::sql;
 use diesel::expression::BoxableExpression;
@@ -94,5 +94,5 @@ pub fn holders_page(
             .filter(dsl::first_day.is_null().or(dsl::first_day.le(day)))
             .filter(dsl::last_day.is_null().or(dsl::last_day.ge(day)));
     }
-    keyset_page(conn, query, "role_holders", page)
+    keyset_page(conn, query, "role_holders", page, Plan::Prepared)
 }

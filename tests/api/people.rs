@@ -101,11 +101,13 @@ async fn invalid_people_are_422_naming_every_field() {
 }
 
 #[actix_web::test]
-async fn a_one_character_search_pages_through_every_live_name_holding_it_in_name_order() {
+async fn a_search_of_one_or_two_characters_pages_through_every_live_name_holding_them_in_name_order(
+) {
     let app = spawn_app().await;
     let mut ids = Vec::new();
     for (name, other) in [
         ("王伟", None),
+        ("大王伟", None),
         ("李王明", None),
         ("Wang Lei", None),
         ("丁一", None),
@@ -122,18 +124,25 @@ async fn a_one_character_search_pages_through_every_live_name_holding_it_in_name
         ids.push(id(&person).to_owned());
     }
     // Renamed away from the character, and deleted: no longer found.
-    app.patch(&format!("/v1/people/{}", ids[4]), &json!({"name": "赵芳"}))
+    app.patch(&format!("/v1/people/{}", ids[5]), &json!({"name": "赵芳"}))
         .await
         .expect(200);
-    app.delete(&format!("/v1/people/{}", ids[5]))
+    app.delete(&format!("/v1/people/{}", ids[6]))
         .await
         .expect(204);
     // Renamed to it: found.
-    app.patch(&format!("/v1/people/{}", ids[3]), &json!({"name": "丁王"}))
+    app.patch(&format!("/v1/people/{}", ids[4]), &json!({"name": "丁王"}))
         .await
         .expect(200);
     let everyone: Vec<Value> = app.all_items("/v1/people?limit=100").await;
-    for (term, character) in [("%E7%8E%8B", '王'), ("W", 'w'), ("l", 'l')] {
+    for (term, text) in [
+        ("%E7%8E%8B", "王"),
+        ("W", "w"),
+        ("l", "l"),
+        ("%E7%8E%8B%E4%BC%9F", "王伟"),
+        ("LE", "le"),
+        ("%E4%B8%81%E7%8E%8B", "丁王"),
+    ] {
         let holding: Vec<String> = everyone
             .iter()
             .filter(|person| {
@@ -146,11 +155,11 @@ async fn a_one_character_search_pages_through_every_live_name_holding_it_in_name
                 );
                 names
                     .into_iter()
-                    .any(|n| n.as_str().unwrap().to_lowercase().contains(character))
+                    .any(|n| n.as_str().unwrap().to_lowercase().contains(text))
             })
             .map(|person| person["name"].as_str().unwrap().to_owned())
             .collect();
-        assert!(!holding.is_empty(), "{character}");
+        assert!(!holding.is_empty(), "{text}");
         for (sort, expected) in [
             ("name", holding.clone()),
             ("-name", holding.iter().rev().cloned().collect()),
@@ -163,6 +172,12 @@ async fn a_one_character_search_pages_through_every_live_name_holding_it_in_name
                 .collect();
             assert_eq!(found, expected, "q={term} sort={sort}");
         }
+    }
+    // Two characters apart in a name ("王 丽"), or at the end of one name
+    // and the start of the next ("Amy Lin", "王美"): not a match.
+    for term in ["%E7%8E%8B%E4%B8%BD", "n%E7%8E%8B"] {
+        let found = app.all_items(&format!("/v1/people?q={term}")).await;
+        assert!(found.is_empty(), "q={term}: {found:?}");
     }
 }
 
