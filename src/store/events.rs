@@ -321,3 +321,41 @@ pub fn sessions(conn: &mut PgConnection, id: Uuid) -> Result<Vec<EventRecord>, E
         .order((dsl::begins_at.asc(), dsl::id.asc()))
         .load(conn)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_event_journaled_before_time_zones_links_and_spans_reads_with_their_defaults() {
+        let stored = json!({
+            "id": "0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a80",
+            "title": "Founding seminar",
+            "kind": "meeting",
+            "status": "planned",
+            "starts_at": null,
+            "ends_at": null,
+            "start_date": null,
+            "end_date": null,
+            "recurrence": null,
+            "location": null,
+            "description": null,
+            "parent_event_id": null,
+            "topics": [],
+            "sources": [],
+            "identifiers": [],
+            "version": 3,
+            "created_at": "2023-05-23T01:00:00Z",
+            "updated_at": "2023-05-23T02:00:00Z",
+            "an_unknown_member": true
+        });
+        let record: EventRecord = serde_json::from_value(stored).unwrap();
+        assert_eq!(record.data.title, "Founding seminar");
+        assert_eq!(record.data.timezone, "UTC");
+        assert_eq!(record.data.links, json!([]));
+        assert_eq!(record.begins_at, undated());
+        assert_eq!(record.deleted_at, None);
+        assert_eq!(record.version, 3);
+    }
+}

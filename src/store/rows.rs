@@ -150,7 +150,11 @@ macro_rules! live_rows {
 
         $(#[$record_meta:meta])*
         pub struct $Record:ident {
-            $( $(#[$extra_meta:meta])* pub $extra:ident: $ExtraTy:ty ),* $(,)?
+            $(
+                $(#[doc = $extra_doc:literal])*
+                $(#[serde($($extra_serde:tt)*)])?
+                pub $extra:ident: $ExtraTy:ty
+            ),* $(,)?
         }
 
         $(#[$data_meta:meta])*
@@ -165,20 +169,47 @@ macro_rules! live_rows {
         pub struct $Rows;
 
         $(#[$record_meta])*
-        #[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, serde::Deserialize)]
+        #[derive(Debug, Clone, diesel::Queryable, diesel::Selectable)]
         #[diesel(table_name = $table, check_for_backend(diesel::pg::Pg))]
         pub struct $Record {
             pub id: uuid::Uuid,
             /// The writable content.
             #[diesel(embed)]
-            #[serde(flatten)]
             pub data: $Data,
             pub version: i64,
             pub created_at: chrono::DateTime<chrono::Utc>,
             pub updated_at: chrono::DateTime<chrono::Utc>,
-            #[serde(default)]
             pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
-            $( $(#[$extra_meta])* pub $extra: $ExtraTy, )*
+            $( $(#[doc = $extra_doc])* pub $extra: $ExtraTy, )*
+        }
+
+        /// From the one flat object the journal stores a row as (serde's
+        /// `flatten` would buffer every member before reading the content;
+        /// the change feed reads a thousand records a page).
+        impl<'de> serde::Deserialize<'de> for $Record {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                #[derive(serde::Deserialize)]
+                struct Flat {
+                    id: uuid::Uuid,
+                    $( $(#[$field_meta])* $field: $FieldTy, )+
+                    version: i64,
+                    created_at: chrono::DateTime<chrono::Utc>,
+                    updated_at: chrono::DateTime<chrono::Utc>,
+                    #[serde(default)]
+                    deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+                    $( $(#[serde($($extra_serde)*)])? $extra: $ExtraTy, )*
+                }
+                let flat = Flat::deserialize(deserializer)?;
+                Ok(Self {
+                    id: flat.id,
+                    data: $Data { $( $field: flat.$field, )+ },
+                    version: flat.version,
+                    created_at: flat.created_at,
+                    updated_at: flat.updated_at,
+                    deleted_at: flat.deleted_at,
+                    $( $extra: flat.$extra, )*
+                })
+            }
         }
 
         $(#[$data_meta])*
