@@ -1,5 +1,8 @@
-use crate::helpers::{column, id, spawn_app, Reply};
+use crate::helpers::{column, id, spawn_app, Reply, TestDatabase};
+use alliance_registry::store::people::{self, PersonFilter};
+use alliance_registry::store::{Keyset, NameSort};
 use awc::http::Method;
+use diesel::prelude::*;
 use serde_json::{json, Value};
 
 fn path(person: &Value) -> String {
@@ -634,4 +637,40 @@ async fn a_role_changed_while_its_holder_is_renamed_keeps_the_organization_listi
         .await;
         assert_eq!(paged, truth, "{sort}");
     }
+}
+
+#[derive(QueryableByName)]
+struct PreparedStatement {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    statement: String,
+}
+
+#[test]
+fn a_listing_is_parsed_once_per_connection_while_a_name_search_is_planned_for_each_term() {
+    let db = TestDatabase::migrated();
+    let mut conn = db.connect();
+    let page = Keyset::first(NameSort::Name, 51);
+    let search = |term: &str| PersonFilter {
+        q: Some(term.to_owned()),
+        ..Default::default()
+    };
+    for term in ["海鹰伟", "Zhou", "abc"] {
+        people::list(&mut conn, &PersonFilter::default(), page).unwrap();
+        people::list(&mut conn, &search(term), page).unwrap();
+    }
+    let prepared: Vec<String> = diesel::sql_query("SELECT statement FROM pg_prepared_statements")
+        .load::<PreparedStatement>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|row| row.statement)
+        .collect();
+    let listings: Vec<&String> = prepared
+        .iter()
+        .filter(|text| text.contains(r#"FROM "people""#))
+        .collect();
+    assert_eq!(listings.len(), 1, "{prepared:#?}");
+    assert!(
+        !prepared.iter().any(|text| text.contains("ILIKE")),
+        "a search is never prepared: {prepared:#?}"
+    );
 }

@@ -326,3 +326,39 @@ async fn the_default_time_zone_of_events_is_configured_by_default_timezone() {
     assert!(killed.success());
     assert!(wait_for_exit(&mut child).success());
 }
+
+#[derive(QueryableByName)]
+struct GinIndex {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    options: Option<String>,
+}
+
+#[test]
+fn every_gin_index_merges_its_pending_list_every_64_kilobytes() {
+    let db = TestDatabase::migrated();
+    let mut conn = db.connect();
+    let indexes: Vec<GinIndex> = diesel::sql_query(
+        "SELECT c.relname::text AS name, array_to_string(c.reloptions, ',') AS options
+           FROM pg_index AS i
+           JOIN pg_class AS c ON c.oid = i.indexrelid
+           JOIN pg_am AS a ON a.oid = c.relam
+           JOIN pg_namespace AS n ON n.oid = c.relnamespace
+          WHERE a.amname = 'gin' AND n.nspname = current_schema()",
+    )
+    .load(&mut conn)
+    .unwrap();
+    assert!(
+        indexes.len() >= 10,
+        "the register's names, grams and identifiers"
+    );
+    for index in indexes {
+        assert_eq!(
+            index.options.as_deref(),
+            Some("gin_pending_list_limit=64"),
+            "{}: searches read the whole pending list",
+            index.name
+        );
+    }
+}
