@@ -245,6 +245,14 @@ pub struct TenureFilter {
     pub role: Option<String>,
 }
 
+impl TenureFilter {
+    /// How a listing of roles with these filters is planned: per value
+    /// when it searches titles.
+    fn plan(&self) -> Plan {
+        Plan::searching(self.title.is_some())
+    }
+}
+
 /// Keeps, of boxed query `$query` over roles, those `$tenure` (a
 /// [`TenureFilter`]) keeps.
 macro_rules! tenure_filter {
@@ -292,8 +300,7 @@ pub fn list(
         };
     }
     tenure_filter!(query, filter.tenure);
-    let plan = Plan::searching(filter.tenure.title.is_some());
-    keyset_page(conn, query, "roles", page, plan)
+    keyset_page(conn, query, "roles", page, filter.tenure.plan())
 }
 
 /// What a listing of roles embeds of the records each refers to.
@@ -386,13 +393,7 @@ pub fn members(
         ))
         .into_boxed();
     tenure_filter!(query, tenure);
-    keyset_page(
-        conn,
-        query,
-        "roles",
-        page,
-        Plan::searching(tenure.title.is_some()),
-    )
+    keyset_page(conn, query, "roles", page, tenure.plan())
 }
 
 /// A role of a person with the organization it is held in.
@@ -413,11 +414,5 @@ pub fn held_by(
         .select((RoleRecord::as_select(), OrganizationRecord::as_select()))
         .into_boxed();
     tenure_filter!(query, tenure);
-    keyset_page(
-        conn,
-        query,
-        "roles",
-        page,
-        Plan::searching(tenure.title.is_some()),
-    )
+    keyset_page(conn, query, "roles", page, tenure.plan())
 }
