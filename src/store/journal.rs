@@ -264,7 +264,7 @@ pub fn feed(
                 sql::<Nullable<Text>>("journal.after::text"),
                 sql::<Nullable<Text>>(
                     "CASE WHEN journal.entity_type = 'person' AND journal.op = 'deleted' \
-                 THEN journal.before ->> 'public_version' END",
+                     THEN journal.before ->> 'public_version' END",
                 ),
             ))
             .limit(limit),

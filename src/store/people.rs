@@ -109,12 +109,8 @@ list_filter! {
 /// white space (which `people_name_grams` does not list, nor does a
 /// trimmed term of two characters hold any).
 fn is_short(term: &str) -> bool {
-    let mut characters = term.chars().flat_map(char::to_lowercase);
-    let mut count = 0;
-    characters.all(|c| {
-        count += 1;
-        count <= 2 && !c.is_whitespace()
-    }) && count > 0
+    let lowered: Vec<char> = term.chars().flat_map(char::to_lowercase).take(3).collect();
+    (1..=2).contains(&lowered.len()) && !lowered.iter().any(|c| c.is_whitespace())
 }
 
 /// The ids of one page, in name order, of the live people whose names
