@@ -135,10 +135,15 @@ where
     let actor = actor
         .map(|id| id.hyphenated().to_string())
         .unwrap_or_default();
-    AnsiTransactionManager::begin_transaction_sql(
+    if let Err(err) = AnsiTransactionManager::begin_transaction_sql(
         conn,
         &format!("BEGIN; SELECT set_config('alliance.key_id', '{actor}', true)"),
-    )?;
+    ) {
+        // BEGIN may have run before the setting failed (a cancelled
+        // statement): leave no transaction open on a pooled connection.
+        let _ = conn.batch_execute("ROLLBACK");
+        return Err(err.into());
+    }
     match work(conn) {
         Ok(value) => {
             AnsiTransactionManager::commit_transaction(conn)?;
