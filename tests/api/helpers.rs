@@ -21,13 +21,18 @@ pub fn admin_url() -> String {
 
 /// URL of database `name` on the test server.
 pub fn database_url(name: &str) -> String {
-    let mut url = url::Url::parse(&admin_url()).expect("TEST_DATABASE_URL is a URL");
-    url.set_path(&format!("/{name}"));
-    url.to_string()
+    with_database(&admin_url(), name)
 }
 
 fn admin() -> PgConnection {
     PgConnection::establish(&admin_url()).expect("the test PostgreSQL server is reachable")
+}
+
+/// `url` with its database replaced by `name`.
+pub fn with_database(url: &str, name: &str) -> String {
+    let mut url = url::Url::parse(url).expect("a database URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
 }
 
 fn execute(conn: &mut PgConnection, sql: &str) {
@@ -107,6 +112,8 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 pub struct TestDatabase {
     pub name: String,
     pub url: String,
+    /// A database of the same server, to create and drop this one from.
+    admin_url: String,
 }
 
 impl TestDatabase {
@@ -124,22 +131,35 @@ impl TestDatabase {
         Self {
             url: database_url(&name),
             name,
+            admin_url: admin_url(),
         }
     }
 
     /// A name for a database that does not exist yet.
     pub fn not_created() -> Self {
+        Self::not_created_on(&admin_url())
+    }
+
+    /// A name for a database that does not exist yet, on the server of
+    /// `admin_url` (e.g. a [`crate::private_cluster::PrivateCluster`]).
+    pub fn not_created_on(admin_url: &str) -> Self {
         let name = Self::unique_name();
         Self {
-            url: database_url(&name),
+            url: with_database(admin_url, &name),
             name,
+            admin_url: admin_url.to_owned(),
         }
     }
 
     /// Drops the database now, cutting off every connection to it.
     pub fn drop_now(&self) {
+        let mut conn = PgConnection::establish(&self.admin_url).expect("the server is reachable");
+        self.drop_with(&mut conn);
+    }
+
+    fn drop_with(&self, admin: &mut PgConnection) {
         execute(
-            &mut admin(),
+            admin,
             &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
         );
     }
@@ -152,7 +172,10 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        self.drop_now();
+        // A private cluster may be gone already, and its databases with it.
+        if let Ok(mut admin) = PgConnection::establish(&self.admin_url) {
+            self.drop_with(&mut admin);
+        }
     }
 }
 

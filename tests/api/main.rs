@@ -2,11 +2,13 @@
 //! one fresh database per test. One binary, so it links once.
 
 mod helpers;
+mod private_cluster;
 
 mod access;
 mod areas;
 mod conditions;
 mod events;
+mod faults;
 mod generate;
 mod health;
 mod http_errors;
