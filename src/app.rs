@@ -12,19 +12,20 @@ use crate::config::Settings;
 use crate::db::{self, PgPool};
 use crate::domain::Timezone;
 use crate::error::Error;
+use crate::metrics::{self, Metrics, PoolState};
 use crate::request_id;
+use crate::store::api_keys::Principal;
+use crate::store::journal;
 use actix_cors::{Cors, CorsError};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName};
 use actix_web::http::Method;
-use actix_web::middleware::{from_fn, Condition, DefaultHeaders, Logger, Next};
-use actix_web::{web, App, HttpServer, ResponseError};
+use actix_web::middleware::{from_fn, Condition, DefaultHeaders, Next};
+use actix_web::{web, App, HttpMessage, HttpResponse, HttpServer, ResponseError};
 use std::net::TcpListener;
+use std::time::Instant;
 use utoipa_swagger_ui::SwaggerUi;
-
-/// Access log line: client, request line, status, bytes, duration, request id.
-const LOG_FORMAT: &str = r#"%a "%r" %s %b %Dms request_id=%{x-request-id}o"#;
 
 /// Seconds a stopping server (SIGTERM, SIGINT) gives in-flight requests.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
@@ -119,11 +120,97 @@ async fn cors_problems(
     Ok(ServiceResponse::new(req, response).map_into_right_body())
 }
 
+/// Middleware function (outermost): counts every answered request in the
+/// metrics and writes its access line — method, route template, status,
+/// duration, request id and the key's id as structured fields; never the
+/// path's values, the query, a token or anything personal.
+async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let method = req.method().clone();
+    let res = next.call(req).await?;
+    let elapsed = started.elapsed();
+    let route = res.request().match_pattern();
+    let status = res.status().as_u16();
+    if let Some(metrics) = metrics {
+        metrics.request(route.as_deref(), &method, status, elapsed);
+    }
+    let request_id = res
+        .headers()
+        .get(request_id::HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let key_id = res
+        .request()
+        .extensions()
+        .get::<Principal>()
+        .map(|principal| principal.key_id.to_string())
+        .unwrap_or_default();
+    log::info!(
+        target: "access",
+        method = method.as_str(),
+        route = route.as_deref().unwrap_or(metrics::UNMATCHED),
+        status = status,
+        duration_ms = elapsed.as_secs_f64() * 1e3,
+        request_id = request_id.as_str(),
+        key_id = key_id.as_str();
+        "answered"
+    );
+    Ok(res)
+}
+
+/// `GET /metrics` of the metrics server: this server's metrics, with the
+/// pool as it is and the feed head read now.
+async fn scrape(metrics: web::Data<Metrics>, pool: web::Data<PgPool>) -> HttpResponse {
+    let state = pool.state();
+    let head = db::run(&pool, journal::head).await.ok();
+    let text = metrics.render(
+        PoolState {
+            max: pool.max_size(),
+            open: state.connections,
+            idle: state.idle_connections,
+        },
+        head,
+    );
+    HttpResponse::Ok()
+        .content_type(metrics::CONTENT_TYPE)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(text)
+}
+
+/// The metrics server on `addr`: one worker, `GET /metrics` only.
+fn metrics_server(
+    addr: std::net::SocketAddr,
+    metrics: web::Data<Metrics>,
+    pool: web::Data<PgPool>,
+) -> std::io::Result<(u16, Server)> {
+    let listener = TcpListener::bind(addr)?;
+    let port = listener.local_addr()?.port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(metrics.clone())
+            .app_data(pool.clone())
+            .route("/metrics", web::get().to(scrape))
+    })
+    .workers(1)
+    .worker_max_blocking_threads(1)
+    .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+    .listen(listener)?
+    .run();
+    Ok((port, server))
+}
+
 /// A bound, not yet running server.
 pub struct Application {
     port: u16,
     pool: PgPool,
     server: Server,
+    /// The metrics server, when `METRICS_ADDR` is set, and its port.
+    metrics: Option<(u16, Server)>,
 }
 
 impl Application {
@@ -131,7 +218,8 @@ impl Application {
     /// The database is not touched: run migrations before, see
     /// [`db::migrate::prepare_database`].
     pub fn build(settings: &Settings) -> std::io::Result<Self> {
-        let pool = db::build_pool(settings);
+        let metrics = web::Data::new(Metrics::new());
+        let pool = db::build_pool(settings, metrics.pool_events());
         if !Timezone::set_default(settings.default_timezone.clone()) {
             return Err(std::io::Error::other(format!(
                 "DEFAULT_TIMEZONE {} differs from the time zone this process already uses",
@@ -141,6 +229,10 @@ impl Application {
         let listener = TcpListener::bind(settings.bind_addr)?;
         let port = listener.local_addr()?.port();
         let pool_data = web::Data::new(pool.clone());
+        let metrics_server = settings
+            .metrics_addr
+            .map(|addr| metrics_server(addr, metrics.clone(), pool_data.clone()))
+            .transpose()?;
         let body_limit = BodyLimit(settings.max_body_bytes);
         let import_limit = ImportLimit(settings.import_max_body_bytes);
         let openapi = api::openapi();
@@ -164,9 +256,10 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(pool_data.clone())
+                .app_data(metrics.clone())
                 .app_data(body_limit)
                 .app_data(import_limit)
-                .app_data(rate_limit.clone())
+                .app_data(rate_limit)
                 .app_data(idempotency_ttl)
                 .app_data(feed_settings.clone())
                 .app_data(cursor_key.clone())
@@ -177,7 +270,7 @@ impl Application {
                 .wrap(from_fn(api::extract::utf8_target))
                 .wrap(from_fn(cors_problems))
                 .wrap(from_fn(request_id::middleware))
-                .wrap(Logger::new(LOG_FORMAT))
+                .wrap(from_fn(observe))
                 .configure(api::configure)
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
                 .default_service(web::to(api::not_found))
@@ -187,12 +280,22 @@ impl Application {
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .listen(listener)?
         .run();
-        Ok(Self { port, pool, server })
+        Ok(Self {
+            port,
+            pool,
+            server,
+            metrics: metrics_server,
+        })
     }
 
     /// The port the server listens on.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the metrics server, if there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
 
     /// The server's connection pool.
@@ -202,6 +305,11 @@ impl Application {
 
     /// Serves until SIGTERM or SIGINT, then drains in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        match self.metrics {
+            Some((_, metrics)) => futures_util::future::try_join(self.server, metrics)
+                .await
+                .map(|_| ()),
+            None => self.server.await,
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! binary when present).
 
 use crate::domain::Timezone;
+use crate::logging::LogFormat;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -47,6 +48,9 @@ pub struct Settings {
     /// change announcement dropped (0: no cache, every request reads its
     /// key from the database).
     pub key_cache_ttl: Duration,
+    /// Address of the metrics server (`GET /metrics`, Prometheus text
+    /// format); `None` (the default): no metrics server.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// A setting that is present but unusable.
@@ -144,6 +148,13 @@ impl Settings {
         let key_cache_ttl = parse(&lookup, "KEY_CACHE_SECONDS", "10", |v| {
             int_in_range(v, 0, 3_600).map(Duration::from_secs)
         })?;
+        let metrics_addr = parse(&lookup, "METRICS_ADDR", "", |v| match v {
+            "" => Ok(None),
+            v => v
+                .parse::<SocketAddr>()
+                .map(Some)
+                .map_err(|_| "expected IP:PORT, e.g. 127.0.0.1:9187 (or unset: none)".to_owned()),
+        })?;
         Ok(Self {
             database_url,
             bind_addr,
@@ -161,8 +172,16 @@ impl Settings {
             cursor_secret,
             default_timezone,
             key_cache_ttl,
+            metrics_addr,
         })
     }
+}
+
+/// The log format (`LOG_FORMAT`: `text`, the default, or `json`), read
+/// apart from [`Settings`]: the logger starts before any command reads
+/// its settings.
+pub fn log_format(lookup: impl Fn(&str) -> Option<String>) -> Result<LogFormat, ConfigError> {
+    parse(&lookup, LogFormat::VARIABLE, "text", LogFormat::parse)
 }
 
 fn parse<T>(
@@ -230,6 +249,19 @@ mod tests {
         assert_eq!(s.rate_limit_per_minute, 0);
         assert_eq!(s.key_cache_ttl, Duration::from_secs(10));
         assert_eq!(s.feed_settle_wait, Duration::from_millis(2_000));
+        assert_eq!(s.metrics_addr, None);
+        let s = settings(&[("METRICS_ADDR", "127.0.0.1:9187")]).unwrap();
+        assert_eq!(s.metrics_addr, Some("127.0.0.1:9187".parse().unwrap()));
+        assert_eq!(
+            settings(&[("METRICS_ADDR", "9187")]).unwrap_err().name,
+            "METRICS_ADDR"
+        );
+        let lookup = |value: &'static str| {
+            move |name: &str| (name == "LOG_FORMAT").then(|| value.to_owned())
+        };
+        assert_eq!(log_format(|_| None).unwrap(), LogFormat::Text);
+        assert_eq!(log_format(lookup("json")).unwrap(), LogFormat::Json);
+        assert_eq!(log_format(lookup("yaml")).unwrap_err().name, "LOG_FORMAT");
         let s = settings(&[(
             "CORS_ALLOWED_ORIGINS",
             "https://a.example, http://localhost:3000",

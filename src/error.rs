@@ -292,44 +292,65 @@ impl ResponseError for Error {
 
 impl From<DieselError> for Error {
     fn from(err: DieselError) -> Self {
-        match err {
-            DieselError::NotFound => Self::NotFound("the requested record does not exist".into()),
-            DieselError::DatabaseError(kind, info) => match kind {
-                DatabaseErrorKind::UniqueViolation
-                | DatabaseErrorKind::ForeignKeyViolation
-                | DatabaseErrorKind::SerializationFailure => Self::Conflict {
+        use crate::metrics::{database_error, DatabaseFault};
+        let DieselError::DatabaseError(kind, info) = err else {
+            return match err {
+                DieselError::NotFound => {
+                    Self::NotFound("the requested record does not exist".into())
+                }
+                other => {
+                    database_error(DatabaseFault::other);
+                    Self::Internal(other.to_string())
+                }
+            };
+        };
+        let message = info.message();
+        let (fault, error) = match kind {
+            DatabaseErrorKind::UniqueViolation
+            | DatabaseErrorKind::ForeignKeyViolation
+            | DatabaseErrorKind::SerializationFailure => (
+                DatabaseFault::constraint,
+                Self::Conflict {
                     detail: format!(
                         "the change conflicts with existing data ({})",
-                        info.constraint_name().unwrap_or(info.message())
+                        info.constraint_name().unwrap_or(message)
                     ),
                     conflicts: Vec::new(),
                 },
-                DatabaseErrorKind::CheckViolation | DatabaseErrorKind::NotNullViolation => {
-                    Self::invalid(
-                        info.column_name().unwrap_or("body"),
-                        format!(
-                            "violates constraint {}",
-                            info.constraint_name().unwrap_or(info.message())
-                        ),
-                    )
-                }
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
-                    Self::Unavailable(info.message().to_owned())
-                }
-                // statement_timeout (57014), lock_timeout (55P03) or a
-                // deadlock PostgreSQL broke by aborting this transaction
-                // (40P01): busy, not broken — nothing was written, and the
-                // same request succeeds when retried.
-                _ if info.message().contains("statement timeout")
-                    || info.message().contains("lock timeout")
-                    || info.message().contains("deadlock detected") =>
-                {
-                    Self::Unavailable(info.message().to_owned())
-                }
-                _ => Self::Internal(format!("database error: {}", info.message())),
-            },
-            other => Self::Internal(other.to_string()),
-        }
+            ),
+            DatabaseErrorKind::CheckViolation | DatabaseErrorKind::NotNullViolation => (
+                DatabaseFault::constraint,
+                Self::invalid(
+                    info.column_name().unwrap_or("body"),
+                    format!(
+                        "violates constraint {}",
+                        info.constraint_name().unwrap_or(message)
+                    ),
+                ),
+            ),
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => (
+                DatabaseFault::connection,
+                Self::Unavailable(message.to_owned()),
+            ),
+            // statement_timeout (57014), lock_timeout (55P03) or a deadlock
+            // PostgreSQL broke by aborting this transaction (40P01): busy,
+            // not broken — nothing was written, and the same request
+            // succeeds when retried.
+            _ if message.contains("statement timeout") || message.contains("lock timeout") => (
+                DatabaseFault::timeout,
+                Self::Unavailable(message.to_owned()),
+            ),
+            _ if message.contains("deadlock detected") => (
+                DatabaseFault::deadlock,
+                Self::Unavailable(message.to_owned()),
+            ),
+            _ => (
+                DatabaseFault::other,
+                Self::Internal(format!("database error: {message}")),
+            ),
+        };
+        database_error(fault);
+        error
     }
 }
 

@@ -6,7 +6,7 @@
 //! [`config`] reads settings, [`db`] owns the pool, migrations and
 //! schema, [`store`] holds plain synchronous diesel functions, [`api`] holds
 //! the HTTP handlers and their OpenAPI description, and [`app`] wires them
-//! into a server. [`client`] is the command line's client of a running
+//! into a server, [`metrics`] counts what it does. [`client`] is the command line's client of a running
 //! server (imports and exports over HTTP), apart from all of them.
 
 pub mod api;
@@ -17,5 +17,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod logging;
+pub mod metrics;
 pub mod request_id;
 pub mod store;

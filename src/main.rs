@@ -6,7 +6,7 @@ use alliance_registry::auth::cache;
 use alliance_registry::client::{
     self, CsvResource, ExportFormat, ExportResource, Failure, ImportFormat, Server,
 };
-use alliance_registry::config::Settings;
+use alliance_registry::config::{self, Settings};
 use alliance_registry::db::{in_transaction, migrate};
 use alliance_registry::error::Error;
 use alliance_registry::store::api_keys::{self, Scope};
@@ -223,7 +223,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    match config::log_format(|name| std::env::var(name).ok()) {
+        Ok(format) => format.init(),
+        Err(err) => return fail(2, err),
+    }
     match cli.command.unwrap_or(Command::Serve) {
         Command::Openapi => {
             print!("{}", api::openapi_json());

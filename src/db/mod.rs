@@ -6,6 +6,7 @@ pub mod schema;
 
 use crate::config::Settings;
 use crate::error::Error;
+use crate::metrics::{ConnectErrors, PoolEvents};
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, ManageConnection, Pool};
@@ -21,8 +22,13 @@ pub type PgPool = Pool<Manager>;
 /// every request a round trip); instead one whose work failed as if the
 /// database were unavailable is tested then, and dropped if it is lost
 /// (see [`run`]), so the pool recovers from a database restart by itself.
-pub fn build_pool(settings: &Settings) -> PgPool {
+///
+/// `events` sees every checkout (how long it waited, or that it timed
+/// out); connections that cannot be opened are logged and counted.
+pub fn build_pool(settings: &Settings, events: PoolEvents) -> PgPool {
     Pool::builder()
+        .event_handler(Box::new(events))
+        .error_handler(Box::new(ConnectErrors))
         .connection_customizer(Box::new(SessionSettings {
             statement_timeout_ms: settings.statement_timeout.as_millis(),
         }))

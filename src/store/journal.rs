@@ -233,6 +233,12 @@ fn feed_rows<'a>(
     query
 }
 
+/// Rows no transaction in flight can precede any more: feed key below the
+/// `xmin` of the statement's snapshot (see the module docs).
+fn settled() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql("journal.feed_key < pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+}
+
 /// Up to `limit` settled changes after `after`, in feed order, of the given
 /// entity types (without changes of personal data alone, if
 /// `without_private`). Settled: feed key below the `xmin` of this
@@ -246,12 +252,10 @@ pub fn feed(
     limit: i64,
 ) -> Result<Vec<FeedRow>, Error> {
     use diesel::dsl::sql;
-    use diesel::sql_types::{Bool, Nullable, Text};
+    use diesel::sql_types::{Nullable, Text};
     Ok(Prepared(
         feed_rows(after, types, without_private)
-            .filter(sql::<Bool>(
-                "journal.feed_key < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
-            ))
+            .filter(settled())
             .order((dsl::feed_key.asc(), dsl::seq.asc()))
             .select((
                 dsl::seq,
@@ -270,6 +274,16 @@ pub fn feed(
             .limit(limit),
     )
     .load(conn)?)
+}
+
+/// The feed key of the newest change a reader of the feed can see now
+/// (settled, as in [`feed`]), if any.
+pub fn head(conn: &mut PgConnection) -> Result<Option<i64>, Error> {
+    use diesel::dsl::max;
+    Ok(dsl::journal
+        .filter(settled())
+        .select(max(dsl::feed_key))
+        .get_result(conn)?)
 }
 
 /// The feed key of the last committed change after `after` (of the given

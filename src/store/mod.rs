@@ -21,6 +21,7 @@ pub mod organizations;
 pub mod participants;
 pub mod people;
 pub mod posts;
+pub mod rate_limits;
 pub mod refs;
 pub mod roles;
 pub mod rows;

@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 async fn app_on(cluster: &PrivateCluster) -> TestApp {
     let db = TestDatabase::not_created_on(&cluster.url("postgres"));
     migrate::prepare_database(&db.url).expect("the private cluster migrates");
-    spawn_app_on(db, |_| {}).await
+    spawn_app_on(db, |s| {
+        s.metrics_addr = Some("127.0.0.1:0".parse().unwrap())
+    })
+    .await
 }
 
 #[actix_web::test]
@@ -42,6 +45,20 @@ async fn while_the_database_server_is_stopped_requests_get_503_with_retry_after_
     // Each within the pool's timeout (1 s in tests), plus slack.
     assert!(started.elapsed() < Duration::from_secs(20));
     app.get("/health/live").await.expect(200);
+    let metrics = app.scrape().await;
+    assert!(metrics
+        .lines()
+        .any(|l| l == "alliance_registry_database_up 0"));
+    let timeouts: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("alliance_registry_db_pool_timeouts_total "))
+        .and_then(|n| n.parse().ok())
+        .expect("pool timeouts are counted");
+    assert!(timeouts >= 1.0, "{metrics}");
+    assert!(
+        metrics.contains(r#"alliance_registry_database_errors_total{kind="connection"}"#),
+        "{metrics}"
+    );
 
     cluster.start_again();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -65,4 +82,8 @@ async fn while_the_database_server_is_stopped_requests_get_503_with_retry_after_
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(names.contains(&"Before the outage".to_owned()));
     assert!(names.contains(&"After the outage".to_owned()));
+    let metrics = app.scrape().await;
+    assert!(metrics
+        .lines()
+        .any(|l| l == "alliance_registry_database_up 1"));
 }

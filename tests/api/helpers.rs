@@ -187,6 +187,8 @@ pub struct TestApp {
     pub db: TestDatabase,
     /// Token of a key with every scope, sent by [`TestApp::request`].
     pub token: String,
+    /// `http://127.0.0.1:PORT/metrics` of the metrics server, if one runs.
+    pub metrics_url: Option<String>,
 }
 
 /// Settings for a test instance on `database_url`: a random port, few
@@ -211,6 +213,7 @@ pub fn test_settings(database_url: &str) -> Settings {
         cursor_secret: None,
         default_timezone: alliance_registry::domain::Timezone::parse("Asia/Shanghai").unwrap(),
         key_cache_ttl: Duration::from_secs(10),
+        metrics_addr: None,
     }
 }
 
@@ -231,6 +234,9 @@ pub async fn spawn_app_on(db: TestDatabase, configure: impl FnOnce(&mut Settings
     let app = Application::build(&settings).expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool().clone();
+    let metrics_url = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}/metrics"));
     actix_web::rt::spawn(app.run_until_stopped());
     let token = mint_key(
         &db,
@@ -247,6 +253,7 @@ pub async fn spawn_app_on(db: TestDatabase, configure: impl FnOnce(&mut Settings
             .finish(),
         db,
         token,
+        metrics_url,
     }
 }
 
@@ -368,6 +375,14 @@ impl TestApp {
             headers: response.headers().clone(),
             body,
         }
+    }
+
+    /// The text the metrics server serves now.
+    pub async fn scrape(&self) -> String {
+        let url = self.metrics_url.as_deref().expect("a metrics server");
+        let mut res = self.client.get(url).send().await.expect("a scrape");
+        assert_eq!(res.status().as_u16(), 200);
+        String::from_utf8(res.body().await.unwrap().to_vec()).unwrap()
     }
 
     pub async fn get(&self, path: &str) -> Reply {

@@ -11,6 +11,7 @@ use alliance_registry::api::roles::Roles;
 use alliance_registry::db;
 use alliance_registry::domain::Reference;
 use alliance_registry::error::Error;
+use alliance_registry::metrics::Metrics;
 use alliance_registry::store::api_keys::{Principal, Scope};
 use alliance_registry::store::VersionCheck;
 use serde_json::{json, Value};
@@ -61,7 +62,7 @@ fn every_patch_names_the_members_of_its_input_and_every_record_shows_them() {
 fn unreachable_pool() -> db::PgPool {
     let mut settings = test_settings("postgres://postgres@127.0.0.1:1/none");
     settings.db_connect_timeout = Duration::from_millis(200);
-    db::build_pool(&settings)
+    db::build_pool(&settings, Metrics::new().pool_events())
 }
 
 fn writer() -> Principal {

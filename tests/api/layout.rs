@@ -171,7 +171,7 @@ fn no_source_file_imports_one_that_imports_it_back() {
 fn lower_layers_never_name_higher_ones() {
     let layer = |module: &[String]| match module.first().map(String::as_str) {
         Some("domain") => 0,
-        Some("db") | Some("config") | Some("error") => 1,
+        Some("db") | Some("config") | Some("error") | Some("metrics") | Some("logging") => 1,
         Some("store") => 2,
         Some("auth") | Some("request_id") | Some("api") => 3,
         _ => 4,

@@ -16,6 +16,7 @@ mod imports;
 mod inputs;
 mod key_cache;
 mod layout;
+mod observability;
 mod openapi;
 mod organizations;
 mod people;

@@ -30,6 +30,8 @@ fn invalid_configuration_is_one_line_on_stderr_and_a_nonzero_exit() {
         ("DB_POOL_SIZE", "lots"),
         ("BIND_ADDR", "nowhere"),
         ("DATABASE_URL", "mysql://x/y"),
+        ("LOG_FORMAT", "xml"),
+        ("METRICS_ADDR", "everywhere"),
     ] {
         let output = command(&db.url).env(name, value).output().unwrap();
         assert!(!output.status.success());
@@ -360,5 +362,90 @@ fn every_gin_index_merges_its_pending_list_every_64_kilobytes() {
             "{}: searches read the whole pending list",
             index.name
         );
+    }
+}
+
+#[actix_web::test]
+async fn log_format_json_writes_one_object_a_line_with_no_token_query_or_path_values() {
+    let db = TestDatabase::migrated();
+    let (key_id, token) = mint_key(
+        &db,
+        "logged",
+        &[Scope::Read, Scope::Write, Scope::Pii],
+        None,
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = std::env::temp_dir().join(format!("ar-log-{}", uuid::Uuid::new_v4().simple()));
+    let mut child = command(&db.url)
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let client = awc::Client::default();
+    wait_until_ready(&client, port).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let search = client
+        .get(format!("{base}/v1/people?q=%E7%8E%8B%E4%BC%9F"))
+        .bearer_auth(&token)
+        .insert_header(("X-Request-Id", "trace-me-42"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(search.status().as_u16(), 200);
+    let by_identifier = client
+        .put(format!("{base}/v1/people/by-identifier/national/S1234567Z"))
+        .bearer_auth(&token)
+        .send_json(&serde_json::json!({"email": "not-logged@example.org"}))
+        .await
+        .unwrap();
+    assert_eq!(by_identifier.status().as_u16(), 422);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(wait_for_exit(&mut child).success());
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    assert!(lines
+        .iter()
+        .all(|line| line["time"].is_string() && line["level"].is_string()));
+    let access: Vec<_> = lines
+        .iter()
+        .filter(|line| line["target"] == "access")
+        .collect();
+    let searched = access
+        .iter()
+        .find(|line| line["request_id"] == "trace-me-42")
+        .expect("the search's access line");
+    assert_eq!(searched["method"], "GET");
+    assert_eq!(searched["route"], "/v1/people");
+    assert_eq!(searched["status"], 200);
+    assert!(searched["duration_ms"].as_f64().unwrap() > 0.0);
+    assert_eq!(searched["key_id"], key_id.to_string());
+    assert!(access.iter().any(
+        |line| line["route"] == "/v1/people/by-identifier/{scheme}/{value}"
+            && line["method"] == "PUT"
+            && line["status"] == 422
+    ));
+    for secret in [
+        token.as_str(),
+        "王伟",
+        "%E7%8E%8B",
+        "S1234567Z",
+        "not-logged",
+    ] {
+        assert!(!text.contains(secret), "{secret} is in the log");
     }
 }
