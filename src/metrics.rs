@@ -86,6 +86,16 @@ pub enum DatabaseFault {
     other,
 }
 
+impl DatabaseFault {
+    const ALL: [Self; 5] = [
+        Self::connection,
+        Self::timeout,
+        Self::deadlock,
+        Self::constraint,
+        Self::other,
+    ];
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct FaultLabels {
     kind: DatabaseFault,
@@ -220,6 +230,11 @@ impl Metrics {
             "feed_head",
             "Feed key of the newest change a reader of the change feed can see",
         );
+        // Every kind from the start, at 0: a series that appears only with
+        // its first error cannot be rated or alerted on before it.
+        for kind in DatabaseFault::ALL {
+            drop(DATABASE_ERRORS.get_or_create(&FaultLabels { kind }));
+        }
         registry.register(
             "database_errors",
             "Failed database operations of this process (connection attempts included), by kind",
@@ -330,6 +345,7 @@ mod tests {
         ] {
             assert!(text.lines().any(|l| l == line), "{line} in {text}");
         }
+        assert!(text.contains(r#"alliance_registry_database_errors_total{kind="deadlock"} "#));
         assert!(text.ends_with("# EOF\n"));
     }
 
