@@ -6,7 +6,7 @@
 //! `postgres` user. A cluster is stopped and its directory removed when it
 //! is dropped.
 
-use diesel::{Connection, PgConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -175,6 +175,23 @@ impl PrivateCluster {
         ctl.args(["stop", "-w", "-t", "60", "-m", mode.as_str(), "-D"])
             .arg(self.data());
         run(ctl);
+    }
+
+    /// With `hold`, every COMMIT of a writing transaction waits (for a
+    /// synchronous standby that never comes) until it is called again
+    /// without, the server stops, or the statement times out.
+    pub fn hold_commits(&self, hold: bool) {
+        let mut conn = PgConnection::establish(&self.url("postgres")).expect("the server is up");
+        let sql = if hold {
+            "ALTER SYSTEM SET synchronous_standby_names = 'nobody'"
+        } else {
+            "ALTER SYSTEM RESET synchronous_standby_names"
+        };
+        for sql in [sql, "SELECT pg_reload_conf()"] {
+            diesel::sql_query(sql)
+                .execute(&mut conn)
+                .unwrap_or_else(|err| panic!("{sql}: {err}"));
+        }
     }
 
     /// URL of database `name` of this cluster.
