@@ -14,7 +14,10 @@
 //! the feed is final, and a consumer that moved past it never misses a
 //! change that commits later. Writers take no lock for it; the feed's head
 //! waits instead for the oldest writing transaction in flight in the
-//! PostgreSQL cluster.
+//! PostgreSQL cluster. Keys and that bound are both shifted by
+//! `feed_shift.shift`, which a register restored on a server with smaller
+//! transaction ids needs (see the migration `feed_shift` and
+//! [`crate::db::migrate::run_migrations`]).
 
 use crate::db::schema::journal::{self, dsl};
 use crate::error::Error;
@@ -250,7 +253,8 @@ pub fn feed(
     Ok(Prepared(
         feed_rows(after, types, without_private)
             .filter(sql::<Bool>(
-                "journal.feed_key < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+                "journal.feed_key < (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
+                 + shift FROM feed_shift)",
             ))
             .order((dsl::feed_key.asc(), dsl::seq.asc()))
             .select((

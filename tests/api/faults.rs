@@ -9,16 +9,17 @@
 //! got no answer, or a 503, may or may not be there, but never half.
 
 use crate::helpers::{id, mint_key, spawn_app_on, Reply, TestApp, TestDatabase};
-use crate::private_cluster::{free_port, PrivateCluster, StopMode};
+use crate::private_cluster::{free_port, program, run, PrivateCluster, StopMode};
 use crate::startup::{wait_until_ready, Service};
 use alliance_registry::db::migrate;
 use alliance_registry::store::api_keys::Scope;
 use awc::http::Method;
 use diesel::sql_types::Text;
-use diesel::{QueryableByName, RunQueryDsl};
+use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 use serde_json::{json, Value};
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
+use std::process::Command;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -527,4 +528,153 @@ async fn a_database_server_stopped_fast_under_traffic_costs_only_503s_and_no_ack
 async fn a_database_server_stopped_immediately_under_traffic_costs_only_503s_and_no_acknowledged_or_half_write(
 ) {
     a_database_server_stopped_under_traffic(StopMode::Immediate).await;
+}
+
+/// The lines of an NDJSON body, each read as JSON.
+fn ndjson(reply: Reply) -> Vec<Value> {
+    let reply = reply.expect(200);
+    String::from_utf8(reply.body)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|err| panic!("{err}: {line}")))
+        .collect()
+}
+
+/// The feed's changes after `cursor` (from its start if empty), read until at least `at_least` came
+/// (for at most 30 s), and the cursor after them.
+async fn feed_after(remote: &Remote, cursor: &str, at_least: usize) -> (Vec<Value>, String) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut changes = Vec::new();
+    let mut cursor = cursor.to_owned();
+    loop {
+        let path = match cursor.as_str() {
+            "" => "/v1/changes?limit=1000".to_owned(),
+            cursor => format!("/v1/changes?limit=1000&cursor={cursor}"),
+        };
+        let page = remote.get(&path).await.expect(200).json();
+        let items = page["items"].as_array().unwrap();
+        changes.extend(items.iter().cloned());
+        cursor = page["next_cursor"].as_str().unwrap().to_owned();
+        if items.is_empty() {
+            if changes.len() >= at_least || Instant::now() > deadline {
+                return (changes, cursor);
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct Shift {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    shift: i64,
+}
+
+/// How far the feed keys of `db` are shifted past its server's
+/// transaction ids.
+fn feed_shift(db: &TestDatabase) -> i64 {
+    diesel::sql_query("SELECT shift FROM feed_shift")
+        .get_result::<Shift>(&mut db.connect())
+        .unwrap()
+        .shift
+}
+
+#[actix_web::test]
+async fn a_register_restored_from_pg_dump_on_a_younger_server_exports_the_same_and_its_feed_goes_on_after_the_restored_changes(
+) {
+    // The original: on a server that has run for a while (a million
+    // transactions), as a production server has.
+    let original = PrivateCluster::start_aged(1 << 20);
+    let app = app_on(&original).await;
+    let alliance = app.organization("Alliance", "alliance", None).await;
+    let committee = app
+        .organization("District Committee", "party_committee", Some(&alliance))
+        .await;
+    let park = app
+        .organization("Science Park", "enterprise", Some(&alliance))
+        .await;
+    let mut people = Vec::new();
+    for name in ["Zhou Haiying", "Li Wei", "Wang Fang"] {
+        people.push(app.person(name).await);
+    }
+    for (person, organization, title) in [
+        (&people[0], &alliance, "Convenor"),
+        (&people[1], &committee, "Secretary"),
+        (&people[2], &park, "Liaison"),
+    ] {
+        app.role(
+            json!({"organization_id": id(organization), "person_id": id(person), "title": title}),
+        )
+        .await;
+    }
+    let founding = app
+        .event(json!({"title": "Founding meeting", "start_date": "2023-05-23"}))
+        .await;
+    let seminar = app
+        .event(json!({"title": "Seminar", "starts_at": "2023-06-01T02:00:00Z"}))
+        .await;
+    for (event, person, role) in [
+        (&founding, &people[0], "speaker"),
+        (&founding, &people[1], "attendee"),
+        (&seminar, &people[2], "attendee"),
+    ] {
+        app.participant(event, json!({"person_id": id(person), "role": role}))
+            .await;
+    }
+    app.patch(
+        &format!("/v1/people/{}", id(&people[1])),
+        &json!({"biography": "Secretary since 2021."}),
+    )
+    .await
+    .expect(200);
+    let changes = 3 + 3 + 3 + 2 + 3 + 1;
+    let remote = Remote::of(&app);
+    let (feed, cursor) = feed_after(&remote, "", changes).await;
+    assert_eq!(feed.len(), changes);
+    let export = ndjson(app.get("/v1/exports/register").await);
+    // Preparing it again, as every start does, leaves a register that
+    // wrote its own keys as it is.
+    migrate::prepare_database(&app.db.url).unwrap();
+    assert_eq!(feed_shift(&app.db), 0);
+
+    // Backed up, and restored on a new server.
+    let dump = std::env::temp_dir().join(format!("ar-dump-{}", uuid::Uuid::new_v4().simple()));
+    let mut pg_dump = Command::new(program("pg_dump"));
+    pg_dump
+        .args(["-Fc", "-f"])
+        .arg(&dump)
+        .args(["-d", &app.db.url]);
+    run(pg_dump);
+    let younger = PrivateCluster::start();
+    let db = TestDatabase::not_created_on(&younger.url("postgres"));
+    diesel::sql_query(format!("CREATE DATABASE {}", db.name))
+        .execute(&mut PgConnection::establish(&younger.url("postgres")).unwrap())
+        .unwrap();
+    let mut pg_restore = Command::new(program("pg_restore"));
+    pg_restore
+        .args(["--no-owner", "--exit-on-error", "-d", &db.url])
+        .arg(&dump);
+    run(pg_restore);
+    let _ = std::fs::remove_file(&dump);
+
+    // Served as the binary would: prepared first.
+    migrate::prepare_database(&db.url).expect("the restored database is prepared");
+    assert!(feed_shift(&db) > 1 << 19, "shifted past the restored keys");
+    let restored = spawn_app_on(db, |_| {}).await;
+    assert_eq!(ndjson(restored.get("/v1/exports/register").await), export);
+    let restored_remote = Remote::of(&restored);
+    let (restored_feed, _) = feed_after(&restored_remote, "", changes).await;
+    assert_eq!(restored_feed.len(), changes, "the restored feed is served");
+    assert_eq!(restored_feed, feed, "the same feed");
+
+    // A consumer of the original goes on with its cursor: the restored
+    // changes are behind it, a write after the restore comes next.
+    let after = restored.person("After the restore").await;
+    let (next, _) = feed_after(&restored_remote, &cursor, 1).await;
+    assert_eq!(next.len(), 1, "{next:?}");
+    assert_eq!(next[0]["entity_id"], after["id"]);
+    assert_eq!(next[0]["op"], "created");
+    let (whole, _) = feed_after(&restored_remote, "", changes + 1).await;
+    assert_eq!(whole.len(), changes + 1);
+    assert_eq!(whole[changes]["entity_id"], after["id"], "last in the feed");
 }
