@@ -309,7 +309,8 @@ async fn serve_creates_the_database_and_on_sigterm_finishes_every_request_in_fli
         .status()
         .unwrap();
     assert!(killed.success());
-    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    // Longer than a moment: requests that take seconds still finish.
+    actix_web::rt::time::sleep(Duration::from_millis(2_000)).await;
     assert!(
         child.try_wait().unwrap().is_none(),
         "the server waits for the requests in flight"
