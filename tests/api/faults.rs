@@ -289,6 +289,7 @@ async fn check_register(remote: &Remote, db: &TestDatabase, writes: &[Write]) ->
         }
     }
 
+    let by_id: HashMap<&str, &Row> = rows.iter().map(|row| (row.id.as_str(), row)).collect();
     let feed = remote.feed(rows.len()).await;
     let mut seen = HashSet::new();
     for change in &feed {
@@ -298,9 +299,8 @@ async fn check_register(remote: &Remote, db: &TestDatabase, writes: &[Write]) ->
             "twice in the feed: {change}"
         );
         assert_eq!(change["op"], "created", "{change}");
-        let row = rows
-            .iter()
-            .find(|row| row.id == entity_id)
+        let row = by_id
+            .get(entity_id)
             .unwrap_or_else(|| panic!("in the feed, not in the tables: {change}"));
         let entity_type = match row.resource.as_str() {
             "people" => "person",
