@@ -3,7 +3,9 @@
 //! Several instances may start at once against an empty server: each creates
 //! the database if missing (tolerating a concurrent creator) and then runs
 //! the embedded migrations while holding a PostgreSQL advisory lock, so they
-//! are applied exactly once.
+//! are applied exactly once. Under the same lock, a register restored from
+//! another server gets its change feed's keys shifted past the restored
+//! ones (see the migration `feed_shift`).
 
 use diesel::pg::PgConnection;
 use diesel::result::{ConnectionError, DatabaseErrorKind, Error as DieselError};
@@ -76,14 +78,40 @@ pub fn run_migrations(database_url: &str) -> Result<usize, SetupError> {
         .run_pending_migrations(MIGRATIONS)
         .map(|versions| versions.len())
         .map_err(SetupError::Migration);
+    let shifted = match applied {
+        Ok(_) => shift_feed_past_restored_keys(&mut conn).map_err(SetupError::Query),
+        Err(_) => Ok(false),
+    };
     diesel::sql_query("SELECT pg_advisory_unlock($1)")
         .bind::<BigInt, _>(MIGRATION_LOCK_KEY)
         .execute(&mut conn)?;
     let applied = applied?;
+    if shifted? {
+        log::warn!(
+            "the change feed's keys were ahead of this server's transaction ids (a database \
+             restored from another server): later changes now follow the restored ones"
+        );
+    }
     if applied > 0 {
         log::info!("applied {applied} migration(s)");
     }
     Ok(applied)
+}
+
+/// Raises `feed_shift.shift` when the journal holds a feed key beyond this
+/// server's current transaction id plus the shift, as only a register
+/// restored from a server further on in its transaction ids does (see the
+/// migration `feed_shift`): every later key is then larger than every
+/// restored one, and the restored changes are settled. Returns whether it
+/// did. Run under the migration lock, before the service writes.
+fn shift_feed_past_restored_keys(conn: &mut PgConnection) -> Result<bool, DieselError> {
+    let shifted = diesel::sql_query(
+        "UPDATE feed_shift
+            SET shift = (SELECT max(feed_key) FROM journal) + 1 - pg_current_xact_id()::text::bigint
+          WHERE (SELECT max(feed_key) FROM journal) > pg_current_xact_id()::text::bigint + shift",
+    )
+    .execute(conn)?;
+    Ok(shifted > 0)
 }
 
 /// The URL of the `postgres` database on the same server, and the name of

@@ -14,7 +14,10 @@
 //! the feed is final, and a consumer that moved past it never misses a
 //! change that commits later. Writers take no lock for it; the feed's head
 //! waits instead for the oldest writing transaction in flight in the
-//! PostgreSQL cluster.
+//! PostgreSQL cluster. Keys and that bound are both shifted by
+//! `feed_shift.shift`, which a register restored on a server with smaller
+//! transaction ids needs (see the migration `feed_shift` and
+//! [`crate::db::migrate::run_migrations`]).
 
 use crate::db::schema::journal::{self, dsl};
 use crate::error::Error;
@@ -234,9 +237,13 @@ fn feed_rows<'a>(
 }
 
 /// Rows no transaction in flight can precede any more: feed key below the
-/// `xmin` of the statement's snapshot (see the module docs).
+/// `xmin` of the statement's snapshot, shifted as keys are (migration
+/// `feed_shift`; see the module docs).
 fn settled() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
-    diesel::dsl::sql("journal.feed_key < pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+    diesel::dsl::sql(
+        "journal.feed_key < (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
+         + shift FROM feed_shift)",
+    )
 }
 
 /// Up to `limit` settled changes after `after`, in feed order, of the given

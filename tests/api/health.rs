@@ -27,17 +27,42 @@ async fn readiness_fails_when_the_database_is_gone() {
 }
 
 #[actix_web::test]
-async fn an_exhausted_pool_yields_503_with_retry_after() {
+async fn a_request_waits_for_a_pooled_connection_up_to_the_timeout_then_gets_503_with_retry_after()
+{
+    let timeout = Duration::from_millis(1_000);
     let app = spawn_app_with(|s| {
         s.db_pool_size = 1;
-        s.db_connect_timeout = Duration::from_millis(300);
+        s.db_connect_timeout = timeout;
     })
     .await;
+
+    // A connection freed within the timeout serves the waiting request.
     let held = app.pool.get().expect("the only connection");
+    let waiting = app.get("/v1/organizations");
+    let free = async {
+        actix_web::rt::time::sleep(timeout / 4).await;
+        drop(held);
+    };
+    let (reply, ()) = futures_util::future::join(waiting, free).await;
+    reply.expect(200);
+
+    // One not freed within it: a 503 after the timeout.
+    let held = app.pool.get().expect("the only connection");
+    let started = Instant::now();
     let reply = app.get("/v1/organizations").await;
+    let waited = started.elapsed();
     assert_eq!(reply.header("retry-after").as_deref(), Some("1"));
-    reply.problem(503);
+    assert_eq!(reply.problem(503)["type"], "/problems/unavailable");
+    assert!(
+        waited >= timeout,
+        "answered after {waited:?}, before the timeout"
+    );
+    assert!(waited < timeout * 10, "answered after {waited:?}");
+    app.get("/health/ready").await.problem(503);
+
+    // Healthy again once it is free.
     drop(held);
+    app.get("/health/ready").await.expect(200);
     app.get("/v1/organizations").await.expect(200);
 }
 

@@ -6,7 +6,7 @@
 //! `postgres` user. A cluster is stopped and its directory removed when it
 //! is dropped.
 
-use diesel::{Connection, PgConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -16,6 +16,12 @@ use std::time::{Duration, Instant};
 pub struct PrivateCluster {
     root: PathBuf,
     port: u16,
+}
+
+/// `program` of PostgreSQL's bin directory (e.g. `pg_dump`), to run as
+/// any user.
+pub fn program(program: &str) -> PathBuf {
+    bindir().join(program)
 }
 
 /// The directory of PostgreSQL's server programs.
@@ -53,7 +59,7 @@ fn pg_command(program: &str) -> Command {
     }
 }
 
-fn run(mut cmd: Command) -> Output {
+pub fn run(mut cmd: Command) -> Output {
     let output = cmd.output().unwrap_or_else(|err| panic!("{cmd:?}: {err}"));
     assert!(
         output.status.success(),
@@ -76,6 +82,27 @@ pub fn free_port() -> u16 {
 impl PrivateCluster {
     /// A new cluster, initialised and started.
     pub fn start() -> Self {
+        let cluster = Self::initialised();
+        cluster.start_again();
+        cluster
+    }
+
+    /// A new cluster whose next transaction id is `next_xid` (a multiple
+    /// of 1048576, where `pg_resetwal` may safely put it): as a server
+    /// that has run for a while.
+    pub fn start_aged(next_xid: u64) -> Self {
+        assert!(next_xid.is_multiple_of(1 << 20), "{next_xid}");
+        let cluster = Self::initialised();
+        let mut reset = pg_command("pg_resetwal");
+        reset
+            .args(["-x", &next_xid.to_string(), "-D"])
+            .arg(cluster.data());
+        run(reset);
+        cluster.start_again();
+        cluster
+    }
+
+    fn initialised() -> Self {
         let cluster = Self::empty();
         let mut initdb = pg_command("initdb");
         initdb
@@ -84,7 +111,6 @@ impl PrivateCluster {
             .arg(cluster.data());
         run(initdb);
         cluster.configure(&[]);
-        cluster.start_again();
         cluster
     }
 
@@ -175,6 +201,23 @@ impl PrivateCluster {
         ctl.args(["stop", "-w", "-t", "60", "-m", mode.as_str(), "-D"])
             .arg(self.data());
         run(ctl);
+    }
+
+    /// With `hold`, every COMMIT of a writing transaction waits (for a
+    /// synchronous standby that never comes) until it is called again
+    /// without, the server stops, or the statement times out.
+    pub fn hold_commits(&self, hold: bool) {
+        let mut conn = PgConnection::establish(&self.url("postgres")).expect("the server is up");
+        let sql = if hold {
+            "ALTER SYSTEM SET synchronous_standby_names = 'nobody'"
+        } else {
+            "ALTER SYSTEM RESET synchronous_standby_names"
+        };
+        for sql in [sql, "SELECT pg_reload_conf()"] {
+            diesel::sql_query(sql)
+                .execute(&mut conn)
+                .unwrap_or_else(|err| panic!("{sql}: {err}"));
+        }
     }
 
     /// URL of database `name` of this cluster.

@@ -8,12 +8,14 @@ use diesel::migration::MigrationSource;
 use diesel::pg::Pg;
 use diesel::sql_types::BigInt;
 use diesel::{QueryableByName, RunQueryDsl};
-use std::process::{Command, Stdio};
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_alliance-registry");
 
-fn command(database_url: &str) -> Command {
+/// The binary on `database_url`, with a clean environment.
+pub fn command(database_url: &str) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -21,6 +23,42 @@ fn command(database_url: &str) -> Command {
         .env("RUST_LOG", "warn")
         .current_dir(std::env::temp_dir());
     cmd
+}
+
+/// A child process, killed when dropped (so a failing test leaves no
+/// server running).
+pub struct Service(pub Child);
+
+impl Service {
+    /// `serve` on `database_url` at 127.0.0.1:`port`, with `env` added.
+    pub fn serve(database_url: &str, port: u16, env: &[(&str, &str)]) -> Self {
+        let mut cmd = command(database_url);
+        cmd.env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        Self::spawn(cmd)
+    }
+
+    pub fn spawn(mut cmd: Command) -> Self {
+        Self(cmd.spawn().unwrap())
+    }
+
+    /// Sends SIGTERM.
+    pub fn terminate(&self) {
+        let killed = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 #[test]
@@ -100,6 +138,96 @@ fn concurrent_instances_create_and_migrate_the_database_exactly_once() {
     assert_eq!(rows.n as usize, total);
 }
 
+#[actix_web::test]
+async fn three_servers_starting_at_once_on_a_missing_database_apply_each_migration_once_and_all_serve(
+) {
+    let db = TestDatabase::not_created();
+    let ports: Vec<u16> = (0..3)
+        .map(|_| crate::private_cluster::free_port())
+        .collect();
+    let servers: Vec<Service> = ports
+        .iter()
+        .map(|port| {
+            let mut cmd = command(&db.url);
+            cmd.env("BIND_ADDR", format!("127.0.0.1:{port}"))
+                .env("RUST_LOG", "warn,alliance_registry::db::migrate=info")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            Service::spawn(cmd)
+        })
+        .collect();
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    for port in &ports {
+        wait_until_ready(&client, *port).await;
+    }
+
+    // Each serves: writes, and reads what the others wrote.
+    let (_, token) = mint_key(&db, "servers", &[Scope::Read, Scope::Write], None);
+    for port in &ports {
+        let mut response = client
+            .post(format!("http://127.0.0.1:{port}/v1/organizations"))
+            .bearer_auth(&token)
+            .send_json(&serde_json::json!({"name": format!("Via {port}"), "kind": "other"}))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{:?}", response.body().await);
+    }
+    for port in &ports {
+        let page: serde_json::Value = client
+            .get(format!("http://127.0.0.1:{port}/v1/organizations"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["items"].as_array().unwrap().len(), 3, "{page}");
+    }
+
+    // Each migration applied once: by one server or another, and
+    // recorded once.
+    let total = MigrationSource::<Pg>::migrations(&MIGRATIONS)
+        .unwrap()
+        .len();
+    let mut applied = 0;
+    for mut server in servers {
+        server.terminate();
+        assert!(wait_for_exit(&mut server.0).success());
+        let mut stderr = String::new();
+        server
+            .0
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        for line in stderr.lines().filter(|l| l.contains("migration(s)")) {
+            let n: usize = line
+                .split("applied ")
+                .nth(1)
+                .and_then(|rest| rest.split(' ').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("{line}"));
+            applied += n;
+        }
+    }
+    assert_eq!(applied, total);
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let rows: Count =
+        diesel::sql_query("SELECT count(DISTINCT version) AS n FROM __diesel_schema_migrations")
+            .get_result(&mut db.connect())
+            .unwrap();
+    assert_eq!(rows.n as usize, total);
+}
+
 #[test]
 fn openapi_command_prints_the_committed_document() {
     let output = Command::new(BIN).arg("openapi").output().unwrap();
@@ -111,7 +239,7 @@ fn openapi_command_prints_the_committed_document() {
 }
 
 /// Waits until the server on `port` answers readiness with 200.
-async fn wait_until_ready(client: &awc::Client, port: u16) {
+pub async fn wait_until_ready(client: &awc::Client, port: u16) {
     let url = format!("http://127.0.0.1:{port}/health/ready");
     let started = Instant::now();
     loop {
@@ -128,7 +256,8 @@ async fn wait_until_ready(client: &awc::Client, port: u16) {
     }
 }
 
-fn wait_for_exit(child: &mut std::process::Child) -> std::process::ExitStatus {
+/// Waits (up to 30 s) for `child` to exit; its exit status.
+pub fn wait_for_exit(child: &mut std::process::Child) -> std::process::ExitStatus {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -140,13 +269,9 @@ fn wait_for_exit(child: &mut std::process::Child) -> std::process::ExitStatus {
 }
 
 #[actix_web::test]
-async fn serve_creates_the_database_and_drains_requests_on_sigterm() {
+async fn serve_creates_the_database_and_on_sigterm_finishes_every_request_in_flight_then_exits_0() {
     let db = TestDatabase::not_created();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::private_cluster::free_port();
     let mut child = command(&db.url)
         .env("BIND_ADDR", format!("127.0.0.1:{port}"))
         .stdout(Stdio::null())
@@ -158,25 +283,27 @@ async fn serve_creates_the_database_and_drains_requests_on_sigterm() {
         .finish();
     wait_until_ready(&client, port).await;
 
-    // Hold a lock so that a list request stays in flight.
+    // Hold a lock so that requests stay in flight: three reads and a write.
     let mut blocker = db.connect();
     diesel::sql_query("BEGIN").execute(&mut blocker).unwrap();
     diesel::sql_query("LOCK TABLE organizations IN ACCESS EXCLUSIVE MODE")
         .execute(&mut blocker)
         .unwrap();
-    let (_, token) = mint_key(&db, "drain", &[Scope::Read], None);
-    let in_flight = actix_web::rt::spawn({
-        let client = client.clone();
-        async move {
-            let url = format!("http://127.0.0.1:{port}/v1/organizations");
-            client
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .map(|r| r.status().as_u16())
-        }
-    });
+    let (_, token) = mint_key(&db, "drain", &[Scope::Read, Scope::Write], None);
+    let url = format!("http://127.0.0.1:{port}/v1/organizations");
+    let mut in_flight: Vec<_> = (0..3)
+        .map(|_| {
+            let request = client.get(&url).bearer_auth(&token);
+            actix_web::rt::spawn(async move { request.send().await.map(|r| r.status().as_u16()) })
+        })
+        .collect();
+    let write = client.post(&url).bearer_auth(&token);
+    in_flight.push(actix_web::rt::spawn(async move {
+        write
+            .send_json(&serde_json::json!({"name": "Written while stopping", "kind": "other"}))
+            .await
+            .map(|r| r.status().as_u16())
+    }));
     actix_web::rt::time::sleep(Duration::from_millis(300)).await;
 
     let killed = Command::new("kill")
@@ -184,20 +311,38 @@ async fn serve_creates_the_database_and_drains_requests_on_sigterm() {
         .status()
         .unwrap();
     assert!(killed.success());
-    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    // Longer than a moment: requests that take seconds still finish.
+    actix_web::rt::time::sleep(Duration::from_millis(2_000)).await;
     assert!(
         child.try_wait().unwrap().is_none(),
-        "the server waits for the request in flight"
+        "the server waits for the requests in flight"
     );
 
     diesel::sql_query("COMMIT").execute(&mut blocker).unwrap();
-    let status = in_flight
-        .await
-        .unwrap()
-        .expect("the in-flight request is answered");
-    assert_eq!(status, 200);
+    let mut statuses = Vec::new();
+    for request in in_flight {
+        statuses.push(
+            request
+                .await
+                .unwrap()
+                .expect("each request in flight is answered"),
+        );
+    }
+    assert_eq!(statuses, [200, 200, 200, 201]);
     let exit = wait_for_exit(&mut child);
     assert!(exit.success(), "exit status {exit:?}");
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let written: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM organizations WHERE name = 'Written while stopping'",
+    )
+    .get_result(&mut blocker)
+    .unwrap();
+    assert_eq!(written.n, 1, "the write in flight committed");
 }
 
 #[test]
