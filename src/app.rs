@@ -6,6 +6,7 @@ use crate::api::cursor::CursorKey;
 use crate::api::extract::BodyLimit;
 use crate::api::idempotency::{self, IdempotencyTtl};
 use crate::api::imports::ImportLimit;
+use crate::api::positions;
 use crate::auth::cache::KeyCache;
 use crate::auth::RateLimit;
 use crate::config::Settings;
@@ -51,6 +52,7 @@ fn cors(origins: &[String]) -> Cors {
         ])
         // Not a static (lower-case) name: `from_static` would panic.
         .allowed_header(idempotency::HEADER)
+        .allowed_header(positions::MIN_POSITION)
         .expose_headers([
             header::ETAG,
             header::LOCATION,
@@ -59,7 +61,7 @@ fn cors(origins: &[String]) -> Cors {
             header::ALLOW,
             HeaderName::from_static(request_id::HEADER),
         ])
-        .expose_headers([idempotency::REPLAYED])
+        .expose_headers([idempotency::REPLAYED, positions::WRITE_POSITION])
         .max_age(3600);
     for origin in origins {
         cors = cors.allowed_origin(origin);
@@ -141,6 +143,8 @@ impl Application {
         let listener = TcpListener::bind(settings.bind_addr)?;
         let port = listener.local_addr()?.port();
         let pool_data = web::Data::new(pool.clone());
+        // `Option<Replica>`: what the `Reads` extractor looks up.
+        let replica = db::build_replica_pool(settings);
         let body_limit = BodyLimit(settings.max_body_bytes);
         let import_limit = ImportLimit(settings.import_max_body_bytes);
         let openapi = api::openapi();
@@ -164,6 +168,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(pool_data.clone())
+                .app_data(replica.clone())
                 .app_data(body_limit)
                 .app_data(import_limit)
                 .app_data(rate_limit.clone())
@@ -175,6 +180,7 @@ impl Application {
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
                 .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
                 .wrap(from_fn(api::extract::utf8_target))
+                .wrap(from_fn(positions::write_position))
                 .wrap(from_fn(cors_problems))
                 .wrap(from_fn(request_id::middleware))
                 .wrap(Logger::new(LOG_FORMAT))

@@ -25,6 +25,7 @@ mod popolo_import;
 mod posts;
 mod posts_and_interchange;
 mod register;
+mod replicas;
 mod roles;
 mod startup;
 mod sync;
