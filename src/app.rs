@@ -180,7 +180,10 @@ impl Application {
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
                 .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
                 .wrap(from_fn(api::extract::utf8_target))
-                .wrap(from_fn(positions::write_position))
+                .wrap(Condition::new(
+                    replica.is_some(),
+                    from_fn(positions::write_position),
+                ))
                 .wrap(from_fn(cors_problems))
                 .wrap(from_fn(request_id::middleware))
                 .wrap(Logger::new(LOG_FORMAT))

@@ -61,7 +61,8 @@ pub fn write_position_header() -> utoipa::openapi::header::Header {
     HeaderBuilder::new()
         .description(Some(
             "Where the database's write-ahead log ended after this write committed; send it as \
-             `Min-Position` to list or export what includes this write.",
+             `Min-Position` to list or export what includes this write. Sent when the service \
+             reads from a replica (not on a replayed `Idempotency-Key` answer).",
         ))
         .schema(Some(position_schema()))
         .build()
@@ -110,8 +111,10 @@ pub async fn from_replica(
     next.call(req).await
 }
 
-/// Middleware: a successful response to a request that wrote carries
-/// `Write-Position`, read right after its (last) commit.
+/// Middleware, wrapped only when a replica is configured (without one,
+/// `Min-Position` changes nothing, and reading the position costs every
+/// write a round trip): a successful response to a request that wrote
+/// carries `Write-Position`, read right after its (last) commit.
 pub async fn write_position(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,

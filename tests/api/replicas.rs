@@ -353,3 +353,28 @@ async fn writes_answer_with_their_write_position_and_reads_from_the_replica_docu
         "^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$"
     );
 }
+
+#[actix_web::test]
+async fn without_a_replica_writes_carry_no_write_position_and_min_position_is_still_checked() {
+    let app = crate::helpers::spawn_app().await;
+    let created = app
+        .post(
+            "/v1/organizations",
+            &json!({"name": "Only a primary", "kind": "alliance"}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(created.header("write-position"), None);
+
+    let read = |position: &'static str| {
+        app.send(
+            app.request(Method::GET, "/v1/organizations")
+                .insert_header(("Min-Position", position)),
+            None,
+        )
+    };
+    let listed = read("FFFFFFFF/FFFFFFFF").await.expect(200).json();
+    assert_eq!(listed["items"][0]["name"], "Only a primary");
+    let problem = read("latest").await.problem(400);
+    assert_eq!(Reply::fields(&problem), ["Min-Position"]);
+}
