@@ -378,3 +378,41 @@ async fn without_a_replica_writes_carry_no_write_position_and_min_position_is_st
     let problem = read("latest").await.problem(400);
     assert_eq!(Reply::fields(&problem), ["Min-Position"]);
 }
+
+#[actix_web::test]
+async fn cors_preflights_may_send_min_position_and_responses_expose_write_position() {
+    const PORTAL: &str = "https://portal.example";
+    let app =
+        crate::helpers::spawn_app_with(|s| s.cors_allowed_origins = vec![PORTAL.into()]).await;
+    let listed = |reply: &Reply, name: &str| -> Vec<String> {
+        reply
+            .header(name)
+            .unwrap_or_default()
+            .split(',')
+            .map(|item| item.trim().to_lowercase())
+            .collect()
+    };
+    let preflight = app
+        .send(
+            app.request_as(Method::OPTIONS, "/v1/organizations", None)
+                .insert_header(("Origin", PORTAL))
+                .insert_header(("Access-Control-Request-Method", "GET"))
+                .insert_header((
+                    "Access-Control-Request-Headers",
+                    "authorization, min-position",
+                )),
+            None,
+        )
+        .await
+        .expect(200);
+    assert!(listed(&preflight, "access-control-allow-headers").contains(&"min-position".into()));
+    let reply = app
+        .send(
+            app.request(Method::GET, "/v1/organizations")
+                .insert_header(("Origin", PORTAL)),
+            None,
+        )
+        .await
+        .expect(200);
+    assert!(listed(&reply, "access-control-expose-headers").contains(&"write-position".into()));
+}
