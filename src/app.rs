@@ -6,6 +6,7 @@ use crate::api::cursor::CursorKey;
 use crate::api::extract::BodyLimit;
 use crate::api::idempotency::{self, IdempotencyTtl};
 use crate::api::imports::ImportLimit;
+use crate::api::positions;
 use crate::auth::cache::KeyCache;
 use crate::auth::RateLimit;
 use crate::config::Settings;
@@ -52,6 +53,7 @@ fn cors(origins: &[String]) -> Cors {
         ])
         // Not a static (lower-case) name: `from_static` would panic.
         .allowed_header(idempotency::HEADER)
+        .allowed_header(positions::MIN_POSITION)
         .expose_headers([
             header::ETAG,
             header::LOCATION,
@@ -60,7 +62,7 @@ fn cors(origins: &[String]) -> Cors {
             header::ALLOW,
             HeaderName::from_static(request_id::HEADER),
         ])
-        .expose_headers([idempotency::REPLAYED])
+        .expose_headers([idempotency::REPLAYED, positions::WRITE_POSITION])
         .max_age(3600);
     for origin in origins {
         cors = cors.allowed_origin(origin);
@@ -233,6 +235,8 @@ impl Application {
             .metrics_addr
             .map(|addr| metrics_server(addr, metrics.clone(), pool_data.clone()))
             .transpose()?;
+        // `Option<Replica>`: what the `Reads` extractor looks up.
+        let replica = db::build_replica_pool(settings, metrics.pool_events());
         let body_limit = BodyLimit(settings.max_body_bytes);
         let import_limit = ImportLimit(settings.import_max_body_bytes);
         let openapi = api::openapi();
@@ -257,6 +261,7 @@ impl Application {
             App::new()
                 .app_data(pool_data.clone())
                 .app_data(metrics.clone())
+                .app_data(replica.clone())
                 .app_data(body_limit)
                 .app_data(import_limit)
                 .app_data(rate_limit)
@@ -268,6 +273,10 @@ impl Application {
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
                 .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
                 .wrap(from_fn(api::extract::utf8_target))
+                .wrap(Condition::new(
+                    replica.is_some(),
+                    from_fn(positions::write_position),
+                ))
                 .wrap(from_fn(cors_problems))
                 .wrap(from_fn(request_id::middleware))
                 .wrap(from_fn(observe))

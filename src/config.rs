@@ -11,6 +11,9 @@ use std::time::Duration;
 pub struct Settings {
     /// PostgreSQL connection URL of the registry database.
     pub database_url: String,
+    /// PostgreSQL connection URL of a streaming replica of that database
+    /// (optional): reads that tolerate lag go there (see `db::replica`).
+    pub database_replica_url: Option<String>,
     /// Address the HTTP server listens on; port 0 picks a free port.
     pub bind_addr: SocketAddr,
     /// Largest number of pooled database connections.
@@ -80,7 +83,13 @@ impl Settings {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let database_url =
             lookup("DATABASE_URL").unwrap_or_else(|| Self::DEFAULT_DATABASE_URL.to_owned());
-        validate_database_url(&database_url)?;
+        validate_database_url("DATABASE_URL", &database_url)?;
+        let database_replica_url = lookup("DATABASE_REPLICA_URL")
+            .map(|url| url.trim().to_owned())
+            .filter(|url| !url.is_empty());
+        if let Some(url) = &database_replica_url {
+            validate_database_url("DATABASE_REPLICA_URL", url)?;
+        }
         let bind_addr = parse(&lookup, "BIND_ADDR", Self::DEFAULT_BIND_ADDR, |v| {
             v.parse::<SocketAddr>()
                 .map_err(|_| "expected IP:PORT, e.g. 0.0.0.0:8080".to_owned())
@@ -157,6 +166,7 @@ impl Settings {
         })?;
         Ok(Self {
             database_url,
+            database_replica_url,
             bind_addr,
             db_pool_size,
             db_connect_timeout,
@@ -205,9 +215,9 @@ fn int_in_range(value: &str, min: u64, max: u64) -> Result<u64, String> {
     }
 }
 
-fn validate_database_url(value: &str) -> Result<(), ConfigError> {
+fn validate_database_url(name: &'static str, value: &str) -> Result<(), ConfigError> {
     let invalid = |reason: &str| ConfigError {
-        name: "DATABASE_URL",
+        name,
         value: value.to_owned(),
         reason: reason.to_owned(),
     };
@@ -238,6 +248,7 @@ mod tests {
     fn defaults_apply_when_nothing_is_set() {
         let s = settings(&[]).unwrap();
         assert_eq!(s.database_url, Settings::DEFAULT_DATABASE_URL);
+        assert_eq!(s.database_replica_url, None);
         assert_eq!(s.bind_addr.to_string(), Settings::DEFAULT_BIND_ADDR);
         assert_eq!(s.db_pool_size, Settings::DEFAULT_POOL_SIZE);
         assert_eq!(
@@ -282,6 +293,8 @@ mod tests {
             ("BIND_ADDR", "localhost"),
             ("DATABASE_URL", "mysql://x/y"),
             ("DATABASE_URL", "postgres://host"),
+            ("DATABASE_REPLICA_URL", "mysql://x/y"),
+            ("DATABASE_REPLICA_URL", "postgres://replica"),
             ("MAX_BODY_BYTES", "12"),
             ("CORS_ALLOWED_ORIGINS", "example.org"),
             ("CORS_ALLOWED_ORIGINS", "https://a.example/path"),

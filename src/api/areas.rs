@@ -120,6 +120,6 @@ crate::handlers! {
     /// Areas as a [`Resource`].
     pub struct Areas: AreaInput, AreaPatch => Area in store::Areas,
     "areas" at "/v1/areas" for "Area" ("an area", "the area"),
-    routes [Read => list],
+    routes [Read => list from replica],
     delete "Deletes an area (kept as a tombstone); refused while live child areas, organizations or posts refer to it.",
 }

@@ -232,6 +232,13 @@ macro_rules! representation {
 /// its identifiers as `scheme:value` (a UUID never contains `:`).
 pub struct PathRef<T>(Reference, PhantomData<fn() -> T>);
 
+// Not derived: that would ask `T: Clone` of the table.
+impl<T> Clone for PathRef<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone(), PhantomData)
+    }
+}
+
 impl<T: Rows> PathRef<T> {
     /// The id of the live record named; 404 when there is none.
     pub fn live(&self, conn: &mut PgConnection) -> Result<Uuid, Error> {

@@ -33,6 +33,11 @@ impl CursorKey {
         key
     }
 
+    /// The signer, when the key is loaded.
+    pub fn loaded(&self) -> Option<Signer> {
+        self.0.get().cloned()
+    }
+
     /// The signer, loading the key through `conn` the first time.
     pub fn signer(&self, conn: &mut PgConnection) -> Result<Signer, Error> {
         if let Some(signer) = self.0.get() {

@@ -366,7 +366,7 @@ crate::handlers! {
     /// Events as a [`Resource`].
     pub struct Events: EventInput, EventPatch => Event in store::Events,
     "events" at "/v1/events" for "Event" ("an event", "the event"),
-    routes [Read => list],
+    routes [Read => list from replica],
     own get,
     delete "Deletes an event and its participants (kept as tombstones); refused while live sessions belong to it.",
 }

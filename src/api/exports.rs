@@ -19,7 +19,7 @@ use crate::api::posts::Posts;
 use crate::api::problems::ReadErrors;
 use crate::api::resource::{RecordOf, Resource, ResourceTypes};
 use crate::api::roles::Roles;
-use crate::db::{self, PgPool};
+use crate::db::replica::{self, Reads};
 use crate::error::Error;
 use crate::store::api_keys::{Principal, Scope};
 use crate::store::areas::{self, AreaFilter};
@@ -457,7 +457,7 @@ crate::operation! {
     /// NDJSON, one record a line, or (areas, organizations, posts, people,
     /// roles) CSV that opens in a spreadsheet. Personal data only with the `pii` scope.
     pub async fn export(
-        pool: web::Data<PgPool>,
+        reads: Reads,
         viewer: Principal,
         resource: web::Path<String>,
         Query(params): Query<ExportParams>,
@@ -472,7 +472,6 @@ crate::operation! {
             ))
         })?;
         let format = params.format.unwrap_or_default();
-        let pool = pool.into_inner();
         // The first page is read before answering, so that a database fault
         // then is an error response rather than a cut stream.
         let mut pending = export.resources().into_iter();
@@ -480,7 +479,7 @@ crate::operation! {
             .next()
             .ok_or_else(|| Error::internal("an export of nothing"))?;
         let reader = viewer.clone();
-        let (shape, head, after) = db::run(&pool, move |conn| {
+        let (shape, head, after) = replica::read(&reads, move |conn| {
             let (shape, mut head) = match (format, export) {
                 (ExportFormat::Ndjson, _) => (Shape::Ndjson, Vec::new()),
                 (ExportFormat::Csv, Export::One(resource)) => {
@@ -511,15 +510,15 @@ crate::operation! {
             Some(_) => Some(first),
             None => pending.next(),
         };
-        let state = (pool, viewer, current, pending, after, shape);
+        let state = (reads, viewer, current, pending, after, shape);
         let rest = futures_util::stream::try_unfold(
             state,
-            |(pool, viewer, current, mut pending, after, shape)| async move {
+            |(reads, viewer, current, mut pending, after, shape)| async move {
                 let Some(resource) = current else {
                     return Ok(None);
                 };
                 let (reader, written) = (viewer.clone(), shape.clone());
-                let (bytes, next) = db::run(&pool, move |conn| {
+                let (bytes, next) = replica::read(&reads, move |conn| {
                     page(conn, &reader, (resource, &written), after.as_ref())
                 })
                 .await?;
@@ -529,7 +528,7 @@ crate::operation! {
                 };
                 Ok::<_, Error>(Some((
                     Bytes::from(bytes),
-                    (pool, viewer, current, pending, next, shape),
+                    (reads, viewer, current, pending, next, shape),
                 )))
             },
         );
@@ -551,5 +550,5 @@ crate::operation! {
 }
 
 crate::routes! {
-    Read => export,
+    Read => export from replica,
 }

@@ -56,5 +56,5 @@ crate::list_operation! {
 }
 
 crate::routes! {
-    Read => holders,
+    Read => holders from replica,
 }

@@ -21,6 +21,7 @@ pub mod pagination;
 pub mod participants;
 pub mod people;
 pub mod popolo;
+pub mod positions;
 pub mod posts;
 pub mod preconditions;
 pub mod problems;

@@ -181,6 +181,6 @@ crate::handlers! {
     /// Organizations as a [`Resource`].
     pub struct Organizations: OrganizationInput, OrganizationPatch => Organization in store::Organizations,
     "organizations" at "/v1/organizations" for "Organization" ("an organization", "the organization"),
-    routes [Read => list, Read => list_children],
+    routes [Read => list from replica, Read => list_children from replica],
     delete "Deletes an organization (kept as a tombstone); refused while live child organizations, roles, posts or event participants refer to it.",
 }

@@ -6,7 +6,8 @@
 use crate::api::cursor::{CursorKey, Signer};
 use crate::api::extract::Query;
 use crate::api::preconditions::{computed_response, IfNoneMatch};
-use crate::db::{self, PgPool};
+use crate::db;
+use crate::db::replica::{self, Reads};
 use crate::error::Error;
 use crate::store::api_keys::Principal;
 use crate::store::{After, Keyset, SortKey, SortValue};
@@ -90,16 +91,16 @@ pub fn decode_cursor(
 }
 
 /// One page of a listing: decodes the cursor for `sort`, runs `query` for
-/// `limit + 1` rows after it on a pooled connection (off the async
-/// workers), and presents the page's rows. Returns the items and the
+/// `limit + 1` rows after it on a pooled connection of `reads` (off the
+/// async workers), and presents the page's rows. Returns the items and the
 /// cursor of the next page, if there is one.
 pub async fn fetch_page<R, S, O>(
     req: &HttpRequest,
-    pool: &PgPool,
+    reads: &Reads,
     sort: S,
     limit: Option<i64>,
     cursor: Option<String>,
-    query: impl FnOnce(&mut PgConnection, Keyset<S>) -> Result<Vec<R>, Error> + Send + 'static,
+    query: impl FnOnce(&mut PgConnection, Keyset<S>) -> Result<Vec<R>, Error> + Clone + Send + 'static,
     present: impl Fn(R) -> Result<O, Error>,
 ) -> Result<(Vec<O>, Option<String>), Error>
 where
@@ -109,23 +110,26 @@ where
     let limit = self::limit(limit)?;
     let key = req.app_data::<CursorKey>().cloned().unwrap_or_default();
     let path = req.path().to_owned();
-    let listing = path.clone();
-    let (signer, mut rows) = db::run(pool, move |conn| {
-        let signer = key.signer(conn)?;
-        let after = cursor
-            .filter(|c| !c.is_empty())
-            .map(|c| decode_cursor(&signer, &c, &listing, sort.tag(), |v| sort.accepts(v)))
-            .transpose()?;
-        let after = after.as_ref();
+    // The key is made, the first time, on the primary (a replica is
+    // read-only).
+    let signer = match key.loaded() {
+        Some(signer) => signer,
+        None => db::run(&reads.primary, move |conn| key.signer(conn)).await?,
+    };
+    let after = cursor
+        .filter(|c| !c.is_empty())
+        .map(|c| decode_cursor(&signer, &c, &path, sort.tag(), |v| sort.accepts(v)))
+        .transpose()?;
+    let mut rows = replica::read(reads, move |conn| {
         let rows = query(
             conn,
             Keyset {
                 sort,
-                after,
+                after: after.as_ref(),
                 limit: limit + 1,
             },
         )?;
-        Ok((signer, rows))
+        Ok(rows)
     })
     .await?;
     let mut next = None;
@@ -371,9 +375,9 @@ pub type ListFn<F, S, R> = fn(&mut PgConnection, &F, Keyset<S>) -> Result<Vec<R>
 pub fn listed<F, S, R>(
     filter: F,
     list: ListFn<F, S, R>,
-) -> impl FnOnce(&mut PgConnection, Keyset<S>) -> Result<Vec<R>, Error> + Send + 'static
+) -> impl FnOnce(&mut PgConnection, Keyset<S>) -> Result<Vec<R>, Error> + Clone + Send + 'static
 where
-    F: Send + 'static,
+    F: Clone + Send + 'static,
     S: 'static,
     R: 'static,
 {
@@ -382,11 +386,11 @@ where
 
 /// A listing request: its query parameters `P` (400 naming the one at
 /// fault), who asks, and what the response needs of the request: the
-/// request (for the path, the query and the cursor key), the pool and
-/// `If-None-Match`.
+/// request (for the path, the query and the cursor key), where it reads
+/// (see [`Reads`]) and `If-None-Match`.
 pub struct Listing<P> {
     req: HttpRequest,
-    pool: actix_web::web::Data<PgPool>,
+    reads: Reads,
     if_none_match: IfNoneMatch,
     /// The query parameters.
     pub params: P,
@@ -403,13 +407,10 @@ impl<P: ListParams> FromRequest for Listing<P> {
             let Query(params) = Query::<P>::from_request(req, payload).into_inner()?;
             let if_none_match = IfNoneMatch::from_request(req, payload).into_inner()?;
             let viewer = Principal::from_request(req, payload).into_inner()?;
-            let pool = req
-                .app_data::<actix_web::web::Data<PgPool>>()
-                .cloned()
-                .ok_or_else(|| Error::internal("no pool"))?;
+            let reads = Reads::from_request(req, payload).into_inner()?;
             Ok(Self {
                 req: req.clone(),
-                pool,
+                reads,
                 if_none_match,
                 params,
                 viewer,
@@ -426,7 +427,10 @@ impl<P: ListParams> Listing<P> {
     /// `Link` to the next page and a weak ETag of the whole.
     pub async fn page<T, R>(
         mut self,
-        query: impl FnOnce(&mut PgConnection, Keyset<P::Sort>) -> Result<Vec<R>, Error> + Send + 'static,
+        query: impl FnOnce(&mut PgConnection, Keyset<P::Sort>) -> Result<Vec<R>, Error>
+            + Clone
+            + Send
+            + 'static,
         present: impl Fn(R, &Principal) -> Result<T::Item, Error>,
     ) -> Result<HttpResponse, Error>
     where
@@ -437,7 +441,7 @@ impl<P: ListParams> Listing<P> {
         let (sort, paging) = (self.params.sort(), self.params.paging());
         let (items, next_cursor) = fetch_page(
             &self.req,
-            &self.pool,
+            &self.reads,
             sort,
             paging.limit,
             paging.cursor,

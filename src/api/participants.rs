@@ -206,7 +206,7 @@ crate::handlers! {
     pub struct Participants: ParticipantInput, ParticipantPatch => Participant in store::Participants, under "/v1/events",
     "events" at "/v1/events/{id}/participants" (("id" = Reference, Path, description = "The event: its id, or one of its identifiers as `scheme:value`"))
         / "/v1/events/{id}/participants/{participant_id}" (("id" = Reference, Path, description = "The event: its id, or one of its identifiers as `scheme:value`"), ("participant_id" = Reference, Path, description = "The participant: its id, or one of its identifiers as `scheme:value`")),
-    routes [Read => list],
+    routes [Read => list from replica],
     create ("createEventParticipant", "Adds a participant to an event."),
     get ("getEventParticipant", "Gets a participant of an event."),
     replace ("replaceEventParticipant", "Replaces a participant (every writable field)."),

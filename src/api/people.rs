@@ -265,7 +265,7 @@ crate::handlers! {
     /// People as a [`Resource`].
     pub struct People: PersonInput, PersonPatch => Person in store::People,
     "people" at "/v1/people" for "Person" ("a person", "the person"),
-    routes [Read => list],
+    routes [Read => list from replica],
     replace "Replaces a person (every writable field; omitted optional fields are cleared, personal data only with the pii scope).",
     delete "Deletes a person (kept as a tombstone); refused while live roles or event participants refer to them.",
 }

@@ -32,7 +32,7 @@ use crate::api::people::People;
 use crate::api::posts::Posts;
 use crate::api::resource::{RecordOf, Resource};
 use crate::api::roles::Roles;
-use crate::db::{self, PgPool};
+use crate::db::replica::{self, Reads};
 use crate::error::{Error, FieldError};
 use crate::store::api_keys::Principal;
 use crate::store::people::PII_FIELDS;
@@ -40,7 +40,7 @@ use crate::store::rows::Rows;
 use crate::store::{areas, events, organizations, participants, people, posts, roles};
 use crate::store::{CreatedSort, Keyset};
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -213,8 +213,8 @@ crate::operation! {
     /// references by Popolo id; personal data only with the `pii` scope.
     /// The document is built in memory: for very large registers, the NDJSON
     /// export streams.
-    pub async fn export(pool: web::Data<PgPool>, viewer: Principal) -> Result<HttpResponse, Error> {
-        let document = db::run(&pool, move |conn| document(conn, &viewer)).await?;
+    pub async fn export(reads: Reads, viewer: Principal) -> Result<HttpResponse, Error> {
+        let document = replica::read(&reads, move |conn| document(conn, &viewer)).await?;
         Ok(HttpResponse::Ok()
             .insert_header(ContentDisposition {
                 disposition: DispositionType::Attachment,
@@ -226,7 +226,7 @@ crate::operation! {
 }
 
 crate::routes! {
-    Read => export,
+    Read => export from replica,
 }
 
 /// A record of the register ready to be written as a Popolo object: its

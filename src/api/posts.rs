@@ -146,6 +146,6 @@ crate::handlers! {
     /// Posts as a [`Resource`].
     pub struct Posts: PostInput, PostPatch => Post in store::Posts,
     "posts" at "/v1/posts" for "Post" ("a post", "the post"),
-    routes [Read => list],
+    routes [Read => list from replica],
     delete "Deletes a post (kept as a tombstone); refused while live roles hold it.",
 }

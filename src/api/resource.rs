@@ -772,7 +772,7 @@ macro_rules! handlers {
         $(#[doc = $doc:literal])*
         pub struct $R:ident: $Input:ident, $Patch:ident => $Output:ident in $Store:path,
         $tag:literal at $path:literal for $Noun:literal ($a:literal, $the:literal),
-        routes [$($scope:ident => $handler:ident),* $(,)?],
+        routes [$($scope:ident => $handler:ident $(from $reads:ident)?),* $(,)?],
         $(own $own:ident,)?
         $(get $get:literal,)?
         $(replace $replace:literal,)?
@@ -787,7 +787,7 @@ macro_rules! handlers {
         $crate::handlers!(@delete $R, $tag, concat!($path, "/{id}"), (("id" = $crate::domain::Reference, Path, description = "The record: its id, or one of its identifiers as `scheme:value`")), concat!("delete", $Noun), $delete);
         $crate::handlers!(@upsert $R, $Input, $Output, $tag, concat!($path, "/by-identifier/{scheme}/{value}"), (), concat!("upsert", $Noun, "ByIdentifier"), concat!("Creates or replaces ", $the, " carrying an external identifier."));
         $crate::routes! {
-            $($scope => $handler,)*
+            $($scope => $handler $(from $reads)?,)*
             Write => create,
             Write => upsert,
             Read => get,
@@ -805,7 +805,7 @@ macro_rules! handlers {
         $(#[doc = $doc:literal])*
         pub struct $R:ident: $Input:ident, $Patch:ident => $Output:ident in $Store:path, under $base:literal,
         $tag:literal at $collection:literal $scope_params:tt / $item:literal $item_params:tt,
-        routes [$($scope:ident => $handler:ident),* $(,)?],
+        routes [$($scope:ident => $handler:ident $(from $reads:ident)?),* $(,)?],
         create ($create:literal, $create_summary:literal),
         get ($get:literal, $get_summary:literal),
         replace ($replace:literal, $replace_summary:literal),
@@ -821,7 +821,7 @@ macro_rules! handlers {
         $crate::handlers!(@update $R, $Patch, $Output, $tag, $item, $item_params, $update, $update_summary);
         $crate::handlers!(@delete $R, $tag, $item, $item_params, $delete, $delete_summary);
         $crate::routes! {
-            $($scope => $handler,)*
+            $($scope => $handler $(from $reads)?,)*
             Write => create,
             Write => upsert,
             Read => get,

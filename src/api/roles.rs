@@ -382,7 +382,7 @@ crate::handlers! {
     /// Roles as a [`Resource`].
     pub struct Roles: RoleInput, RolePatch => Role in store::Roles,
     "roles" at "/v1/roles" for "Role" ("a role", "the role"),
-    routes [Read => members, Read => held_by, Read => list],
+    routes [Read => members from replica, Read => held_by from replica, Read => list from replica],
     update "Changes some fields of a role (JSON merge patch), e.g. sets end_date to end it.",
     delete "Deletes a role entered by mistake (kept as a tombstone); to end a role, set its end_date instead.",
 }

@@ -5,10 +5,19 @@
 //! beside GET, 405 with `Allow` for other methods), the operation in the
 //! document (with its `security` and 401/403/429 answers) and the scope the
 //! authorization check enforces.
+//!
+//! The table also says where a read runs: a handler named `from replica`
+//! (`Read => list from replica`) reads through the streaming replica when
+//! one is configured (see [`crate::db::replica`]) and documents
+//! `Min-Position`; every other route reads and writes on the primary.
+//! Every operation other than a GET documents the `Write-Position` of its
+//! successful answers.
 
+use crate::api::positions::{self, ReadFrom};
 use crate::error::Error;
 use crate::store::api_keys::Scope;
 use actix_web::http::Method;
+use actix_web::middleware::from_fn;
 use actix_web::{web, FromRequest, Handler, Resource, Responder};
 use utoipa::openapi::OpenApi;
 
@@ -34,8 +43,10 @@ pub struct Route {
     pub method: &'static str,
     pub path: String,
     pub scope: Option<Scope>,
+    /// Where its reads run.
+    pub reads: ReadFrom,
     doc: OpenApi,
-    add: fn(Resource, Method, Option<Scope>) -> Resource,
+    add: fn(Resource, Method, Option<Scope>, ReadFrom) -> Resource,
 }
 
 /// The methods of a path item, in the order the document lists them.
@@ -50,8 +61,9 @@ impl Route {
     /// the first test run (and the first start) reports.
     pub fn new(
         scope: Option<Scope>,
+        reads: ReadFrom,
         doc: OpenApi,
-        add: fn(Resource, Method, Option<Scope>) -> Resource,
+        add: fn(Resource, Method, Option<Scope>, ReadFrom) -> Resource,
     ) -> Self {
         let mut operations = doc.paths.paths.iter().flat_map(|(path, item)| {
             let methods = [&item.get, &item.post, &item.put, &item.patch, &item.delete];
@@ -67,30 +79,57 @@ impl Route {
             "{method} {path}: a handler documents one operation"
         );
         drop(operations);
+        assert!(
+            reads == ReadFrom::Primary || method == "GET",
+            "{method} {path}: only a GET may read from the replica"
+        );
         Self {
             method,
             path,
             scope,
+            reads,
             doc,
             add,
         }
     }
 
     /// This route's part of the OpenAPI document, its operation secured
-    /// with its scope.
+    /// with its scope, with `Min-Position` where it may read from the
+    /// replica and `Write-Position` on the successful answers of writes.
     pub fn doc(&self) -> OpenApi {
         let mut doc = self.doc.clone();
-        if let Some(scope) = self.scope {
-            for item in doc.paths.paths.values_mut() {
-                let operations = [
-                    &mut item.get,
-                    &mut item.post,
-                    &mut item.put,
-                    &mut item.patch,
-                    &mut item.delete,
-                ];
-                for operation in operations.into_iter().flatten() {
+        for item in doc.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                if let Some(scope) = self.scope {
                     crate::api::problems::secure(operation, scope.as_str());
+                }
+                if self.reads == ReadFrom::Replica {
+                    operation
+                        .parameters
+                        .get_or_insert_with(Vec::new)
+                        .push(positions::min_position_parameter().into());
+                }
+                if self.method != "GET" {
+                    let successes = operation
+                        .responses
+                        .responses
+                        .iter_mut()
+                        .filter(|(status, _)| status.starts_with('2'));
+                    for (_, response) in successes {
+                        if let utoipa::openapi::RefOr::T(response) = response {
+                            response.headers.insert(
+                                positions::WRITE_POSITION.to_owned(),
+                                positions::write_position_header().into(),
+                            );
+                        }
+                    }
                 }
             }
         }
@@ -103,13 +142,16 @@ impl Route {
 }
 
 /// Declares the routes of a resource module: `Scope => handler` for each
-/// handler (`Open` for routes without authentication). Generates
+/// handler (`Open` for routes without authentication), `Scope => handler
+/// from replica` for the reads that tolerate a replica's lag. Generates
 /// `pub fn routes() -> Vec<Route>`.
 #[macro_export]
 macro_rules! routes {
     (@scope Open) => { None };
     (@scope $scope:ident) => { Some($crate::store::api_keys::Scope::$scope) };
-    ($($scope:ident => $handler:ident),+ $(,)?) => {
+    (@reads) => { $crate::api::positions::ReadFrom::Primary };
+    (@reads replica) => { $crate::api::positions::ReadFrom::Replica };
+    ($($scope:ident => $handler:ident $(from $reads:ident)?),+ $(,)?) => {
         /// The routes of this module, each with the scope it needs.
         pub fn routes() -> Vec<$crate::api::routes::Route> {
             vec![$({
@@ -118,9 +160,10 @@ macro_rules! routes {
                 struct Operation;
                 $crate::api::routes::Route::new(
                     $crate::routes!(@scope $scope),
+                    $crate::routes!(@reads $($reads)?),
                     <Operation as utoipa::OpenApi>::openapi(),
-                    |resource, method, scope| {
-                        $crate::api::routes::add(resource, method, scope, $handler)
+                    |resource, method, scope, reads| {
+                        $crate::api::routes::add(resource, method, scope, reads, $handler)
                     },
                 )
             }),+]
@@ -129,11 +172,12 @@ macro_rules! routes {
 }
 
 /// `resource` with `handler` serving `method` behind a check of `scope`
-/// (and HEAD beside GET).
+/// (and HEAD beside GET), reading where `reads` says.
 pub fn add<F, Args>(
     resource: Resource,
     method: Method,
     scope: Option<Scope>,
+    reads: ReadFrom,
     handler: F,
 ) -> Resource
 where
@@ -143,6 +187,10 @@ where
 {
     let route = |method: Method, handler: F| {
         let route = web::method(method).to(handler);
+        let route = match reads {
+            ReadFrom::Replica => route.wrap(from_fn(positions::from_replica)),
+            ReadFrom::Primary => route,
+        };
         match scope {
             Some(scope) => route.wrap(crate::auth::require(scope)),
             None => route,
@@ -180,7 +228,7 @@ pub fn register(cfg: &mut web::ServiceConfig, routes: &[Route]) {
                 route.method
             );
             methods.push(route.method);
-            resource = (route.add)(resource, route.method(), route.scope);
+            resource = (route.add)(resource, route.method(), route.scope, route.reads);
         }
         let allow = allow_header(&methods);
         cfg.service(resource.default_service(web::to(move || method_not_allowed(allow.clone()))));

@@ -2,6 +2,7 @@
 //! diesel work off the async workers, migrations and the schema.
 
 pub mod migrate;
+pub mod replica;
 pub mod schema;
 
 use crate::config::Settings;
@@ -26,17 +27,30 @@ pub type PgPool = Pool<Manager>;
 /// `events` sees every checkout (how long it waited, or that it timed
 /// out); connections that cannot be opened are logged and counted.
 pub fn build_pool(settings: &Settings, events: PoolEvents) -> PgPool {
+    pool_of(settings, &settings.database_url, false, events)
+}
+
+/// The pool of the streaming replica, when `DATABASE_REPLICA_URL` names
+/// one: built as the primary's, with the same settings, its sessions
+/// read-only; its checkouts go to `events` too.
+pub fn build_replica_pool(settings: &Settings, events: PoolEvents) -> Option<replica::Replica> {
+    let url = settings.database_replica_url.as_deref()?;
+    Some(replica::Replica::new(pool_of(settings, url, true, events)))
+}
+
+fn pool_of(settings: &Settings, url: &str, read_only: bool, events: PoolEvents) -> PgPool {
     Pool::builder()
         .event_handler(Box::new(events))
         .error_handler(Box::new(ConnectErrors))
         .connection_customizer(Box::new(SessionSettings {
             statement_timeout_ms: settings.statement_timeout.as_millis(),
+            read_only,
         }))
         .max_size(settings.db_pool_size)
         .min_idle(Some(0))
         .connection_timeout(settings.db_connect_timeout)
         .test_on_check_out(false)
-        .build_unchecked(Manager(ConnectionManager::new(&settings.database_url)))
+        .build_unchecked(Manager(ConnectionManager::new(url)))
 }
 
 /// A pooled connection: diesel's, and whether it was found lost.
@@ -73,6 +87,8 @@ impl ManageConnection for Manager {
 #[derive(Debug)]
 struct SessionSettings {
     statement_timeout_ms: u128,
+    /// Sessions of the replica's pool: no transaction may write.
+    read_only: bool,
 }
 
 impl CustomizeConnection<Pooled, diesel::r2d2::Error> for SessionSettings {
@@ -80,8 +96,10 @@ impl CustomizeConnection<Pooled, diesel::r2d2::Error> for SessionSettings {
         // lock_timeout bounds lock waits as statement_timeout does,
         // including any at COMMIT, where statement_timeout no longer runs.
         let ms = self.statement_timeout_ms;
+        let read_only = if self.read_only { "on" } else { "off" };
         conn.batch_execute(&format!(
-            "SET statement_timeout = {ms}; SET lock_timeout = {ms}"
+            "SET statement_timeout = {ms}; SET lock_timeout = {ms}; \
+             SET default_transaction_read_only = {read_only}"
         ))
         .map_err(diesel::r2d2::Error::QueryError)
     }
@@ -114,13 +132,32 @@ where
 
 /// Like [`run`], inside one transaction: everything `work` writes commits
 /// together or not at all. `actor`, the API key making the change, is what
-/// the journal triggers record as its author.
+/// the journal triggers record as its author. Where the request tracks its
+/// write positions ([`replica::tracking_writes`]), the position after the
+/// commit is read on the same connection and noted.
 pub async fn transaction<T, F>(pool: &PgPool, actor: Option<Uuid>, work: F) -> Result<T, Error>
 where
     F: FnOnce(&mut PgConnection) -> Result<T, Error> + Send + 'static,
     T: Send + 'static,
 {
-    run(pool, move |conn| in_transaction(conn, actor, work)).await
+    let tracked = replica::tracked();
+    let (value, position) = run(pool, move |conn| {
+        let value = in_transaction(conn, actor, work)?;
+        // Committed: a failure to read the position must not fail the write.
+        let position = tracked
+            .then(|| replica::current_position(conn))
+            .transpose()
+            .unwrap_or_else(|err| {
+                log::warn!("no write position after a commit: {err}");
+                None
+            });
+        Ok((value, position))
+    })
+    .await?;
+    if let Some(position) = position {
+        replica::note(position);
+    }
+    Ok(value)
 }
 
 /// Runs `work` in a transaction of `conn` whose changes the journal

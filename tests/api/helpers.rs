@@ -196,6 +196,7 @@ pub struct TestApp {
 pub fn test_settings(database_url: &str) -> Settings {
     Settings {
         database_url: database_url.to_owned(),
+        database_replica_url: None,
         bind_addr: "127.0.0.1:0".parse().unwrap(),
         db_pool_size: 4,
         db_connect_timeout: Duration::from_millis(1_000),

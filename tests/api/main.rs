@@ -26,6 +26,7 @@ mod popolo_import;
 mod posts;
 mod posts_and_interchange;
 mod register;
+mod replicas;
 mod roles;
 mod startup;
 mod sync;

@@ -114,6 +114,23 @@ impl PrivateCluster {
         cluster
     }
 
+    /// A streaming replica of this cluster (`pg_basebackup -R`), started:
+    /// a hot standby that serves reads and replays the primary's WAL.
+    pub fn replica(&self) -> Self {
+        let replica = Self::empty();
+        let mut backup = pg_command("pg_basebackup");
+        backup
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-X", "stream", "-R"])
+            // At once, not after a spread checkpoint (minutes on an idle server).
+            .args(["--checkpoint=fast"])
+            .args(["-p", &self.port.to_string(), "-D"])
+            .arg(replica.data());
+        run(backup);
+        replica.configure(&["hot_standby = on"]);
+        replica.start_again();
+        replica
+    }
+
     fn empty() -> Self {
         let root = std::env::temp_dir().join(format!("ar-pg-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&root).unwrap();
