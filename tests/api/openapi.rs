@@ -142,3 +142,184 @@ async fn document_and_offline_docs_ui_are_served() {
         String::from_utf8(app.get("/docs/swagger-initializer.js").await.body).unwrap();
     assert!(initializer.contains("/openapi.json"));
 }
+
+/// A JSON Schema 2020-12 validator (formats asserted) of `schema`, a schema
+/// of `doc` whose `$ref`s name `doc`'s components.
+fn validator(doc: &Value, schema: &Value) -> jsonschema::Validator {
+    let mut root = match schema {
+        Value::Object(members) => members.clone(),
+        Value::Bool(true) => serde_json::Map::new(),
+        other => panic!("not a schema: {other}"),
+    };
+    root.insert("components".to_owned(), doc["components"].clone());
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(&Value::Object(root))
+        .unwrap_or_else(|err| panic!("{schema}: {err}"))
+}
+
+/// The subschemas of a schema, with their JSON pointers below `at`.
+fn subschemas<'a>(schema: &'a Value, at: &str, found: &mut Vec<(String, &'a Value)>) {
+    let Value::Object(members) = schema else {
+        return;
+    };
+    found.push((at.to_owned(), schema));
+    for (key, member) in members {
+        match (key.as_str(), member) {
+            (
+                "properties" | "patternProperties" | "$defs" | "dependentSchemas",
+                Value::Object(map),
+            ) => {
+                for (name, sub) in map {
+                    subschemas(sub, &format!("{at}/{key}/{name}"), found);
+                }
+            }
+            ("allOf" | "anyOf" | "oneOf" | "prefixItems", Value::Array(list)) => {
+                for (i, sub) in list.iter().enumerate() {
+                    subschemas(sub, &format!("{at}/{key}/{i}"), found);
+                }
+            }
+            (
+                "items"
+                | "additionalProperties"
+                | "not"
+                | "if"
+                | "then"
+                | "else"
+                | "contains"
+                | "propertyNames"
+                | "unevaluatedItems"
+                | "unevaluatedProperties",
+                Value::Object(_),
+            ) => subschemas(member, &format!("{at}/{key}"), found),
+            _ => {}
+        }
+    }
+}
+
+/// Every example of `doc` with the schema it must satisfy and where it is:
+/// schemas' `example`/`examples` (components and inline, at any depth),
+/// parameters', headers' and media types' `example` and `examples`.
+fn examples(doc: &Value) -> Vec<(String, Value, Value)> {
+    let mut found = Vec::new();
+    let mut schemas = Vec::new();
+    let mut with_examples = Vec::new();
+    // Parameters, headers and media types: an object with a `schema`.
+    fn holders<'a>(value: &'a Value, at: String, out: &mut Vec<(String, &'a Value)>) {
+        match value {
+            Value::Object(members) => {
+                if members.contains_key("schema") {
+                    out.push((at.clone(), value));
+                }
+                for (key, member) in members {
+                    if key != "schema" && key != "example" && key != "examples" {
+                        holders(member, format!("{at}/{key}"), out);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    holders(item, format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    holders(&doc["paths"], "#/paths".to_owned(), &mut with_examples);
+    for (at, holder) in &with_examples {
+        let schema = &holder["schema"];
+        subschemas(schema, &format!("{at}/schema"), &mut schemas);
+        if let Some(example) = holder.get("example") {
+            found.push((format!("{at}/example"), schema.clone(), example.clone()));
+        }
+        if let Some(Value::Object(named)) = holder.get("examples") {
+            for (name, example) in named {
+                let value = example
+                    .get("value")
+                    .unwrap_or_else(|| panic!("{at}/examples/{name}: a value"));
+                found.push((
+                    format!("{at}/examples/{name}/value"),
+                    schema.clone(),
+                    value.clone(),
+                ));
+            }
+        }
+    }
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        subschemas(
+            schema,
+            &format!("#/components/schemas/{name}"),
+            &mut schemas,
+        );
+    }
+    for (at, schema) in schemas {
+        if let Some(example) = schema.get("example") {
+            found.push((format!("{at}/example"), schema.clone(), example.clone()));
+        }
+        if let Some(Value::Array(list)) = schema.get("examples") {
+            for (i, example) in list.iter().enumerate() {
+                found.push((
+                    format!("{at}/examples/{i}"),
+                    schema.clone(),
+                    example.clone(),
+                ));
+            }
+        }
+    }
+    found
+}
+
+/// What is wrong with each example of `doc` that its schema refuses.
+fn invalid_examples(doc: &Value) -> Vec<String> {
+    examples(doc)
+        .into_iter()
+        .filter_map(|(at, schema, example)| {
+            let validator = validator(doc, &schema);
+            let errors: Vec<String> = validator
+                .iter_errors(&example)
+                .map(|err| format!("{} at {}", err, err.instance_path()))
+                .collect();
+            (!errors.is_empty()).then(|| format!("{at}: {}", errors.join("; ")))
+        })
+        .collect()
+}
+
+#[test]
+fn every_example_in_the_document_satisfies_its_schema() {
+    let doc: Value = serde_json::from_str(&openapi_json()).unwrap();
+    let found = examples(&doc);
+    for kind in [
+        "#/components/schemas/Organization/example",
+        "#/components/schemas/OrganizationInput/",
+        "/properties/",
+    ] {
+        assert!(
+            found.iter().any(|(at, ..)| at.contains(kind)),
+            "examples at {kind} are found"
+        );
+    }
+    let invalid = invalid_examples(&doc);
+    assert!(
+        invalid.is_empty(),
+        "examples refused by their schema:\n{}",
+        invalid.join("\n")
+    );
+}
+
+#[test]
+fn an_example_that_breaks_its_schema_is_reported() {
+    let mut doc: Value = serde_json::from_str(&openapi_json()).unwrap();
+    let organization = &mut doc["components"]["schemas"]["Organization"]["example"];
+    organization.as_object_mut().unwrap().remove("name");
+    organization["id"] = Value::from("not a uuid");
+    let invalid = invalid_examples(&doc);
+    assert_eq!(invalid.len(), 1, "{invalid:#?}");
+    assert!(
+        invalid[0].starts_with("#/components/schemas/Organization/example:")
+            && invalid[0].contains("\"name\" is a required property")
+            && invalid[0].contains("uuid"),
+        "{}",
+        invalid[0]
+    );
+}
