@@ -323,3 +323,224 @@ fn an_example_that_breaks_its_schema_is_reported() {
         invalid[0]
     );
 }
+
+/// The declared schema of parameter `name` of `method path` in `doc`.
+fn parameter_schema<'a>(doc: &'a Value, method: &str, path: &str, name: &str) -> &'a Value {
+    doc["paths"][path][method]["parameters"]
+        .as_array()
+        .and_then(|parameters| parameters.iter().find(|p| p["name"] == name))
+        .map(|parameter| &parameter["schema"])
+        .unwrap_or_else(|| panic!("{method} {path} declares {name}"))
+}
+
+/// Where an edge value goes: a query parameter or a header of a request.
+enum Slot {
+    Query(&'static str),
+    Header(&'static str),
+}
+
+#[actix_web::test]
+async fn declared_patterns_admit_exactly_the_values_the_server_accepts() {
+    let app = spawn_app().await;
+    let doc: Value = serde_json::from_str(&openapi_json()).unwrap();
+    let organization = app
+        .create_organization(serde_json::json!({"name": "Yangpu", "kind": "alliance"}))
+        .await;
+    let item = format!("/v1/organizations/{}", organization["id"].as_str().unwrap());
+    for i in 0..3 {
+        let body = serde_json::json!({"name": format!("Unit {i}"), "kind": "enterprise"});
+        app.create_organization(body).await;
+    }
+    let page = app
+        .get("/v1/organizations?limit=2")
+        .await
+        .expect(200)
+        .json();
+    let list_cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    let feed = app.get("/v1/changes?limit=1").await.expect(200).json();
+    let feed_cursor = feed["next_cursor"].as_str().unwrap().to_owned();
+    let entity_tags = [
+        "*",
+        "\t*\t",
+        "\"1\"",
+        "W/\"1\"",
+        "\"\"",
+        "W/\"\"",
+        "\"a,b\"",
+        "\"1\" ,\t\"2\"",
+        "\"!#~\"",
+        "*,\"1\"",
+        "*, *",
+        "\"1\",",
+        ",\"1\"",
+        "\"1\" \"2\"",
+        "\"1\",,\"2\"",
+        "\"a b\"",
+        "\"a\\\"b\"",
+        "w/\"1\"",
+        "W/ \"1\"",
+        "1",
+        "0",
+        "",
+        "\"é\"",
+    ];
+    let mut table: Vec<(&str, String, Slot, String)> = Vec::new();
+    for types in [
+        "",
+        "person",
+        "organization,person,role,event,participant,area,post",
+        "person,person",
+        "person,",
+        ",person",
+        "person,,role",
+        "Person",
+        "people",
+        " person",
+        "person role",
+    ] {
+        table.push((
+            "get",
+            "/v1/changes".into(),
+            Slot::Query("types"),
+            types.into(),
+        ));
+    }
+    for (path, cursor) in [
+        ("/v1/organizations", list_cursor.as_str()),
+        ("/v1/changes", feed_cursor.as_str()),
+    ] {
+        for value in [cursor, "", "a+b", "a/b", "a=", "a.b", "a b", "é"] {
+            table.push(("get", path.into(), Slot::Query("cursor"), value.into()));
+        }
+    }
+    let long_scheme = format!("a{}", "b".repeat(63));
+    let longer_scheme = format!("{long_scheme}c");
+    for scheme in [
+        "a",
+        "A.b_c-9",
+        long_scheme.as_str(),
+        longer_scheme.as_str(),
+        "",
+        "-a",
+        ".a",
+        "a:b",
+        "a b",
+        "é",
+    ] {
+        let path = "/v1/organizations/by-identifier?value=edge";
+        table.push(("put", path.into(), Slot::Query("scheme"), scheme.into()));
+    }
+    let long_value = "v".repeat(200);
+    let longer_value = "v".repeat(201);
+    for value in [
+        "x",
+        " x ",
+        "a/b?c&d=e+f%",
+        "杨浦",
+        long_value.as_str(),
+        longer_value.as_str(),
+        "",
+        " ",
+        "\u{200B}",
+        "a\u{200E}",
+        "a\u{7}",
+        "a\u{85}",
+        "a\nb",
+    ] {
+        let path = "/v1/organizations/by-identifier?scheme=edge";
+        table.push(("put", path.into(), Slot::Query("value"), value.into()));
+    }
+    for tag in entity_tags {
+        table.push((
+            "get",
+            "/v1/organizations".into(),
+            Slot::Header("If-None-Match"),
+            tag.into(),
+        ));
+        table.push((
+            "get",
+            item.clone(),
+            Slot::Header("If-None-Match"),
+            tag.into(),
+        ));
+        table.push(("patch", item.clone(), Slot::Header("If-Match"), tag.into()));
+    }
+    let documented = |method: &str, path: &str| match path.split('?').next().unwrap() {
+        bare @ ("/v1/organizations" | "/v1/changes" | "/v1/organizations/by-identifier") => {
+            bare.to_owned()
+        }
+        _ if method == "get" || method == "patch" => "/v1/organizations/{id}".to_owned(),
+        _ => unreachable!(),
+    };
+    let mut disagreements = Vec::new();
+    for (method, path, slot, value) in &table {
+        let name = match slot {
+            Slot::Query(name) | Slot::Header(name) => *name,
+        };
+        let schema = parameter_schema(&doc, method, &documented(method, path), name);
+        let declared = validator(&doc, schema).is_valid(&Value::from(value.as_str()));
+        let method = awc::http::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let (target, header) = match slot {
+            Slot::Query(name) => {
+                let query: String = url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair(name, value)
+                    .finish();
+                let join = if path.contains('?') { '&' } else { '?' };
+                (format!("{path}{join}{query}"), None)
+            }
+            Slot::Header(name) => (path.clone(), Some((*name, value.as_bytes().to_vec()))),
+        };
+        let mut request = app.request(method.clone(), &target);
+        if let Some((name, bytes)) = header {
+            let value = awc::http::header::HeaderValue::from_bytes(&bytes).unwrap();
+            request = request.insert_header((name, value));
+        }
+        let body = match method {
+            awc::http::Method::PATCH => Some((
+                "application/merge-patch+json",
+                br#"{"description": "Edge values"}"#.to_vec(),
+            )),
+            awc::http::Method::PUT => Some((
+                "application/json",
+                br#"{"name": "Edge", "kind": "enterprise"}"#.to_vec(),
+            )),
+            _ => None,
+        };
+        let status = app.send(request, body).await.status;
+        // A value the server refuses is a 400; any other answer (200, 201,
+        // 304, 412) accepted the value.
+        let accepted = status != 400;
+        if declared != accepted {
+            disagreements.push(format!(
+                "{method} {target} {name}: {value:?} declared {}, answered {status}",
+                if declared { "valid" } else { "invalid" }
+            ));
+        }
+    }
+    assert!(
+        disagreements.is_empty(),
+        "declared patterns and the server disagree:\n{}",
+        disagreements.join("\n")
+    );
+
+    // The one refusal a pattern cannot state: a well-formed cursor this
+    // server did not seal (its description says so).
+    for path in ["/v1/organizations", "/v1/changes"] {
+        let cursor = parameter_schema(&doc, "get", path, "cursor");
+        assert!(validator(&doc, cursor).is_valid(&Value::from("AAAAAAAAAAAAAAAAAAAAAAAAAAAA")));
+        let problem = app
+            .get(&format!("{path}?cursor=AAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
+            .await
+            .problem(400);
+        assert_eq!(crate::helpers::Reply::fields(&problem), ["cursor"]);
+        let description = doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "cursor")
+            .unwrap()["description"]
+            .as_str()
+            .unwrap();
+        assert!(description.contains("did not issue"), "{description}");
+    }
+}
