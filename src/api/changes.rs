@@ -24,7 +24,8 @@
 
 use crate::api::areas::Area;
 use crate::api::audit::AuditOperation;
-use crate::api::cursor::{CursorKey, Signer};
+use crate::api::common::CommaSet;
+use crate::api::cursor::{CursorKey, CursorText, Signer};
 use crate::api::events::Event;
 use crate::api::extract::Query;
 use crate::api::organizations::Organization;
@@ -156,20 +157,22 @@ pub struct ChangePage {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ChangesParams {
-    /// `next_cursor` of the previous page; without it, the feed starts at
-    /// the first change.
-    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
-    cursor: Option<String>,
+    /// `next_cursor` of the previous page; without it (or empty), the feed
+    /// starts at the first change. A cursor this server did not issue is a
+    /// 400.
+    #[param(inline)]
+    cursor: Option<CursorText>,
     /// Page size, 1–1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
     /// Comma-separated kinds of records (default: all):
     /// organization, person, role, event, participant, area, post.
-    #[param(
-        pattern = r"^(organization|person|role|event|participant|area|post)(,(organization|person|role|event|participant|area|post))*$"
-    )]
-    types: Option<String>,
+    #[param(inline)]
+    types: Option<FeedTypes>,
 }
+
+/// The kinds of records a feed request asks for.
+type FeedTypes = CommaSet<FeedEntityType>;
 
 /// The same shape since before the migration `feed_without_lock`: `c` held
 /// a commit sequence number then, which that migration made the row's feed
@@ -213,26 +216,6 @@ fn decode(signer: &Signer, text: &str, retention: Duration) -> Result<FeedPositi
         key: cursor.c,
         seq: cursor.s,
     })
-}
-
-fn parse_types(text: Option<&str>) -> Result<Vec<FeedEntityType>, Error> {
-    let Some(text) = text else {
-        return Ok(FeedEntityType::ALL.to_vec());
-    };
-    text.split(',')
-        .map(|name| {
-            FeedEntityType::ALL
-                .iter()
-                .find(|t| t.as_str() == name)
-                .copied()
-                .ok_or_else(|| {
-                    Error::bad_parameter(
-                        "types",
-                        format!("unknown type {name:?}; use organization, person, role, event, participant, area, post"),
-                    )
-                })
-        })
-        .collect()
 }
 
 /// The record a journal row holds after its change, read from its JSON.
@@ -493,14 +476,14 @@ crate::operation! {
             Some(n) if (1..=1000).contains(&n) => n,
             Some(_) => return Err(Error::bad_parameter("limit", "must be from 1 to 1000")),
         };
-        let types = parse_types(p.types.as_deref())?;
+        let types = p.types.map_or_else(|| FeedEntityType::ALL.to_vec(), |set| set.0);
         let without_private = !viewer.has(Scope::Pii);
         let key = req.app_data::<CursorKey>().cloned().unwrap_or_default();
         let retention = feed.retention;
         let read_types = types.clone();
         let (signer, start, mut page, awaited) = db::run(&pool, move |conn| {
             let signer = key.signer(conn)?;
-            let start = match p.cursor.as_deref().filter(|c| !c.is_empty()) {
+            let start = match p.cursor.as_ref().map(|c| c.0.as_str()).filter(|c| !c.is_empty()) {
                 Some(cursor) => decode(&signer, cursor, retention)?,
                 None => FeedPosition::default(),
             };

@@ -1,5 +1,5 @@
 //! What the resources' handlers share beyond [`super::resource`]: the
-//! `…/by-identifier/{scheme}/{value}` path, query filters by identifier or
+//! `…/by-identifier?scheme=…&value=…` upserts, query filters by identifier or
 //! search text, and the representation of stored value lists.
 
 use crate::domain::{Identifier, IdentifierValue, Parse, Reference, Scheme};
@@ -264,32 +264,81 @@ crate::from_head!(impl[T] for PathRef<T>, |req| {
         .map_err(|err: serde::de::value::Error| Error::bad_parameter("id", err.to_string()))
 });
 
-/// The identifier a `…/by-identifier/{scheme}/{value}` path names, parsed
-/// like identifiers in bodies (422 naming the `scheme` or `value` at
-/// fault).
+/// The identifier an upsert names: the query parameters `scheme` and
+/// `value` of `…/by-identifier?scheme=…&value=…` (400 naming each one
+/// missing, repeated or invalid, and any other parameter), or the path
+/// parameters of the deprecated alias `…/by-identifier/{scheme}/{value}`
+/// (422 naming the one at fault, as before). Parsed like identifiers in
+/// bodies.
 #[derive(Debug)]
 pub struct ByIdentifier(pub Identifier);
 
 crate::from_head!(impl for ByIdentifier, |req| {
-    let (scheme, value) = (path_segment(req, "scheme")?, path_segment(req, "value")?);
+    let in_path = req.match_info().get("scheme").is_some();
+    let (scheme, value) = match in_path {
+        true => (path_segment(req, "scheme")?, path_segment(req, "value")?),
+        false => identifier_query(req)?,
+    };
     Identifier::from_parts(&scheme, &value)
         .map(Self)
         .map_err(|faults| {
-            Error::Validation(
-                faults
-                    .into_iter()
-                    .map(|(part, message)| FieldError::new(part, message))
-                    .collect(),
-            )
+            let errors = faults
+                .into_iter()
+                .map(|(part, message)| FieldError::new(part, message))
+                .collect();
+            match in_path {
+                true => Error::Validation(errors),
+                false => Error::BadRequest {
+                    detail: "invalid identifier parameters".to_owned(),
+                    errors,
+                },
+            }
         })
 });
+
+/// The query parameters `scheme` and `value`, each given once, and no
+/// other (400 naming every parameter at fault).
+fn identifier_query(req: &HttpRequest) -> Result<(String, String), Error> {
+    let (mut scheme, mut value) = (None, None);
+    let mut errors = Vec::new();
+    for (name, text) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
+        let slot = match name.as_ref() {
+            "scheme" => &mut scheme,
+            "value" => &mut value,
+            other => {
+                errors.push(FieldError::new(
+                    other,
+                    "unknown parameter; expected scheme and value",
+                ));
+                continue;
+            }
+        };
+        if slot.replace(text.into_owned()).is_some() {
+            errors.push(FieldError::new(name, "given more than once"));
+        }
+    }
+    match (scheme, value) {
+        (Some(scheme), Some(value)) if errors.is_empty() => Ok((scheme, value)),
+        (scheme, value) => {
+            for (name, given) in [("scheme", scheme.is_some()), ("value", value.is_some())] {
+                if !given {
+                    errors.push(FieldError::new(name, "is required"));
+                }
+            }
+            Err(Error::BadRequest {
+                detail: "invalid identifier parameters".to_owned(),
+                errors,
+            })
+        }
+    }
+}
 
 impl IntoParams for ByIdentifier {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
         let part = |name: &str, description: &str, schema: utoipa::openapi::ObjectBuilder| {
             ParameterBuilder::new()
                 .name(name)
-                .parameter_in(ParameterIn::Path)
+                .parameter_in(ParameterIn::Query)
                 .required(utoipa::openapi::Required::True)
                 .description(Some(description))
                 .schema(Some(schema))
@@ -299,7 +348,7 @@ impl IntoParams for ByIdentifier {
             part("scheme", "Identifier scheme", Scheme::schema()),
             part(
                 "value",
-                "Identifier value (percent-encoded)",
+                "Identifier value (percent-encoded as a query parameter)",
                 IdentifierValue::schema(),
             ),
         ]

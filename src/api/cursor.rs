@@ -18,6 +18,49 @@ use std::sync::{Arc, OnceLock};
 /// Bytes of the tag appended to each cursor (a truncated HMAC-SHA256).
 const TAG_BYTES: usize = 16;
 
+/// What a `cursor` parameter may hold: base64url without padding, as
+/// [`Signer::seal`] writes it; empty for the first page (the feed's
+/// start). The parameters are declared with this pattern and parsed by it
+/// ([`CursorText`]); a well-formed cursor that this server did not seal is
+/// refused (400) once opened, which no pattern can state.
+pub const CURSOR_PATTERN: &str = "^[A-Za-z0-9_-]*$";
+
+/// The text of a `cursor` query parameter: what [`CURSOR_PATTERN`]
+/// admits, else 400 naming `cursor`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CursorText(pub String);
+
+impl CursorText {
+    /// `text` as a cursor parameter, or what is wrong with it.
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        static PATTERN: std::sync::LazyLock<regex_lite::Regex> = std::sync::LazyLock::new(|| {
+            regex_lite::Regex::new(CURSOR_PATTERN).expect("a valid pattern")
+        });
+        match PATTERN.is_match(text) {
+            true => Ok(Self(text.to_owned())),
+            false => Err("not a cursor (letters, digits, - and _ only); use next_cursor"),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CursorText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl utoipa::PartialSchema for CursorText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some(CURSOR_PATTERN))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for CursorText {}
+
 /// The cursor key of this server; put in the app data. Loaded once.
 #[derive(Debug, Clone, Default)]
 pub struct CursorKey(Arc<OnceLock<Signer>>);
@@ -93,6 +136,19 @@ impl Signer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cursor_parameters_are_what_the_pattern_admits_and_sealed_cursors_are_among_them() {
+        let sealed = Signer::for_tests().seal(br#"{"c":1}"#);
+        assert!(CursorText::parse(&sealed).is_ok(), "{sealed}");
+        crate::domain::assert_pattern_agrees(
+            CURSOR_PATTERN,
+            |text| CursorText::parse(text).is_ok(),
+            &[
+                "", "AAAA", "a-_9Z", "a+b", "a/b", "ab==", "a b", "a.b", "é", "\n",
+            ],
+        );
+    }
 
     #[test]
     fn only_sealed_cursors_open() {

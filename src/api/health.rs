@@ -1,6 +1,6 @@
 //! Liveness and readiness probes.
 
-use crate::api::problems::ProbeErrors;
+use crate::api::problems::{LivenessErrors, ReadinessErrors};
 use crate::db::{self, PgPool};
 use crate::error::Error;
 use actix_web::http::header::{CacheControl, CacheDirective};
@@ -26,7 +26,10 @@ fn ok() -> HttpResponse {
 
 crate::operation! {
     get "/health/live" in "health" as "getLiveness" [
-        responses((status = 200, description = "The process is up", body = HealthStatus))
+        responses(
+            (status = 200, description = "The process is up", body = HealthStatus),
+            LivenessErrors,
+        )
     ];
     /// Whether the process is up (no database access).
     pub async fn live() -> HttpResponse {
@@ -38,7 +41,7 @@ crate::operation! {
     get "/health/ready" in "health" as "getReadiness" [
         responses(
             (status = 200, description = "The database answers", body = HealthStatus),
-            ProbeErrors,
+            ReadinessErrors,
         )
     ];
     /// Whether the service can serve requests: one database round trip.

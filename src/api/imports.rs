@@ -250,6 +250,10 @@ impl utoipa::PartialSchema for ImportFile {
             if let Some(Value::Array(required)) = object.get_mut("required") {
                 required.push(json!("event_id"));
             }
+            // The participant input's example, naming its event.
+            if let Some(example @ Value::Object(_)) = object.get_mut("example") {
+                example["event_id"] = json!("0193a1f2-7c3e-7b1a-9f00-3c2d4e5f6a95");
+            }
         }
         let schema = json!({
             "type": "object",

@@ -49,8 +49,14 @@ Every `/v1` operation needs `Authorization: Bearer <token>` of an API key with t
 the operation names. Errors are RFC 9457 problem documents (`application/problem+json`). Records carry a `version`; \
 its ETag enables conditional reads (`If-None-Match`) and optimistic concurrency \
 (`If-Match`). Lists are keyset-paginated: follow `next_cursor` or the `Link` header.",
-        license(name = "MIT OR Apache-2.0"),
+        license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
+        contact(name = "Alliance Registry maintainers"),
     ),
+    servers((
+        url = "/",
+        description = "The server this document is served from (`/openapi.json`): paths are \
+relative to its origin. Clients reading the committed copy set the base URL of their deployment."
+    )),
     components(schemas(
         Problem,
         FieldError,

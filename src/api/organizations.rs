@@ -42,7 +42,8 @@ crate::representation! {
         "identifiers": [],
         "version": 1,
         "created_at": "2026-11-26T08:00:00Z",
-        "updated_at": "2026-11-26T08:00:00Z"
+        "updated_at": "2026-11-26T08:00:00Z",
+        "deleted_at": null
     });
 }
 

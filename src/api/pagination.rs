@@ -277,9 +277,10 @@ macro_rules! list_params {
             /// Page size, 1–500 (default 50).
             #[param(minimum = 1, maximum = 500)]
             limit: Option<i64>,
-            /// `next_cursor` of the previous page (empty: the first page).
-            #[param(pattern = r"^[A-Za-z0-9_-]*$")]
-            cursor: Option<String>,
+            /// `next_cursor` of the previous page (empty: the first page); a
+            /// cursor this server did not issue for this listing is a 400.
+            #[param(inline)]
+            cursor: Option<$crate::api::cursor::CursorText>,
         }
 
         impl $crate::api::pagination::ListParams for $Params {
@@ -288,7 +289,7 @@ macro_rules! list_params {
             fn paging(&mut self) -> $crate::api::pagination::Paging {
                 $crate::api::pagination::Paging {
                     limit: self.limit,
-                    cursor: self.cursor.take(),
+                    cursor: self.cursor.take().map(|cursor| cursor.0),
                 }
             }
 

@@ -40,7 +40,8 @@ use uuid::Uuid;
     "links": [],
     "version": 1,
     "created_at": "2026-11-26T08:00:00Z",
-    "updated_at": "2026-11-26T08:00:00Z"
+    "updated_at": "2026-11-26T08:00:00Z",
+    "deleted_at": null
 }))]
 pub struct Participant {
     /// Server-assigned, time-ordered (UUID v7).

@@ -58,6 +58,10 @@ const TOO_LARGE: (&str, &str) = ("413", "The body is larger than the configured 
 const MEDIA_TYPE: (&str, &str) = ("415", "The body is not of the documented media type");
 const INVALID: (&str, &str) = ("422", "A field is invalid; `errors` names every one");
 const INTERNAL: (&str, &str) = ("500", "Unexpected error; the cause is logged, not shown");
+const BAD_TARGET: (&str, &str) = (
+    "400",
+    "The request path or query is not UTF-8 once percent-decoded; `errors` names which",
+);
 
 fn responses(list: &[(&str, &str)]) -> BTreeMap<String, RefOr<Response>> {
     let mut map: BTreeMap<String, RefOr<Response>> = list
@@ -119,6 +123,22 @@ error_set!(
     /// Errors of a probe that needs the database.
     ProbeErrors: [INTERNAL]
 );
+error_set!(
+    /// Errors of the readiness probe: a request target that does not
+    /// decode, or the database.
+    ReadinessErrors: [BAD_TARGET, INTERNAL]
+);
+
+/// Errors of a probe that does not use the database: only a request
+/// target that does not decode, refused before any route sees it.
+pub struct LivenessErrors;
+
+impl IntoResponses for LivenessErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let (status, description) = BAD_TARGET;
+        BTreeMap::from([(status.to_owned(), problem(description).into())])
+    }
+}
 
 /// Documents authentication: the bearer scheme.
 pub struct Security;

@@ -765,7 +765,8 @@ pub async fn delete<R: Resource>(
 #[macro_export]
 macro_rules! handlers {
     // A top-level resource at `$path` (items at `$path/{id}`, upserts at
-    // `$path/by-identifier/{scheme}/{value}`): the standard operations are
+    // `$path/by-identifier?scheme=…&value=…`, formerly — still served, not
+    // documented — at `$path/by-identifier/{scheme}/{value}`): the standard operations are
     // named after `$Noun` and summarized with `$a`/`$the` (a person, the
     // person) unless given; `routes` lists the module's other handlers.
     (
@@ -785,11 +786,11 @@ macro_rules! handlers {
         $crate::handlers!(@replace $R, $Input, $Output, $tag, concat!($path, "/{id}"), (("id" = $crate::domain::Reference, Path, description = "The record: its id, or one of its identifiers as `scheme:value`")), concat!("replace", $Noun), $crate::handlers!(@or [$($replace)?] concat!("Replaces ", $a, " (every writable field; omitted optional fields are cleared).")));
         $crate::handlers!(@update $R, $Patch, $Output, $tag, concat!($path, "/{id}"), (("id" = $crate::domain::Reference, Path, description = "The record: its id, or one of its identifiers as `scheme:value`")), concat!("update", $Noun), $crate::handlers!(@or [$($update)?] concat!("Changes some fields of ", $a, " (JSON merge patch).")));
         $crate::handlers!(@delete $R, $tag, concat!($path, "/{id}"), (("id" = $crate::domain::Reference, Path, description = "The record: its id, or one of its identifiers as `scheme:value`")), concat!("delete", $Noun), $delete);
-        $crate::handlers!(@upsert $R, $Input, $Output, $tag, concat!($path, "/by-identifier/{scheme}/{value}"), (), concat!("upsert", $Noun, "ByIdentifier"), concat!("Creates or replaces ", $the, " carrying an external identifier."));
+        $crate::handlers!(@upsert $R, $Input, $Output, $tag, concat!($path, "/by-identifier"), (), concat!("upsert", $Noun, "ByIdentifier"), concat!("Creates or replaces ", $the, " carrying an external identifier."));
         $crate::routes! {
             $($scope => $handler $(from $reads)?,)*
             Write => create,
-            Write => upsert,
+            Write => upsert aka concat!($path, "/by-identifier/{scheme}/{value}"),
             Read => get,
             Write => replace,
             Write => update,
@@ -814,7 +815,7 @@ macro_rules! handlers {
         upsert ($upsert:literal, $upsert_summary:literal) $(,)?
     ) => {
         $crate::handlers!(@types [$(#[doc = $doc])*] $R, $Input, $Output, $Store, $base);
-        $crate::handlers!(@upsert $R, $Input, $Output, $tag, concat!($collection, "/by-identifier/{scheme}/{value}"), $scope_params, $upsert, $upsert_summary);
+        $crate::handlers!(@upsert $R, $Input, $Output, $tag, concat!($collection, "/by-identifier"), $scope_params, $upsert, $upsert_summary);
         $crate::handlers!(@create $R, $Input, $Output, $tag, $collection, $scope_params, $create, $create_summary, $crate::api::problems::CreateInErrors);
         $crate::handlers!(@get $R, $Output, $tag, $item, $item_params, $get, $get_summary);
         $crate::handlers!(@replace $R, $Input, $Output, $tag, $item, $item_params, $replace, $replace_summary);
@@ -823,7 +824,7 @@ macro_rules! handlers {
         $crate::routes! {
             $($scope => $handler $(from $reads)?,)*
             Write => create,
-            Write => upsert,
+            Write => upsert aka concat!($collection, "/by-identifier/{scheme}/{value}"),
             Read => get,
             Write => replace,
             Write => update,

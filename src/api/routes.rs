@@ -4,7 +4,8 @@
 //! actix route (wrapped in [`crate::auth::require`] with that scope, HEAD
 //! beside GET, 405 with `Allow` for other methods), the operation in the
 //! document (with its `security` and 401/403/429 answers) and the scope the
-//! authorization check enforces.
+//! authorization check enforces. A route may also answer at a former
+//! path, a deprecated alias outside the document (see [`Route::aka`]).
 //!
 //! The table also says where a read runs: a handler named `from replica`
 //! (`Read => list from replica`) reads through the streaming replica when
@@ -16,8 +17,11 @@
 use crate::api::positions::{self, ReadFrom};
 use crate::error::Error;
 use crate::store::api_keys::Scope;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue, LINK};
 use actix_web::http::Method;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, FromRequest, Handler, Resource, Responder};
 use utoipa::openapi::OpenApi;
 
@@ -45,6 +49,8 @@ pub struct Route {
     pub scope: Option<Scope>,
     /// Where its reads run.
     pub reads: ReadFrom,
+    /// A former path of this operation, still served (see [`Route::aka`]).
+    pub alias: Option<&'static str>,
     doc: OpenApi,
     add: fn(Resource, Method, Option<Scope>, ReadFrom) -> Resource,
 }
@@ -88,14 +94,27 @@ impl Route {
             path,
             scope,
             reads,
+            alias: None,
             doc,
             add,
         }
     }
 
+    /// This route, also served at its former path `alias`: a deprecated
+    /// alias, left out of the document, whose answers carry `Deprecation`
+    /// (RFC 9745, since [`ALIASES_DEPRECATED_AT`]) and a `Link` to the
+    /// successor (`rel="successor-version"`): this route's path with the
+    /// alias's path parameters it names, the others as query parameters.
+    pub fn aka(mut self, alias: &'static str) -> Self {
+        self.alias = Some(alias);
+        self
+    }
+
     /// This route's part of the OpenAPI document, its operation secured
-    /// with its scope, with `Min-Position` where it may read from the
-    /// replica and `Write-Position` on the successful answers of writes.
+    /// with its scope (an open one with `security: []`), its description
+    /// ending with the key it needs, with `Min-Position` where it may read
+    /// from the replica and `Write-Position` on the successful answers of
+    /// writes.
     pub fn doc(&self) -> OpenApi {
         let mut doc = self.doc.clone();
         for item in doc.paths.paths.values_mut() {
@@ -107,9 +126,20 @@ impl Route {
                 &mut item.delete,
             ];
             for operation in operations.into_iter().flatten() {
-                if let Some(scope) = self.scope {
-                    crate::api::problems::secure(operation, scope.as_str());
-                }
+                let access = match self.scope {
+                    Some(scope) => {
+                        crate::api::problems::secure(operation, scope.as_str());
+                        format!("Needs an API key with the `{}` scope.", scope.as_str())
+                    }
+                    None => {
+                        operation.security = Some(Vec::new());
+                        "Open: needs no API key.".to_owned()
+                    }
+                };
+                operation.description = Some(match operation.description.take() {
+                    Some(text) if !text.trim().is_empty() => format!("{text}\n\n{access}"),
+                    _ => access,
+                });
                 if self.reads == ReadFrom::Replica {
                     operation
                         .parameters
@@ -143,7 +173,8 @@ impl Route {
 
 /// Declares the routes of a resource module: `Scope => handler` for each
 /// handler (`Open` for routes without authentication), `Scope => handler
-/// from replica` for the reads that tolerate a replica's lag. Generates
+/// from replica` for the reads that tolerate a replica's lag, `aka "path"`
+/// after either for a former path still served ([`Route::aka`]). Generates
 /// `pub fn routes() -> Vec<Route>`.
 #[macro_export]
 macro_rules! routes {
@@ -151,7 +182,7 @@ macro_rules! routes {
     (@scope $scope:ident) => { Some($crate::store::api_keys::Scope::$scope) };
     (@reads) => { $crate::api::positions::ReadFrom::Primary };
     (@reads replica) => { $crate::api::positions::ReadFrom::Replica };
-    ($($scope:ident => $handler:ident $(from $reads:ident)?),+ $(,)?) => {
+    ($($scope:ident => $handler:ident $(from $reads:ident)? $(aka $alias:expr)?),+ $(,)?) => {
         /// The routes of this module, each with the scope it needs.
         pub fn routes() -> Vec<$crate::api::routes::Route> {
             vec![$({
@@ -166,6 +197,7 @@ macro_rules! routes {
                         $crate::api::routes::add(resource, method, scope, reads, $handler)
                     },
                 )
+                $(.aka($alias))?
             }),+]
         }
     };
@@ -205,8 +237,14 @@ where
     }
 }
 
+/// When the deprecated aliases ([`Route::aka`]) were deprecated: the
+/// `Deprecation` header's date (RFC 9745), 2026-12-06T00:00:00Z.
+pub const ALIASES_DEPRECATED_AT: &str = "@1796515200";
+
 /// Registers `routes`: one actix resource a path, in the order the paths
-/// are first declared, answering 405 with `Allow` to other methods.
+/// are first declared, answering 405 with `Allow` to other methods; each
+/// alias right after its route's path, so that it keeps its precedence
+/// over the paths declared later.
 ///
 /// # Panics
 /// When a method and path are declared twice.
@@ -219,20 +257,77 @@ pub fn register(cfg: &mut web::ServiceConfig, routes: &[Route]) {
     }
     for path in paths {
         let served: Vec<&Route> = routes.iter().filter(|r| r.path == path).collect();
-        let mut methods: Vec<&str> = Vec::new();
-        let mut resource = web::resource(path);
+        cfg.service(resource(path, &served));
         for route in served {
-            assert!(
-                !methods.contains(&route.method),
-                "{} {path} is declared twice",
-                route.method
-            );
-            methods.push(route.method);
-            resource = (route.add)(resource, route.method(), route.scope, route.reads);
+            if let Some(alias) = route.alias {
+                let successor = route.path.clone();
+                let alias_of = move |req: ServiceRequest, next: Next<_>| {
+                    deprecated_alias(successor.clone(), req, next)
+                };
+                cfg.service(resource(alias, &[route]).wrap(from_fn(alias_of)));
+            }
         }
-        let allow = allow_header(&methods);
-        cfg.service(resource.default_service(web::to(move || method_not_allowed(allow.clone()))));
     }
+}
+
+/// The resource at `path` serving `routes` (405 with `Allow` for other
+/// methods).
+fn resource(path: &str, routes: &[&Route]) -> Resource {
+    let mut methods: Vec<&str> = Vec::new();
+    let mut resource = web::resource(path);
+    for route in routes {
+        assert!(
+            !methods.contains(&route.method),
+            "{} {path} is declared twice",
+            route.method
+        );
+        methods.push(route.method);
+        resource = (route.add)(resource, route.method(), route.scope, route.reads);
+    }
+    let allow = allow_header(&methods);
+    resource.default_service(web::to(move || method_not_allowed(allow.clone())))
+}
+
+/// Middleware of a deprecated alias of the route at `successor` (a path
+/// template): its answers say so, and link to the successor.
+async fn deprecated_alias(
+    successor: String,
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let link = successor_link(&successor, &req);
+    let mut response = next.call(req).await?;
+    let headers = response.headers_mut();
+    headers.insert(
+        HeaderName::from_static("deprecation"),
+        HeaderValue::from_static(ALIASES_DEPRECATED_AT),
+    );
+    if let Ok(link) = HeaderValue::from_str(&link) {
+        headers.append(LINK, link);
+    }
+    Ok(response)
+}
+
+/// The `Link` to `successor` (a path template) for a request to its alias:
+/// the request's path parameters fill the template's, the others follow as
+/// query parameters (form-encoded: a `+` in a path segment is `%2B`).
+fn successor_link(successor: &str, req: &ServiceRequest) -> String {
+    let mut path = successor.to_owned();
+    let mut query = Vec::new();
+    for (name, value) in req.match_info().iter() {
+        let template = format!("{{{name}}}");
+        if path.contains(&template) {
+            path = path.replace(&template, value);
+        } else {
+            let text = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
+            let text: String = url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
+            query.push(format!("{name}={text}"));
+        }
+    }
+    if !query.is_empty() {
+        path = format!("{path}?{}", query.join("&"));
+    }
+    format!("<{path}>; rel=\"successor-version\"")
 }
 
 /// The `Allow` header of a resource serving `methods` (HEAD beside GET).

@@ -142,7 +142,7 @@ async fn an_area_at_fault_is_a_422_naming_every_field() {
 #[actix_web::test]
 async fn an_area_is_upserted_by_its_identifier() {
     let app = spawn_app().await;
-    let upsert = "/v1/areas/by-identifier/yangpu-alliance/area-yangpu";
+    let upsert = "/v1/areas/by-identifier?scheme=yangpu-alliance&value=area-yangpu";
     let body = json!({"name": "Yangpu District", "classification": "district"});
     let created = app.put(upsert, &body).await.expect(201).json();
     assert_eq!(

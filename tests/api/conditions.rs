@@ -248,7 +248,7 @@ async fn if_match_star_upserts_only_replace_existing_records_and_never_create() 
         ),
     ];
     for (resource, body) in bodies {
-        let path = format!("/v1/{resource}/by-identifier/district-sync/new-1");
+        let path = format!("/v1/{resource}/by-identifier?scheme=district-sync&value=new-1");
         let star = send_with(&app, Method::PUT, &path, ("If-Match", "*"), Some(&body)).await;
         let problem = star.problem(412);
         assert_eq!(
@@ -329,7 +329,7 @@ async fn a_member_cannot_hold_the_same_title_twice_over_overlapping_periods() {
 
     // Upserts create through the same check.
     app.put(
-        "/v1/roles/by-identifier/district-sync/membership-2",
+        "/v1/roles/by-identifier?scheme=district-sync&value=membership-2",
         &json!({"organization_id": id(&alliance), "member_organization_id": id(&bilibili),
             "title": "Member unit"}),
     )

@@ -13,6 +13,22 @@ async fn liveness_and_readiness_answer_ok() {
 }
 
 #[actix_web::test]
+async fn probes_are_open_as_documented_and_refuse_a_target_that_is_not_utf8() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&alliance_registry::api::openapi_json()).unwrap();
+    let app = spawn_app().await;
+    for path in ["/health/live", "/health/ready"] {
+        let operation = &doc["paths"][path]["get"];
+        assert_eq!(operation["security"], serde_json::json!([]), "{path}");
+        assert!(operation["responses"]["400"].is_object(), "{path}");
+        let open = app.request_as(Method::GET, path, None);
+        assert_eq!(app.send(open, None).await.status, 200, "{path}");
+        let problem = app.get(&format!("{path}?probe=%FF")).await.problem(400);
+        assert_eq!(problem["errors"][0]["field"], "query", "{path}");
+    }
+}
+
+#[actix_web::test]
 async fn readiness_fails_when_the_database_is_gone() {
     let app = spawn_app().await;
     app.get("/health/ready").await.expect(200);

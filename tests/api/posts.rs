@@ -158,7 +158,7 @@ async fn a_post_names_a_live_organization_and_area() {
 async fn a_post_is_upserted_by_its_identifier() {
     let app = spawn_app().await;
     let department = department(&app).await;
-    let upsert = "/v1/posts/by-identifier/yangpu-alliance/post-director";
+    let upsert = "/v1/posts/by-identifier?scheme=yangpu-alliance&value=post-director";
     let body = json!({"label": DIRECTOR, "role": "director", "organization_id": id(&department)});
     let created = app.put(upsert, &body).await.expect(201).json();
     let again = app.put(upsert, &body).await.expect(200);

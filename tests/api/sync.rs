@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 const SCHEME: &str = "yangpu-party-org";
 
 fn upsert_path(resource: &str, value: &str) -> String {
-    format!("/v1/{resource}/by-identifier/{SCHEME}/{value}")
+    format!("/v1/{resource}/by-identifier?scheme={SCHEME}&value={value}")
 }
 
 /// An alliance, a unit and a person, each created by identifier
@@ -214,9 +214,14 @@ async fn upsert_by_identifier_creates_replaces_and_repeats_as_a_no_op() {
         )
         .await;
     missing.problem(412);
-    app.put("/v1/organizations/by-identifier/bad%20scheme/1", &body)
+    let problem = app
+        .put(
+            "/v1/organizations/by-identifier?scheme=bad%20scheme&value=1",
+            &body,
+        )
         .await
-        .problem(422);
+        .problem(400);
+    assert_eq!(Reply::fields(&problem), ["scheme"]);
 
     // Concurrent upserts of one new identifier create one record.
     let path = upsert_path("people", "p-7");
@@ -304,7 +309,7 @@ async fn participants_are_upserted_by_identifier_within_their_event() {
     let meeting = created(&app, "events", "meeting", other).await;
     let path = |event: &Value| {
         format!(
-            "/v1/events/{}/participants/by-identifier/{SCHEME}/speaker-1",
+            "/v1/events/{}/participants/by-identifier?scheme={SCHEME}&value=speaker-1",
             id(event)
         )
     };
@@ -360,6 +365,117 @@ async fn participants_are_upserted_by_identifier_within_their_event() {
 }
 
 #[actix_web::test]
+async fn an_upsert_names_its_identifier_by_exactly_two_query_parameters() {
+    let app = spawn_app().await;
+    let body = json!({"name": "Oujian Network", "kind": "enterprise"});
+    for (query, fields) in [
+        ("", vec!["scheme", "value"]),
+        ("?scheme=yangpu-party-org", vec!["value"]),
+        ("?scheme=a&value=1&value=2&limit=3", vec!["value", "limit"]),
+        ("?scheme=-a&value=1", vec!["scheme"]),
+        ("?scheme=a&value=", vec!["value"]),
+    ] {
+        let path = format!("/v1/organizations/by-identifier{query}");
+        let problem = app.put(&path, &body).await.problem(400);
+        assert_eq!(Reply::fields(&problem), fields, "{query}");
+    }
+    // The value is any text, percent-encoded as a query parameter.
+    let path = "/v1/organizations/by-identifier?scheme=registry&value=a%2Fb%3Fc%26d%20e";
+    let created = app.put(path, &body).await.expect(201).json();
+    assert_eq!(created["identifiers"][0]["value"], "a/b?c&d e");
+}
+
+#[actix_web::test]
+async fn the_former_upsert_paths_still_upsert_deprecated_and_link_their_successor() {
+    let app = spawn_app().await;
+    let body = json!({"title": "Seminar", "starts_at": "2023-05-23T01:30:00Z"});
+    // `/v1/events/by-identifier/{scheme}/{value}` was ambiguous beside
+    // `/v1/events/{id}/participants/{participant_id}`; it keeps answering.
+    let former = app
+        .put(&format!("/v1/events/by-identifier/{SCHEME}/seminar"), &body)
+        .await
+        .expect(201);
+    assert_eq!(former.header("deprecation").as_deref(), Some("@1796515200"));
+    assert_eq!(
+        former.header("link").as_deref(),
+        Some(
+            format!(
+                "</v1/events/by-identifier?scheme={SCHEME}&value=seminar>; rel=\"successor-version\""
+            )
+            .as_str()
+        )
+    );
+    let seminar = former.json();
+    // The successor finds the record the former path created.
+    let current = app
+        .put(&upsert_path("events", "seminar"), &body)
+        .await
+        .expect(200);
+    assert!(current.header("deprecation").is_none());
+    assert_eq!(current.json()["id"], seminar["id"]);
+
+    // Participants' former path, with the event named in it.
+    let (_, _, person) = alliance_unit_and_person(&app).await;
+    let speaker = json!({"person_id": id(&person), "role": "speaker"});
+    let former = app
+        .put(
+            &format!("/v1/events/{SCHEME}:seminar/participants/by-identifier/{SCHEME}/speaker%2F1"),
+            &speaker,
+        )
+        .await
+        .expect(201);
+    assert_eq!(
+        former.header("link").as_deref(),
+        Some(
+            format!(
+                "</v1/events/{SCHEME}:seminar/participants/by-identifier?scheme={SCHEME}&value=speaker%2F1>; rel=\"successor-version\""
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(former.json()["identifiers"][0]["value"], "speaker/1");
+    // Its checks are the upsert's: `If-Match` without a record, 412; a bad
+    // scheme in the path, 422 as before; other methods, 405.
+    let guarded = app
+        .send(
+            app.request(
+                Method::PUT,
+                &format!("/v1/people/by-identifier/{SCHEME}/p-1"),
+            )
+            .insert_header(("If-Match", "\"1\"")),
+            Some((
+                "application/json",
+                json!({"name": "A"}).to_string().into_bytes(),
+            )),
+        )
+        .await;
+    guarded.problem(412);
+    let problem = app
+        .put(
+            "/v1/people/by-identifier/bad%20scheme/1",
+            &json!({"name": "A"}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(Reply::fields(&problem), ["scheme"]);
+    let other = app
+        .get(&format!("/v1/people/by-identifier/{SCHEME}/p-1"))
+        .await;
+    assert_eq!(other.problem(405)["type"], "/problems/method-not-allowed");
+
+    // The document names the successors only.
+    let doc: Value = serde_json::from_str(&alliance_registry::api::openapi_json()).unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.contains_key("/v1/events/by-identifier"));
+    assert!(paths.contains_key("/v1/events/{id}/participants/by-identifier"));
+    assert!(
+        paths.keys().all(|path| !path.contains("{scheme}")),
+        "{:?}",
+        paths.keys()
+    );
+}
+
+#[actix_web::test]
 async fn items_are_named_by_identifier_in_their_path() {
     let app = spawn_app().await;
     let (alliance, _, person) = alliance_unit_and_person(&app).await;
@@ -390,7 +506,7 @@ async fn items_are_named_by_identifier_in_their_path() {
     let seminar = created(&app, "events", "seminar", event).await;
     let speaker = json!({"person_id": id(&person), "role": "speaker"});
     let upsert = format!(
-        "/v1/events/{}/participants/by-identifier/{SCHEME}/speaker-1",
+        "/v1/events/{}/participants/by-identifier?scheme={SCHEME}&value=speaker-1",
         id(&seminar)
     );
     app.put(&upsert, &speaker).await.expect(201);
@@ -415,8 +531,9 @@ async fn items_are_named_by_identifier_in_their_path() {
         .expect(201)
         .json();
     assert_eq!(added["event_id"], seminar["id"]);
-    let upsert_by_event =
-        format!("/v1/events/{SCHEME}:seminar/participants/by-identifier/{SCHEME}/attendee-2");
+    let upsert_by_event = format!(
+        "/v1/events/{SCHEME}:seminar/participants/by-identifier?scheme={SCHEME}&value=attendee-2"
+    );
     app.put(
         &upsert_by_event,
         &json!({"person_id": id(&person), "role": "attendee"}),

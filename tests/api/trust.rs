@@ -698,7 +698,7 @@ async fn changes_of_personal_data_alone_are_invisible_without_pii() {
 async fn sending_the_same_instant_again_changes_nothing_whatever_its_precision() {
     let app = spawn_app().await;
     let body = json!({"title": "Nano", "kind": "other", "status": "held", "starts_at": "2023-05-23T09:00:00.1234567Z"});
-    let path = "/v1/events/by-identifier/nano/1";
+    let path = "/v1/events/by-identifier?scheme=nano&value=1";
     let created = app.put(path, &body).await.expect(201).json();
     assert_eq!(created["starts_at"], "2023-05-23T09:00:00.123456Z");
     for _ in 0..2 {
@@ -718,10 +718,7 @@ async fn sending_the_same_instant_again_changes_nothing_whatever_its_precision()
 async fn bytes_that_are_not_utf8_in_a_path_or_query_are_refused_not_replaced() {
     let app = spawn_app().await;
     let body = json!({"name": "bi", "kind": "other"});
-    for path in [
-        "/v1/organizations/by-identifier/s/%FF",
-        "/v1/organizations/by-identifier/s/%C0%80",
-    ] {
+    for path in ["/v1/organizations/s:%FF", "/v1/organizations/s:%C0%80"] {
         assert_eq!(
             Reply::fields(&app.put(path, &body).await.problem(400)),
             ["path"]
@@ -731,6 +728,9 @@ async fn bytes_that_are_not_utf8_in_a_path_or_query_are_refused_not_replaced() {
         .get("/v1/organizations?identifier=s:%FE")
         .await
         .problem(400);
+    assert_eq!(Reply::fields(&problem), ["query"]);
+    let upsert = "/v1/organizations/by-identifier?scheme=s&value=%FF";
+    let problem = app.put(upsert, &body).await.problem(400);
     assert_eq!(Reply::fields(&problem), ["query"]);
     app.get("/v1/organizations?q=%E6%9D%A8").await.expect(200);
 }
