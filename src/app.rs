@@ -167,9 +167,10 @@ async fn observe(
 
 /// `GET /metrics` of the metrics server: this server's metrics, with the
 /// pool as it is and the feed head read now.
-async fn scrape(metrics: web::Data<Metrics>, pool: web::Data<PgPool>) -> HttpResponse {
+async fn scrape(metrics: web::Data<Metrics>, pools: web::Data<ScrapePools>) -> HttpResponse {
+    let pool = &pools.requests;
     let state = pool.state();
-    let head = db::run(&pool, journal::head).await.ok();
+    let head = db::run(&pools.own, journal::head).await.ok();
     let text = metrics.render(
         PoolState {
             max: pool.max_size(),
@@ -184,18 +185,27 @@ async fn scrape(metrics: web::Data<Metrics>, pool: web::Data<PgPool>) -> HttpRes
         .body(text)
 }
 
+/// What a scrape reads: the state of the requests' pool, and the feed
+/// head through a pool of its own ([`db::build_scrape_pool`]).
+struct ScrapePools {
+    requests: PgPool,
+    own: PgPool,
+}
+
 /// The metrics server on `addr`: one worker, `GET /metrics` only.
 fn metrics_server(
     addr: std::net::SocketAddr,
     metrics: web::Data<Metrics>,
-    pool: web::Data<PgPool>,
+    pools: ScrapePools,
 ) -> std::io::Result<(u16, Server)> {
-    let listener = TcpListener::bind(addr)?;
+    let listener = TcpListener::bind(addr)
+        .map_err(|err| std::io::Error::new(err.kind(), format!("METRICS_ADDR {addr}: {err}")))?;
     let port = listener.local_addr()?.port();
+    let pools = web::Data::new(pools);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(metrics.clone())
-            .app_data(pool.clone())
+            .app_data(pools.clone())
             .route("/metrics", web::get().to(scrape))
     })
     .workers(1)
@@ -233,7 +243,13 @@ impl Application {
         let pool_data = web::Data::new(pool.clone());
         let metrics_server = settings
             .metrics_addr
-            .map(|addr| metrics_server(addr, metrics.clone(), pool_data.clone()))
+            .map(|addr| {
+                let pools = ScrapePools {
+                    requests: pool.clone(),
+                    own: db::build_scrape_pool(settings),
+                };
+                metrics_server(addr, metrics.clone(), pools)
+            })
             .transpose()?;
         // `Option<Replica>`: what the `Reads` extractor looks up.
         let replica = db::build_replica_pool(settings, metrics.pool_events());

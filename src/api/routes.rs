@@ -308,6 +308,17 @@ async fn deprecated_alias(
     Ok(response)
 }
 
+/// What a path segment of a `Link` keeps as it is: letters, digits, the
+/// unreserved `-._~`, and `:` and `@` (which references such as
+/// `scheme:value` use); everything else is percent-encoded.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b':')
+    .remove(b'@');
+
 /// The `Link` to `successor` (a path template) for a request to its alias:
 /// the request's path parameters fill the template's, the others follow as
 /// query parameters (form-encoded: a `+` in a path segment is `%2B`).
@@ -316,10 +327,13 @@ fn successor_link(successor: &str, req: &ServiceRequest) -> String {
     let mut query = Vec::new();
     for (name, value) in req.match_info().iter() {
         let template = format!("{{{name}}}");
+        let text = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
         if path.contains(&template) {
-            path = path.replace(&template, value);
+            // Encoded anew: a segment the client sent must not end the
+            // link's `<…>` or add parameters or links to it.
+            let segment = percent_encoding::utf8_percent_encode(&text, SEGMENT).to_string();
+            path = path.replace(&template, &segment);
         } else {
-            let text = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
             let text: String = url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
             query.push(format!("{name}={text}"));
         }

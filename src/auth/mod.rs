@@ -115,9 +115,13 @@ fn refused(refusal: Refusal) -> Error {
     }
 }
 
-async fn authorize(req: &ServiceRequest, scope: Scope) -> Result<Principal, Error> {
+/// Authenticates the request's key and checks its scope and rate; the key
+/// is in the request's extensions from its authentication on (for the
+/// handler, and for the access line of a 403 or 429).
+async fn authorize(req: &ServiceRequest, scope: Scope) -> Result<(), Error> {
     let token = bearer_token(req.headers())?;
     let principal = authenticate(req, token).await?;
+    req.extensions_mut().insert(principal.clone());
     if !principal.has(scope) {
         return Err(Error::Forbidden {
             scope: scope.as_str(),
@@ -127,7 +131,7 @@ async fn authorize(req: &ServiceRequest, scope: Scope) -> Result<Principal, Erro
         let pool = pool(req)?;
         limit.check(&pool, principal.key_id).await?;
     }
-    Ok(principal)
+    Ok(())
 }
 
 /// The middleware of one `/v1` route, which needs `scope`: it
@@ -155,8 +159,7 @@ async fn guard(
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<EitherBody<BoxBody>>, actix_web::Error> {
     match authorize(&req, scope).await {
-        Ok(principal) => {
-            req.extensions_mut().insert(principal);
+        Ok(()) => {
             let mut res = next.call(req).await?;
             if !res.headers().contains_key(header::CACHE_CONTROL) {
                 res.headers_mut()

@@ -38,6 +38,29 @@ pub fn build_replica_pool(settings: &Settings, events: PoolEvents) -> Option<rep
     Some(replica::Replica::new(pool_of(settings, url, true, events)))
 }
 
+/// The metrics server's own pool: one read-only connection, checked out
+/// within a second at most, its checkouts not in the metrics. Apart from
+/// the requests' pool, so that a busy service does not read as a down
+/// database and a scrape answers within about a second while the database
+/// is down.
+pub fn build_scrape_pool(settings: &Settings) -> PgPool {
+    let limit = settings.db_connect_timeout.min(SCRAPE_TIMEOUT);
+    Pool::builder()
+        .error_handler(Box::new(ConnectErrors))
+        .connection_customizer(Box::new(SessionSettings {
+            statement_timeout_ms: limit.as_millis(),
+            read_only: true,
+        }))
+        .max_size(1)
+        .min_idle(Some(0))
+        .connection_timeout(limit)
+        .test_on_check_out(false)
+        .build_unchecked(Manager(ConnectionManager::new(&settings.database_url)))
+}
+
+/// Longest a scrape waits for the database.
+const SCRAPE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
 fn pool_of(settings: &Settings, url: &str, read_only: bool, events: PoolEvents) -> PgPool {
     Pool::builder()
         .event_handler(Box::new(events))

@@ -1,6 +1,7 @@
 //! What an operator watches: the metrics server and the access log.
 
 use crate::helpers::{id, spawn_app_with};
+use diesel::RunQueryDsl;
 use serde_json::json;
 
 /// The value of the sample `series` (name and labels, exactly) in `text`.
@@ -123,4 +124,54 @@ async fn a_rate_limit_is_one_allowance_per_key_across_instances_on_one_database(
         .post("/v1/people", &json!({"name": "Over the limit"}))
         .await
         .problem(429);
+
+    // A refusal writes nothing: a flood of refused requests costs the
+    // database reads, not a transaction id (and a commit) each.
+    let version = || {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            xmax: String,
+        }
+        diesel::sql_query("SELECT xmax::text AS xmax FROM rate_limits")
+            .get_result::<Row>(&mut first.db.connect())
+            .unwrap()
+            .xmax
+    };
+    let before = version();
+    for _ in 0..3 {
+        first.get("/v1/people").await.problem(429);
+    }
+    assert_eq!(version(), before);
+}
+
+#[actix_web::test]
+async fn a_scrape_reads_the_database_on_its_own_connection_so_a_busy_pool_is_not_a_down_database() {
+    let app = spawn_app_with(|s| {
+        s.metrics_addr = Some("127.0.0.1:0".parse().unwrap());
+        s.db_pool_size = 1;
+    })
+    .await;
+    let held = app.pool.get().expect("the requests' only connection");
+    let started = std::time::Instant::now();
+    let text = app.scrape().await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        sample(&text, "alliance_registry_database_up"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "alliance_registry_db_pool_connections_in_use"),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&text, "alliance_registry_db_pool_timeouts_total"),
+        Some(0.0)
+    );
+    drop(held);
 }

@@ -553,6 +553,13 @@ async fn log_format_json_writes_one_object_a_line_with_no_token_query_or_path_va
         .await
         .unwrap();
     assert_eq!(by_identifier.status().as_u16(), 422);
+    let refused = client
+        .get(format!("{base}/v1/audit"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

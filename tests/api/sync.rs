@@ -1165,3 +1165,41 @@ async fn a_polling_consumer_sees_every_committed_change_exactly_once_in_order() 
         );
     }
 }
+
+#[actix_web::test]
+async fn a_former_path_links_its_successor_with_the_clients_segments_encoded_so_they_cannot_add_links(
+) {
+    let app = spawn_app().await;
+    let reply = app
+        .send(
+            app.request_as(
+                Method::PUT,
+                "/v1/events/x%3E;rel=%22x%22,%3Chttps:evil.example/participants/by-identifier/s/v",
+                None,
+            ),
+            Some(("application/json", b"{}".to_vec())),
+        )
+        .await;
+    assert_eq!(reply.status, 401);
+    assert_eq!(
+        reply.header("link").as_deref(),
+        Some(
+            "</v1/events/x%3E%3Brel%3D%22x%22%2C%3Chttps:evil.example/participants/by-identifier\
+             ?scheme=s&value=v>; rel=\"successor-version\""
+        )
+    );
+    let unicode = app
+        .send(
+            app.request_as(
+                Method::PUT,
+                "/v1/events/%E6%9D%A8/participants/by-identifier/s/v",
+                None,
+            ),
+            Some(("application/json", b"{}".to_vec())),
+        )
+        .await;
+    assert_eq!(
+        unicode.header("link").as_deref(),
+        Some("</v1/events/%E6%9D%A8/participants/by-identifier?scheme=s&value=v>; rel=\"successor-version\"")
+    );
+}
