@@ -31,7 +31,6 @@ from alliance_registry_client.api.organizations import (
 from alliance_registry_client.models import (
     Organization,
     OrganizationInput,
-    OrganizationPage,
     OrganizationPatch,
     Problem,
 )
@@ -58,7 +57,9 @@ def check(condition: bool, message: str) -> None:
         raise AssertionError(f"check failed: {message}")
 
 
-def organizations(client: AuthenticatedClient, *, q: str | Unset = UNSET, limit: int = 50) -> Iterator[Organization]:
+def organizations(
+    client: AuthenticatedClient, *, q: str | Unset = UNSET, limit: int = 50
+) -> Iterator[Organization]:
     """Every organization of a listing, page after page: follows
     `next_cursor` until it is None. A problem ends it with ProblemError."""
     cursor: str | Unset = UNSET
@@ -86,11 +87,15 @@ def main() -> None:
     tag = f"py-{int(time.time() * 1000):x}"
     created: list[Organization] = []
     for name in (f"{tag} Alpha Works", f"{tag} Beta Works", f"{tag} Gamma Works"):
-        response = create_organization.sync_detailed(client=client, body=OrganizationInput(name=name, kind="enterprise"))
+        response = create_organization.sync_detailed(
+            client=client, body=OrganizationInput(name=name, kind="enterprise")
+        )
         organization = response.parsed
         if isinstance(organization, Problem):
             raise ProblemError(organization)
-        check(response.status_code == HTTPStatus.CREATED and organization is not None, "201 Created")
+        check(
+            response.status_code == HTTPStatus.CREATED and organization is not None, "201 Created"
+        )
         assert organization is not None
         created.append(organization)
         print(f"created {organization.name} ({organization.id}), ETag {response.headers['ETag']}")
@@ -101,8 +106,10 @@ def main() -> None:
     cursor: str | Unset = UNSET
     while True:
         page = list_organizations.sync(client=client, q=tag, limit=2, cursor=cursor)
-        if not isinstance(page, OrganizationPage):
-            raise RuntimeError(f"listing failed: {describe(page) if page else 'no page'}")
+        if isinstance(page, Problem):
+            raise ProblemError(page)
+        if page is None:
+            raise RuntimeError("no page: an undocumented status")
         pages += 1
         seen += len(page.items)
         print(f"page {pages}: {', '.join(o.name for o in page.items)}")
@@ -117,13 +124,21 @@ def main() -> None:
     check(len(names) == 3, "the generator yields all three")
 
     # A problem document: an invalid create is a 422 parsed as Problem.
-    invalid = create_organization.sync_detailed(client=client, body=OrganizationInput(name="", kind="enterprise"))
+    invalid = create_organization.sync_detailed(
+        client=client, body=OrganizationInput(name="", kind="enterprise")
+    )
     problem = invalid.parsed
     check(isinstance(problem, Problem), "an empty name is refused")
     assert isinstance(problem, Problem)
     check(invalid.status_code == HTTPStatus.UNPROCESSABLE_ENTITY and problem.status == 422, "422")
-    check(invalid.headers["Content-Type"] == "application/problem+json", "served as application/problem+json")
-    check(isinstance(problem.errors, list) and problem.errors[0].field == "name", "errors names the field")
+    check(
+        invalid.headers["Content-Type"] == "application/problem+json",
+        "served as application/problem+json",
+    )
+    check(
+        isinstance(problem.errors, list) and problem.errors[0].field == "name",
+        "errors names the field",
+    )
     print(f"problem: {describe(problem)}")
 
     # Conditional GET: If-None-Match with the ETag we hold -> 304, no body
@@ -133,13 +148,19 @@ def main() -> None:
     check(isinstance(fresh.parsed, Organization), "200 with the record")
     etag = fresh.headers["ETag"]
     again = get_organization.sync_detailed(str(first.id), client=client, if_none_match=etag)
-    check(again.status_code == HTTPStatus.NOT_MODIFIED and again.parsed is None, f"304, got {again.status_code}")
+    check(
+        again.status_code == HTTPStatus.NOT_MODIFIED and again.parsed is None,
+        f"304, got {again.status_code}",
+    )
     print(f"conditional GET with If-None-Match {etag}: {again.status_code.value}")
 
     # Conditional PATCH: If-Match with the current ETag succeeds and yields
     # a new one; the old ETag is then stale -> 412, a problem document.
     patched = update_organization.sync_detailed(
-        str(first.id), client=client, body=OrganizationPatch(description="Makes bicycles"), if_match=etag
+        str(first.id),
+        client=client,
+        body=OrganizationPatch(description="Makes bicycles"),
+        if_match=etag,
     )
     if isinstance(patched.parsed, Problem):
         raise ProblemError(patched.parsed)
@@ -147,9 +168,15 @@ def main() -> None:
     check(isinstance(patched.parsed, Organization) and new_etag != etag, "a new ETag")
     print(f"PATCH with If-Match {etag}: {patched.status_code.value}, ETag now {new_etag}")
     stale = update_organization.sync_detailed(
-        str(first.id), client=client, body=OrganizationPatch(description="Lost update"), if_match=etag
+        str(first.id),
+        client=client,
+        body=OrganizationPatch(description="Lost update"),
+        if_match=etag,
     )
-    check(stale.status_code == HTTPStatus.PRECONDITION_FAILED and isinstance(stale.parsed, Problem), "412")
+    check(
+        stale.status_code == HTTPStatus.PRECONDITION_FAILED and isinstance(stale.parsed, Problem),
+        "412",
+    )
     assert isinstance(stale.parsed, Problem)
     print(f"PATCH with stale If-Match {etag}: {describe(stale.parsed)}")
 
