@@ -350,7 +350,8 @@ macro_rules! list_operation {
                     headers(
                         ("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"),
                         ("ETag" = String, description = "Weak entity tag of this page"))),
-                (status = 304, description = "The client's copy of this page (If-None-Match) is current"),
+                (status = 304, description = "The client's copy of this page (If-None-Match) is current",
+                    headers(("ETag" = String, description = "Weak entity tag of this page"))),
                 $errors,
             )
         )]
