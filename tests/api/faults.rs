@@ -349,13 +349,7 @@ async fn while_the_database_server_is_stopped_requests_get_503_with_retry_after_
         )
         .await,
     ] {
-        assert!(
-            reply.status == 503 && reply.header("retry-after").is_some(),
-            "{}: {}",
-            reply.status,
-            String::from_utf8_lossy(&reply.body)
-        );
-        assert_eq!(reply.problem(503)["type"], "/problems/unavailable");
+        expect_unavailable(reply);
     }
     // Each within the pool's timeout (1 s in tests), plus slack.
     assert!(started.elapsed() < Duration::from_secs(20));

@@ -175,15 +175,12 @@ async fn three_servers_starting_at_once_on_a_missing_database_apply_each_migrati
         assert_eq!(response.status(), 201, "{:?}", response.body().await);
     }
     for port in &ports {
-        let page: serde_json::Value = client
-            .get(format!("http://127.0.0.1:{port}/v1/organizations"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page = get_json(
+            &client,
+            &format!("http://127.0.0.1:{port}/v1/organizations"),
+            &token,
+        )
+        .await;
         assert_eq!(page["items"].as_array().unwrap().len(), 3, "{page}");
     }
 
@@ -236,6 +233,19 @@ fn openapi_command_prints_the_committed_document() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
             .unwrap();
     assert_eq!(String::from_utf8(output.stdout).unwrap(), committed);
+}
+
+/// The JSON body of `GET url` with `token`.
+async fn get_json(client: &awc::Client, url: &str, token: &str) -> serde_json::Value {
+    client
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 /// Waits until the server on `port` answers readiness with 200.
@@ -455,15 +465,7 @@ async fn the_default_time_zone_of_events_is_configured_by_default_timezone() {
     assert_eq!(event["timezone"], "Europe/Berlin");
     // Its day is Berlin's: it begins at 2023-05-22T22:00Z (summer time).
     let url = format!("http://127.0.0.1:{port}/v1/events?to=2023-05-22T22:00:00Z");
-    let page: serde_json::Value = client
-        .get(url)
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = get_json(&client, &url, &token).await;
     assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
 
     let killed = Command::new("kill")
