@@ -45,16 +45,7 @@ pub fn build_replica_pool(settings: &Settings, events: PoolEvents) -> Option<rep
 /// is down.
 pub fn build_scrape_pool(settings: &Settings) -> PgPool {
     let limit = settings.db_connect_timeout.min(SCRAPE_TIMEOUT);
-    Pool::builder()
-        .error_handler(Box::new(ConnectErrors))
-        .connection_customizer(Box::new(SessionSettings {
-            statement_timeout_ms: limit.as_millis(),
-            read_only: true,
-        }))
-        .max_size(1)
-        .min_idle(Some(0))
-        .connection_timeout(limit)
-        .test_on_check_out(false)
+    builder(limit, true, 1, limit)
         .build_unchecked(Manager(ConnectionManager::new(&settings.database_url)))
 }
 
@@ -62,18 +53,36 @@ pub fn build_scrape_pool(settings: &Settings) -> PgPool {
 const SCRAPE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn pool_of(settings: &Settings, url: &str, read_only: bool, events: PoolEvents) -> PgPool {
+    builder(
+        settings.statement_timeout,
+        read_only,
+        settings.db_pool_size,
+        settings.db_connect_timeout,
+    )
+    .event_handler(Box::new(events))
+    .build_unchecked(Manager(ConnectionManager::new(url)))
+}
+
+/// What every pool shares: sessions with `statement_timeout` (read-only
+/// ones if `read_only`), up to `size` connections opened on demand, a
+/// checkout waiting up to `checkout`, connections that cannot be opened
+/// logged and counted.
+fn builder(
+    statement_timeout: std::time::Duration,
+    read_only: bool,
+    size: u32,
+    checkout: std::time::Duration,
+) -> diesel::r2d2::Builder<Manager> {
     Pool::builder()
-        .event_handler(Box::new(events))
         .error_handler(Box::new(ConnectErrors))
         .connection_customizer(Box::new(SessionSettings {
-            statement_timeout_ms: settings.statement_timeout.as_millis(),
+            statement_timeout_ms: statement_timeout.as_millis(),
             read_only,
         }))
-        .max_size(settings.db_pool_size)
+        .max_size(size)
         .min_idle(Some(0))
-        .connection_timeout(settings.db_connect_timeout)
+        .connection_timeout(checkout)
         .test_on_check_out(false)
-        .build_unchecked(Manager(ConnectionManager::new(url)))
 }
 
 /// A pooled connection: diesel's, and whether it was found lost.
