@@ -140,12 +140,14 @@ async fn observe(
     if let Some(metrics) = metrics {
         metrics.request(route.as_deref(), &method, status, elapsed);
     }
+    if !log::log_enabled!(target: "access", log::Level::Info) {
+        return Ok(res);
+    }
     let request_id = res
         .headers()
         .get(request_id::HEADER)
         .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+        .unwrap_or_default();
     let key_id = res
         .request()
         .extensions()
@@ -158,7 +160,7 @@ async fn observe(
         route = route.as_deref().unwrap_or(metrics::UNMATCHED),
         status = status,
         duration_ms = elapsed.as_secs_f64() * 1e3,
-        request_id = request_id.as_str(),
+        request_id = request_id,
         key_id = key_id.as_str();
         "answered"
     );
